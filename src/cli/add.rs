@@ -1,0 +1,70 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kiln::Error;
+use kiln::workspace::{self, add::AddOptions, statcache::StatCache};
+
+use super::App;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Files or folders to track
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Bind this schema to the data (recorded in the pointer)
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// Print what was added as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
+    let repo = app.repo()?;
+    let _lock = app.lock(&repo)?;
+    let schema = match &args.schema {
+        Some(s) => Some(workspace::resolve(&repo, &app.cwd, s)?),
+        None => None,
+    };
+    let opts = AddOptions { schema };
+    let progress = app.progress(args.json);
+    let mut cache = StatCache::load(&repo.state_dir());
+    let mut added = Vec::new();
+    let mut result = Ok(());
+    for p in &args.paths {
+        let rel = workspace::resolve(&repo, &app.cwd, p)?;
+        match workspace::add::add(&repo, &rel, &opts, &mut cache, progress.as_ref()) {
+            Ok(a) => added.push(a),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    // Keep what was learnt even when a later path failed.
+    cache.save(&repo.state_dir(), &repo.tmp_dir())?;
+    if args.json {
+        crate::ui::print_json(&added);
+    } else {
+        for a in &added {
+            let what = if a.changed { "added" } else { "unchanged" };
+            app.say(format_args!(
+                "{what} {} ({}, {} files, {} hashed, {} new objects)",
+                a.path,
+                crate::ui::size(a.pointer.size),
+                a.pointer.files.unwrap_or(1),
+                a.hashed,
+                a.new_objects
+            ));
+        }
+        if added.iter().any(|a| a.changed) {
+            let pointers: Vec<String> = added.iter().map(|a| format!("{}.kiln", a.path)).collect();
+            app.say(format_args!(
+                "to commit: git add {} .gitignore",
+                pointers.join(" ")
+            ));
+        }
+    }
+    result?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,58 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kiln::Error;
+use kiln::workspace::{self, checkout, statcache::StatCache};
+
+use super::App;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Tracked paths (default: all)
+    paths: Vec<PathBuf>,
+    /// Replace or delete files even when their content is not in the store
+    #[arg(long)]
+    force: bool,
+    /// Print what changed as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
+    let repo = app.repo()?;
+    let _lock = app.lock(&repo)?;
+    let tracked = workspace::select(&repo, &app.cwd, &args.paths)?;
+    let mut cache = StatCache::load(&repo.state_dir());
+    let progress = app.progress(args.json);
+    let report = checkout::checkout(&repo, &tracked, args.force, &mut cache, progress.as_ref());
+    cache.save(&repo.state_dir(), &repo.tmp_dir())?;
+    let report = report?;
+    if args.json {
+        crate::ui::print_json(&report);
+    } else {
+        for m in &report.missing {
+            eprintln!(
+                "missing from the store: {} (object {}); run `kiln pull`",
+                m.path,
+                &m.id[..12]
+            );
+        }
+        for c in &report.conflicts {
+            eprintln!(
+                "kept {c}: its content is not in the store (`kiln add` it, or use --force to replace it)"
+            );
+        }
+        app.say(format_args!(
+            "{} files written ({}), {} deleted, {} unchanged",
+            report.written.len(),
+            crate::ui::size(report.bytes),
+            report.deleted.len(),
+            report.unchanged
+        ));
+    }
+    Ok(if report.complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,75 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kiln::Error;
+use kiln::workspace::status::{self, Stored, Workspace};
+use kiln::workspace::{self, statcache::StatCache};
+
+use super::App;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Tracked paths (default: all)
+    paths: Vec<PathBuf>,
+    /// List the files added, modified and deleted inside folders
+    #[arg(long)]
+    granular: bool,
+    /// Print the status as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
+    let repo = app.repo()?;
+    let tracked = workspace::select(&repo, &app.cwd, &args.paths)?;
+    let mut cache = StatCache::load(&repo.state_dir());
+    let progress = app.progress(args.json);
+    let result = status::status(
+        &repo,
+        &tracked,
+        args.granular,
+        &mut cache,
+        progress.as_ref(),
+    )?;
+    // Remember what was hashed, unless a writer is busy (status never waits).
+    if let Ok(_lock) = repo.lock(std::time::Duration::ZERO, &|| {}) {
+        cache.save(&repo.state_dir(), &repo.tmp_dir())?;
+    }
+    let clean = result.iter().all(|s| s.is_clean());
+    if args.json {
+        crate::ui::print_json(&result);
+    } else if !app.quiet {
+        if result.is_empty() {
+            println!("nothing tracked");
+        }
+        for s in &result {
+            let ws = match s.workspace {
+                Workspace::Unchanged => "unchanged",
+                Workspace::Modified => "modified",
+                Workspace::Missing => "missing from the workspace",
+            };
+            let st = match s.store {
+                Stored::Present => "",
+                Stored::Partial => ", partly missing from the store",
+                Stored::Missing => ", missing from the store",
+            };
+            println!("{:<12} {}{st}", format!("{ws}:"), s.path);
+            if let Some(c) = &s.changes {
+                for f in &c.added {
+                    println!("    added:    {}/{f}", s.path);
+                }
+                for f in &c.modified {
+                    println!("    modified: {}/{f}", s.path);
+                }
+                for f in &c.deleted {
+                    println!("    deleted:  {}/{f}", s.path);
+                }
+            }
+        }
+    }
+    Ok(if clean || !app.quiet {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

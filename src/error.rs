@@ -1,0 +1,20 @@
+//! The library's error: one variant per module, each naming the path, id or
+//! remote involved. The binary maps them to exit codes.
+
+use crate::fsutil::IoError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Repo(#[from] crate::repo::RepoError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Pointer(#[from] crate::pointer::PointerError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::WorkspaceError),
+}

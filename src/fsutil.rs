@@ -1,0 +1,140 @@
+//! File-system calls whose errors name the path and the operation.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// An I/O failure on one path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {op} {}: {}", path.display(), describe(source))]
+pub struct IoError {
+    pub op: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
+
+impl IoError {
+    pub fn new(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        IoError {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.source.kind() == io::ErrorKind::NotFound
+    }
+}
+
+/// `io::Error`'s text, with the causes users hit most said plainly.
+fn describe(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::StorageFull => "no space left on the device".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Wraps an `io::Result` with the operation and path.
+pub trait Context<T> {
+    fn ctx(self, op: &'static str, path: &Path) -> Result<T, IoError>;
+}
+
+impl<T> Context<T> for io::Result<T> {
+    fn ctx(self, op: &'static str, path: &Path) -> Result<T, IoError> {
+        self.map_err(|e| IoError::new(op, path, e))
+    }
+}
+
+pub fn read(path: &Path) -> Result<Vec<u8>, IoError> {
+    fs::read(path).ctx("read", path)
+}
+
+pub fn read_to_string(path: &Path) -> Result<String, IoError> {
+    fs::read_to_string(path).ctx("read", path)
+}
+
+pub fn create_dir_all(path: &Path) -> Result<(), IoError> {
+    fs::create_dir_all(path).ctx("create folder", path)
+}
+
+pub fn metadata(path: &Path) -> Result<fs::Metadata, IoError> {
+    fs::metadata(path).ctx("read metadata of", path)
+}
+
+pub fn symlink_metadata(path: &Path) -> Result<fs::Metadata, IoError> {
+    fs::symlink_metadata(path).ctx("read metadata of", path)
+}
+
+pub fn rename(from: &Path, to: &Path) -> Result<(), IoError> {
+    fs::rename(from, to).ctx("move a file into", to)
+}
+
+pub fn remove_file(path: &Path) -> Result<(), IoError> {
+    fs::remove_file(path).ctx("remove", path)
+}
+
+pub fn open(path: &Path) -> Result<File, IoError> {
+    File::open(path).ctx("open", path)
+}
+
+/// Removes a file, treating "already gone" as success.
+pub fn remove_file_if_exists(path: &Path) -> Result<(), IoError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(IoError::new("remove", path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// A new temporary file in `tmp_dir`, removed on drop unless persisted.
+pub fn temp_file(tmp_dir: &Path) -> Result<tempfile::NamedTempFile, IoError> {
+    tempfile::Builder::new()
+        .prefix(".kiln-")
+        .tempfile_in(tmp_dir)
+        .ctx("create a temporary file in", tmp_dir)
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the new one,
+/// never a mix: a temporary file in `tmp_dir`, synced, then renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8], tmp_dir: &Path) -> Result<(), IoError> {
+    let mut tmp = temp_file(tmp_dir)?;
+    tmp.write_all(bytes).ctx("write", tmp.path())?;
+    tmp.as_file().sync_all().ctx("sync", tmp.path())?;
+    tmp.persist(path)
+        .map_err(|e| IoError::new("replace", path, e.error))?;
+    Ok(())
+}
+
+/// Syncs every pending write on the file system holding `path`: one call
+/// makes a whole batch of new objects durable before they are published.
+pub fn sync_filesystem(path: &Path) -> Result<(), IoError> {
+    let f = File::open(path).ctx("open", path)?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: syncfs takes a valid open descriptor and touches no memory.
+    let rc = unsafe { libc::syncfs(f.as_raw_fd()) };
+    if rc != 0 {
+        return Err(IoError::new(
+            "sync the file system of",
+            path,
+            io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+/// `path` as a `/`-separated string relative to `root`, if it is under it.
+pub fn rel_string(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut out = String::new();
+    for c in rel.components() {
+        let part = c.as_os_str().to_str()?;
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(part);
+    }
+    Some(out)
+}

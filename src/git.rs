@@ -1,0 +1,223 @@
+//! Reading git with gix: the code context, tracked paths, and files at
+//! revisions. kiln never writes to git.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use gix::bstr::ByteSlice;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot open the git repository at {}: {message}", path.display())]
+    Open { path: PathBuf, message: String },
+    #[error("git revision `{rev}`: {message}")]
+    Revision { rev: String, message: String },
+    #[error("reading git: {message}")]
+    Read { message: String },
+}
+
+fn read_err(e: impl std::fmt::Display) -> GitError {
+    GitError::Read {
+        message: e.to_string(),
+    }
+}
+
+/// The root of the git work tree holding `dir`, if any.
+pub fn work_tree_root(dir: &Path) -> Option<PathBuf> {
+    let repo = gix::discover(dir).ok()?;
+    let wd = repo.workdir()?;
+    std::fs::canonicalize(wd).ok()
+}
+
+/// The code context of a moment: what `origin` and run records hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CodeContext {
+    /// HEAD's commit; none before the first commit.
+    pub commit: Option<String>,
+    /// HEAD's tree.
+    pub tree: Option<String>,
+    /// The checked-out branch; none when HEAD is detached.
+    pub branch: Option<String>,
+    /// Whether tracked files differ from HEAD (kiln's own files aside).
+    pub dirty: bool,
+    /// The `origin` remote's URL, credentials removed.
+    pub remote_url: Option<String>,
+}
+
+pub struct Git {
+    repo: gix::Repository,
+}
+
+impl Git {
+    pub fn open(root: &Path) -> Result<Git, GitError> {
+        let repo = gix::open(root).map_err(|e| GitError::Open {
+            path: root.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(Git { repo })
+    }
+
+    /// HEAD, branch, dirty flag and origin URL. `ignore` names paths whose
+    /// changes do not make the tree dirty (kiln's pointers and records).
+    pub fn context(&self, ignore: &dyn Fn(&str) -> bool) -> Result<CodeContext, GitError> {
+        let head = self.repo.head().map_err(read_err)?;
+        let branch = head
+            .referent_name()
+            .map(|n| n.shorten().to_str_lossy().into_owned());
+        let commit = self.repo.head_commit().ok();
+        let tree = commit
+            .as_ref()
+            .and_then(|c| c.tree_id().ok())
+            .map(|t| t.to_string());
+        let dirty = self.is_dirty(ignore)?;
+        let remote_url = self
+            .repo
+            .find_remote("origin")
+            .ok()
+            .and_then(|r| r.url(gix::remote::Direction::Fetch).map(redact_git_url));
+        Ok(CodeContext {
+            commit: commit.map(|c| c.id.to_string()),
+            tree,
+            branch,
+            dirty,
+            remote_url,
+        })
+    }
+
+    fn is_dirty(&self, ignore: &dyn Fn(&str) -> bool) -> Result<bool, GitError> {
+        let status = self
+            .repo
+            .status(gix::progress::Discard)
+            .map_err(read_err)?
+            .untracked_files(gix::status::UntrackedFiles::None)
+            .index_worktree_rewrites(None);
+        let iter = status.into_iter(None).map_err(read_err)?;
+        for item in iter {
+            let item = item.map_err(read_err)?;
+            let path = item.location().to_str_lossy();
+            if !ignore(&path) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether git tracks `rel` (a file) or anything below it (a folder).
+    pub fn is_tracked(&self, rel: &str) -> Result<bool, GitError> {
+        let index = self.repo.index_or_empty().map_err(read_err)?;
+        let prefix = format!("{rel}/");
+        Ok(index.entries().iter().any(|e| {
+            let p = e.path(&index);
+            p == rel.as_bytes() || p.starts_with(prefix.as_bytes())
+        }))
+    }
+
+    fn resolve(&self, rev: &str) -> Result<gix::Commit<'_>, GitError> {
+        let bad = |message: String| GitError::Revision {
+            rev: rev.to_string(),
+            message,
+        };
+        let id = self
+            .repo
+            .rev_parse_single(rev)
+            .map_err(|e| bad(e.to_string()))?;
+        id.object()
+            .map_err(|e| bad(e.to_string()))?
+            .peel_to_commit()
+            .map_err(|e| bad(e.to_string()))
+    }
+
+    /// The full commit id `rev` names.
+    pub fn commit_id(&self, rev: &str) -> Result<String, GitError> {
+        Ok(self.resolve(rev)?.id.to_string())
+    }
+
+    /// Every pointer file (`*.kiln`, outside `.kiln/`) in `rev`'s tree, with its bytes.
+    pub fn pointers_at(&self, rev: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let commit = self.resolve(rev)?;
+        let mut seen = HashSet::new();
+        self.pointers_in_tree(commit.tree_id().map_err(read_err)?.detach(), &mut seen)
+    }
+
+    /// Pointer files in a tree, skipping blobs already in `seen` (so walks over
+    /// many commits read each pointer once).
+    fn pointers_in_tree(
+        &self,
+        tree_id: gix::ObjectId,
+        seen: &mut HashSet<gix::ObjectId>,
+    ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let tree = self.repo.find_tree(tree_id).map_err(read_err)?;
+        let mut recorder = gix::traverse::tree::Recorder::default();
+        tree.traverse()
+            .breadthfirst(&mut recorder)
+            .map_err(read_err)?;
+        let mut out = Vec::new();
+        for entry in recorder.records {
+            let path = entry.filepath.to_str_lossy();
+            if !entry.mode.is_blob()
+                || !path.ends_with(crate::pointer::SUFFIX)
+                || path.starts_with(".kiln/")
+            {
+                continue;
+            }
+            if !seen.insert(entry.oid) {
+                continue;
+            }
+            let blob = self.repo.find_object(entry.oid).map_err(read_err)?;
+            out.push((path.into_owned(), blob.data.clone()));
+        }
+        Ok(out)
+    }
+
+    /// Pointer files at the tip of every local branch.
+    pub fn pointers_on_branches(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let refs = self.repo.references().map_err(read_err)?;
+        for r in refs.local_branches().map_err(read_err)? {
+            let mut r = r.map_err(read_err)?;
+            let commit = r.peel_to_commit().map_err(read_err)?;
+            let tree = commit.tree_id().map_err(read_err)?.detach();
+            out.extend(self.pointers_in_tree(tree, &mut seen)?);
+        }
+        Ok(out)
+    }
+
+    /// Pointer files in every commit reachable from any reference.
+    pub fn pointers_in_history(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let mut tips = Vec::new();
+        let refs = self.repo.references().map_err(read_err)?;
+        for r in refs.all().map_err(read_err)? {
+            let mut r = r.map_err(read_err)?;
+            if let Ok(c) = r.peel_to_commit() {
+                tips.push(c.id);
+            }
+        }
+        if let Ok(head) = self.repo.head_id() {
+            tips.push(head.detach());
+        }
+        let mut seen_blobs = HashSet::new();
+        let mut seen_trees = HashSet::new();
+        let mut out = Vec::new();
+        if tips.is_empty() {
+            return Ok(out);
+        }
+        for info in self.repo.rev_walk(tips).all().map_err(read_err)? {
+            let info = info.map_err(read_err)?;
+            let commit = info.object().map_err(read_err)?;
+            let tree = commit.tree_id().map_err(read_err)?.detach();
+            if seen_trees.insert(tree) {
+                out.extend(self.pointers_in_tree(tree, &mut seen_blobs)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A git remote URL without user name or password.
+fn redact_git_url(url: &gix::Url) -> String {
+    let mut url = url.clone();
+    url.set_user(None);
+    url.set_password(None);
+    url.to_bstring().to_str_lossy().into_owned()
+}

@@ -1,0 +1,15 @@
+//! kiln: version, validate and trace datasets kept beside code in git.
+//!
+//! The library never prints and never exits; the `kiln` binary is a thin
+//! front end over it.
+
+pub mod error;
+pub mod fsutil;
+pub mod git;
+pub mod pointer;
+pub mod progress;
+pub mod repo;
+pub mod store;
+pub mod workspace;
+
+pub use error::Error;

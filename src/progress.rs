@@ -1,0 +1,40 @@
+//! The one interface through which long operations report progress.
+//!
+//! The library never draws anything: the binary passes an implementation
+//! (terminal bars, or silence under `--quiet`, `--json` or a pipe).
+
+/// What a task counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Files,
+    Bytes,
+    Objects,
+}
+
+/// A source of progress tasks.
+pub trait Progress: Send + Sync {
+    /// Starts a task of `total` units; it ends when the returned value is dropped.
+    fn task(&self, label: &str, total: u64, unit: Unit) -> Box<dyn Task>;
+}
+
+/// One running task.
+pub trait Task: Send + Sync {
+    fn advance(&self, n: u64);
+    /// A second counter beside the main one, e.g. bytes while counting files.
+    fn advance_bytes(&self, _n: u64) {}
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+struct SilentTask;
+
+impl Task for SilentTask {
+    fn advance(&self, _n: u64) {}
+}
+
+impl Progress for Silent {
+    fn task(&self, _label: &str, _total: u64, _unit: Unit) -> Box<dyn Task> {
+        Box::new(SilentTask)
+    }
+}

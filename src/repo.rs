@@ -1,0 +1,310 @@
+//! The repository: finding its root, its configuration, and the writer's lock.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{self, Context, IoError};
+use crate::store::Store;
+
+/// The folder kiln keeps beside `.git`.
+pub const KILN_DIR: &str = ".kiln";
+/// The configuration format this kiln writes and the newest it reads.
+pub const CONFIG_FORMAT: u32 = 1;
+
+const GITIGNORE: &str = "\
+# Written by `kiln init`: local, derived or secret files stay out of git.
+/cache/
+/state/
+/tmp/
+/lock
+/config.local.toml
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("not in a kiln repository (no `.kiln/` in {} or any folder above it)", start.display())]
+    NotFound { start: PathBuf },
+    #[error("{} is not inside a git repository; run `git init` first, or `kiln init --no-scm`", path.display())]
+    NoGit { path: PathBuf },
+    #[error("{} is already a kiln repository (use --force to initialise again)", path.display())]
+    AlreadyInitialised { path: PathBuf },
+    #[error("{}: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+    #[error("another kiln process is writing to this repository; gave up after waiting {waited:?} (lock {})", path.display())]
+    Locked { path: PathBuf, waited: Duration },
+}
+
+/// How a workspace copy of stored content is made, tried in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkMode {
+    Reflink,
+    Hardlink,
+    Symlink,
+    Copy,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KilnSection {
+    #[serde(default = "default_format")]
+    pub format: u32,
+    /// The default remote's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// False for `kiln init --no-scm`.
+    #[serde(default = "yes")]
+    pub scm: bool,
+}
+
+fn default_format() -> u32 {
+    CONFIG_FORMAT
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    #[serde(default = "default_links")]
+    pub link: Vec<LinkMode>,
+}
+
+impl Default for CacheSection {
+    fn default() -> Self {
+        CacheSection {
+            link: default_links(),
+        }
+    }
+}
+
+fn default_links() -> Vec<LinkMode> {
+    vec![LinkMode::Reflink, LinkMode::Copy]
+}
+
+/// A schema bound to the data files that match a glob.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBinding {
+    pub path: String,
+    pub schema: String,
+}
+
+/// `.kiln/config.toml`, with `.kiln/config.local.toml` laid over it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(default)]
+    pub kiln: KilnSection,
+    #[serde(default)]
+    pub cache: CacheSection,
+    /// Remotes by name: `url` plus backend options.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub remote: BTreeMap<String, toml::Table>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub check: Vec<CheckBinding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openlineage: Option<toml::Table>,
+}
+
+impl Config {
+    /// Reads the committed config and lays the local one over it.
+    pub fn load(kiln_dir: &Path) -> Result<Config, RepoError> {
+        let main = kiln_dir.join("config.toml");
+        let local = kiln_dir.join("config.local.toml");
+        let mut value = read_toml(&main)?.unwrap_or_default();
+        if let Some(over) = read_toml(&local)? {
+            merge(&mut value, over);
+        }
+        let config: Config =
+            toml::Value::Table(value)
+                .try_into()
+                .map_err(|e: toml::de::Error| RepoError::Config {
+                    path: main.clone(),
+                    message: e.message().to_string(),
+                })?;
+        if config.kiln.format > CONFIG_FORMAT {
+            return Err(RepoError::Config {
+                path: main,
+                message: format!(
+                    "config format {} is newer than this kiln reads ({CONFIG_FORMAT}); upgrade kiln",
+                    config.kiln.format
+                ),
+            });
+        }
+        Ok(config)
+    }
+}
+
+fn read_toml(path: &Path) -> Result<Option<toml::Table>, RepoError> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(IoError::new("read", path, e).into()),
+    };
+    text.parse::<toml::Table>()
+        .map(Some)
+        .map_err(|e| RepoError::Config {
+            path: path.to_path_buf(),
+            message: one_line_toml(&e, &text),
+        })
+}
+
+fn one_line_toml(e: &toml::de::Error, text: &str) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start].matches('\n').count() + 1;
+            format!("line {line}: {}", e.message())
+        }
+        None => e.message().to_string(),
+    }
+}
+
+/// Lays `over` onto `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// An opened repository.
+#[derive(Clone, Debug)]
+pub struct Repo {
+    root: PathBuf,
+    pub config: Config,
+}
+
+impl Repo {
+    /// Finds the repository that holds `start` (a folder).
+    pub fn discover(start: &Path) -> Result<Repo, RepoError> {
+        let start = fs::canonicalize(start).ctx("resolve", start)?;
+        let root = start
+            .ancestors()
+            .find(|d| d.join(KILN_DIR).join("config.toml").is_file())
+            .ok_or_else(|| RepoError::NotFound {
+                start: start.clone(),
+            })?
+            .to_path_buf();
+        let config = Config::load(&root.join(KILN_DIR))?;
+        Ok(Repo { root, config })
+    }
+
+    /// Creates `.kiln/` in `dir`: the git work tree's root, or `dir` itself
+    /// with `no_scm`.
+    pub fn init(dir: &Path, no_scm: bool, force: bool) -> Result<Repo, RepoError> {
+        let dir = fs::canonicalize(dir).ctx("resolve", dir)?;
+        let root = if no_scm {
+            dir.clone()
+        } else {
+            crate::git::work_tree_root(&dir)
+                .ok_or_else(|| RepoError::NoGit { path: dir.clone() })?
+        };
+        let kiln_dir = root.join(KILN_DIR);
+        let config_path = kiln_dir.join("config.toml");
+        if config_path.exists() && !force {
+            return Err(RepoError::AlreadyInitialised { path: root });
+        }
+        fsutil::create_dir_all(&kiln_dir)?;
+        let tmp = kiln_dir.join("tmp");
+        fsutil::create_dir_all(&tmp)?;
+        fsutil::write_atomic(&kiln_dir.join(".gitignore"), GITIGNORE.as_bytes(), &tmp)?;
+        if !config_path.exists() {
+            let mut config = Config::default();
+            config.kiln.format = CONFIG_FORMAT;
+            config.kiln.scm = !no_scm;
+            let text = format!(
+                "# kiln repository configuration: committed and shared.\n# Per-machine settings and secrets go in .kiln/config.local.toml.\n{}",
+                toml::to_string(&config).expect("the config serialises")
+            );
+            fsutil::write_atomic(&config_path, text.as_bytes(), &tmp)?;
+        }
+        let repo = Repo::discover(&root)?;
+        repo.store().create()?;
+        Ok(repo)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn kiln_dir(&self) -> PathBuf {
+        self.root.join(KILN_DIR)
+    }
+
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.kiln_dir().join("tmp")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.kiln_dir().join("state")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.kiln_dir().join("config.toml")
+    }
+
+    pub fn local_config_path(&self) -> PathBuf {
+        self.kiln_dir().join("config.local.toml")
+    }
+
+    pub fn store(&self) -> Store {
+        Store::new(self.kiln_dir().join("cache"), self.tmp_dir())
+    }
+
+    pub fn scm(&self) -> bool {
+        self.config.kiln.scm
+    }
+
+    /// Takes the writer's lock, waiting up to `wait`; `on_wait` is called
+    /// once if another writer holds it.
+    pub fn lock(&self, wait: Duration, on_wait: &dyn Fn()) -> Result<RepoLock, RepoError> {
+        let path = self.kiln_dir().join("lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .ctx("open", &path)?;
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {
+                    if started.elapsed() >= wait {
+                        return Err(RepoError::Locked { path, waited: wait });
+                    }
+                    if !told {
+                        on_wait();
+                        told = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(TryLockError::Error(e)) => return Err(IoError::new("lock", path, e).into()),
+            }
+        }
+        fsutil::create_dir_all(&self.tmp_dir())?;
+        Ok(RepoLock { _file: file })
+    }
+
+    /// A repository-relative `/` path for an absolute path inside it.
+    pub fn rel(&self, path: &Path) -> Option<String> {
+        fsutil::rel_string(&self.root, path)
+    }
+}
+
+/// Held while writing; released on drop.
+pub struct RepoLock {
+    _file: File,
+}

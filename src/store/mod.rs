@@ -1,0 +1,353 @@
+//! The content-addressed store: `.kiln/cache/objects/ab/cdef…`.
+//!
+//! Objects enter only by [`Store::publish`]: written to the temporary folder,
+//! hashed while written, synced, then renamed under their id. Objects are
+//! read-only files; an object already present is success.
+
+pub mod gc;
+mod id;
+pub mod tree;
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+pub use id::{Id, ParseIdError};
+pub use tree::{Entry, EntryKind, Tree, TreeError};
+
+use crate::fsutil::{self, Context, IoError};
+
+/// Files up to this size are read into memory once, hashed and written from
+/// the same buffer; larger ones are copied, then hashed on all cores.
+const SMALL_FILE: u64 = 8 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("object {id} is not in the store")]
+    Missing { id: Id },
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    #[error("{}: changed while it was being added; run the command again", path.display())]
+    Changed { path: PathBuf },
+}
+
+/// An object written to the temporary folder, not yet published.
+pub struct Staged {
+    pub id: Id,
+    tmp: tempfile::TempPath,
+    exec: bool,
+}
+
+impl Staged {
+    fn new(id: Id, tmp: tempfile::TempPath) -> Staged {
+        Staged {
+            id,
+            tmp,
+            exec: false,
+        }
+    }
+
+    /// Keeps the executable bit on the published object, so hard links and
+    /// symlinks to it show the file as it was added.
+    pub fn with_exec(mut self, exec: bool) -> Staged {
+        self.exec = exec;
+        self
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    dir: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Store {
+    /// A store rooted at `dir`, staging through `tmp` (same file system).
+    pub fn new(dir: PathBuf, tmp: PathBuf) -> Store {
+        Store { dir, tmp }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn tmp_dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    pub fn objects_dir(&self) -> PathBuf {
+        self.dir.join("objects")
+    }
+
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.dir.join("quarantine")
+    }
+
+    pub fn object_path(&self, id: &Id) -> PathBuf {
+        let hex = id.hex();
+        self.dir.join("objects").join(&hex[..2]).join(&hex[2..])
+    }
+
+    pub fn contains(&self, id: &Id) -> bool {
+        self.object_path(id).is_file()
+    }
+
+    /// Creates the store's folders and its `CACHEDIR.TAG`.
+    pub fn create(&self) -> Result<(), IoError> {
+        fsutil::create_dir_all(&self.objects_dir())?;
+        fsutil::create_dir_all(&self.tmp)?;
+        let tag = self.dir.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            fs::write(
+                &tag,
+                "Signature: 8a477f597d28d172789f06886806bc55\n# This is kiln's object store: backups may skip it, `kiln pull` refills it.\n",
+            )
+            .ctx("write", &tag)?;
+        }
+        Ok(())
+    }
+
+    fn new_temp(&self) -> Result<tempfile::NamedTempFile, IoError> {
+        fsutil::temp_file(&self.tmp)
+    }
+
+    /// Stages `bytes` as a file object.
+    pub fn stage_bytes(&self, bytes: &[u8]) -> Result<Staged, IoError> {
+        self.stage_with_id(bytes, Id::of_bytes(bytes))
+    }
+
+    fn stage_with_id(&self, bytes: &[u8], id: Id) -> Result<Staged, IoError> {
+        let mut f = self.new_temp()?;
+        f.write_all(bytes).ctx("write", f.path())?;
+        Ok(Staged::new(id, f.into_temp_path()))
+    }
+
+    /// Hashes a workspace file and stages a copy of it unless the store has
+    /// it already. Returns the id, the size, and the staged object if new.
+    ///
+    /// The staged bytes are exactly the hashed bytes: small files are read
+    /// once into memory; large ones are copied (reflinked where the file
+    /// system can) and the copy is hashed.
+    pub fn ingest_copy(
+        &self,
+        path: &Path,
+        reflink: bool,
+    ) -> Result<(Id, u64, Option<Staged>), StoreError> {
+        let meta = fsutil::metadata(path)?;
+        if meta.len() <= SMALL_FILE {
+            let bytes = read_limited(path, meta.len())?;
+            let id = Id::of_bytes(&bytes);
+            let staged = if self.contains(&id) {
+                None
+            } else {
+                Some(self.stage_with_id(&bytes, id)?)
+            };
+            return Ok((id, bytes.len() as u64, staged));
+        }
+        let tmp = self.new_temp()?.into_temp_path();
+        let copied = reflink && reflink_copy::reflink(path, &tmp).is_ok();
+        if !copied {
+            fs::copy(path, &tmp).ctx("copy", path)?;
+        }
+        let (id, size) = hash_file(&tmp)?;
+        if size != meta.len() {
+            return Err(StoreError::Changed {
+                path: path.to_path_buf(),
+            });
+        }
+        let staged = (!self.contains(&id)).then(|| Staged::new(id, tmp));
+        Ok((id, size, staged))
+    }
+
+    /// Stages a workspace file by hard-linking it (no copy): afterwards the
+    /// workspace file and the object are one read-only inode.
+    pub fn ingest_hardlink(&self, path: &Path) -> Result<(Id, u64, Option<Staged>), StoreError> {
+        let (id, size) = hash_file(path)?;
+        if self.contains(&id) {
+            return Ok((id, size, None));
+        }
+        let tmp = self.new_temp()?.into_temp_path();
+        fsutil::remove_file(&tmp)?;
+        fs::hard_link(path, &tmp).ctx("hard-link", path)?;
+        let (check, _) = hash_file(&tmp)?;
+        if check != id {
+            return Err(StoreError::Changed {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok((id, size, Some(Staged::new(id, tmp))))
+    }
+
+    /// Streams `reader` into a staged object, hashing as it writes, and
+    /// refuses it unless it hashes to `expected` (downloads from a remote).
+    pub fn stage_verified(
+        &self,
+        reader: &mut dyn Read,
+        expected: Id,
+        tree: bool,
+    ) -> Result<Option<Staged>, StoreError> {
+        let mut f = self.new_temp()?;
+        let mut hasher = if tree {
+            blake3::Hasher::new_derive_key(id::TREE_CONTEXT)
+        } else {
+            blake3::Hasher::new()
+        };
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(IoError::new("read object", self.object_path(&expected), e).into());
+                }
+            };
+            hasher.update(&buf[..n]);
+            f.write_all(&buf[..n]).ctx("write", f.path())?;
+        }
+        if Id::from(hasher.finalize()) != expected {
+            return Ok(None);
+        }
+        Ok(Some(Staged::new(expected, f.into_temp_path())))
+    }
+
+    /// Makes staged objects durable with one file-system sync, then renames
+    /// each under its id and makes it read-only.
+    pub fn publish(&self, staged: Vec<Staged>) -> Result<(), IoError> {
+        if staged.is_empty() {
+            return Ok(());
+        }
+        fsutil::sync_filesystem(&self.tmp)?;
+        for s in staged {
+            let dest = self.object_path(&s.id);
+            if dest.is_file() {
+                continue;
+            }
+            let parent = dest.parent().expect("object paths have a parent");
+            fsutil::create_dir_all(parent)?;
+            set_object_mode(&s.tmp, s.exec)?;
+            s.tmp
+                .persist(&dest)
+                .map_err(|e| IoError::new("publish object", &dest, e.error))?;
+        }
+        Ok(())
+    }
+
+    /// Stores a tree and returns its id.
+    pub fn put_tree(&self, tree: &Tree) -> Result<Id, IoError> {
+        let bytes = tree.encode();
+        let id = Id::of_tree_bytes(&bytes);
+        if !self.contains(&id) {
+            let staged = self.stage_with_id(&bytes, id)?;
+            self.publish(vec![staged])?;
+        }
+        Ok(id)
+    }
+
+    pub fn read_tree(&self, id: &Id) -> Result<Tree, StoreError> {
+        let path = self.object_path(id);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing { id: *id });
+            }
+            Err(e) => return Err(IoError::new("read", path, e).into()),
+        };
+        Ok(Tree::decode(*id, &bytes)?)
+    }
+
+    pub fn open(&self, id: &Id) -> Result<File, StoreError> {
+        let path = self.object_path(id);
+        match File::open(&path) {
+            Ok(f) => Ok(f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::Missing { id: *id }),
+            Err(e) => Err(IoError::new("open", path, e).into()),
+        }
+    }
+
+    /// Whether the object's bytes hash to its id, as a file or as a tree.
+    pub fn verify(&self, id: &Id) -> Result<bool, StoreError> {
+        let path = self.object_path(id);
+        if !path.is_file() {
+            return Err(StoreError::Missing { id: *id });
+        }
+        let (file_id, _) = hash_file(&path)?;
+        if file_id == *id {
+            return Ok(true);
+        }
+        let bytes = fsutil::read(&path)?;
+        Ok(Id::of_tree_bytes(&bytes) == *id)
+    }
+
+    /// Every object id in the store, with its size.
+    pub fn list(&self) -> Result<Vec<(Id, u64)>, IoError> {
+        let root = self.objects_dir();
+        let mut out = Vec::new();
+        for entry in walkdir::WalkDir::new(&root).min_depth(2).max_depth(2) {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&root).to_path_buf();
+                IoError::new("list", path, e.into())
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let prefix = entry
+                .path()
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            let name = entry.file_name().to_str().unwrap_or("");
+            if let Ok(id) = format!("{prefix}{name}").parse::<Id>() {
+                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                out.push((id, size));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn remove(&self, id: &Id) -> Result<(), IoError> {
+        fsutil::remove_file_if_exists(&self.object_path(id))
+    }
+
+    /// Moves an object out of the store into `quarantine/`, keeping its bytes
+    /// for inspection. Returns where it went.
+    pub fn quarantine(&self, id: &Id) -> Result<PathBuf, IoError> {
+        let dir = self.quarantine_dir();
+        fsutil::create_dir_all(&dir)?;
+        let dest = dir.join(id.hex());
+        fsutil::rename(&self.object_path(id), &dest)?;
+        Ok(dest)
+    }
+}
+
+/// Objects are read-only; the executable bit is kept.
+fn set_object_mode(path: &Path, exec: bool) -> Result<(), IoError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if exec { 0o555 } else { 0o444 };
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).ctx("make read-only", path)
+}
+
+/// Reads a whole file, expecting about `len` bytes.
+fn read_limited(path: &Path, len: u64) -> Result<Vec<u8>, IoError> {
+    let mut f = fsutil::open(path)?;
+    let mut buf = Vec::with_capacity(len as usize + 1);
+    f.read_to_end(&mut buf).ctx("read", path)?;
+    Ok(buf)
+}
+
+/// BLAKE3 of a file's bytes and its length; large files on all cores.
+pub fn hash_file(path: &Path) -> Result<(Id, u64), IoError> {
+    let len = fsutil::metadata(path)?.len();
+    let mut hasher = blake3::Hasher::new();
+    if len > SMALL_FILE {
+        hasher.update_mmap_rayon(path).ctx("hash", path)?;
+    } else {
+        let bytes = read_limited(path, len)?;
+        hasher.update(&bytes);
+        return Ok((hasher.finalize().into(), bytes.len() as u64));
+    }
+    Ok((hasher.finalize().into(), hasher.count()))
+}

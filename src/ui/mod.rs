@@ -1,0 +1,54 @@
+//! Everything the terminal sees: progress bars, logs, errors, sizes.
+
+mod bars;
+
+pub use bars::Bars;
+
+use crate::cli::env;
+
+/// Logs go to stderr: `-v` info, `-vv` debug, or a filter in `KILN_LOG`.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "kiln=info",
+        _ => "kiln=debug",
+    };
+    let filter = std::env::var(env::LOG).unwrap_or_else(|_| default.to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .try_init();
+}
+
+/// The one error line.
+pub fn error(msg: &str) {
+    // Fold any stray newline so the error stays one line.
+    eprintln!("error: {}", msg.replace('\n', " "));
+}
+
+/// Bytes for humans: `1.5 MiB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => error(&format!("cannot encode JSON: {e}")),
+    }
+}

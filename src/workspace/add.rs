@@ -1,0 +1,246 @@
+//! `kiln add`: put files and folders into the store and write their pointers.
+
+use std::path::{Path, PathBuf};
+
+use super::hashing::{Hasher, Mode};
+use super::statcache::StatCache;
+use super::{Placer, WorkspaceError};
+use crate::fsutil::{self, IoError};
+use crate::git::Git;
+use crate::pointer::{self, Kind, Origin, Pointer};
+use crate::progress::Progress;
+use crate::repo::{LinkMode, Repo};
+
+#[derive(Default)]
+pub struct AddOptions {
+    /// Repository-relative schema path to bind.
+    pub schema: Option<String>,
+}
+
+/// What `add` did for one path.
+#[derive(Debug, serde::Serialize)]
+pub struct Added {
+    pub path: String,
+    pub pointer: Pointer,
+    /// Whether the pointer file was written (false: content unchanged).
+    pub changed: bool,
+    pub hashed: u64,
+    pub hashed_bytes: u64,
+    pub cached: u64,
+    pub new_objects: u64,
+}
+
+/// Paths whose changes never make the code "dirty": kiln's own files.
+pub fn kiln_owned(path: &str) -> bool {
+    path.ends_with(pointer::SUFFIX)
+        || path.starts_with(".kiln/")
+        || path == ".gitignore"
+        || path.ends_with("/.gitignore")
+}
+
+/// The code context to record for newly added content; none without git.
+pub fn current_origin(repo: &Repo) -> Result<Option<Origin>, WorkspaceError> {
+    if !repo.scm() {
+        return Ok(None);
+    }
+    let ctx = Git::open(repo.root())?.context(&kiln_owned)?;
+    Ok(Some(Origin {
+        commit: ctx.commit,
+        branch: ctx.branch,
+        dirty: ctx.dirty,
+        run: None,
+    }))
+}
+
+/// Checks that `rel` may be tracked: it exists, is not inside or around a
+/// tracked folder, and git does not track it.
+pub fn check_addable(repo: &Repo, rel: &str, git: Option<&Git>) -> Result<(), WorkspaceError> {
+    let abs = repo.root().join(rel);
+    if std::fs::symlink_metadata(&abs).is_err() {
+        return Err(WorkspaceError::NotFound {
+            path: PathBuf::from(rel),
+        });
+    }
+    let mut prefix = String::new();
+    for part in rel.split('/') {
+        if !prefix.is_empty() {
+            if repo
+                .root()
+                .join(format!("{prefix}{}", pointer::SUFFIX))
+                .is_file()
+            {
+                return Err(WorkspaceError::InsideTracked {
+                    path: PathBuf::from(rel),
+                    parent: prefix,
+                });
+            }
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+    }
+    if abs.is_dir() {
+        let inner = format!("{rel}/");
+        if let Some(t) = super::tracked(repo)?
+            .into_iter()
+            .find(|t| t.rel.starts_with(&inner))
+        {
+            return Err(WorkspaceError::InsideTracked {
+                path: PathBuf::from(t.rel),
+                parent: rel.to_string(),
+            });
+        }
+    }
+    if let Some(git) = git
+        && git.is_tracked(rel)?
+    {
+        return Err(WorkspaceError::GitTracked {
+            path: PathBuf::from(rel),
+        });
+    }
+    Ok(())
+}
+
+/// Adds one repository-relative path. The caller holds the lock.
+pub fn add(
+    repo: &Repo,
+    rel: &str,
+    opts: &AddOptions,
+    cache: &mut StatCache,
+    progress: &dyn Progress,
+) -> Result<Added, WorkspaceError> {
+    let git = if repo.scm() {
+        Some(Git::open(repo.root())?)
+    } else {
+        None
+    };
+    check_addable(repo, rel, git.as_ref())?;
+    let store = repo.store();
+    store.create()?;
+    let links = &repo.config.cache.link;
+    let hashed = {
+        let hasher = Hasher::new(&store, repo.root(), cache, Mode::Ingest(links), progress);
+        hasher.hash(rel)?.ok_or_else(|| WorkspaceError::NotFound {
+            path: PathBuf::from(rel),
+        })?
+    };
+    let new_objects = hashed.staged.len() as u64;
+    store.publish(hashed.staged)?;
+    for tree in &hashed.trees {
+        store.put_tree(tree)?;
+    }
+
+    // In symlink mode the workspace holds links to the store; in hardlink
+    // mode the ingested file already is the stored inode.
+    let first_link = links.iter().find(|m| **m != LinkMode::Reflink).copied();
+    if first_link == Some(LinkMode::Symlink) {
+        let placer = Placer::new(repo, &store);
+        for (path, (id, kind, _)) in &hashed.listing.files {
+            let abs = if path.is_empty() {
+                repo.root().join(rel)
+            } else {
+                repo.root().join(rel).join(path)
+            };
+            if !fsutil::symlink_metadata(&abs)?.file_type().is_symlink() {
+                placer.place(id, *kind == crate::store::EntryKind::Exec, &abs)?;
+            }
+        }
+    }
+    for (path, stat, id) in hashed.seen {
+        // Publishing a hard-linked object changes the inode's ctime.
+        let stat = if first_link == Some(LinkMode::Hardlink) {
+            match std::fs::metadata(repo.root().join(&path)) {
+                Ok(m) => super::statcache::Stat::of(&m),
+                Err(_) => continue,
+            }
+        } else {
+            stat
+        };
+        cache.insert(path, stat, id);
+    }
+
+    let pointer_path = repo.root().join(pointer::pointer_path(Path::new(rel)));
+    let old = match Pointer::read(&pointer_path) {
+        Ok(p) => Some(p),
+        Err(pointer::PointerError::Io(e)) if e.is_not_found() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut new = Pointer {
+        kind: hashed.kind,
+        id: hashed.id,
+        size: hashed.size,
+        files: (hashed.kind == Kind::Dir).then_some(hashed.files),
+        schema: opts
+            .schema
+            .clone()
+            .or_else(|| old.as_ref().and_then(|o| o.schema.clone())),
+        origin: None,
+    };
+    new.origin = match &old {
+        Some(o) if o.same_content(&new) => o.origin.clone(),
+        _ => current_origin(repo)?,
+    };
+    let changed = old.as_ref() != Some(&new);
+    if changed {
+        fsutil::write_atomic(&pointer_path, new.to_text().as_bytes(), &repo.tmp_dir())?;
+    }
+    if repo.scm() {
+        ignore_in_git(repo, rel)?;
+    }
+    tracing::info!(
+        "{rel}: hashed {} files ({} bytes), {} unchanged by the stat cache, {} new objects",
+        hashed.hashed,
+        hashed.hashed_bytes,
+        hashed.cached,
+        new_objects
+    );
+    Ok(Added {
+        path: rel.to_string(),
+        pointer: new,
+        changed,
+        hashed: hashed.hashed,
+        hashed_bytes: hashed.hashed_bytes,
+        cached: hashed.cached,
+        new_objects,
+    })
+}
+
+/// Adds `/NAME` to the `.gitignore` beside the data, once.
+fn ignore_in_git(repo: &Repo, rel: &str) -> Result<(), IoError> {
+    let (dir, name) = match rel.rfind('/') {
+        Some(i) => (&rel[..i], &rel[i + 1..]),
+        None => ("", rel),
+    };
+    let path = repo.root().join(dir).join(".gitignore");
+    let line = format!("/{}", escape_gitignore(name));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(IoError::new("read", path, e)),
+    };
+    if text.lines().any(|l| l.trim_end() == line) {
+        return Ok(());
+    }
+    let mut out = text;
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&line);
+    out.push('\n');
+    fsutil::write_atomic(&path, out.as_bytes(), &repo.tmp_dir())
+}
+
+/// Escapes gitignore's special characters in a literal name.
+fn escape_gitignore(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, c) in name.chars().enumerate() {
+        if matches!(c, '*' | '?' | '[' | '\\') || (i == 0 && matches!(c, '#' | '!')) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if out.ends_with(' ') {
+        out.pop();
+        out.push_str("\\ ");
+    }
+    out
+}

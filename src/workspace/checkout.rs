@@ -1,0 +1,215 @@
+//! `kiln checkout`: make the workspace match the pointers.
+//!
+//! A workspace file is replaced or deleted only when its content is safely
+//! in the store (or under `--force`); objects missing from the store are
+//! reported and the rest is applied.
+
+use rayon::prelude::*;
+
+use super::hashing::{Hasher, Mode};
+use super::statcache::{Stat, StatCache};
+use super::{Listing, Placer, Tracked, WorkspaceError, listing};
+use crate::fsutil;
+use crate::progress::{Progress, Unit};
+use crate::repo::Repo;
+use crate::store::{EntryKind, Id, StoreError};
+
+/// An object a pointer needs that the store lacks.
+#[derive(Debug, serde::Serialize)]
+pub struct MissingObject {
+    pub path: String,
+    pub id: String,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct CheckoutReport {
+    /// Files written (created or replaced), repository-relative.
+    pub written: Vec<String>,
+    pub deleted: Vec<String>,
+    pub unchanged: u64,
+    pub bytes: u64,
+    pub missing: Vec<MissingObject>,
+    /// Files left alone because their content is not in the store.
+    pub conflicts: Vec<String>,
+}
+
+impl CheckoutReport {
+    pub fn complete(&self) -> bool {
+        self.missing.is_empty() && self.conflicts.is_empty()
+    }
+}
+
+fn join(rel: &str, sub: &str) -> String {
+    if sub.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{rel}/{sub}")
+    }
+}
+
+/// Checks out each tracked path. The caller holds the lock.
+pub fn checkout(
+    repo: &Repo,
+    tracked: &[Tracked],
+    force: bool,
+    cache: &mut StatCache,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport, WorkspaceError> {
+    let store = repo.store();
+    let placer = Placer::new(repo, &store);
+    let mut report = CheckoutReport::default();
+    for t in tracked {
+        let want = match listing(&store, &t.pointer) {
+            Ok(l) => l,
+            Err(StoreError::Missing { id }) => {
+                report.missing.push(MissingObject {
+                    path: t.rel.clone(),
+                    id: id.hex(),
+                });
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let abs = t.abs(repo);
+        // A file where a folder belongs, or the reverse, is judged like any
+        // other file in the way.
+        if let Ok(m) = std::fs::symlink_metadata(&abs)
+            && m.is_dir() != (t.pointer.kind == crate::pointer::Kind::Dir)
+            && !m.is_dir()
+        {
+            let id = Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress)
+                .hash(&t.rel)?
+                .map(|h| h.id);
+            if force || id.is_some_and(|id| store.contains(&id)) || m.file_type().is_symlink() {
+                fsutil::remove_file(&abs)?;
+                report.deleted.push(t.rel.clone());
+            } else {
+                report.conflicts.push(t.rel.clone());
+                continue;
+            }
+        }
+        let have =
+            Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress).hash(&t.rel)?;
+        let have_listing = have.as_ref().map(|h| h.listing.clone()).unwrap_or_default();
+        if let Some(h) = have {
+            for (path, stat, id) in h.seen {
+                cache.insert(path, stat, id);
+            }
+        }
+        apply(
+            repo,
+            &placer,
+            t,
+            &want,
+            &have_listing,
+            force,
+            cache,
+            &mut report,
+            progress,
+        )?;
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    repo: &Repo,
+    placer: &Placer,
+    t: &Tracked,
+    want: &Listing,
+    have: &Listing,
+    force: bool,
+    cache: &mut StatCache,
+    report: &mut CheckoutReport,
+    progress: &dyn Progress,
+) -> Result<(), WorkspaceError> {
+    let store = repo.store();
+    let root = t.abs(repo);
+    let abs = |sub: &str| {
+        if sub.is_empty() {
+            root.clone()
+        } else {
+            root.join(sub)
+        }
+    };
+    let safe = |id: &Id, sub: &str| {
+        force
+            || store.contains(id)
+            || std::fs::symlink_metadata(abs(sub)).is_ok_and(|m| m.file_type().is_symlink())
+    };
+
+    // Files the pointed-to content no longer has go first, so folders they
+    // leave empty can become files.
+    for (sub, (id, _, _)) in &have.files {
+        if want.files.contains_key(sub) {
+            continue;
+        }
+        if safe(id, sub) {
+            fsutil::remove_file(&abs(sub))?;
+            report.deleted.push(join(&t.rel, sub));
+        } else {
+            report.conflicts.push(join(&t.rel, sub));
+        }
+    }
+    let mut stale_dirs: Vec<&String> = have
+        .dirs
+        .iter()
+        .filter(|d| !want.dirs.contains(d))
+        .collect();
+    stale_dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for d in stale_dirs {
+        // Only empty folders go: anything left in them was kept on purpose.
+        let _ = std::fs::remove_dir(abs(d));
+    }
+
+    let mut todo: Vec<(&String, Id, bool)> = Vec::new();
+    for (sub, (id, kind, _)) in &want.files {
+        match have.files.get(sub) {
+            Some((hid, hkind, _)) if hid == id && hkind == kind => report.unchanged += 1,
+            current => {
+                if !store.contains(id) {
+                    report.missing.push(MissingObject {
+                        path: join(&t.rel, sub),
+                        id: id.hex(),
+                    });
+                } else if current.is_some_and(|(hid, _, _)| !safe(hid, sub)) {
+                    report.conflicts.push(join(&t.rel, sub));
+                } else {
+                    todo.push((sub, *id, *kind == EntryKind::Exec));
+                }
+            }
+        }
+    }
+    for d in &want.dirs {
+        placer.ensure_dir(&abs(d))?;
+    }
+    if t.pointer.kind == crate::pointer::Kind::Dir {
+        placer.ensure_dir(&root)?;
+    }
+
+    let total: u64 = todo.len() as u64;
+    let task = progress.task("checkout", total, Unit::Files);
+    let done: Vec<(String, u64, Option<Stat>, Id)> = todo
+        .par_iter()
+        .map(|(sub, id, exec)| {
+            let dest = abs(sub);
+            let bytes = placer.place(id, *exec, &dest)?;
+            task.advance(1);
+            task.advance_bytes(bytes);
+            let stat = std::fs::symlink_metadata(&dest)
+                .ok()
+                .filter(|m| !m.file_type().is_symlink())
+                .map(|m| Stat::of(&m));
+            Ok((join(&t.rel, sub), bytes, stat, *id))
+        })
+        .collect::<Result<_, WorkspaceError>>()?;
+    drop(task);
+    for (path, bytes, stat, id) in done {
+        if let Some(stat) = stat {
+            cache.insert(path.clone(), stat, id);
+        }
+        report.bytes += bytes;
+        report.written.push(path);
+    }
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! `kiln diff`: files added, deleted and modified between two versions of
+//! tracked data, read from pointers at git revisions or from the workspace.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::hashing::{Hasher, Mode};
+use super::statcache::StatCache;
+use super::{Listing, WorkspaceError, listing};
+use crate::git::Git;
+use crate::pointer::{self, Pointer};
+use crate::progress::Progress;
+use crate::repo::Repo;
+use crate::store::Store;
+
+/// File-level changes inside one tracked path.
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Changes {
+    pub added: Vec<String>,
+    pub deleted: Vec<String>,
+    pub modified: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.deleted.is_empty() && self.modified.is_empty()
+    }
+}
+
+/// Compares two listings; a file whose id or executable bit changed is modified.
+pub fn compare(old: &Listing, new: &Listing) -> Changes {
+    let mut c = Changes::default();
+    for (path, entry) in &new.files {
+        match old.files.get(path) {
+            None => c.added.push(path.clone()),
+            Some(o) if (o.0, o.1) != (entry.0, entry.1) => c.modified.push(path.clone()),
+            _ => {}
+        }
+    }
+    c.deleted = old
+        .files
+        .keys()
+        .filter(|p| !new.files.contains_key(*p))
+        .cloned()
+        .collect();
+    c
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Deleted,
+    Modified,
+}
+
+/// How one tracked path differs between the two sides.
+#[derive(Debug, serde::Serialize)]
+pub struct PathDiff {
+    pub path: String,
+    pub change: Change,
+    pub old_id: Option<String>,
+    pub new_id: Option<String>,
+    pub files: Changes,
+    /// Why file-level changes are unknown, when they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One side of a diff: each tracked path's pointer, and its listing if known.
+struct Side {
+    pointers: BTreeMap<String, Pointer>,
+    listings: BTreeMap<String, Listing>,
+}
+
+fn side_at(git: &Git, rev: &str) -> Result<Side, WorkspaceError> {
+    let mut pointers = BTreeMap::new();
+    for (path, bytes) in git.pointers_at(rev)? {
+        let Some(data) = pointer::data_path(Path::new(&path)) else {
+            continue;
+        };
+        let shown = Path::new(&format!("{rev}:{path}")).to_path_buf();
+        let text = String::from_utf8_lossy(&bytes);
+        pointers.insert(
+            data.to_string_lossy().into_owned(),
+            Pointer::parse(&text, &shown)?,
+        );
+    }
+    Ok(Side {
+        pointers,
+        listings: BTreeMap::new(),
+    })
+}
+
+fn side_workspace(
+    repo: &Repo,
+    cache: &StatCache,
+    progress: &dyn Progress,
+) -> Result<Side, WorkspaceError> {
+    let store = repo.store();
+    let hasher = Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress);
+    let mut pointers = BTreeMap::new();
+    let mut listings = BTreeMap::new();
+    for t in super::tracked(repo)? {
+        if let Some(h) = hasher.hash(&t.rel)? {
+            let p = Pointer {
+                kind: h.kind,
+                id: h.id,
+                size: h.size,
+                files: None,
+                schema: None,
+                origin: None,
+            };
+            pointers.insert(t.rel.clone(), p);
+            listings.insert(t.rel, h.listing);
+        }
+    }
+    Ok(Side { pointers, listings })
+}
+
+fn listing_of(store: &Store, side: &Side, path: &str) -> Result<Listing, String> {
+    if let Some(l) = side.listings.get(path) {
+        return Ok(l.clone());
+    }
+    let p = &side.pointers[path];
+    listing(store, p).map_err(|e| format!("{e}; `kiln fetch` it to see file-level changes"))
+}
+
+/// Diffs `a` against `b` (a revision, or the workspace when `None`),
+/// limited to tracked paths under `filter` when it is not empty.
+pub fn diff(
+    repo: &Repo,
+    a: &str,
+    b: Option<&str>,
+    filter: &[String],
+    progress: &dyn Progress,
+) -> Result<Vec<PathDiff>, WorkspaceError> {
+    let git = Git::open(repo.root())?;
+    let cache = StatCache::load(&repo.state_dir());
+    let old = side_at(&git, a)?;
+    let new = match b {
+        Some(rev) => side_at(&git, rev)?,
+        None => side_workspace(repo, &cache, progress)?,
+    };
+    let store = repo.store();
+    let wanted = |p: &str| {
+        filter.is_empty()
+            || filter
+                .iter()
+                .any(|f| p == f || p.starts_with(&format!("{f}/")))
+    };
+    let mut paths: Vec<&String> = old
+        .pointers
+        .keys()
+        .chain(new.pointers.keys())
+        .filter(|p| wanted(p))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let mut out = Vec::new();
+    for path in paths {
+        let (o, n) = (old.pointers.get(path), new.pointers.get(path));
+        let change = match (o, n) {
+            (None, Some(_)) => Change::Added,
+            (Some(_), None) => Change::Deleted,
+            (Some(o), Some(n)) if o.id != n.id => Change::Modified,
+            _ => continue,
+        };
+        let empty = Listing::default();
+        let lo = o
+            .map(|_| listing_of(&store, &old, path))
+            .unwrap_or(Ok(empty.clone()));
+        let ln = n
+            .map(|_| listing_of(&store, &new, path))
+            .unwrap_or(Ok(empty));
+        let (files, note) = match (lo, ln) {
+            (Ok(lo), Ok(ln)) => (compare(&lo, &ln), None),
+            (Err(e), _) | (_, Err(e)) => (Changes::default(), Some(e)),
+        };
+        out.push(PathDiff {
+            path: path.clone(),
+            change,
+            old_id: o.map(|p| p.id.hex()),
+            new_id: n.map(|p| p.id.hex()),
+            files,
+            note,
+        });
+    }
+    Ok(out)
+}

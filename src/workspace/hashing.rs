@@ -1,0 +1,285 @@
+//! Computing the content id of a tracked file or folder as it is in the
+//! workspace: from the stat cache where nothing changed, by hashing (and,
+//! for `kiln add`, storing) where something did.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+
+use super::scan::{self, ScanFile};
+use super::statcache::{Stat, StatCache};
+use super::{Listing, WorkspaceError};
+use crate::pointer::Kind;
+use crate::progress::{Progress, Unit};
+use crate::repo::LinkMode;
+use crate::store::{self, Entry, EntryKind, Id, Staged, Store, Tree};
+
+/// Whether hashing also puts new content into the store.
+#[derive(Clone, Copy)]
+pub enum Mode<'a> {
+    HashOnly,
+    Ingest(&'a [LinkMode]),
+}
+
+/// A tracked path's content as found in the workspace.
+pub struct Hashed {
+    pub kind: Kind,
+    pub id: Id,
+    pub size: u64,
+    pub files: u64,
+    pub listing: Listing,
+    /// Every folder's tree, deepest first (what `add` stores).
+    pub trees: Vec<Tree>,
+    /// Files read and hashed, and their bytes; files answered by the stat cache.
+    pub hashed: u64,
+    pub hashed_bytes: u64,
+    pub cached: u64,
+    /// New objects to publish (ingest mode).
+    pub staged: Vec<Staged>,
+    /// Stat-cache updates: repository-relative path, stat, id.
+    pub seen: Vec<(String, Stat, Id)>,
+}
+
+pub struct Hasher<'a> {
+    pub store: &'a Store,
+    pub root: &'a Path,
+    pub objects: std::path::PathBuf,
+    pub cache: &'a StatCache,
+    pub mode: Mode<'a>,
+    pub progress: &'a dyn Progress,
+    started: (i64, u32),
+}
+
+struct FileResult {
+    id: Id,
+    size: u64,
+    hashed: bool,
+    staged: Option<Staged>,
+}
+
+impl<'a> Hasher<'a> {
+    pub fn new(
+        store: &'a Store,
+        root: &'a Path,
+        cache: &'a StatCache,
+        mode: Mode<'a>,
+        progress: &'a dyn Progress,
+    ) -> Hasher<'a> {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let objects =
+            std::fs::canonicalize(store.objects_dir()).unwrap_or_else(|_| store.objects_dir());
+        Hasher {
+            store,
+            root,
+            objects,
+            cache,
+            mode,
+            progress,
+            started: (now.as_secs() as i64, now.subsec_nanos()),
+        }
+    }
+
+    /// The content at `rel` (repository-relative); `None` if it is missing.
+    pub fn hash(&self, rel: &str) -> Result<Option<Hashed>, WorkspaceError> {
+        let abs = self.root.join(rel);
+        let meta = match std::fs::symlink_metadata(&abs) {
+            Ok(m) => m,
+            Err(_) => return Ok(None),
+        };
+        if meta.is_dir() {
+            let scan = scan::scan(&abs, self.root, &self.objects)?;
+            return self.hash_dir(rel, scan).map(Some);
+        }
+        let (stat, exec, store_link) = scan::stat_file(&abs, self.root, &self.objects)?;
+        let file = ScanFile {
+            rel: String::new(),
+            abs,
+            stat,
+            exec,
+            store_link,
+        };
+        let r = self.file(rel, &file)?;
+        let mut listing = Listing::default();
+        listing
+            .files
+            .insert(String::new(), (r.id, EntryKind::File, r.size));
+        let mut seen = Vec::new();
+        self.remember(&mut seen, rel.to_string(), &file, r.id);
+        Ok(Some(Hashed {
+            kind: Kind::File,
+            id: r.id,
+            size: r.size,
+            files: 1,
+            listing,
+            trees: Vec::new(),
+            hashed: r.hashed as u64,
+            hashed_bytes: if r.hashed { r.size } else { 0 },
+            cached: (!r.hashed) as u64,
+            staged: r.staged.into_iter().collect(),
+            seen,
+        }))
+    }
+
+    fn remember(&self, seen: &mut Vec<(String, Stat, Id)>, rel: String, file: &ScanFile, id: Id) {
+        // A file changed at or after the scan began may change again within
+        // the clock's resolution: hash it next time rather than trust its stat.
+        if file.store_link.is_none() && file.stat.mtime < self.started {
+            seen.push((rel, file.stat, id));
+        }
+    }
+
+    fn file(&self, repo_rel: &str, f: &ScanFile) -> Result<FileResult, WorkspaceError> {
+        let known = f.store_link.or_else(|| self.cache.get(repo_rel, &f.stat));
+        if let Some(id) = known
+            && (matches!(self.mode, Mode::HashOnly) || self.store.contains(&id))
+        {
+            return Ok(FileResult {
+                id,
+                size: f.stat.size,
+                hashed: false,
+                staged: None,
+            });
+        }
+        let (id, size, staged) = match self.mode {
+            Mode::HashOnly => {
+                let (id, size) = store::hash_file(&f.abs)?;
+                (id, size, None)
+            }
+            Mode::Ingest(links) => {
+                // Reflink is tried inside the copy; hard links avoid the copy.
+                let hardlink =
+                    links.iter().find(|m| **m != LinkMode::Reflink) == Some(&LinkMode::Hardlink);
+                match hardlink.then(|| self.store.ingest_hardlink(&f.abs)) {
+                    Some(Ok(r)) => r,
+                    _ => self
+                        .store
+                        .ingest_copy(&f.abs, links.contains(&LinkMode::Reflink))?,
+                }
+            }
+        };
+        let staged = staged.map(|s| s.with_exec(f.exec));
+        Ok(FileResult {
+            id,
+            size,
+            hashed: true,
+            staged,
+        })
+    }
+
+    fn hash_dir(&self, rel: &str, scan: scan::Scan) -> Result<Hashed, WorkspaceError> {
+        let task = self
+            .progress
+            .task("hashing", scan.files.len() as u64, Unit::Files);
+        let hashed_n = AtomicU64::new(0);
+        let hashed_bytes = AtomicU64::new(0);
+        let results: Vec<FileResult> = scan
+            .files
+            .par_iter()
+            .map(|f| {
+                let r = self.file(&format!("{rel}/{}", f.rel), f)?;
+                if r.hashed {
+                    hashed_n.fetch_add(1, Ordering::Relaxed);
+                    hashed_bytes.fetch_add(r.size, Ordering::Relaxed);
+                }
+                task.advance(1);
+                task.advance_bytes(r.size);
+                Ok(r)
+            })
+            .collect::<Result<_, WorkspaceError>>()?;
+        drop(task);
+        let mut listing = Listing {
+            dirs: scan.dirs.clone(),
+            ..Default::default()
+        };
+        let mut staged = Vec::new();
+        let mut seen = Vec::new();
+        for (f, r) in scan.files.iter().zip(results) {
+            let kind = if f.exec {
+                EntryKind::Exec
+            } else {
+                EntryKind::File
+            };
+            listing.files.insert(f.rel.clone(), (r.id, kind, r.size));
+            self.remember(&mut seen, format!("{rel}/{}", f.rel), f, r.id);
+            staged.extend(r.staged);
+        }
+        let (root, trees) = build_trees(&listing).map_err(|message| WorkspaceError::BadTree {
+            path: rel.to_string(),
+            message,
+        })?;
+        let hashed = hashed_n.into_inner();
+        Ok(Hashed {
+            kind: Kind::Dir,
+            id: root.id(),
+            size: root.size(),
+            files: root.files(),
+            cached: listing.files.len() as u64 - hashed,
+            listing,
+            trees,
+            hashed,
+            hashed_bytes: hashed_bytes.into_inner(),
+            staged,
+            seen,
+        })
+    }
+}
+
+/// Builds every folder's tree from a listing, deepest first; returns the root.
+pub fn build_trees(listing: &Listing) -> Result<(Tree, Vec<Tree>), String> {
+    let mut children: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
+    children.insert("", Vec::new());
+    for d in &listing.dirs {
+        children.entry(d.as_str()).or_default();
+    }
+    for (path, (id, kind, size)) in &listing.files {
+        let (parent, name) = split(path);
+        children.entry(parent).or_default().push(Entry {
+            name: name.to_string(),
+            kind: *kind,
+            id: *id,
+            size: *size,
+            files: 1,
+        });
+    }
+    // Deepest folders first, so each subtree is done before its parent.
+    let mut dirs: Vec<&str> = children.keys().copied().collect();
+    dirs.sort_by_key(|d| {
+        std::cmp::Reverse(if d.is_empty() {
+            0
+        } else {
+            d.matches('/').count() + 1
+        })
+    });
+    let mut trees = Vec::with_capacity(dirs.len());
+    let mut root = None;
+    for d in dirs {
+        let entries = children.remove(d).unwrap_or_default();
+        let tree = Tree::new(entries)?;
+        if d.is_empty() {
+            root = Some(tree.clone());
+        } else {
+            let (parent, name) = split(d);
+            children.entry(parent).or_default().push(Entry {
+                name: name.to_string(),
+                kind: EntryKind::Dir,
+                id: tree.id(),
+                size: tree.size(),
+                files: tree.files(),
+            });
+        }
+        trees.push(tree);
+    }
+    Ok((root.unwrap_or_default(), trees))
+}
+
+fn split(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    }
+}

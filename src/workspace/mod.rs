@@ -1,0 +1,409 @@
+//! The workspace: tracked files and folders as they are on disk, and the
+//! operations that compare them with pointers and the store.
+
+pub mod add;
+pub mod checkout;
+pub mod diff;
+mod hashing;
+pub mod scan;
+pub mod statcache;
+pub mod status;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::fsutil::{self, IoError};
+use crate::pointer::{self, Kind, Pointer, PointerError};
+use crate::repo::{LinkMode, Repo};
+use crate::store::{EntryKind, Id, Store, StoreError, Tree};
+
+pub use hashing::{Hashed, Mode as HashMode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Pointer(#[from] PointerError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error("{}: outside the repository", path.display())]
+    Outside { path: PathBuf },
+    #[error("{}: kiln's and git's own folders cannot be tracked", path.display())]
+    Reserved { path: PathBuf },
+    #[error("{}: no such file or folder", path.display())]
+    NotFound { path: PathBuf },
+    #[error("{}: inside the tracked folder {parent}; add or remove the whole folder", path.display())]
+    InsideTracked { path: PathBuf, parent: String },
+    #[error("{}: git already tracks this path; `git rm --cached` it first to let kiln track it", path.display())]
+    GitTracked { path: PathBuf },
+    #[error("{}: a symlink that leads outside the repository (not followed)", path.display())]
+    SymlinkOutside { path: PathBuf },
+    #[error("{}: symlinks to folders are not supported", path.display())]
+    SymlinkedFolder { path: PathBuf },
+    #[error("{}: refusing to write through a symlink", path.display())]
+    WriteThroughSymlink { path: PathBuf },
+    #[error("{}: not a regular file, folder or symlink", path.display())]
+    Special { path: PathBuf },
+    #[error("{}: file names must be valid UTF-8", path.display())]
+    BadName { path: PathBuf },
+    #[error("{}: cannot read a `.kilnignore` file", path.display())]
+    Ignore { path: PathBuf },
+    #[error("{path}: not tracked by kiln (no {path}.kiln)")]
+    NotTracked { path: String },
+    #[error("{path}: {message}")]
+    BadTree { path: String, message: String },
+    #[error("object {id} in the store is corrupt (its bytes do not match); run `kiln fsck`")]
+    Corrupt { id: Id },
+}
+
+/// A tracked path and its pointer.
+#[derive(Clone, Debug)]
+pub struct Tracked {
+    /// Repository-relative path of the data, `/`-separated.
+    pub rel: String,
+    pub pointer: Pointer,
+}
+
+impl Tracked {
+    pub fn abs(&self, repo: &Repo) -> PathBuf {
+        repo.root().join(&self.rel)
+    }
+}
+
+/// Every pointer file in the work tree, outside `.git/` and `.kiln/`. Tracked
+/// data is git-ignored, so the walk skips git-ignored folders.
+pub fn tracked(repo: &Repo) -> Result<Vec<Tracked>, WorkspaceError> {
+    let root = repo.root();
+    let walker = ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .git_ignore(repo.scm())
+        .require_git(false)
+        .filter_entry(|e| {
+            let name = e.file_name();
+            !(e.depth() > 0
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && (name == ".git" || name == ".kiln"))
+        })
+        .build();
+    let mut out = Vec::new();
+    for entry in walker {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Some(rel) = fsutil::rel_string(root, entry.path()) else {
+            continue;
+        };
+        let Some(data) = pointer::data_path(Path::new(&rel)) else {
+            continue;
+        };
+        let pointer = Pointer::read(entry.path())?;
+        out.push(Tracked {
+            rel: data.to_string_lossy().into_owned(),
+            pointer,
+        });
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(out)
+}
+
+/// Resolves a command-line path to a repository-relative one, refusing paths
+/// outside the repository and kiln's or git's own folders.
+pub fn resolve(repo: &Repo, cwd: &Path, arg: &Path) -> Result<String, WorkspaceError> {
+    let joined = cwd.join(arg);
+    let normal = normalize(&joined);
+    let root = repo.root();
+    // Resolve symlinks in the parent folders, not the last component.
+    let resolved = match (normal.parent(), normal.file_name()) {
+        (Some(parent), Some(name)) if parent.exists() => std::fs::canonicalize(parent)
+            .map(|p| p.join(name))
+            .unwrap_or(normal.clone()),
+        _ => normal.clone(),
+    };
+    let rel = fsutil::rel_string(root, &resolved).ok_or_else(|| WorkspaceError::Outside {
+        path: arg.to_path_buf(),
+    })?;
+    if rel.is_empty() {
+        return Err(WorkspaceError::Reserved {
+            path: arg.to_path_buf(),
+        });
+    }
+    let first = rel.split('/').next().unwrap_or("");
+    if first == ".git" || first == ".kiln" || rel.split('/').any(|p| p == ".git") {
+        return Err(WorkspaceError::Reserved {
+            path: arg.to_path_buf(),
+        });
+    }
+    Ok(rel.trim_end_matches('/').to_string())
+}
+
+/// Removes `.` and `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The tracked entries that `paths` select: all when `paths` is empty.
+pub fn select(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Tracked>, WorkspaceError> {
+    let all = tracked(repo)?;
+    if paths.is_empty() {
+        return Ok(all);
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let mut rel = resolve(repo, cwd, p)?;
+        if let Some(data) = rel.strip_suffix(pointer::SUFFIX) {
+            rel = data.to_string();
+        }
+        let prefix = format!("{rel}/");
+        let found: Vec<_> = all
+            .iter()
+            .filter(|t| t.rel == rel || t.rel.starts_with(&prefix))
+            .cloned()
+            .collect();
+        if found.is_empty() {
+            return Err(WorkspaceError::NotTracked { path: rel });
+        }
+        out.extend(found);
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out.dedup_by(|a, b| a.rel == b.rel);
+    Ok(out)
+}
+
+/// The file a tracked path's content holds, by path below it. A file pointer
+/// maps "" to its id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub files: BTreeMap<String, (Id, EntryKind, u64)>,
+    pub dirs: Vec<String>,
+}
+
+/// Reads the whole listing of a pointer's content from the store.
+pub fn listing(store: &Store, pointer: &Pointer) -> Result<Listing, StoreError> {
+    let mut out = Listing::default();
+    match pointer.kind {
+        Kind::File => {
+            out.files
+                .insert(String::new(), (pointer.id, EntryKind::File, pointer.size));
+        }
+        Kind::Dir => flatten(store, &pointer.id, "", &mut out)?,
+    }
+    Ok(out)
+}
+
+fn flatten(store: &Store, id: &Id, prefix: &str, out: &mut Listing) -> Result<(), StoreError> {
+    let tree: Tree = store.read_tree(id)?;
+    for e in tree.entries() {
+        let path = if prefix.is_empty() {
+            e.name.clone()
+        } else {
+            format!("{prefix}/{}", e.name)
+        };
+        match e.kind {
+            EntryKind::Dir => {
+                out.dirs.push(path.clone());
+                flatten(store, &e.id, &path, out)?;
+            }
+            kind => {
+                out.files.insert(path, (e.id, kind, e.size));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes workspace files from the store by the configured link modes,
+/// refusing to write through symlinked folders.
+pub struct Placer<'a> {
+    repo: &'a Repo,
+    store: &'a Store,
+    links: &'a [LinkMode],
+    safe_dirs: Mutex<HashSet<PathBuf>>,
+}
+
+impl<'a> Placer<'a> {
+    pub fn new(repo: &'a Repo, store: &'a Store) -> Placer<'a> {
+        Placer {
+            repo,
+            store,
+            links: &repo.config.cache.link,
+            safe_dirs: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Creates `dir` (absolute, inside the repository) and its parents,
+    /// refusing any that is a symlink.
+    pub fn ensure_dir(&self, dir: &Path) -> Result<(), WorkspaceError> {
+        if self.safe_dirs.lock().expect("not poisoned").contains(dir) {
+            return Ok(());
+        }
+        let rel = dir
+            .strip_prefix(self.repo.root())
+            .map_err(|_| WorkspaceError::Outside {
+                path: dir.to_path_buf(),
+            })?;
+        let mut cur = self.repo.root().to_path_buf();
+        for c in rel.components() {
+            cur.push(c);
+            match std::fs::symlink_metadata(&cur) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(WorkspaceError::WriteThroughSymlink { path: cur });
+                }
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    // A file where a folder must be: the caller decided it may go.
+                    fsutil::remove_file(&cur)?;
+                    std::fs::create_dir(&cur)
+                        .map_err(|e| IoError::new("create folder", &cur, e))?;
+                }
+                Err(_) => fsutil::create_dir_all(&cur)?,
+            }
+        }
+        self.safe_dirs
+            .lock()
+            .expect("not poisoned")
+            .insert(dir.to_path_buf());
+        Ok(())
+    }
+
+    /// Makes `dest` hold object `id`, replacing whatever file is there.
+    /// Returns the bytes written (0 for links).
+    pub fn place(&self, id: &Id, exec: bool, dest: &Path) -> Result<u64, WorkspaceError> {
+        let parent = dest.parent().ok_or_else(|| WorkspaceError::Outside {
+            path: dest.to_path_buf(),
+        })?;
+        self.ensure_dir(parent)?;
+        let object = self.store.object_path(id);
+        if !object.is_file() {
+            return Err(StoreError::Missing { id: *id }.into());
+        }
+        let tmp = fsutil::temp_file(&self.repo.tmp_dir())?.into_temp_path();
+        let mut written = 0;
+        for mode in self.links {
+            let done = match mode {
+                LinkMode::Reflink => {
+                    reflink_copy::reflink(&object, &tmp).is_ok() || {
+                        // reflink refuses an existing target.
+                        fsutil::remove_file_if_exists(&tmp)?;
+                        reflink_copy::reflink(&object, &tmp).is_ok()
+                    }
+                }
+                LinkMode::Hardlink => {
+                    fsutil::remove_file_if_exists(&tmp)?;
+                    std::fs::hard_link(&object, &tmp).is_ok()
+                }
+                LinkMode::Symlink => {
+                    fsutil::remove_file_if_exists(&tmp)?;
+                    std::os::unix::fs::symlink(&object, &tmp).is_ok()
+                }
+                LinkMode::Copy => {
+                    written = copy_verified(&object, &tmp, id)?;
+                    true
+                }
+            };
+            if done {
+                if matches!(mode, LinkMode::Reflink | LinkMode::Copy) {
+                    set_mode(&tmp, exec)?;
+                }
+                if let Ok(m) = std::fs::symlink_metadata(dest)
+                    && m.is_dir()
+                {
+                    std::fs::remove_dir(dest)
+                        .map_err(|e| IoError::new("replace folder", dest, e))?;
+                }
+                tmp.persist(dest)
+                    .map_err(|e| IoError::new("write", dest, e.error))?;
+                return Ok(written);
+            }
+        }
+        // No mode worked: fall back to a verified copy.
+        written = copy_verified(&object, &tmp, id)?;
+        set_mode(&tmp, exec)?;
+        tmp.persist(dest)
+            .map_err(|e| IoError::new("write", dest, e.error))?;
+        Ok(written)
+    }
+}
+
+fn set_mode(path: &Path, exec: bool) -> Result<(), IoError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if exec { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| IoError::new("set permissions of", path, e))
+}
+
+/// Copies an object while hashing it, so a corrupt object is never checked out.
+fn copy_verified(object: &Path, dest: &Path, id: &Id) -> Result<u64, WorkspaceError> {
+    use std::io::{Read, Write};
+    let mut src = fsutil::open(object)?;
+    let mut out = std::fs::File::create(dest).map_err(|e| IoError::new("write", dest, e))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 18];
+    let mut total = 0u64;
+    loop {
+        let n = src
+            .read(&mut buf)
+            .map_err(|e| IoError::new("read", object, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])
+            .map_err(|e| IoError::new("write", dest, e))?;
+        total += n as u64;
+    }
+    if Id::from(hasher.finalize()) != *id {
+        return Err(WorkspaceError::Corrupt { id: *id });
+    }
+    Ok(total)
+}
+
+/// Which pointers keep objects alive in `kiln gc`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcScope {
+    /// The pointers in the work tree.
+    Workspace,
+    /// Those, and the pointers at every local branch's tip.
+    AllBranches,
+    /// Those, and the pointers in every commit reachable from any reference.
+    AllCommits,
+}
+
+/// The roots of reachability for a gc scope.
+pub fn gc_roots(
+    repo: &Repo,
+    scope: GcScope,
+) -> Result<Vec<crate::store::gc::Root>, WorkspaceError> {
+    let root_of = |p: &Pointer| crate::store::gc::Root {
+        id: p.id,
+        is_tree: p.kind == Kind::Dir,
+    };
+    let mut roots: Vec<_> = tracked(repo)?.iter().map(|t| root_of(&t.pointer)).collect();
+    if scope == GcScope::Workspace || !repo.scm() {
+        return Ok(roots);
+    }
+    let git = crate::git::Git::open(repo.root())?;
+    let found = match scope {
+        GcScope::AllBranches => git.pointers_on_branches()?,
+        _ => git.pointers_in_history()?,
+    };
+    for (path, bytes) in found {
+        let text = String::from_utf8_lossy(&bytes);
+        roots.push(root_of(&Pointer::parse(&text, Path::new(&path))?));
+    }
+    Ok(roots)
+}

@@ -1,0 +1,215 @@
+//! The harness: the real `kiln` binary in a temporary git repository, with a
+//! private HOME and a cleared environment.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const KILN: &str = env!("CARGO_BIN_EXE_kiln");
+
+/// The fixtures shipped in the repository.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// What a finished command printed, and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts exit 0 and returns self.
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Asserts the exit code and returns self.
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Asserts a failure whose error is one line (plus optional `hint:` lines) and never a panic.
+    #[track_caller]
+    pub fn fails(self) -> Run {
+        assert!(self.code != 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "panicked:\n{}", self.stderr);
+        let errors: Vec<_> = self.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "expected one error line, got:\n{}", self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// A temporary git repository with `kiln init` run in it.
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+impl Repo {
+    /// A fresh git repository, not yet initialised for kiln.
+    pub fn git_only() -> Repo {
+        let dir = tempfile::Builder::new().prefix("kiln-test-").tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let repo = Repo { dir, home };
+        repo.git(["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// A git repository with kiln initialised.
+    pub fn new() -> Repo {
+        let repo = Repo::git_only();
+        repo.kiln(["init"]).ok();
+        repo
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs kiln with extra environment variables.
+    pub fn kiln_env<I, S>(&self, args: I, env: &[(&str, &str)]) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(KILN);
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("kiln runs"))
+    }
+
+    pub fn kiln<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.kiln_env(args, &[])
+    }
+
+    /// A kiln command not yet started, for tests that run processes at once.
+    pub fn kiln_command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(KILN);
+        cmd.args(args);
+        cmd
+    }
+
+    /// Runs git; panics unless it succeeds. Returns its stdout.
+    pub fn git<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.command("git").args(args).output().expect("git runs");
+        assert!(out.status.success(), "git failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `git add -A && git commit`, returning the new commit id.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(["add", "-A"]);
+        self.git(["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        if p.exists() {
+            // Stored files may be read-only links; replace rather than write through.
+            fs::remove_file(&p).unwrap();
+        }
+        fs::write(p, content).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        fs::read(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    pub fn read_string(&self, rel: &str) -> String {
+        String::from_utf8(self.read(rel)).unwrap()
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.path(rel).symlink_metadata().is_ok()
+    }
+
+    pub fn remove(&self, rel: &str) {
+        let p = self.path(rel);
+        if p.is_dir() {
+            fs::remove_dir_all(p).unwrap()
+        } else {
+            fs::remove_file(p).unwrap()
+        }
+    }
+
+    /// Object files in the store.
+    pub fn store_objects(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let root = self.path(".kiln/cache/objects");
+        if let Ok(dirs) = fs::read_dir(&root) {
+            for d in dirs.flatten() {
+                for f in fs::read_dir(d.path()).unwrap().flatten() {
+                    out.push(format!("{}{}", d.file_name().to_string_lossy(), f.file_name().to_string_lossy()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub fn object_path(&self, id: &str) -> PathBuf {
+        self.path(&format!(".kiln/cache/objects/{}/{}", &id[..2], &id[2..]))
+    }
+}
+
+/// The value of `key: value` in a pointer file's text.
+pub fn pointer_field(text: &str, key: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(|v| v.trim().to_string()))
+}
