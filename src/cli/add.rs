@@ -58,11 +58,15 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             ));
         }
         if added.iter().any(|a| a.changed) {
-            let pointers: Vec<String> = added.iter().map(|a| format!("{}.kiln", a.path)).collect();
-            app.say(format_args!(
-                "to commit: git add {} .gitignore",
-                pointers.join(" ")
-            ));
+            let mut files: Vec<String> = Vec::new();
+            for a in added.iter().filter(|a| a.changed) {
+                files.push(format!("{}.kiln", a.path));
+                let dir = a.path.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+                files.push(format!("{dir}.gitignore"));
+            }
+            files.sort();
+            files.dedup();
+            app.say(format_args!("to commit: git add {}", files.join(" ")));
         }
     }
     result?;

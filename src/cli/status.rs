@@ -54,15 +54,12 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
                 Stored::Missing => ", missing from the store",
             };
             println!("{:<12} {}{st}", format!("{ws}:"), s.path);
-            if let Some(c) = &s.changes {
-                for f in &c.added {
-                    println!("    added:    {}/{f}", s.path);
-                }
-                for f in &c.modified {
-                    println!("    modified: {}/{f}", s.path);
-                }
-                for f in &c.deleted {
-                    println!("    deleted:  {}/{f}", s.path);
+            // A tracked file's only entry has an empty name: nothing to list.
+            if let Some(c) = s.changes.as_ref().filter(|_| s.kind == kiln::pointer::Kind::Dir) {
+                for (what, files) in [("added:   ", &c.added), ("modified:", &c.modified), ("deleted: ", &c.deleted)] {
+                    for f in files {
+                        println!("    {what} {}/{f}", s.path);
+                    }
                 }
             }
         }

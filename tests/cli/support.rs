@@ -213,3 +213,11 @@ pub fn pointer_field(text: &str, key: &str) -> Option<String> {
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(|v| v.trim().to_string()))
 }
+
+/// Whether the tests run as root, which file permissions do not stop.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
