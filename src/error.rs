@@ -17,4 +17,6 @@ pub enum Error {
     Git(#[from] crate::git::GitError),
     #[error(transparent)]
     Workspace(#[from] crate::workspace::WorkspaceError),
+    #[error(transparent)]
+    Hooks(#[from] crate::hooks::HooksError),
 }

@@ -214,6 +214,89 @@ impl Git {
     }
 }
 
+impl Git {
+    /// Where git runs hooks from: `core.hooksPath` if set, else `hooks/` in
+    /// the common git folder.
+    pub fn hooks_dir(&self) -> PathBuf {
+        let configured = self.repo.config_snapshot().string("core.hooksPath");
+        match configured {
+            Some(p) => {
+                let p = PathBuf::from(p.to_str_lossy().into_owned());
+                match self.repo.workdir() {
+                    Some(wd) if p.is_relative() => wd.join(p),
+                    _ => p,
+                }
+            }
+            None => self.repo.common_dir().join("hooks"),
+        }
+    }
+
+    /// Whether a rebase is in progress (hooks stay quiet then).
+    pub fn rebasing(&self) -> bool {
+        let dir = self.repo.git_dir();
+        dir.join("rebase-merge").exists() || dir.join("rebase-apply").exists()
+    }
+
+    /// Pointer files whose staged content differs from HEAD's, with the
+    /// staged bytes.
+    pub fn staged_pointers(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let index = self.repo.index_or_empty().map_err(read_err)?;
+        let head_tree = self.repo.head_commit().ok().and_then(|c| c.tree().ok());
+        let mut out = Vec::new();
+        for entry in index.entries() {
+            let path = entry.path(&index).to_str_lossy().into_owned();
+            if !path.ends_with(crate::pointer::SUFFIX) || path.starts_with(".kiln/") {
+                continue;
+            }
+            let in_head = match &head_tree {
+                Some(t) => t
+                    .lookup_entry_by_path(&path)
+                    .map_err(read_err)?
+                    .map(|e| e.object_id()),
+                None => None,
+            };
+            if in_head == Some(entry.id) {
+                continue;
+            }
+            let blob = self.repo.find_object(entry.id).map_err(read_err)?;
+            out.push((path, blob.data.clone()));
+        }
+        Ok(out)
+    }
+
+    /// Pointer files in the commits reachable from `tip` but not from `hide`.
+    pub fn pointers_in_range(
+        &self,
+        tip: &str,
+        hide: &[String],
+    ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let tip_id = self.resolve(tip)?.id;
+        let hidden: Vec<gix::ObjectId> = hide
+            .iter()
+            .filter_map(|h| self.resolve(h).ok())
+            .map(|c| c.id)
+            .collect();
+        let mut seen_blobs = HashSet::new();
+        let mut seen_trees = HashSet::new();
+        let mut out = Vec::new();
+        let walk = self
+            .repo
+            .rev_walk([tip_id])
+            .with_hidden(hidden)
+            .all()
+            .map_err(read_err)?;
+        for info in walk {
+            let info = info.map_err(read_err)?;
+            let commit = info.object().map_err(read_err)?;
+            let tree = commit.tree_id().map_err(read_err)?.detach();
+            if seen_trees.insert(tree) {
+                out.extend(self.pointers_in_tree(tree, &mut seen_blobs)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// A git remote URL without user name or password.
 fn redact_git_url(url: &gix::Url) -> String {
     let mut url = url.clone();

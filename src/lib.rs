@@ -6,6 +6,7 @@
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod hooks;
 pub mod pointer;
 pub mod progress;
 pub mod repo;

@@ -7,6 +7,7 @@ mod fsck;
 mod gc;
 mod init;
 mod status;
+mod unprotect;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -63,6 +64,8 @@ enum Command {
     Gc(gc::Args),
     /// Re-hash every stored object and quarantine corrupt ones
     Fsck(fsck::Args),
+    /// Replace hard-linked or symlinked files by writable copies
+    Unprotect(unprotect::Args),
 }
 
 /// What every handler receives: resolved global settings.
@@ -135,6 +138,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&app, args),
         Command::Gc(args) => gc::run(&app, args),
         Command::Fsck(args) => fsck::run(&app, args),
+        Command::Unprotect(args) => unprotect::run(&app, args),
     };
     match result {
         Ok(code) => code,

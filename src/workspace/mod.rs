@@ -4,10 +4,11 @@
 pub mod add;
 pub mod checkout;
 pub mod diff;
-mod hashing;
+pub mod hashing;
 pub mod scan;
 pub mod statcache;
 pub mod status;
+pub mod unprotect;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -17,8 +18,6 @@ use crate::fsutil::{self, IoError};
 use crate::pointer::{self, Kind, Pointer, PointerError};
 use crate::repo::{LinkMode, Repo};
 use crate::store::{EntryKind, Id, Store, StoreError, Tree};
-
-pub use hashing::{Hashed, Mode as HashMode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -237,10 +236,14 @@ pub struct Placer<'a> {
 
 impl<'a> Placer<'a> {
     pub fn new(repo: &'a Repo, store: &'a Store) -> Placer<'a> {
+        Placer::with_links(repo, store, &repo.config.cache.link)
+    }
+
+    pub fn with_links(repo: &'a Repo, store: &'a Store, links: &'a [LinkMode]) -> Placer<'a> {
         Placer {
             repo,
             store,
-            links: &repo.config.cache.link,
+            links,
             safe_dirs: Mutex::new(HashSet::new()),
         }
     }

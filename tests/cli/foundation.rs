@@ -21,7 +21,11 @@ fn add_a_file_writes_pointer_object_and_gitignore() {
     assert_eq!(pointer_field(&pointer, "kind").as_deref(), Some("file"));
     assert!(repo.object_path(&id).is_file());
     assert_eq!(fs::read(repo.object_path(&id)).unwrap(), b"a,b\n1,2\n");
-    assert!(repo.read_string("data/.gitignore").lines().any(|l| l == "/train.csv"));
+    assert!(
+        repo.read_string("data/.gitignore")
+            .lines()
+            .any(|l| l == "/train.csv")
+    );
     // git now sees only the pointer and the .gitignore.
     let status = repo.git(["status", "--porcelain", "--untracked-files=all"]);
     assert!(!status.contains("data/train.csv\n"), "{status}");
@@ -56,12 +60,25 @@ fn re_adding_unchanged_data_hashes_nothing_and_rewrites_nothing() {
     }
     repo.kiln(["add", "d"]).ok();
     let before = repo.read("d.kiln");
-    let mtime = fs::metadata(repo.path("d.kiln")).unwrap().modified().unwrap();
+    let mtime = fs::metadata(repo.path("d.kiln"))
+        .unwrap()
+        .modified()
+        .unwrap();
     let run = repo.kiln(["-v", "add", "d"]).ok();
     assert!(run.stderr.contains("hashed 0 files"), "{}", run.stderr);
-    assert!(run.stderr.contains("10 unchanged by the stat cache"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("10 unchanged by the stat cache"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(repo.read("d.kiln"), before);
-    assert_eq!(fs::metadata(repo.path("d.kiln")).unwrap().modified().unwrap(), mtime);
+    assert_eq!(
+        fs::metadata(repo.path("d.kiln"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime
+    );
 }
 
 #[test]
@@ -87,7 +104,11 @@ fn granular_status_and_re_add_hash_only_the_changes() {
     let run = repo.kiln(["-v", "add", "d"]).ok();
     // The two changed files are hashed; the three others come from the stat cache.
     assert!(run.stderr.contains("hashed 2 files"), "{}", run.stderr);
-    assert!(run.stderr.contains("3 unchanged by the stat cache"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("3 unchanged by the stat cache"),
+        "{}",
+        run.stderr
+    );
     repo.kiln(["status", "--quiet"]).ok();
 }
 
@@ -111,7 +132,10 @@ fn odd_files_round_trip() {
     assert_eq!(repo.read_string("d/with space/a b.csv"), "spaces");
     assert_eq!(repo.read_string("d/a/b/c/d/e/f/g/deep.txt"), "deep");
     assert!(repo.path("d/empty-folder/inner").is_dir());
-    let mode = fs::metadata(repo.path("d/run.sh")).unwrap().permissions().mode();
+    let mode = fs::metadata(repo.path("d/run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert!(mode & 0o111 != 0, "executable bit lost: {mode:o}");
     repo.kiln(["status", "--quiet"]).ok();
     // The executable bit is part of the content.
@@ -174,7 +198,11 @@ fn checkout_with_a_missing_object_applies_the_rest() {
     let obj = repo.object_path(&lost);
     fs::remove_file(&obj).unwrap();
     let run = repo.kiln(["checkout"]).code(1);
-    assert!(run.stderr.contains("missing from the store: d/b"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("missing from the store: d/b"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(repo.read_string("d/a"), "aaa");
     assert_eq!(repo.read_string("single"), "single");
     assert!(!repo.exists("d/b"));
@@ -182,13 +210,21 @@ fn checkout_with_a_missing_object_applies_the_rest() {
 
 fn with_links(repo: &Repo, modes: &str) {
     let path = repo.path(".kiln/config.toml");
-    let text = fs::read_to_string(&path).unwrap().replace(r#"link = ["reflink", "copy"]"#, &format!("link = [{modes}]"));
+    let text = fs::read_to_string(&path).unwrap().replace(
+        r#"link = ["reflink", "copy"]"#,
+        &format!("link = [{modes}]"),
+    );
     fs::write(path, text).unwrap();
 }
 
 #[test]
 fn each_link_mode_checks_out_and_protects_the_store() {
-    for mode in ["\"reflink\", \"copy\"", "\"copy\"", "\"hardlink\"", "\"symlink\""] {
+    for mode in [
+        "\"reflink\", \"copy\"",
+        "\"copy\"",
+        "\"hardlink\"",
+        "\"symlink\"",
+    ] {
         let repo = Repo::new();
         with_links(&repo, mode);
         repo.write("d/f", "content");
@@ -211,12 +247,39 @@ fn each_link_mode_checks_out_and_protects_the_store() {
         // the store. Root ignores permissions, so only the bits are checked there.
         if matches!(mode, "\"hardlink\"" | "\"symlink\"") {
             let meta = fs::metadata(repo.path("d/f")).unwrap();
-            assert_eq!(meta.permissions().mode() & 0o222, 0, "{mode}: linked file is writable");
+            assert_eq!(
+                meta.permissions().mode() & 0o222,
+                0,
+                "{mode}: linked file is writable"
+            );
             if !crate::support::is_root() {
-                assert!(fs::OpenOptions::new().write(true).open(repo.path("d/f")).is_err());
+                assert!(
+                    fs::OpenOptions::new()
+                        .write(true)
+                        .open(repo.path("d/f"))
+                        .is_err()
+                );
             }
         }
-        assert_eq!(fs::read(&obj).unwrap(), b"content", "{mode}: store object changed");
+        assert_eq!(
+            fs::read(&obj).unwrap(),
+            b"content",
+            "{mode}: store object changed"
+        );
+        if matches!(mode, "\"hardlink\"" | "\"symlink\"") {
+            repo.kiln(["unprotect", "d"]).ok();
+            let meta = fs::symlink_metadata(repo.path("d/f")).unwrap();
+            assert!(
+                meta.is_file() && meta.permissions().mode() & 0o200 != 0,
+                "{mode}: not unprotected"
+            );
+            fs::write(repo.path("d/f"), "edited in place").unwrap();
+            assert_eq!(
+                fs::read(&obj).unwrap(),
+                b"content",
+                "{mode}: store object changed"
+            );
+        }
         // Replacing the file (as editors do) is the supported way to edit.
         repo.write("d/f", "edited");
         repo.kiln(["add", "d"]).ok();
@@ -269,10 +332,18 @@ fn gc_keeps_exactly_what_its_scope_references() {
     repo.commit("v3");
     repo.write("f", "v4-uncommitted");
     repo.kiln(["add", "f"]).ok();
-    let (v1, v2, v3, v4) = (id_of(b"v1"), id_of(b"v2-side"), id_of(b"v3"), id_of(b"v4-uncommitted"));
+    let (v1, v2, v3, v4) = (
+        id_of(b"v1"),
+        id_of(b"v2-side"),
+        id_of(b"v3"),
+        id_of(b"v4-uncommitted"),
+    );
     assert_eq!(repo.store_objects().len(), 4);
 
-    let dry = repo.kiln(["gc", "--workspace", "--dry-run", "--json"]).ok().json();
+    let dry = repo
+        .kiln(["gc", "--workspace", "--dry-run", "--json"])
+        .ok()
+        .json();
     assert_eq!(dry["removed"], 3);
     assert_eq!(repo.store_objects().len(), 4);
 
@@ -280,7 +351,10 @@ fn gc_keeps_exactly_what_its_scope_references() {
     assert_eq!(repo.store_objects().len(), 4);
     repo.git(["branch", "-D", "side"]);
     repo.kiln(["gc", "--all-commits"]).ok();
-    assert_eq!(repo.store_objects(), sorted(vec![v1.clone(), v3.clone(), v4.clone()]));
+    assert_eq!(
+        repo.store_objects(),
+        sorted(vec![v1.clone(), v3.clone(), v4.clone()])
+    );
     repo.kiln(["gc", "--all-branches"]).ok();
     assert_eq!(repo.store_objects(), sorted(vec![v3.clone(), v4.clone()]));
     let v = repo.kiln(["gc", "--workspace", "--json"]).ok().json();
@@ -314,7 +388,11 @@ fn fsck_quarantines_a_corrupt_object_and_checkout_refuses_it() {
     assert!(!obj.exists());
     assert!(repo.path(&format!(".kiln/cache/quarantine/{id}")).is_file());
     let run = repo.kiln(["checkout"]).code(1);
-    assert!(run.stderr.contains("missing from the store: d/a"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("missing from the store: d/a"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(repo.read_string("d/b"), "other");
     repo.kiln(["fsck"]).ok();
 }
@@ -339,11 +417,24 @@ fn concurrent_adds_both_finish_and_the_store_stays_consistent() {
 fn a_second_writer_waits_then_gives_up() {
     let repo = Repo::new();
     repo.write("f", "x");
-    let lock = fs::OpenOptions::new().write(true).create(true).truncate(false).open(repo.path(".kiln/lock")).unwrap();
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(repo.path(".kiln/lock"))
+        .unwrap();
     lock.lock().unwrap();
     let run = repo.kiln(["--wait", "1", "add", "f"]).fails();
-    assert!(run.stderr.contains("waiting for another kiln process"), "{}", run.stderr);
-    assert!(run.stderr.contains("another kiln process is writing"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("waiting for another kiln process"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("another kiln process is writing"),
+        "{}",
+        run.stderr
+    );
     // Readers do not wait.
     repo.kiln(["status"]).ok();
     drop(lock);
@@ -353,8 +444,14 @@ fn a_second_writer_waits_then_gives_up() {
 #[test]
 fn broken_pointers_give_one_line_errors_and_change_nothing() {
     let cases = [
-        ("kiln: 1\nkind: file\nid: [unclosed\n", "not a valid pointer"),
-        ("kiln: 99\nkind: file\nid: x\nsize: 1\n", "newer than this kiln"),
+        (
+            "kiln: 1\nkind: file\nid: [unclosed\n",
+            "not a valid pointer",
+        ),
+        (
+            "kiln: 99\nkind: file\nid: x\nsize: 1\n",
+            "newer than this kiln",
+        ),
         (
             "kiln: 1\nkind: file\nid: 0000000000000000000000000000000000000000000000000000000000000000\nsize: 1\nschema: ../outside.yaml\n",
             "..",
@@ -363,7 +460,10 @@ fn broken_pointers_give_one_line_errors_and_change_nothing() {
             "kiln: 1\nkind: file\nid: 0000000000000000000000000000000000000000000000000000000000000000\nsize: 1\nschema: /etc/passwd\n",
             "relative path",
         ),
-        ("kiln: 1\nkind: file\nid: nothex\nsize: 1\n", "not an object id"),
+        (
+            "kiln: 1\nkind: file\nid: nothex\nsize: 1\n",
+            "not an object id",
+        ),
     ];
     for (text, expect) in cases {
         let repo = Repo::new();
@@ -388,7 +488,11 @@ fn a_tree_with_a_dotdot_name_is_refused() {
     repo.kiln(["add", "d"]).ok();
     // Forge a tree naming `..`, store it under its own id, and point at it.
     let body = format!("kiln tree 1\nf {} 1 ..\0", id_of(b"x"));
-    let tree_id = blake3::Hasher::new_derive_key("kiln 2026-11 tree v1").update(body.as_bytes()).finalize().to_hex().to_string();
+    let tree_id = blake3::Hasher::new_derive_key("kiln 2026-11 tree v1")
+        .update(body.as_bytes())
+        .finalize()
+        .to_hex()
+        .to_string();
     let path = repo.object_path(&tree_id);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, &body).unwrap();
@@ -397,7 +501,11 @@ fn a_tree_with_a_dotdot_name_is_refused() {
     repo.write("d.kiln", text.replace(&old, &tree_id));
     repo.remove("d");
     let run = repo.kiln(["checkout"]).fails();
-    assert!(run.stderr.contains("not a valid file name"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a valid file name"),
+        "{}",
+        run.stderr
+    );
     assert!(!repo.exists("x"));
 }
 
@@ -406,8 +514,14 @@ fn add_refuses_bad_paths() {
     let repo = Repo::new();
     let outside = tempfile::tempdir().unwrap();
     fs::write(outside.path().join("secret"), "s").unwrap();
-    let run = repo.kiln(["add", outside.path().join("secret").to_str().unwrap()]).fails();
-    assert!(run.stderr.contains("outside the repository"), "{}", run.stderr);
+    let run = repo
+        .kiln(["add", outside.path().join("secret").to_str().unwrap()])
+        .fails();
+    assert!(
+        run.stderr.contains("outside the repository"),
+        "{}",
+        run.stderr
+    );
     repo.kiln(["add", "../x"]).fails();
     let run = repo.kiln(["add", ".git"]).fails();
     assert!(run.stderr.contains("own folders"), "{}", run.stderr);
@@ -416,7 +530,11 @@ fn add_refuses_bad_paths() {
     repo.write("d/inner/f", "x");
     repo.kiln(["add", "d"]).ok();
     let run = repo.kiln(["add", "d/inner/f"]).fails();
-    assert!(run.stderr.contains("inside the tracked folder d"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("inside the tracked folder d"),
+        "{}",
+        run.stderr
+    );
     repo.write("code.py", "print()");
     repo.git(["add", "code.py"]);
     let run = repo.kiln(["add", "code.py"]).fails();
@@ -432,7 +550,11 @@ fn a_symlink_leading_outside_is_refused_not_followed() {
     std::os::unix::fs::symlink(outside.path().join("secret"), repo.path("d/link")).unwrap();
     let run = repo.kiln(["add", "d"]).fails();
     assert!(run.stderr.contains("d/link"), "{}", run.stderr);
-    assert!(run.stderr.contains("outside the repository"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("outside the repository"),
+        "{}",
+        run.stderr
+    );
     assert!(!repo.exists("d.kiln"));
     // A symlink inside the repository is followed.
     fs::remove_file(repo.path("d/link")).unwrap();
@@ -462,7 +584,10 @@ fn kilnignore_is_honoured() {
     repo.write("d/skip.tmp", "s");
     repo.write("d/scratch/big", "b");
     repo.kiln(["add", "d"]).ok();
-    assert_eq!(pointer_field(&repo.read_string("d.kiln"), "files").as_deref(), Some("2"));
+    assert_eq!(
+        pointer_field(&repo.read_string("d.kiln"), "files").as_deref(),
+        Some("2")
+    );
     repo.write("d/other.tmp", "still ignored");
     repo.kiln(["status", "--quiet"]).ok();
     repo.kiln(["checkout"]).ok();
@@ -480,9 +605,12 @@ fn commands_work_from_a_subfolder_and_init_twice_is_refused() {
     assert!(repo.exists("data/sub/f.kiln"));
     repo.kiln(["-C", "data", "status", "--quiet"]).ok();
     let plain = tempfile::tempdir().unwrap();
-    let run = repo.kiln(["-C", plain.path().to_str().unwrap(), "init"]).fails();
+    let run = repo
+        .kiln(["-C", plain.path().to_str().unwrap(), "init"])
+        .fails();
     assert!(run.stderr.contains("git"), "{}", run.stderr);
-    repo.kiln(["-C", plain.path().to_str().unwrap(), "init", "--no-scm"]).ok();
+    repo.kiln(["-C", plain.path().to_str().unwrap(), "init", "--no-scm"])
+        .ok();
 }
 
 #[test]
@@ -490,7 +618,10 @@ fn init_writes_config_and_gitignore() {
     let repo = Repo::new();
     let ignore = repo.read_string(".kiln/.gitignore");
     for entry in ["/cache/", "/state/", "/tmp/", "/lock", "/config.local.toml"] {
-        assert!(ignore.lines().any(|l| l == entry), "{entry} not in {ignore}");
+        assert!(
+            ignore.lines().any(|l| l == entry),
+            "{entry} not in {ignore}"
+        );
     }
     assert!(repo.read_string(".kiln/config.toml").contains("format = 1"));
     assert!(repo.exists(".kiln/cache/CACHEDIR.TAG"));

@@ -1,0 +1,198 @@
+//! Git hooks that make kiln a gate: install, uninstall, and what each hook
+//! checks. Existing hooks are kept and chained, never overwritten.
+
+use std::path::{Path, PathBuf};
+
+use crate::fsutil::{self, IoError};
+use crate::git::Git;
+
+/// The hooks kiln installs.
+pub const HOOKS: [&str; 4] = ["pre-commit", "pre-push", "post-checkout", "post-merge"];
+
+/// The first lines of every hook kiln writes; how kiln knows its own.
+const MARKER: &str = "# kiln hook 1";
+
+/// Where a hook that was there before kiln's is kept, and run first.
+fn chained(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.pre-kiln"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HooksError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(
+        "`{name}` is not a hook kiln runs (expected one of: pre-commit, pre-push, post-checkout, post-merge)"
+    )]
+    Unknown { name: String },
+}
+
+/// What install or uninstall did to each hook.
+#[derive(Debug, serde::Serialize)]
+pub struct HookChange {
+    pub hook: &'static str,
+    pub path: String,
+    pub action: &'static str,
+}
+
+fn script(name: &str, kiln: &Path) -> String {
+    let kiln = kiln.display().to_string().replace('\'', "'\\''");
+    // pre-push reads its ref list on stdin: keep it for both hooks.
+    format!(
+        r#"#!/bin/sh
+{MARKER}: written by `kiln hooks install`; `kiln hooks install --uninstall` restores what was here.
+kiln='{kiln}'
+[ -x "$kiln" ] || kiln=kiln
+here=$(dirname "$0")
+input=
+[ "{name}" = pre-push ] && input=$(cat)
+if [ -x "$here/{name}.pre-kiln" ]; then
+    printf '%s\n' "$input" | "$here/{name}.pre-kiln" "$@" || exit $?
+fi
+printf '%s\n' "$input" | exec "$kiln" hooks run {name} "$@"
+"#
+    )
+}
+
+fn is_ours(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| t.lines().nth(1).is_some_and(|l| l.starts_with(MARKER)))
+}
+
+fn make_executable(path: &Path) -> Result<(), IoError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| IoError::new("make executable", path, e))
+}
+
+/// Installs kiln's hooks; `kiln` is the binary they call.
+pub fn install(root: &Path, tmp: &Path, kiln: &Path) -> Result<Vec<HookChange>, HooksError> {
+    let dir = Git::open(root)?.hooks_dir();
+    fsutil::create_dir_all(&dir)?;
+    let mut out = Vec::new();
+    for name in HOOKS {
+        let path = dir.join(name);
+        let text = script(name, kiln);
+        let action = if is_ours(&path) {
+            if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+                "unchanged"
+            } else {
+                "updated"
+            }
+        } else if path.exists() {
+            fsutil::rename(&path, &chained(&dir, name))?;
+            "installed, chaining the existing hook"
+        } else {
+            "installed"
+        };
+        if action != "unchanged" {
+            fsutil::write_atomic(&path, text.as_bytes(), tmp)?;
+            make_executable(&path)?;
+        }
+        out.push(HookChange {
+            hook: name,
+            path: path.display().to_string(),
+            action,
+        });
+    }
+    Ok(out)
+}
+
+/// Removes kiln's hooks and puts back the ones they chained.
+pub fn uninstall(root: &Path) -> Result<Vec<HookChange>, HooksError> {
+    let dir = Git::open(root)?.hooks_dir();
+    let mut out = Vec::new();
+    for name in HOOKS {
+        let path = dir.join(name);
+        if !is_ours(&path) {
+            continue;
+        }
+        let before = chained(&dir, name);
+        let action = if before.exists() {
+            fsutil::rename(&before, &path)?;
+            "restored the previous hook"
+        } else {
+            fsutil::remove_file(&path)?;
+            "removed"
+        };
+        out.push(HookChange {
+            hook: name,
+            path: path.display().to_string(),
+            action,
+        });
+    }
+    Ok(out)
+}
+
+/// The refs `git push` announced on a pre-push hook's stdin: for each, the
+/// local commit to push and the remote's current commit, if any.
+pub fn parse_push_refs(input: &str) -> Vec<(String, Option<String>)> {
+    const ZERO: &str = "0000000000000000000000000000000000000000";
+    input
+        .lines()
+        .filter_map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            match parts.as_slice() {
+                [_, local, _, remote] if *local != ZERO => Some((
+                    local.to_string(),
+                    (*remote != ZERO).then(|| remote.to_string()),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Why a staged pointer may not be committed.
+#[derive(Debug, serde::Serialize)]
+pub struct Blocked {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The pre-commit gate's store and workspace part: every staged pointer's
+/// content is in the store and the workspace matches it.
+pub fn staged_problems(
+    repo: &crate::repo::Repo,
+) -> Result<(Vec<(String, crate::pointer::Pointer)>, Vec<Blocked>), crate::Error> {
+    use crate::workspace::hashing::{Hasher, Mode};
+    let git = Git::open(repo.root())?;
+    let store = repo.store();
+    let cache = crate::workspace::statcache::StatCache::load(&repo.state_dir());
+    let silent = crate::progress::Silent;
+    let hasher = Hasher::new(&store, repo.root(), &cache, Mode::HashOnly, &silent);
+    let mut pointers = Vec::new();
+    let mut blocked = Vec::new();
+    for (path, bytes) in git.staged_pointers()? {
+        let pointer =
+            crate::pointer::Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))?;
+        let Some(rel) = crate::pointer::data_path(Path::new(&path)) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().into_owned();
+        let complete = crate::workspace::listing(&store, &pointer)
+            .map(|l| l.files.values().all(|(id, _, _)| store.contains(id)))
+            .unwrap_or(false);
+        if !complete {
+            blocked.push(Blocked {
+                path: rel.clone(),
+                reason: "its content is not in the store: run `kiln add` (or `kiln pull`)".into(),
+            });
+        }
+        match hasher.hash(&rel)? {
+            Some(h) if h.id == pointer.id => {}
+            Some(_) => blocked.push(Blocked {
+                path: rel.clone(),
+                reason: format!("the workspace differs from the staged pointer: run `kiln add {rel}` and `git add {path}`"),
+            }),
+            None => blocked.push(Blocked {
+                path: rel.clone(),
+                reason: "missing from the workspace".into(),
+            }),
+        }
+        pointers.push((rel, pointer));
+    }
+    Ok((pointers, blocked))
+}
