@@ -61,7 +61,11 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             let mut files: Vec<String> = Vec::new();
             for a in added.iter().filter(|a| a.changed) {
                 files.push(format!("{}.kiln", a.path));
-                let dir = a.path.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+                let dir = a
+                    .path
+                    .rsplit_once('/')
+                    .map(|(d, _)| format!("{d}/"))
+                    .unwrap_or_default();
                 files.push(format!("{dir}.gitignore"));
             }
             files.sort();

@@ -55,8 +55,16 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             };
             println!("{:<12} {}{st}", format!("{ws}:"), s.path);
             // A tracked file's only entry has an empty name: nothing to list.
-            if let Some(c) = s.changes.as_ref().filter(|_| s.kind == kiln::pointer::Kind::Dir) {
-                for (what, files) in [("added:   ", &c.added), ("modified:", &c.modified), ("deleted: ", &c.deleted)] {
+            if let Some(c) = s
+                .changes
+                .as_ref()
+                .filter(|_| s.kind == kiln::pointer::Kind::Dir)
+            {
+                for (what, files) in [
+                    ("added:   ", &c.added),
+                    ("modified:", &c.modified),
+                    ("deleted: ", &c.deleted),
+                ] {
                     for f in files {
                         println!("    {what} {}/{f}", s.path);
                     }

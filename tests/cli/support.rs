@@ -32,29 +32,56 @@ impl Run {
     /// Asserts exit 0 and returns self.
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Asserts the exit code and returns self.
     #[track_caller]
     pub fn code(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Asserts a failure whose error is one line (plus optional `hint:` lines) and never a panic.
     #[track_caller]
     pub fn fails(self) -> Run {
-        assert!(self.code != 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        assert!(!self.stderr.contains("panicked"), "panicked:\n{}", self.stderr);
-        let errors: Vec<_> = self.stderr.lines().filter(|l| l.starts_with("error:")).collect();
-        assert_eq!(errors.len(), 1, "expected one error line, got:\n{}", self.stderr);
+        assert!(
+            self.code != 0,
+            "expected failure\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "panicked:\n{}",
+            self.stderr
+        );
+        let errors: Vec<_> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(
+            errors.len(),
+            1,
+            "expected one error line, got:\n{}",
+            self.stderr
+        );
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -67,7 +94,10 @@ pub struct Repo {
 impl Repo {
     /// A fresh git repository, not yet initialised for kiln.
     pub fn git_only() -> Repo {
-        let dir = tempfile::Builder::new().prefix("kiln-test-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("kiln-test-")
+            .tempdir()
+            .unwrap();
         let home = tempfile::tempdir().unwrap();
         let repo = Repo { dir, home };
         repo.git(["init", "-q", "-b", "main"]);
@@ -146,7 +176,11 @@ impl Repo {
         S: AsRef<OsStr>,
     {
         let out = self.command("git").args(args).output().expect("git runs");
-        assert!(out.status.success(), "git failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -195,7 +229,11 @@ impl Repo {
         if let Ok(dirs) = fs::read_dir(&root) {
             for d in dirs.flatten() {
                 for f in fs::read_dir(d.path()).unwrap().flatten() {
-                    out.push(format!("{}{}", d.file_name().to_string_lossy(), f.file_name().to_string_lossy()));
+                    out.push(format!(
+                        "{}{}",
+                        d.file_name().to_string_lossy(),
+                        f.file_name().to_string_lossy()
+                    ));
                 }
             }
         }
@@ -210,8 +248,10 @@ impl Repo {
 
 /// The value of `key: value` in a pointer file's text.
 pub fn pointer_field(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(|v| v.trim().to_string()))
+    text.lines().find_map(|l| {
+        l.strip_prefix(&format!("{key}: "))
+            .map(|v| v.trim().to_string())
+    })
 }
 
 /// Whether the tests run as root, which file permissions do not stop.
