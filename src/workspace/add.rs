@@ -15,6 +15,8 @@ use crate::repo::{LinkMode, Repo};
 pub struct AddOptions {
     /// Repository-relative schema path to bind.
     pub schema: Option<String>,
+    /// The run that made the content, recorded in a new origin.
+    pub run: Option<String>,
 }
 
 /// What `add` did for one path.
@@ -177,7 +179,10 @@ pub fn add(
     };
     new.origin = match &old {
         Some(o) if o.same_content(&new) => o.origin.clone(),
-        _ => current_origin(repo)?,
+        _ => current_origin(repo)?.map(|o| Origin {
+            run: opts.run.clone(),
+            ..o
+        }),
     };
     let changed = old.as_ref() != Some(&new);
     if changed {

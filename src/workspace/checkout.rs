@@ -70,24 +70,6 @@ pub fn checkout(
             }
             Err(e) => return Err(e.into()),
         };
-        let abs = t.abs(repo);
-        // A file where a folder belongs, or the reverse, is judged like any
-        // other file in the way.
-        if let Ok(m) = std::fs::symlink_metadata(&abs)
-            && m.is_dir() != (t.pointer.kind == crate::pointer::Kind::Dir)
-            && !m.is_dir()
-        {
-            let id = Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress)
-                .hash(&t.rel)?
-                .map(|h| h.id);
-            if force || id.is_some_and(|id| store.contains(&id)) || m.file_type().is_symlink() {
-                fsutil::remove_file(&abs)?;
-                report.deleted.push(t.rel.clone());
-            } else {
-                report.conflicts.push(t.rel.clone());
-                continue;
-            }
-        }
         let have =
             Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress).hash(&t.rel)?;
         let have_listing = have.as_ref().map(|h| h.listing.clone()).unwrap_or_default();
@@ -162,12 +144,27 @@ fn apply(
         let _ = std::fs::remove_dir(abs(d));
     }
 
+    // A kept file blocks everything that would need its path as a folder.
+    let kept: Vec<String> = report
+        .conflicts
+        .iter()
+        .filter_map(|c| {
+            c.strip_prefix(&t.rel)
+                .map(|s| s.trim_start_matches('/').to_string())
+        })
+        .collect();
+    let blocked = |sub: &str| {
+        kept.iter()
+            .any(|k| k.is_empty() || sub == k || sub.starts_with(&format!("{k}/")))
+    };
     let mut todo: Vec<(&String, Id, bool)> = Vec::new();
     for (sub, (id, kind, _)) in &want.files {
         match have.files.get(sub) {
             Some((hid, hkind, _)) if hid == id && hkind == kind => report.unchanged += 1,
             current => {
-                if !store.contains(id) {
+                if blocked(sub) {
+                    report.conflicts.push(join(&t.rel, sub));
+                } else if !store.contains(id) {
                     report.missing.push(MissingObject {
                         path: join(&t.rel, sub),
                         id: id.hex(),
@@ -180,11 +177,13 @@ fn apply(
             }
         }
     }
-    for d in &want.dirs {
-        placer.ensure_dir(&abs(d))?;
-    }
-    if t.pointer.kind == crate::pointer::Kind::Dir {
-        placer.ensure_dir(&root)?;
+    if !blocked("") {
+        for d in want.dirs.iter().filter(|d| !blocked(d)) {
+            placer.ensure_dir(&abs(d))?;
+        }
+        if t.pointer.kind == crate::pointer::Kind::Dir {
+            placer.ensure_dir(&root)?;
+        }
     }
 
     let total: u64 = todo.len() as u64;

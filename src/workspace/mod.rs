@@ -45,6 +45,8 @@ pub enum WorkspaceError {
     SymlinkedFolder { path: PathBuf },
     #[error("{}: refusing to write through a symlink", path.display())]
     WriteThroughSymlink { path: PathBuf },
+    #[error("{}: a file stands where a folder belongs", path.display())]
+    FileInTheWay { path: PathBuf },
     #[error("{}: not a regular file, folder or symlink", path.display())]
     Special { path: PathBuf },
     #[error("{}: file names must be valid UTF-8", path.display())]
@@ -267,12 +269,7 @@ impl<'a> Placer<'a> {
                     return Err(WorkspaceError::WriteThroughSymlink { path: cur });
                 }
                 Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    // A file where a folder must be: the caller decided it may go.
-                    fsutil::remove_file(&cur)?;
-                    std::fs::create_dir(&cur)
-                        .map_err(|e| IoError::new("create folder", &cur, e))?;
-                }
+                Ok(_) => return Err(WorkspaceError::FileInTheWay { path: cur }),
                 Err(_) => fsutil::create_dir_all(&cur)?,
             }
         }

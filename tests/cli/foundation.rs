@@ -626,3 +626,31 @@ fn init_writes_config_and_gitignore() {
     assert!(repo.read_string(".kiln/config.toml").contains("format = 1"));
     assert!(repo.exists(".kiln/cache/CACHEDIR.TAG"));
 }
+
+#[test]
+fn checkout_switches_between_a_file_and_a_folder_of_one_name() {
+    let repo = Repo::new();
+    repo.write("d/x", "file x");
+    repo.write("d/y", "y");
+    repo.kiln(["add", "d"]).ok();
+    let v1 = repo.commit("x is a file");
+    repo.remove("d/x");
+    repo.write("d/x/inner", "now a folder");
+    repo.kiln(["add", "d"]).ok();
+    repo.commit("x is a folder");
+    repo.git(["checkout", "-q", &v1]);
+    repo.kiln(["checkout"]).ok();
+    assert_eq!(repo.read_string("d/x"), "file x");
+    repo.git(["checkout", "-q", "main"]);
+    repo.kiln(["checkout"]).ok();
+    assert_eq!(repo.read_string("d/x/inner"), "now a folder");
+    // An unsaved file where a folder must go is kept and blocks only that folder.
+    repo.git(["checkout", "-q", &v1]);
+    repo.kiln(["checkout"]).ok();
+    repo.write("d/x", "unsaved");
+    repo.write("d/y", "y");
+    repo.git(["checkout", "-q", "main"]);
+    let run = repo.kiln(["checkout"]).code(1);
+    assert!(run.stderr.contains("kept d/x"), "{}", run.stderr);
+    assert_eq!(repo.read_string("d/x"), "unsaved");
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""kiln's benchmark: generates its data, times kiln beside the tools people
+would use instead on the same machine in one run, and prints ratios.
+
+    python3 bench/bench.py store       # add / status / checkout vs DVC and b3sum
+    python3 bench/bench.py all
+
+Everything it makes lives under bench/work/ (git-ignored): a virtualenv with
+the other tools from PyPI, b3sum from crates.io, the generated data, and the
+repositories the commands run in. Timings are wall-clock medians of several
+runs with the page cache warm for every tool alike; memory is the peak
+resident set of the measured process and its children.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+VENV = WORK / "venv"
+TOOLS = WORK / "tools"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "kiln-target"))
+KILN = TARGET / "release" / "kiln"
+PY_TOOLS = ["dvc==3.*", "dvc-s3==3.*", "frictionless", "pandera[polars]", "polars"]
+
+
+def sh(cmd, cwd=None, env=None, check=True, quiet=True):
+    out = subprocess.DEVNULL if quiet else None
+    r = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE if quiet else None)
+    if check and r.returncode != 0:
+        err = r.stderr.decode(errors="replace") if r.stderr else ""
+        sys.exit(f"bench: `{' '.join(map(str, cmd))}` failed ({r.returncode}): {err.strip()[-2000:]}")
+    return r
+
+
+def measure(cmd, cwd=None, env=None):
+    """Runs cmd once; returns (seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = p.stderr.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"bench: `{' '.join(map(str, cmd))}` exited {code}: {stderr.strip()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def timed(label, prepare, cmd_for, runs=3):
+    """Median time and max memory of `runs` runs; prepare() makes a fresh state and returns a cwd."""
+    times, mems = [], []
+    for _ in range(runs):
+        cwd = prepare()
+        t, m = measure(cmd_for(cwd), cwd=cwd)
+        times.append(t)
+        mems.append(m)
+    result = (statistics.median(times), max(mems))
+    print(f"  {label:<44} {result[0]:8.3f} s {result[1]:8.0f} MiB", flush=True)
+    return result
+
+
+def setup():
+    WORK.mkdir(parents=True, exist_ok=True)
+    print("building kiln (release)…", flush=True)
+    sh(["cargo", "build", "--release", "--locked", "--bin", "kiln"], cwd=ROOT, quiet=False)
+    if not (VENV / "bin" / "dvc").exists():
+        print("installing the other tools from PyPI…", flush=True)
+        sh([sys.executable, "-m", "venv", str(VENV)])
+        sh([VENV / "bin" / "pip", "install", "--quiet", *PY_TOOLS], quiet=False)
+    if not (TOOLS / "bin" / "b3sum").exists():
+        print("installing b3sum from crates.io…", flush=True)
+        sh(["cargo", "install", "--quiet", "--root", TOOLS, "b3sum"], quiet=False)
+
+
+def tool(name):
+    for d in (VENV / "bin", TOOLS / "bin"):
+        if (d / name).exists():
+            return str(d / name)
+    return name
+
+
+def write_random(path, size):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 1 << 24)
+            f.write(os.urandom(n))
+            left -= n
+
+
+def make_files(dest, count, size, folders):
+    if dest.exists() and sum(1 for _ in dest.rglob("*") if _.is_file()) == count:
+        return
+    shutil.rmtree(dest, ignore_errors=True)
+    for i in range(count):
+        p = dest / f"d{i % folders:03}" / f"f{i:06}.bin"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(os.urandom(size))
+
+
+def git_repo(path, kind):
+    """A fresh git repository initialised for `kind` (kiln or dvc)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    sh(["git", "init", "-q", "-b", "main"], cwd=path)
+    sh(["git", "config", "user.email", "bench@example.com"], cwd=path)
+    sh(["git", "config", "user.name", "bench"], cwd=path)
+    if kind == "kiln":
+        sh([KILN, "init"], cwd=path)
+    else:
+        sh([tool("dvc"), "init", "-q"], cwd=path)
+        sh([tool("dvc"), "config", "core.analytics", "false"], cwd=path)
+        sh([tool("dvc"), "config", "core.autostage", "false"], cwd=path)
+    return path
+
+
+def populate(repo, source, name):
+    """Copies the source data into the repository (not timed)."""
+    dest = repo / name
+    if source.is_dir():
+        shutil.copytree(source, dest)
+    else:
+        shutil.copy(source, dest)
+
+
+def ratio(a, b):
+    return f"{a / b:.1f}×" if b > 0 else "n/a"
+
+
+def bench_store(runs):
+    print("\n## store: add, status, checkout", flush=True)
+    data = WORK / "data"
+    big = data / "big.bin"
+    if not big.exists() or big.stat().st_size != 1 << 30:
+        print("generating 1 GiB…", flush=True)
+        write_random(big, 1 << 30)
+    print("generating 20,000 files of 50 KiB…", flush=True)
+    small = data / "files20k"
+    make_files(small, 20_000, 50 * 1024, 100)
+    repos = WORK / "repos"
+    rows = {}
+
+    def fresh(kind, source, name):
+        def prepare():
+            r = git_repo(repos / kind, kind)
+            populate(r, source, name)
+            return r
+        return prepare
+
+    rows["b3sum+cp 1 GiB"] = timed(
+        "b3sum + cp, 1 GiB",
+        lambda: (shutil.rmtree(repos / "copy", ignore_errors=True), (repos / "copy").mkdir(parents=True), repos / "copy")[2],
+        lambda cwd: ["sh", "-c", f'"{tool("b3sum")}" "{big}" >/dev/null && cp "{big}" "{cwd}/big.bin"'],
+        runs,
+    )
+    rows["kiln add 1 GiB"] = timed("kiln add, 1 GiB", fresh("kiln", big, "big.bin"), lambda cwd: [KILN, "add", "big.bin"], runs)
+    rows["dvc add 1 GiB"] = timed("dvc add, 1 GiB", fresh("dvc", big, "big.bin"), lambda cwd: [tool("dvc"), "add", "-q", "big.bin"], runs)
+    rows["kiln add 20k"] = timed("kiln add, 20,000 × 50 KiB", fresh("kiln", small, "files"), lambda cwd: [KILN, "add", "files"], runs)
+    rows["dvc add 20k"] = timed("dvc add, 20,000 × 50 KiB", fresh("dvc", small, "files"), lambda cwd: [tool("dvc"), "add", "-q", "files"], runs)
+    # The repositories now hold the 20,000 files, added.
+    rows["kiln status"] = timed("kiln status (no-op), 20,000 files", lambda: repos / "kiln", lambda cwd: [KILN, "status"], runs)
+    rows["dvc status"] = timed("dvc data status (no-op), 20,000 files", lambda: repos / "dvc", lambda cwd: [tool("dvc"), "data", "status"], runs)
+
+    def emptied(kind):
+        def prepare():
+            shutil.rmtree(repos / kind / "files", ignore_errors=True)
+            return repos / kind
+        return prepare
+
+    rows["kiln checkout"] = timed("kiln checkout, 20,000 files", emptied("kiln"), lambda cwd: [KILN, "checkout"], runs)
+    rows["dvc checkout"] = timed("dvc checkout, 20,000 files", emptied("dvc"), lambda cwd: [tool("dvc"), "checkout", "-q"], runs)
+
+    print("generating 200,000 small files…", flush=True)
+    tiny = data / "files200k"
+    make_files(tiny, 200_000, 256, 1000)
+    rows["kiln add 200k"] = timed("kiln add, 200,000 × 256 B", fresh("kiln", tiny, "files"), lambda cwd: [KILN, "add", "files"], 1)
+    rows["kiln status 200k"] = timed("kiln status, 200,000 files", lambda: repos / "kiln", lambda cwd: [KILN, "status"], 1)
+
+    t = lambda k: rows[k][0]
+    print("\n| target | measured | ratio | goal |")
+    print("| --- | --- | --- | --- |")
+    print(f"| add 1 GiB vs b3sum + cp | {t('kiln add 1 GiB'):.2f} s vs {t('b3sum+cp 1 GiB'):.2f} s | {ratio(t('kiln add 1 GiB'), t('b3sum+cp 1 GiB'))} | ≤ 1.5× |")
+    print(f"| add 1 GiB vs dvc add | {t('kiln add 1 GiB'):.2f} s vs {t('dvc add 1 GiB'):.2f} s | {ratio(t('dvc add 1 GiB'), t('kiln add 1 GiB'))} faster | ≥ 3× |")
+    print(f"| add 20,000 files vs dvc add | {t('kiln add 20k'):.2f} s vs {t('dvc add 20k'):.2f} s | {ratio(t('dvc add 20k'), t('kiln add 20k'))} faster | ≥ 10× |")
+    print(f"| no-op status vs dvc data status | {t('kiln status'):.3f} s vs {t('dvc status'):.2f} s | {ratio(t('dvc status'), t('kiln status'))} faster | < 0.2 s and ≥ 10× |")
+    print(f"| checkout 20,000 files vs dvc checkout | {t('kiln checkout'):.2f} s vs {t('dvc checkout'):.2f} s | {ratio(t('dvc checkout'), t('kiln checkout'))} faster | ≥ 5× |")
+    print(f"| peak memory, add / status of 200,000 files | {rows['kiln add 200k'][1]:.0f} / {rows['kiln status 200k'][1]:.0f} MiB | | < 500 MiB |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("section", choices=["store", "all"])
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    setup()
+    print(f"machine: {os.cpu_count()} cores; kiln {KILN}", flush=True)
+    if args.section in ("store", "all"):
+        bench_store(args.runs)
+
+
+if __name__ == "__main__":
+    main()
