@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::fsutil::{self, IoError};
+use crate::fsutil::IoError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -42,14 +42,18 @@ impl SchemaError {
     /// A suggestion for the user, such as the valid key nearest a misspelt one.
     pub fn hint(&self) -> Option<&str> {
         match self {
-            SchemaError::Invalid { hint, .. } | SchemaError::Document { hint, .. } => hint.as_deref(),
+            SchemaError::Invalid { hint, .. } | SchemaError::Document { hint, .. } => {
+                hint.as_deref()
+            }
             SchemaError::Io(_) => None,
         }
     }
 }
 
 /// How strongly a failed check counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Listed, but the data stays valid (unless `--fail-on warn`).
@@ -69,10 +73,9 @@ impl fmt::Display for Severity {
 
 /// The verdict options of one check: its severity, and the share of rows
 /// that must pass (`mostly: 0.99` tolerates 1 % of rows failing).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Rule {
     pub severity: Severity,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mostly: Option<f64>,
 }
 
@@ -145,7 +148,11 @@ impl FieldType {
     pub fn is_checked(self) -> bool {
         !matches!(
             self,
-            FieldType::Object | FieldType::Array | FieldType::List | FieldType::GeoPoint | FieldType::GeoJson
+            FieldType::Object
+                | FieldType::Array
+                | FieldType::List
+                | FieldType::GeoPoint
+                | FieldType::GeoJson
         )
     }
 }
@@ -296,8 +303,28 @@ pub struct Field {
 }
 
 impl Field {
+    /// A field with every option at its default.
+    pub fn new(name: &str, kind: FieldType) -> Field {
+        Field {
+            name: name.to_string(),
+            kind,
+            format: None,
+            missing_values: vec![String::new()],
+            true_values: ["true", "True", "TRUE", "1"].map(String::from).to_vec(),
+            false_values: ["false", "False", "FALSE", "0"].map(String::from).to_vec(),
+            group_char: None,
+            decimal_char: None,
+            bare_number: true,
+            rule: Rule::default(),
+            dtype: None,
+            constraints: Vec::new(),
+        }
+    }
+
     pub fn is_required(&self) -> bool {
-        self.constraints.iter().any(|c| c.kind == ConstraintKind::Required)
+        self.constraints
+            .iter()
+            .any(|c| c.kind == ConstraintKind::Required)
     }
 }
 
@@ -357,6 +384,8 @@ pub struct NotChecked {
 pub struct Schema {
     pub fields: Vec<Field>,
     pub fields_match: FieldsMatch,
+    /// Cell texts read as "no value" in columns without a field of their own.
+    pub missing_values: Vec<String>,
     pub primary_key: Vec<String>,
     pub unique_keys: Vec<Vec<String>>,
     pub rows: Option<Bounds>,
@@ -366,25 +395,9 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Reads and parses a schema file (YAML, or JSON by its `.json` name:
-    /// either way positions in errors are exact).
-    pub fn load(path: &Path) -> Result<Schema, SchemaError> {
-        let bytes = fsutil::read(path)?;
-        let text = String::from_utf8(bytes).map_err(|_| SchemaError::Document {
-            path: path.to_path_buf(),
-            message: "not valid UTF-8 text".into(),
-            hint: None,
-        })?;
-        Schema::parse(&text, path)
-    }
-
     /// Parses schema text; `path` names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Schema, SchemaError> {
         parse::parse(text, path)
-    }
-
-    pub fn field(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name == name)
     }
 }
 
@@ -393,7 +406,12 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let lower = word.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, c)| *d <= (c.len().max(3) / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

@@ -1,0 +1,111 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kiln::Error;
+use kiln::repo::RepoError;
+use kiln::validate::{self, CheckOptions, FileReport, ValidateError, Verdict, render};
+
+use super::App;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Junit,
+    Github,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warn,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Tracked data, or any data file or folder with --schema (default: every tracked
+    /// dataset that has a schema)
+    paths: Vec<PathBuf>,
+    /// Check the given data against this schema, whether tracked or not
+    #[arg(long, value_name = "FILE", requires = "paths")]
+    schema: Option<PathBuf>,
+    /// How to print the report
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+    /// Sample rows shown per failed check
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    max_samples: usize,
+    /// The lowest severity that makes the data invalid (exit 1)
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Read the data even if a result is cached, and record none
+    #[arg(long)]
+    no_cache: bool,
+}
+
+pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
+    let opts = CheckOptions {
+        max_samples: args.max_samples,
+        use_cache: !args.no_cache,
+    };
+    let format = if args.json {
+        OutputFormat::Json
+    } else {
+        args.format
+    };
+    let mut reports: Vec<FileReport> = Vec::new();
+    if let Some(schema) = &args.schema {
+        let schema = app.cwd.join(schema);
+        // Any file can be checked against a schema, in a repository or not.
+        let repo = match app.repo() {
+            Ok(r) => Some(r),
+            Err(Error::Repo(RepoError::NotFound { .. })) => None,
+            Err(e) => return Err(e),
+        };
+        for p in &args.paths {
+            let data = app.cwd.join(p);
+            reports.extend(match &repo {
+                Some(repo) => validate::check_path(repo, &data, &schema, None, &opts)?,
+                None => validate::check_path_uncached(&data, &schema, &opts)?,
+            });
+        }
+    } else {
+        let repo = app.repo()?;
+        let plan = validate::plan(&repo, &app.cwd, &args.paths)?;
+        if !args.paths.is_empty()
+            && let Some(path) = plan.unbound.first()
+        {
+            return Err(ValidateError::Unbound { path: path.clone() }.into());
+        }
+        if plan.jobs.is_empty() {
+            app.say("nothing to check: no tracked data has a schema");
+            return Ok(ExitCode::SUCCESS);
+        }
+        for job in &plan.jobs {
+            let data = repo.root().join(&job.data);
+            let schema = repo.root().join(&job.schema);
+            reports.extend(validate::check_path(&repo, &data, &schema, None, &opts)?);
+        }
+    }
+    let fail_on_warn = args.fail_on == FailOn::Warn;
+    match format {
+        OutputFormat::Human => {
+            if !app.quiet {
+                let color = crate::ui::color(std::io::stdout().is_terminal());
+                print!("{}", render::human(&reports, fail_on_warn, color));
+            }
+        }
+        OutputFormat::Json => println!("{}", render::json(&reports, fail_on_warn)),
+        OutputFormat::Junit => print!("{}", render::junit(&reports, fail_on_warn)),
+        OutputFormat::Github => print!("{}", render::github(&reports, fail_on_warn)),
+    }
+    Ok(match render::Summary::of(&reports).verdict(fail_on_warn) {
+        Verdict::Valid | Verdict::Warn => ExitCode::SUCCESS,
+        Verdict::Invalid => ExitCode::from(1),
+        Verdict::Unreadable => ExitCode::from(3),
+    })
+}

@@ -1,0 +1,1037 @@
+//! From schema text to a [`Schema`]: a serde pass over raw, position-aware
+//! structures, then a resolving pass that types every bound and names the
+//! file, line and column of anything wrong.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::{Location, Spanned};
+
+use super::*;
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchema {
+    #[serde(rename = "$schema", default)]
+    _schema: Option<Value>,
+    #[serde(rename = "name", default)]
+    _name: Option<Value>,
+    #[serde(rename = "title", default)]
+    _title: Option<Value>,
+    #[serde(rename = "description", default)]
+    _description: Option<Value>,
+    fields: S<Vec<RawField>>,
+    #[serde(rename = "fieldsMatch", default)]
+    fields_match: Option<S<String>>,
+    #[serde(rename = "missingValues", default)]
+    missing_values: Option<S<Value>>,
+    #[serde(rename = "primaryKey", default)]
+    primary_key: Option<S<Value>>,
+    #[serde(rename = "uniqueKeys", default)]
+    unique_keys: Option<S<Value>>,
+    #[serde(rename = "foreignKeys", default)]
+    foreign_keys: Option<Value>,
+    #[serde(default)]
+    rows: Option<S<Value>>,
+    #[serde(default)]
+    bytes: Option<S<Value>>,
+    #[serde(default)]
+    dialect: Option<S<RawDialect>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    name: S<String>,
+    #[serde(rename = "type", default)]
+    kind: Option<S<String>>,
+    #[serde(default)]
+    format: Option<S<String>>,
+    #[serde(rename = "title", default)]
+    _title: Option<Value>,
+    #[serde(rename = "description", default)]
+    _description: Option<Value>,
+    #[serde(rename = "example", default)]
+    _example: Option<Value>,
+    #[serde(rename = "rdfType", default)]
+    _rdf_type: Option<Value>,
+    #[serde(default)]
+    constraints: Option<S<Ordered>>,
+    #[serde(rename = "missingValues", default)]
+    missing_values: Option<S<Value>>,
+    #[serde(rename = "trueValues", default)]
+    true_values: Option<Vec<String>>,
+    #[serde(rename = "falseValues", default)]
+    false_values: Option<Vec<String>>,
+    #[serde(rename = "groupChar", default)]
+    group_char: Option<String>,
+    #[serde(rename = "decimalChar", default)]
+    decimal_char: Option<String>,
+    #[serde(rename = "bareNumber", default)]
+    bare_number: Option<bool>,
+    #[serde(default)]
+    categories: Option<S<Value>>,
+    #[serde(rename = "categoriesOrdered", default)]
+    _categories_ordered: Option<bool>,
+    #[serde(rename = "delimiter", default)]
+    _delimiter: Option<String>,
+    #[serde(rename = "itemType", default)]
+    _item_type: Option<String>,
+    #[serde(default)]
+    dtype: Option<S<Value>>,
+    #[serde(default)]
+    severity: Option<S<String>>,
+    #[serde(default)]
+    mostly: Option<S<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDialect {
+    #[serde(default)]
+    delimiter: Option<S<String>>,
+    #[serde(default)]
+    header: Option<bool>,
+    #[serde(rename = "quoteChar", default)]
+    quote_char: Option<S<Option<String>>>,
+    #[serde(rename = "commentChar", default)]
+    comment_char: Option<S<String>>,
+    #[serde(default)]
+    encoding: Option<S<String>>,
+}
+
+/// A map's entries in the order written, so reports list checks as the
+/// schema does.
+struct Ordered(Vec<(String, S<Value>)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of constraints")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+const CONSTRAINTS: [&str; 10] = [
+    "required",
+    "unique",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "enum",
+];
+
+struct Ctx<'a> {
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, at: &Location, message: impl Into<String>, hint: Option<String>) -> SchemaError {
+        if at.line() == 0 {
+            SchemaError::Document {
+                path: self.path.to_path_buf(),
+                message: message.into(),
+                hint,
+            }
+        } else {
+            SchemaError::Invalid {
+                path: self.path.to_path_buf(),
+                line: at.line(),
+                column: at.column(),
+                message: message.into(),
+                hint,
+            }
+        }
+    }
+}
+
+pub(super) fn parse(text: &str, path: &Path) -> Result<Schema, SchemaError> {
+    let raw: RawSchema = serde_saphyr::from_str(text).map_err(|e| syntax_error(&e, path))?;
+    let cx = Ctx { path };
+    resolve(&cx, raw)
+}
+
+/// A serde failure, with the nearest valid key when the fault is an unknown one.
+fn syntax_error(e: &serde_saphyr::Error, path: &Path) -> SchemaError {
+    let raw = match e {
+        serde_saphyr::Error::Message { msg, .. } => msg.clone(),
+        other => other.to_string().lines().next().unwrap_or("").to_string(),
+    };
+    // The position is reported on its own; drop the one in the text.
+    let mut message = raw.trim().trim_start_matches("error: ").to_string();
+    if let Some(rest) = message.strip_prefix("line ")
+        && let Some((_, tail)) = rest.split_once(": ")
+    {
+        message = tail.to_string();
+    }
+    let mut hint = None;
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        // serde says: unknown field `x`, expected one of `a`, `b` (with or
+        // without the backticks around the expected names).
+        if let Some((unknown, expected)) = rest.split_once(", expected ") {
+            let unknown = unknown.trim_matches('`').to_string();
+            let expected = expected.trim_start_matches("one of ");
+            let valid: Vec<&str> = expected
+                .split([',', ' '])
+                .map(|n| n.trim().trim_matches('`'))
+                .filter(|n| !n.is_empty() && *n != "or")
+                .collect();
+            hint = Some(match nearest(&unknown, valid.iter().copied()) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => format!("valid keys here: {}", valid.join(", ")),
+            });
+            message = format!("unknown key `{unknown}`");
+        }
+    }
+    match e.location() {
+        Some(loc) if loc.line() > 0 => SchemaError::Invalid {
+            path: path.to_path_buf(),
+            line: loc.line(),
+            column: loc.column(),
+            message,
+            hint,
+        },
+        _ => SchemaError::Document {
+            path: path.to_path_buf(),
+            message,
+            hint,
+        },
+    }
+}
+
+fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
+    let fields_match = match &raw.fields_match {
+        None => FieldsMatch::Exact,
+        Some(s) => match s.value.as_str() {
+            "exact" => FieldsMatch::Exact,
+            "equal" => FieldsMatch::Equal,
+            "subset" => FieldsMatch::Subset,
+            "superset" => FieldsMatch::Superset,
+            "partial" => FieldsMatch::Partial,
+            other => {
+                let all = ["exact", "equal", "subset", "superset", "partial"];
+                return Err(cx.err(
+                    &s.referenced,
+                    format!("unknown fieldsMatch `{other}`"),
+                    Some(one_of_hint(other, &all)),
+                ));
+            }
+        },
+    };
+    let missing = match &raw.missing_values {
+        Some(v) => missing_values(cx, v)?,
+        None => vec![String::new()],
+    };
+    let mut fields = Vec::new();
+    let mut not_checked = Vec::new();
+    let mut seen = HashSet::new();
+    for rf in raw.fields.value {
+        if !seen.insert(rf.name.value.clone()) {
+            return Err(cx.err(
+                &rf.name.referenced,
+                format!("field `{}` is defined twice", rf.name.value),
+                None,
+            ));
+        }
+        fields.push(field(cx, rf, &missing, &mut not_checked)?);
+    }
+    if fields.is_empty() {
+        return Err(cx.err(
+            &raw.fields.referenced,
+            "a schema needs at least one field",
+            None,
+        ));
+    }
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    let primary_key = match &raw.primary_key {
+        None => Vec::new(),
+        Some(v) => key_list(cx, v, &names)?,
+    };
+    let unique_keys = match &raw.unique_keys {
+        None => Vec::new(),
+        Some(v) => match &v.value {
+            Value::Array(keys) => {
+                let mut out = Vec::new();
+                for k in keys {
+                    let spanned = Spanned::new(k.clone(), v.referenced, v.defined);
+                    out.push(key_list(cx, &spanned, &names)?);
+                }
+                out
+            }
+            _ => {
+                return Err(cx.err(
+                    &v.referenced,
+                    "uniqueKeys must be a list of lists of field names",
+                    None,
+                ));
+            }
+        },
+    };
+    // A primary key's fields are implicitly required.
+    for name in &primary_key {
+        if let Some(f) = fields.iter_mut().find(|f| &f.name == name)
+            && !f.is_required()
+        {
+            f.constraints.push(Constraint {
+                kind: ConstraintKind::Required,
+                rule: f.rule,
+            });
+        }
+    }
+    if raw.foreign_keys.is_some() {
+        not_checked.push(NotChecked {
+            field: None,
+            check: "foreignKeys".into(),
+            reason: "foreign keys need the referenced table; kiln checks one table at a time"
+                .into(),
+        });
+    }
+    let rows = raw
+        .rows
+        .as_ref()
+        .map(|v| bounds(cx, "rows", v))
+        .transpose()?;
+    let bytes = raw
+        .bytes
+        .as_ref()
+        .map(|v| bounds(cx, "bytes", v))
+        .transpose()?;
+    let dialect = match raw.dialect {
+        None => Dialect::default(),
+        Some(d) => dialect(cx, d.value)?,
+    };
+    Ok(Schema {
+        fields,
+        fields_match,
+        missing_values: missing,
+        primary_key,
+        unique_keys,
+        rows,
+        bytes,
+        dialect,
+        not_checked,
+    })
+}
+
+fn one_of_hint(word: &str, valid: &[&str]) -> String {
+    match nearest(word, valid.iter().copied()) {
+        Some(n) => format!("did you mean `{n}`?"),
+        None => format!("one of: {}", valid.join(", ")),
+    }
+}
+
+fn missing_values(cx: &Ctx, v: &S<Value>) -> Result<Vec<String>, SchemaError> {
+    let bad = || {
+        cx.err(
+            &v.referenced,
+            "missingValues must be a list of strings",
+            None,
+        )
+    };
+    let Value::Array(items) = &v.value else {
+        return Err(bad());
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(s) => Ok(s.clone()),
+            // Table Schema v2 also allows `{value, label}` objects.
+            Value::Object(o) => match o.get("value") {
+                Some(Value::String(s)) => Ok(s.clone()),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        })
+        .collect()
+}
+
+fn key_list(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Vec<String>, SchemaError> {
+    let list: Vec<String> = match &v.value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(cx.err(&v.referenced, "a key must list field names", None)),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(cx.err(
+                &v.referenced,
+                "a key must be a field name or a list of field names",
+                None,
+            ));
+        }
+    };
+    if list.is_empty() {
+        return Err(cx.err(&v.referenced, "a key needs at least one field", None));
+    }
+    for k in &list {
+        if !names.contains(&k.as_str()) {
+            return Err(cx.err(
+                &v.referenced,
+                format!("key names `{k}`, which is not a field"),
+                nearest(k, names.iter().copied()).map(|n| format!("did you mean `{n}`?")),
+            ));
+        }
+    }
+    Ok(list)
+}
+
+fn severity(cx: &Ctx, s: &S<String>) -> Result<Severity, SchemaError> {
+    match s.value.as_str() {
+        "error" => Ok(Severity::Error),
+        "warn" | "warning" => Ok(Severity::Warn),
+        other => Err(cx.err(
+            &s.referenced,
+            format!("unknown severity `{other}`"),
+            Some(one_of_hint(other, &["error", "warn"])),
+        )),
+    }
+}
+
+fn mostly(cx: &Ctx, at: &Location, v: f64) -> Result<f64, SchemaError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(cx.err(at, format!("mostly must be between 0 and 1, not {v}"), None))
+    }
+}
+
+/// A check's value in either form: plain, or `{value, severity, mostly}`.
+fn checked_value(
+    cx: &Ctx,
+    key: &str,
+    v: &S<Value>,
+    default: Rule,
+) -> Result<(Value, Rule), SchemaError> {
+    let Value::Object(map) = &v.value else {
+        return Ok((v.value.clone(), default));
+    };
+    if !map.contains_key("value") {
+        return Ok((v.value.clone(), default));
+    }
+    let mut rule = default;
+    for (k, item) in map {
+        match k.as_str() {
+            "value" => {}
+            "severity" => {
+                let s = item.as_str().unwrap_or_default().to_string();
+                rule.severity = severity(cx, &Spanned::new(s, v.referenced, v.defined))?;
+            }
+            "mostly" => {
+                let m = item.as_f64().ok_or_else(|| {
+                    cx.err(
+                        &v.referenced,
+                        "mostly must be a number between 0 and 1",
+                        None,
+                    )
+                })?;
+                rule.mostly = Some(mostly(cx, &v.referenced, m)?);
+            }
+            other => {
+                return Err(cx.err(
+                    &v.referenced,
+                    format!("unknown key `{other}` in `{key}`"),
+                    Some(one_of_hint(other, &["value", "severity", "mostly"])),
+                ));
+            }
+        }
+    }
+    Ok((map["value"].clone(), rule))
+}
+
+fn field(
+    cx: &Ctx,
+    rf: RawField,
+    schema_missing: &[String],
+    not_checked: &mut Vec<NotChecked>,
+) -> Result<Field, SchemaError> {
+    let name = rf.name.value.clone();
+    let kind = match &rf.kind {
+        None => FieldType::Any,
+        Some(t) => match FieldType::ALL.iter().find(|(n, _)| *n == t.value) {
+            Some((_, k)) => *k,
+            None => {
+                let all: Vec<&str> = FieldType::ALL.iter().map(|(n, _)| *n).collect();
+                return Err(cx.err(
+                    &t.referenced,
+                    format!("field `{name}`: unknown type `{}`", t.value),
+                    Some(one_of_hint(&t.value, &all)),
+                ));
+            }
+        },
+    };
+    let mut rule = Rule::default();
+    if let Some(s) = &rf.severity {
+        rule.severity = severity(cx, s)?;
+    }
+    if let Some(m) = &rf.mostly {
+        rule.mostly = Some(mostly(cx, &m.referenced, m.value)?);
+    }
+    let format = match &rf.format {
+        None => None,
+        Some(f) if f.value == "default" => None,
+        Some(f) => Some(check_format(cx, kind, f, &name)?),
+    };
+    let missing_values = match &rf.missing_values {
+        Some(v) => missing_values(cx, v)?,
+        None => schema_missing.to_vec(),
+    };
+    let defaults = Field::new(&name, kind);
+    let mut out = Field {
+        format,
+        missing_values,
+        true_values: rf.true_values.unwrap_or(defaults.true_values),
+        false_values: rf.false_values.unwrap_or(defaults.false_values),
+        group_char: rf.group_char.filter(|s| !s.is_empty()),
+        decimal_char: rf.decimal_char.filter(|s| !s.is_empty() && s != "."),
+        bare_number: rf.bare_number.unwrap_or(true),
+        rule,
+        ..defaults
+    };
+    if let Some(d) = &rf.dtype {
+        let (value, drule) = checked_value(cx, "dtype", d, rule)?;
+        if drule.mostly.is_some() {
+            return Err(cx.err(
+                &d.referenced,
+                "`mostly` does not apply to dtype: a column has one type",
+                None,
+            ));
+        }
+        let text = value.as_str().ok_or_else(|| {
+            cx.err(
+                &d.referenced,
+                "dtype must be a type name such as `int64`",
+                None,
+            )
+        })?;
+        let dtype = parse_dtype(text).ok_or_else(|| {
+            cx.err(
+                &d.referenced,
+                format!("field `{name}`: unknown dtype `{text}`"),
+                Some(one_of_hint(text, &DTYPE_NAMES)),
+            )
+        })?;
+        out.dtype = Some((dtype, drule));
+    }
+    if !kind.is_checked() {
+        not_checked.push(NotChecked {
+            field: Some(name.clone()),
+            check: "type".into(),
+            reason: format!("{} values are not checked", kind.name()),
+        });
+    }
+    if let Some(c) = &rf.constraints {
+        for (key, v) in &c.value.0 {
+            if !CONSTRAINTS.contains(&key.as_str()) {
+                let hint = nearest(key, CONSTRAINTS).map(|n| format!("did you mean `{n}`?"));
+                return Err(cx.err(
+                    &v.referenced,
+                    format!("field `{name}`: unknown constraint `{key}`"),
+                    hint,
+                ));
+            }
+            let (value, crule) = checked_value(cx, key, v, rule)?;
+            if let Some(kind) = constraint(cx, &out, key, &value, &v.referenced, not_checked)? {
+                out.constraints.push(Constraint { kind, rule: crule });
+            }
+        }
+    }
+    if let Some(cats) = &rf.categories {
+        // Categories restrict values like `enum` does, unless one is given.
+        if !out
+            .constraints
+            .iter()
+            .any(|c| matches!(c.kind, ConstraintKind::Enum(_)))
+        {
+            let values = match &cats.value {
+                Value::Array(items) => Value::Array(
+                    items
+                        .iter()
+                        .map(|i| match i {
+                            Value::Object(o) => o.get("value").cloned().unwrap_or(Value::Null),
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                _ => return Err(cx.err(&cats.referenced, "categories must be a list", None)),
+            };
+            if let Some(kind) =
+                constraint(cx, &out, "enum", &values, &cats.referenced, not_checked)?
+            {
+                out.constraints.push(Constraint { kind, rule });
+            }
+        }
+    }
+    Ok(out)
+}
+
+const STRING_FORMATS: [&str; 4] = ["email", "uri", "uuid", "binary"];
+
+fn check_format(
+    cx: &Ctx,
+    kind: FieldType,
+    f: &S<String>,
+    name: &str,
+) -> Result<String, SchemaError> {
+    let v = f.value.as_str();
+    let ok = match kind {
+        FieldType::String => STRING_FORMATS.contains(&v),
+        FieldType::Date | FieldType::Time | FieldType::Datetime => v == "any" || v.contains('%'),
+        // Formats of types kiln does not check are kept and ignored.
+        _ => true,
+    };
+    if ok {
+        return Ok(v.to_string());
+    }
+    let hint = match kind {
+        FieldType::String => Some(one_of_hint(v, &STRING_FORMATS)),
+        _ => Some("use `default`, `any`, or a strptime pattern such as `%d/%m/%Y`".to_string()),
+    };
+    Err(cx.err(
+        &f.referenced,
+        format!(
+            "field `{name}`: format `{v}` does not apply to {}",
+            kind.name()
+        ),
+        hint,
+    ))
+}
+
+fn constraint(
+    cx: &Ctx,
+    f: &Field,
+    key: &str,
+    value: &Value,
+    at: &Location,
+    not_checked: &mut Vec<NotChecked>,
+) -> Result<Option<ConstraintKind>, SchemaError> {
+    let name = &f.name;
+    let bad = |msg: String| cx.err(at, format!("field `{name}`: {msg}"), None);
+    let skip = |not_checked: &mut Vec<NotChecked>, reason: String| {
+        not_checked.push(NotChecked {
+            field: Some(name.clone()),
+            check: key.to_string(),
+            reason,
+        });
+        Ok(None)
+    };
+    match key {
+        "required" | "unique" => match value {
+            Value::Bool(true) if key == "unique" && !f.kind.is_checked() => skip(
+                not_checked,
+                format!("unique {} values are not checked", f.kind.name()),
+            ),
+            Value::Bool(true) => Ok(Some(if key == "required" {
+                ConstraintKind::Required
+            } else {
+                ConstraintKind::Unique
+            })),
+            Value::Bool(false) => Ok(None),
+            _ => Err(bad(format!("{key} must be true or false"))),
+        },
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+            if !f.kind.is_checked() || f.kind == FieldType::Duration {
+                return skip(
+                    not_checked,
+                    format!("{key} of {} values is not checked", f.kind.name()),
+                );
+            }
+            if matches!(
+                f.kind,
+                FieldType::String | FieldType::Boolean | FieldType::Any
+            ) {
+                return Err(bad(format!(
+                    "{key} applies to numbers, dates and times, not {}",
+                    f.kind.name()
+                )));
+            }
+            let b = literal(f, value).map_err(bad)?;
+            Ok(Some(match key {
+                "minimum" => ConstraintKind::Minimum(b),
+                "maximum" => ConstraintKind::Maximum(b),
+                "exclusiveMinimum" => ConstraintKind::ExclusiveMinimum(b),
+                _ => ConstraintKind::ExclusiveMaximum(b),
+            }))
+        }
+        "minLength" | "maxLength" => {
+            let n = value
+                .as_u64()
+                .ok_or_else(|| bad(format!("{key} must be a whole number of characters")))?;
+            if !f.kind.is_checked() {
+                return skip(
+                    not_checked,
+                    format!("{key} of {} values is not checked", f.kind.name()),
+                );
+            }
+            Ok(Some(if key == "minLength" {
+                ConstraintKind::MinLength(n)
+            } else {
+                ConstraintKind::MaxLength(n)
+            }))
+        }
+        "pattern" => {
+            let p = value
+                .as_str()
+                .ok_or_else(|| bad("pattern must be a string".into()))?;
+            if let Err(e) = regex::Regex::new(&format!("^(?:{p})$")) {
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                return Err(bad(format!(
+                    "pattern is not a valid regular expression: {first}"
+                )));
+            }
+            if !f.kind.is_checked() {
+                return skip(
+                    not_checked,
+                    format!("pattern on {} values is not checked", f.kind.name()),
+                );
+            }
+            Ok(Some(ConstraintKind::Pattern(p.to_string())))
+        }
+        "enum" => {
+            let Value::Array(items) = value else {
+                return Err(bad("enum must be a list of values".into()));
+            };
+            if items.is_empty() {
+                return Err(bad("enum needs at least one value".into()));
+            }
+            if !f.kind.is_checked() || f.kind == FieldType::Duration {
+                return skip(
+                    not_checked,
+                    format!("enum of {} values is not checked", f.kind.name()),
+                );
+            }
+            let values = items
+                .iter()
+                .map(|i| literal(f, i).map_err(&bad))
+                .collect::<Result<_, _>>()?;
+            Ok(Some(ConstraintKind::Enum(values)))
+        }
+        _ => unreachable!("constraint keys are checked by the caller"),
+    }
+}
+
+/// A schema value typed as the field's values.
+fn literal(f: &Field, v: &Value) -> Result<Bound, String> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let wrong = || format!("`{text}` is not a valid {} value", f.kind.name());
+    let value = match f.kind {
+        FieldType::Integer | FieldType::Year => match v {
+            Value::Number(n) => Literal::Int(n.as_i64().ok_or_else(wrong)?),
+            Value::String(s) => Literal::Int(s.trim().parse().map_err(|_| wrong())?),
+            _ => return Err(wrong()),
+        },
+        FieldType::Number => match v {
+            Value::Number(n) => Literal::Float(n.as_f64().ok_or_else(wrong)?),
+            Value::String(s) => Literal::Float(s.trim().parse().map_err(|_| wrong())?),
+            _ => return Err(wrong()),
+        },
+        FieldType::Boolean => match v {
+            Value::Bool(b) => Literal::Bool(*b),
+            Value::String(s) if f.true_values.contains(s) => Literal::Bool(true),
+            Value::String(s) if f.false_values.contains(s) => Literal::Bool(false),
+            _ => return Err(wrong()),
+        },
+        FieldType::Date => Literal::Date(parse_date(&text, f.format.as_deref()).ok_or_else(wrong)?),
+        FieldType::Datetime => {
+            Literal::Datetime(parse_datetime(&text, f.format.as_deref()).ok_or_else(wrong)?)
+        }
+        FieldType::Time => Literal::Time(parse_time(&text, f.format.as_deref()).ok_or_else(wrong)?),
+        FieldType::YearMonth => {
+            let ok = text.len() == 7
+                && text.as_bytes()[4] == b'-'
+                && text[..4].bytes().all(|b| b.is_ascii_digit())
+                && matches!(text[5..].parse::<u8>(), Ok(1..=12));
+            if !ok {
+                return Err(wrong());
+            }
+            Literal::Str(text.clone())
+        }
+        _ => match v {
+            Value::String(s) => Literal::Str(s.clone()),
+            Value::Number(_) | Value::Bool(_) => Literal::Str(text.clone()),
+            _ => return Err(wrong()),
+        },
+    };
+    Ok(Bound { value, text })
+}
+
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian).
+pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i32 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn date_days(d: jiff::civil::Date) -> i32 {
+    days_from_civil(d.year() as i32, d.month() as u32, d.day() as u32)
+}
+
+fn parse_date(s: &str, format: Option<&str>) -> Option<i32> {
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return Some(date_days(d));
+    }
+    let fmt = format.filter(|f| f.contains('%'))?;
+    jiff::fmt::strtime::parse(fmt, s)
+        .ok()?
+        .to_date()
+        .ok()
+        .map(date_days)
+}
+
+fn time_nanos(t: jiff::civil::Time) -> i64 {
+    ((t.hour() as i64 * 60 + t.minute() as i64) * 60 + t.second() as i64) * 1_000_000_000
+        + t.subsec_nanosecond() as i64
+}
+
+fn parse_time(s: &str, format: Option<&str>) -> Option<i64> {
+    if let Ok(t) = s.parse::<jiff::civil::Time>() {
+        return Some(time_nanos(t));
+    }
+    let fmt = format.filter(|f| f.contains('%'))?;
+    jiff::fmt::strtime::parse(fmt, s)
+        .ok()?
+        .to_time()
+        .ok()
+        .map(time_nanos)
+}
+
+fn parse_datetime(s: &str, format: Option<&str>) -> Option<i64> {
+    // With an offset: the instant; without: read as UTC.
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Some(ts.as_microsecond());
+    }
+    let civil = match s.parse::<jiff::civil::DateTime>() {
+        Ok(dt) => dt,
+        Err(_) => {
+            let fmt = format.filter(|f| f.contains('%'))?;
+            let parsed = jiff::fmt::strtime::parse(fmt, s).ok()?;
+            if let Ok(ts) = parsed.to_timestamp() {
+                return Some(ts.as_microsecond());
+            }
+            parsed.to_datetime().ok()?
+        }
+    };
+    let days = date_days(civil.date()) as i64;
+    Some(days * 86_400_000_000 + time_nanos(civil.time()) / 1_000)
+}
+
+fn bounds(cx: &Ctx, key: &str, v: &S<Value>) -> Result<Bounds, SchemaError> {
+    let Value::Object(map) = &v.value else {
+        return Err(cx.err(
+            &v.referenced,
+            format!("{key} must be a map such as `{{min: 1, max: 1000}}`"),
+            None,
+        ));
+    };
+    let mut out = Bounds {
+        min: None,
+        max: None,
+        rule: Rule::default(),
+    };
+    for (k, item) in map {
+        let number = || {
+            item.as_u64().ok_or_else(|| {
+                cx.err(
+                    &v.referenced,
+                    format!("{key}.{k} must be a whole number"),
+                    None,
+                )
+            })
+        };
+        match k.as_str() {
+            "min" => out.min = Some(number()?),
+            "max" => out.max = Some(number()?),
+            "severity" => {
+                let s = item.as_str().unwrap_or_default().to_string();
+                out.rule.severity = severity(cx, &Spanned::new(s, v.referenced, v.defined))?;
+            }
+            other => {
+                return Err(cx.err(
+                    &v.referenced,
+                    format!("unknown key `{other}` in `{key}`"),
+                    Some(one_of_hint(other, &["min", "max", "severity"])),
+                ));
+            }
+        }
+    }
+    if let (Some(min), Some(max)) = (out.min, out.max)
+        && min > max
+    {
+        return Err(cx.err(
+            &v.referenced,
+            format!("{key}: min {min} is above max {max}"),
+            None,
+        ));
+    }
+    Ok(out)
+}
+
+fn single_byte(cx: &Ctx, what: &str, s: &S<String>) -> Result<u8, SchemaError> {
+    match s.value.as_bytes() {
+        [b] if b.is_ascii() => Ok(*b),
+        _ => Err(cx.err(
+            &s.referenced,
+            format!("{what} must be one ASCII character"),
+            None,
+        )),
+    }
+}
+
+fn dialect(cx: &Ctx, d: RawDialect) -> Result<Dialect, SchemaError> {
+    let mut out = Dialect::default();
+    if let Some(s) = &d.delimiter {
+        out.delimiter = Some(single_byte(cx, "delimiter", s)?);
+    }
+    if let Some(h) = d.header {
+        out.header = h;
+    }
+    if let Some(q) = &d.quote_char {
+        out.quote_char = match &q.value {
+            None => None,
+            Some(c) => Some(single_byte(
+                cx,
+                "quoteChar",
+                &Spanned::new(c.clone(), q.referenced, q.defined),
+            )?),
+        };
+    }
+    if let Some(c) = &d.comment_char {
+        out.comment_char = Some(single_byte(cx, "commentChar", c)?);
+    }
+    if let Some(e) = &d.encoding {
+        out.encoding = match e.value.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Encoding::Utf8,
+            "utf-8-lossy" | "utf8-lossy" => Encoding::Utf8Lossy,
+            other => {
+                return Err(cx.err(
+                    &e.referenced,
+                    format!("encoding `{other}` is not supported"),
+                    Some("use `utf-8`, or `utf-8-lossy` to read invalid bytes as U+FFFD".into()),
+                ));
+            }
+        };
+    }
+    Ok(out)
+}
+
+const DTYPE_NAMES: [&str; 20] = [
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+    "bool",
+    "utf8",
+    "binary",
+    "date32",
+    "time64[ns]",
+    "timestamp[us]",
+    "duration[us]",
+    "decimal",
+    "list",
+    "struct",
+];
+
+/// Arrow-style type names: `int32`, `utf8`, `timestamp[ms, UTC]`, `decimal(10, 2)`.
+pub(crate) fn parse_dtype(text: &str) -> Option<Dtype> {
+    let t = text.trim().to_ascii_lowercase();
+    let bits = |rest: &str, allowed: &[u8]| rest.parse::<u8>().ok().filter(|b| allowed.contains(b));
+    if let Some(rest) = t.strip_prefix("uint") {
+        return bits(rest, &[8, 16, 32, 64]).map(Dtype::UInt);
+    }
+    if let Some(rest) = t.strip_prefix("int") {
+        return bits(rest, &[8, 16, 32, 64]).map(Dtype::Int);
+    }
+    if let Some(rest) = t.strip_prefix("float") {
+        return bits(rest, &[32, 64]).map(Dtype::Float);
+    }
+    let unit_of = |inner: &str| match inner.trim() {
+        u @ ("ms" | "us" | "ns") => Some(u.to_string()),
+        _ => None,
+    };
+    if let Some(inner) = t
+        .strip_prefix("timestamp[")
+        .and_then(|r| r.strip_suffix(']'))
+    {
+        let mut parts = inner.splitn(2, ',');
+        let unit = unit_of(parts.next()?)?;
+        // Keep the zone's spelling: zone names are case-sensitive.
+        let tz = text.find(',').map(|i| {
+            text[i + 1..]
+                .trim()
+                .trim_end_matches(']')
+                .trim()
+                .to_string()
+        });
+        return Some(Dtype::Timestamp(unit, tz.filter(|z| !z.is_empty())));
+    }
+    if let Some(inner) = t
+        .strip_prefix("duration[")
+        .and_then(|r| r.strip_suffix(']'))
+    {
+        return unit_of(inner).map(Dtype::Duration);
+    }
+    if let Some(inner) = t.strip_prefix("decimal(").and_then(|r| r.strip_suffix(')')) {
+        let (p, s) = inner.split_once(',')?;
+        return Some(Dtype::Decimal(Some((
+            p.trim().parse().ok()?,
+            s.trim().parse().ok()?,
+        ))));
+    }
+    Some(match t.as_str() {
+        "bool" | "boolean" => Dtype::Bool,
+        "utf8" | "string" | "large_utf8" | "large_string" | "str" => Dtype::Utf8,
+        "binary" | "large_binary" => Dtype::Binary,
+        "date32" | "date" => Dtype::Date,
+        "time64[ns]" | "time" => Dtype::Time,
+        "decimal" => Dtype::Decimal(None),
+        "list" | "large_list" => Dtype::List,
+        "struct" => Dtype::Struct,
+        "categorical" | "dictionary" => Dtype::Categorical,
+        "null" => Dtype::Null,
+        _ => return None,
+    })
+}

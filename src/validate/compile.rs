@@ -1,0 +1,888 @@
+//! Every check of a schema as a polars expression over a data file's columns.
+//!
+//! Each data column `j` gets three derived columns: `v` (the value, with
+//! missing-value texts made null), `t` (the value typed as its field says;
+//! null where it does not parse) and `r` (the cell as text, for samples).
+//! Checks are expressions over those, so one `select` computes them all.
+
+use polars::prelude::*;
+
+use super::source::Format;
+use crate::schema::{
+    ConstraintKind, Dtype, Field, FieldType, FieldsMatch, Literal, NotChecked, Rule, Schema,
+};
+
+/// The 1-based row number column of the sample pass.
+pub const ROW: &str = "__kiln_row";
+
+pub fn v(j: usize) -> String {
+    format!("__kiln_v{j}")
+}
+pub fn t(j: usize) -> String {
+    format!("__kiln_t{j}")
+}
+pub fn r(j: usize) -> String {
+    format!("__kiln_r{j}")
+}
+
+/// How a check is counted.
+pub enum Measure {
+    /// Rows where `mask` is true; `value` shows a failing cell.
+    Cells { mask: Expr, value: Expr },
+    /// Rows whose `keys` (all non-null) repeat an earlier row's.
+    Duplicates { keys: Vec<String>, value: Expr },
+    /// Decided before reading any row: a count and what was seen.
+    Known { count: u64, observed: String },
+    /// The table's row count against bounds.
+    Rows { min: Option<u64>, max: Option<u64> },
+}
+
+pub struct Check {
+    pub code: &'static str,
+    pub field: Option<String>,
+    pub rule: Rule,
+    pub expected: String,
+    /// What fails, in words: "below the minimum 0".
+    pub what: String,
+    pub measure: Measure,
+}
+
+/// A data column and the schema field it is checked against.
+pub struct Column {
+    pub name: String,
+    pub dtype: DataType,
+    pub field: Option<usize>,
+}
+
+pub struct Compiled {
+    pub columns: Vec<Column>,
+    /// The derived columns `v` and `r`, selected from the scan.
+    pub prep: Vec<Expr>,
+    /// The derived columns `t`, computed from `v`.
+    pub typed: Vec<Expr>,
+    pub checks: Vec<Check>,
+    pub not_checked: Vec<NotChecked>,
+}
+
+impl Compiled {
+    /// The scan with the derived columns (and the row number, if asked).
+    pub fn prepared(&self, lf: LazyFrame, row_numbers: bool) -> LazyFrame {
+        let mut first = self.prep.clone();
+        let lf = if row_numbers {
+            first.insert(0, col(ROW));
+            lf.with_row_index(ROW, Some(1))
+        } else {
+            lf
+        };
+        lf.select(first).with_columns(self.typed.clone())
+    }
+}
+
+fn null_of(dtype: DataType) -> Expr {
+    lit(Null {}).cast(dtype)
+}
+
+fn is_nested(dtype: &DataType) -> bool {
+    matches!(
+        dtype,
+        DataType::List(_)
+            | DataType::Array(..)
+            | DataType::Struct(_)
+            | DataType::Binary
+            | DataType::BinaryOffset
+    ) || matches!(dtype, DataType::Null)
+}
+
+pub fn is_text(dtype: &DataType) -> bool {
+    matches!(
+        dtype,
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..)
+    )
+}
+
+/// Compiles `schema` for a file with columns `data`: matches columns to
+/// fields as `fieldsMatch` says, and builds every check. `read_as_null`:
+/// the reader already made missing-value texts null.
+pub fn compile(
+    schema: &Schema,
+    data: &polars::prelude::Schema,
+    format: Format,
+    read_as_null: bool,
+) -> Compiled {
+    let header = schema.dialect.header;
+    let mut checks = Vec::new();
+    let mut not_checked = schema.not_checked.clone();
+    let names: Vec<String> = data.iter_names().map(|n| n.to_string()).collect();
+    let mut columns: Vec<Column> = data
+        .iter()
+        .map(|(n, d)| Column {
+            name: n.to_string(),
+            dtype: d.clone(),
+            field: None,
+        })
+        .collect();
+    // Without a header, columns are the fields in order.
+    let positional = format.is_delimited() && !header;
+    let mut missing = Vec::new();
+    for (i, f) in schema.fields.iter().enumerate() {
+        let found = if positional {
+            (i < columns.len()).then_some(i)
+        } else {
+            names.iter().position(|n| *n == f.name)
+        };
+        match found {
+            Some(j) => columns[j].field = Some(i),
+            None => missing.push(f.name.clone()),
+        }
+    }
+    let extra: Vec<String> = columns
+        .iter()
+        .filter(|c| c.field.is_none())
+        .map(|c| c.name.clone())
+        .collect();
+    let fields_check = |code: &'static str, name: &str, what: String| Check {
+        code,
+        field: Some(name.to_string()),
+        rule: Rule::default(),
+        expected: String::new(),
+        what,
+        measure: Measure::Known {
+            count: 1,
+            observed: String::new(),
+        },
+    };
+    let present = schema.fields.len() - missing.len();
+    match schema.fields_match {
+        FieldsMatch::Partial => {
+            if present == 0 {
+                checks.push(Check {
+                    code: "fields/missing",
+                    field: None,
+                    rule: Rule::default(),
+                    expected: "at least one of the schema's fields".into(),
+                    what: "none of the schema's fields is in the data".into(),
+                    measure: Measure::Known {
+                        count: schema.fields.len() as u64,
+                        observed: names.join(", "),
+                    },
+                });
+            }
+        }
+        m => {
+            if m != FieldsMatch::Superset {
+                for name in &missing {
+                    checks.push(fields_check(
+                        "fields/missing",
+                        name,
+                        "is missing from the data".into(),
+                    ));
+                }
+            }
+            if m != FieldsMatch::Subset {
+                for name in &extra {
+                    checks.push(fields_check(
+                        "fields/extra",
+                        name,
+                        "is not in the schema".into(),
+                    ));
+                }
+            }
+            if m == FieldsMatch::Exact && missing.is_empty() && extra.is_empty() && !positional {
+                let order: Vec<&str> = columns
+                    .iter()
+                    .filter_map(|c| c.field.map(|i| schema.fields[i].name.as_str()))
+                    .collect();
+                let want: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+                if order != want {
+                    checks.push(Check {
+                        code: "fields/order",
+                        field: None,
+                        rule: Rule::default(),
+                        expected: want.join(", "),
+                        what: "columns are not in the schema's order".into(),
+                        measure: Measure::Known {
+                            count: 1,
+                            observed: order.join(", "),
+                        },
+                    });
+                }
+            }
+        }
+    }
+    for name in &missing {
+        not_checked.push(NotChecked {
+            field: Some(name.clone()),
+            check: "constraints".into(),
+            reason: "the field is not in the data".into(),
+        });
+    }
+
+    let mut prep = Vec::new();
+    let mut typed_cols = Vec::new();
+    for (j, c) in columns.iter().enumerate() {
+        let field = c.field.map(|i| &schema.fields[i]);
+        let missing_values = field.map_or(&schema.missing_values, |f| &f.missing_values);
+        let raw = if matches!(c.dtype, DataType::Categorical(..) | DataType::Enum(..)) {
+            col(c.name.as_str()).cast(DataType::String)
+        } else {
+            col(c.name.as_str())
+        };
+        let text = is_text(&c.dtype);
+        let value = if text && !missing_values.is_empty() && !read_as_null {
+            let texts: Vec<Literal> = missing_values.iter().cloned().map(Literal::Str).collect();
+            when(one_of(raw.clone(), &texts, DataType::String))
+                .then(null_of(DataType::String))
+                .otherwise(raw.clone())
+        } else {
+            raw.clone()
+        };
+        let cell_text = if text {
+            raw.clone()
+        } else if is_nested(&c.dtype) {
+            null_of(DataType::String)
+        } else {
+            raw.clone().cast(DataType::String)
+        };
+        prep.push(value.clone().alias(v(j)));
+        prep.push(cell_text.alias(r(j)));
+        let Some(f) = field else {
+            typed_cols.push(col(v(j)).alias(t(j)));
+            continue;
+        };
+        let typed = typed(f, col(v(j)), &c.dtype);
+        let typed_expr = match &typed {
+            Typed::Same => col(v(j)),
+            Typed::Parsed(e) => e.clone(),
+            Typed::Incompatible(dtype) => null_of(dtype.clone()),
+        };
+        typed_cols.push(typed_expr.alias(t(j)));
+        field_checks(f, j, c, &typed, format, &mut checks, &mut not_checked);
+    }
+
+    let column_of = |name: &str| {
+        let i = schema.fields.iter().position(|f| f.name == name)?;
+        columns.iter().position(|c| c.field == Some(i))
+    };
+    let mut keys: Vec<(&'static str, &Vec<String>)> = Vec::new();
+    if !schema.primary_key.is_empty() {
+        keys.push(("row/primary-key", &schema.primary_key));
+    }
+    for k in &schema.unique_keys {
+        keys.push(("row/unique", k));
+    }
+    for (code, key) in keys {
+        let js: Option<Vec<usize>> = key.iter().map(|n| column_of(n)).collect();
+        let Some(js) = js else {
+            not_checked.push(NotChecked {
+                field: None,
+                check: code.to_string(),
+                reason: format!("a field of the key ({}) is not in the data", key.join(", ")),
+            });
+            continue;
+        };
+        let value = if js.len() == 1 {
+            col(r(js[0]))
+        } else {
+            concat_str(
+                js.iter().map(|&j| col(r(j))).collect::<Vec<_>>(),
+                ", ",
+                false,
+            )
+        };
+        let what = if code == "row/primary-key" {
+            format!("repeat an earlier row's primary key ({})", key.join(", "))
+        } else {
+            format!("repeat an earlier row's ({})", key.join(", "))
+        };
+        checks.push(Check {
+            code,
+            field: None,
+            rule: Rule::default(),
+            expected: "no repeated key".into(),
+            what,
+            measure: Measure::Duplicates {
+                keys: js.iter().map(|&j| t(j)).collect(),
+                value,
+            },
+        });
+    }
+    if let Some(b) = &schema.rows {
+        checks.push(Check {
+            code: "table/rows",
+            field: None,
+            rule: b.rule,
+            expected: bounds_text(b.min, b.max, "rows"),
+            what: String::new(),
+            measure: Measure::Rows {
+                min: b.min,
+                max: b.max,
+            },
+        });
+    }
+    Compiled {
+        columns,
+        prep,
+        typed: typed_cols,
+        checks,
+        not_checked,
+    }
+}
+
+pub fn bounds_text(min: Option<u64>, max: Option<u64>, unit: &str) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) if a == b => format!("exactly {a} {unit}"),
+        (Some(a), Some(b)) => format!("{a} to {b} {unit}"),
+        (Some(a), None) => format!("at least {a} {unit}"),
+        (None, Some(b)) => format!("at most {b} {unit}"),
+        (None, None) => format!("any number of {unit}"),
+    }
+}
+
+/// How a column's values become its field's type.
+enum Typed {
+    /// No conversion: every value is of the type.
+    Same,
+    /// A conversion that yields null where a value is not of the type.
+    Parsed(Expr),
+    /// The column's physical type cannot hold the field's type: every
+    /// value fails. Carries the type the field would have.
+    Incompatible(DataType),
+}
+
+/// A column's values typed as `f` says, null where they are not of its
+/// type: the same conversion `kiln check` applies.
+pub fn typed_value(f: &Field, v: Expr, physical: &DataType) -> Expr {
+    match typed(f, v.clone(), physical) {
+        Typed::Same => v,
+        Typed::Parsed(e) => e,
+        Typed::Incompatible(dtype) => null_of(dtype),
+    }
+}
+
+fn target(kind: FieldType) -> DataType {
+    match kind {
+        FieldType::Integer | FieldType::Year => DataType::Int64,
+        FieldType::Number => DataType::Float64,
+        FieldType::Boolean => DataType::Boolean,
+        FieldType::Date => DataType::Date,
+        FieldType::Datetime => DataType::Datetime(TimeUnit::Microseconds, None),
+        FieldType::Time => DataType::Time,
+        _ => DataType::String,
+    }
+}
+
+fn matches_re(v: Expr, re: &str) -> Expr {
+    v.str().contains(lit(re), true)
+}
+
+fn keep_if(v: Expr, ok: Expr) -> Expr {
+    when(ok).then(v).otherwise(null_of(DataType::String))
+}
+
+fn strptime(v: Expr, dtype: DataType, formats: &[&str]) -> Expr {
+    let attempts: Vec<Expr> = formats
+        .iter()
+        .map(|f| {
+            let opts = StrptimeOptions {
+                format: Some((*f).into()),
+                strict: false,
+                exact: true,
+                cache: false,
+            };
+            let parsed = v.clone().str().strptime(dtype.clone(), opts, lit("raise"));
+            // Zone-aware parses hold UTC instants; naive UTC compares with them.
+            if matches!(dtype, DataType::Datetime(_, _)) {
+                parsed.cast(DataType::Datetime(TimeUnit::Microseconds, None))
+            } else {
+                parsed
+            }
+        })
+        .collect();
+    if attempts.len() == 1 {
+        attempts
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| null_of(dtype))
+    } else {
+        coalesce(&attempts)
+    }
+}
+
+const EMAIL: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
+const URI: &str = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$";
+const UUID: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+const BASE64: &str = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$";
+const YEARMONTH: &str = r"^\d{4}-(?:0[1-9]|1[0-2])$";
+const DURATION: &str =
+    r"^-?P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$";
+const YEAR: &str = r"^-?\d{1,4}$";
+
+/// The date and time forms read when a field's format is `default` or `any`.
+fn temporal_formats(kind: FieldType, format: Option<&str>) -> Vec<String> {
+    if let Some(f) = format.filter(|f| f.contains('%')) {
+        return vec![f.to_string()];
+    }
+    let any = format == Some("any");
+    match kind {
+        FieldType::Date if any => vec![
+            "%Y-%m-%d".into(),
+            "%d/%m/%Y".into(),
+            "%Y/%m/%d".into(),
+            "%d.%m.%Y".into(),
+        ],
+        FieldType::Date => vec!["%Y-%m-%d".into()],
+        FieldType::Time => vec!["%H:%M:%S".into(), "%H:%M:%S%.f".into()],
+        FieldType::Datetime => {
+            let mut v: Vec<String> = vec![
+                "%Y-%m-%dT%H:%M:%S".into(),
+                "%Y-%m-%dT%H:%M:%S%.f".into(),
+                "%Y-%m-%dT%H:%M:%SZ".into(),
+                "%Y-%m-%dT%H:%M:%S%.fZ".into(),
+                "%Y-%m-%dT%H:%M:%S%:z".into(),
+                "%Y-%m-%dT%H:%M:%S%.f%:z".into(),
+            ];
+            if any {
+                v.push("%Y-%m-%d %H:%M:%S".into());
+                v.push("%Y-%m-%d %H:%M:%S%.f".into());
+            }
+            v
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Cleans a number's text as the field says: group separators dropped, a
+/// decimal comma made a point, and (without `bareNumber`) text around it cut.
+fn number_text(f: &Field, v: Expr) -> Expr {
+    let mut e = v;
+    if let Some(g) = &f.group_char {
+        e = e.str().replace_all(lit(g.as_str()), lit(""), true);
+    }
+    if let Some(d) = &f.decimal_char {
+        e = e.str().replace_all(lit(d.as_str()), lit("."), true);
+    }
+    if !f.bare_number {
+        e = e
+            .str()
+            .extract(lit(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"), 1);
+    }
+    e
+}
+
+fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
+    if !f.kind.is_checked() || f.kind == FieldType::Any {
+        return Typed::Same;
+    }
+    if is_text(physical) {
+        return typed_text(f, v);
+    }
+    let kind = f.kind;
+    match physical {
+        p if p.is_integer() && matches!(kind, FieldType::Integer | FieldType::Year) => {
+            Typed::Parsed(v.cast(DataType::Int64))
+        }
+        p if p.is_float() && kind == FieldType::Integer => {
+            // A float column holds integers where no value has a fraction.
+            let whole = v.clone().cast(DataType::Int64);
+            Typed::Parsed(
+                when(whole.clone().cast(DataType::Float64).eq(v))
+                    .then(whole)
+                    .otherwise(null_of(DataType::Int64)),
+            )
+        }
+        p if p.is_primitive_numeric() || p.is_decimal() => {
+            if kind == FieldType::Number {
+                Typed::Parsed(v.cast(DataType::Float64))
+            } else if kind == FieldType::Boolean && p.is_integer() {
+                Typed::Parsed(
+                    when(v.clone().eq(lit(1)))
+                        .then(lit(true))
+                        .when(v.eq(lit(0)))
+                        .then(lit(false))
+                        .otherwise(null_of(DataType::Boolean)),
+                )
+            } else {
+                Typed::Incompatible(target(kind))
+            }
+        }
+        DataType::Boolean if kind == FieldType::Boolean => Typed::Same,
+        DataType::Date if kind == FieldType::Date => Typed::Same,
+        DataType::Date if kind == FieldType::Datetime => Typed::Parsed(v.cast(target(kind))),
+        DataType::Datetime(_, _) if kind == FieldType::Datetime => {
+            Typed::Parsed(v.cast(target(kind)))
+        }
+        DataType::Time if kind == FieldType::Time => Typed::Same,
+        DataType::Duration(_) if kind == FieldType::Duration => Typed::Same,
+        _ => Typed::Incompatible(target(kind)),
+    }
+}
+
+fn typed_text(f: &Field, v: Expr) -> Typed {
+    let format = f.format.as_deref();
+    match f.kind {
+        FieldType::String => match format {
+            Some("email") => Typed::Parsed(keep_if(v.clone(), matches_re(v, EMAIL))),
+            Some("uri") => Typed::Parsed(keep_if(v.clone(), matches_re(v, URI))),
+            Some("uuid") => Typed::Parsed(keep_if(v.clone(), matches_re(v, UUID))),
+            Some("binary") => Typed::Parsed(keep_if(v.clone(), matches_re(v, BASE64))),
+            _ => Typed::Same,
+        },
+        FieldType::Integer => Typed::Parsed(number_text(f, v).cast(DataType::Int64)),
+        FieldType::Number => Typed::Parsed(number_text(f, v).cast(DataType::Float64)),
+        FieldType::Year => Typed::Parsed(
+            when(matches_re(v.clone(), YEAR))
+                .then(v.cast(DataType::Int64))
+                .otherwise(null_of(DataType::Int64)),
+        ),
+        FieldType::Boolean => {
+            let texts = |vals: &Vec<String>| -> Vec<Literal> {
+                vals.iter().cloned().map(Literal::Str).collect()
+            };
+            Typed::Parsed(
+                when(one_of(v.clone(), &texts(&f.true_values), DataType::String))
+                    .then(lit(true))
+                    .when(one_of(v, &texts(&f.false_values), DataType::String))
+                    .then(lit(false))
+                    .otherwise(null_of(DataType::Boolean)),
+            )
+        }
+        FieldType::Date | FieldType::Time | FieldType::Datetime => {
+            let formats = temporal_formats(f.kind, format);
+            let refs: Vec<&str> = formats.iter().map(String::as_str).collect();
+            Typed::Parsed(strptime(v, target(f.kind), &refs))
+        }
+        FieldType::YearMonth => Typed::Parsed(keep_if(v.clone(), matches_re(v, YEARMONTH))),
+        FieldType::Duration => Typed::Parsed(keep_if(v.clone(), matches_re(v, DURATION))),
+        _ => Typed::Same,
+    }
+}
+
+pub fn literal(l: &Literal) -> Expr {
+    match l {
+        Literal::Int(i) => lit(*i),
+        Literal::Float(x) => lit(*x),
+        Literal::Bool(b) => lit(*b),
+        Literal::Str(s) => lit(s.as_str()),
+        Literal::Date(d) => lit(*d).cast(DataType::Date),
+        Literal::Datetime(us) => lit(*us).cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+        Literal::Time(ns) => lit(*ns).cast(DataType::Time),
+    }
+}
+
+/// Lists up to this long are tested by comparisons, which stream; longer
+/// ones by `is_in`, whose list literal the streaming engine does not stream.
+const SHORT_LIST: usize = 32;
+
+/// Whether `e` equals one of `values` (null where `e` is null).
+fn one_of(e: Expr, values: &[Literal], dtype: DataType) -> Expr {
+    if values.len() > SHORT_LIST {
+        let refs: Vec<&Literal> = values.iter().collect();
+        return e.is_in(literal_list(&refs, dtype), false);
+    }
+    values
+        .iter()
+        .map(|l| e.clone().eq(literal(l)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or_else(|| lit(false))
+}
+
+fn literal_list(values: &[&Literal], dtype: DataType) -> Expr {
+    let name: PlSmallStr = "values".into();
+    let series = match dtype {
+        DataType::Int64 => Series::new(
+            name,
+            values
+                .iter()
+                .filter_map(|l| {
+                    if let Literal::Int(i) = l {
+                        Some(*i)
+                    } else {
+                        None
+                    }
+                })
+                .collect::<Vec<i64>>(),
+        ),
+        DataType::Float64 => Series::new(
+            name,
+            values
+                .iter()
+                .filter_map(|l| match l {
+                    Literal::Float(x) => Some(*x),
+                    Literal::Int(i) => Some(*i as f64),
+                    _ => None,
+                })
+                .collect::<Vec<f64>>(),
+        ),
+        DataType::Boolean => Series::new(
+            name,
+            values
+                .iter()
+                .filter_map(|l| {
+                    if let Literal::Bool(b) = l {
+                        Some(*b)
+                    } else {
+                        None
+                    }
+                })
+                .collect::<Vec<bool>>(),
+        ),
+        DataType::Date | DataType::Datetime(..) | DataType::Time => {
+            let raw: Vec<i64> = values
+                .iter()
+                .filter_map(|l| match l {
+                    Literal::Date(d) => Some(*d as i64),
+                    Literal::Datetime(x) | Literal::Time(x) => Some(*x),
+                    _ => None,
+                })
+                .collect();
+            let physical = if dtype == DataType::Date {
+                Series::new(name, raw.iter().map(|x| *x as i32).collect::<Vec<i32>>())
+            } else {
+                Series::new(name, raw)
+            };
+            return lit(physical).cast(dtype).implode(false);
+        }
+        _ => Series::new(
+            name,
+            values
+                .iter()
+                .filter_map(|l| {
+                    if let Literal::Str(s) = l {
+                        Some(s.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect::<Vec<String>>(),
+        ),
+    };
+    lit(series).implode(false)
+}
+
+/// The physical types a `dtype` accepts.
+pub fn dtype_matches(want: &Dtype, have: &DataType) -> bool {
+    match (want, have) {
+        (Dtype::Int(8), DataType::Int8)
+        | (Dtype::Int(16), DataType::Int16)
+        | (Dtype::Int(32), DataType::Int32)
+        | (Dtype::Int(64), DataType::Int64)
+        | (Dtype::UInt(8), DataType::UInt8)
+        | (Dtype::UInt(16), DataType::UInt16)
+        | (Dtype::UInt(32), DataType::UInt32)
+        | (Dtype::UInt(64), DataType::UInt64)
+        | (Dtype::Float(32), DataType::Float32)
+        | (Dtype::Float(64), DataType::Float64)
+        | (Dtype::Bool, DataType::Boolean)
+        | (Dtype::Utf8, DataType::String)
+        | (Dtype::Binary, DataType::Binary | DataType::BinaryOffset)
+        | (Dtype::Date, DataType::Date)
+        | (Dtype::Time, DataType::Time)
+        | (Dtype::List, DataType::List(_) | DataType::Array(..))
+        | (Dtype::Struct, DataType::Struct(_))
+        | (Dtype::Categorical, DataType::Categorical(..) | DataType::Enum(..))
+        | (Dtype::Null, DataType::Null)
+        | (Dtype::Decimal(None), DataType::Decimal(..)) => true,
+        (Dtype::Decimal(Some((p, s))), DataType::Decimal(hp, hs)) => {
+            *p as usize == *hp && *s as usize == *hs
+        }
+        (Dtype::Timestamp(unit, tz), DataType::Datetime(hu, htz)) => {
+            unit == time_unit_name(hu) && tz.as_deref() == htz.as_ref().map(|z| z.as_str())
+        }
+        (Dtype::Duration(unit), DataType::Duration(hu)) => unit == time_unit_name(hu),
+        _ => false,
+    }
+}
+
+fn time_unit_name(u: &TimeUnit) -> &'static str {
+    match u {
+        TimeUnit::Milliseconds => "ms",
+        TimeUnit::Microseconds => "us",
+        TimeUnit::Nanoseconds => "ns",
+    }
+}
+
+/// A physical type in the `dtype` spelling.
+pub fn dtype_name(d: &DataType) -> String {
+    match d {
+        DataType::Int8 => "int8".into(),
+        DataType::Int16 => "int16".into(),
+        DataType::Int32 => "int32".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::UInt8 => "uint8".into(),
+        DataType::UInt16 => "uint16".into(),
+        DataType::UInt32 => "uint32".into(),
+        DataType::UInt64 => "uint64".into(),
+        DataType::Float32 => "float32".into(),
+        DataType::Float64 => "float64".into(),
+        DataType::Boolean => "bool".into(),
+        DataType::String => "utf8".into(),
+        DataType::Binary | DataType::BinaryOffset => "binary".into(),
+        DataType::Date => "date32".into(),
+        DataType::Time => "time64[ns]".into(),
+        DataType::Datetime(u, None) => format!("timestamp[{}]", time_unit_name(u)),
+        DataType::Datetime(u, Some(tz)) => {
+            format!("timestamp[{}, {}]", time_unit_name(u), tz.as_str())
+        }
+        DataType::Duration(u) => format!("duration[{}]", time_unit_name(u)),
+        DataType::Decimal(p, s) => format!("decimal({p}, {s})"),
+        DataType::List(_) | DataType::Array(..) => "list".into(),
+        DataType::Struct(_) => "struct".into(),
+        DataType::Categorical(..) | DataType::Enum(..) => "categorical".into(),
+        DataType::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn field_checks(
+    f: &Field,
+    j: usize,
+    c: &Column,
+    typed: &Typed,
+    format: Format,
+    checks: &mut Vec<Check>,
+    not_checked: &mut Vec<NotChecked>,
+) {
+    let name = Some(f.name.clone());
+    if let Some((want, rule)) = &f.dtype {
+        if format.has_physical_types() {
+            let ok = dtype_matches(want, &c.dtype);
+            checks.push(Check {
+                code: "file/dtype",
+                field: name.clone(),
+                rule: *rule,
+                expected: want.to_string(),
+                what: format!("is stored as {}", dtype_name(&c.dtype)),
+                measure: Measure::Known {
+                    count: u64::from(!ok),
+                    observed: dtype_name(&c.dtype),
+                },
+            });
+        } else {
+            not_checked.push(NotChecked {
+                field: name.clone(),
+                check: "dtype".into(),
+                reason: format!("{} files do not record physical types", format.name()),
+            });
+        }
+    }
+    let type_text = match &f.format {
+        Some(fmt) if f.kind == FieldType::String => format!("{fmt} strings"),
+        Some(fmt) if fmt.contains('%') => format!("{} values in the format {fmt}", f.kind.name()),
+        _ => format!("{} values", f.kind.name()),
+    };
+    let mask = match typed {
+        Typed::Same => None,
+        Typed::Parsed(_) => Some(col(v(j)).is_not_null().and(col(t(j)).is_null())),
+        Typed::Incompatible(_) => Some(col(v(j)).is_not_null()),
+    };
+    if let Some(mask) = mask {
+        let what = match typed {
+            Typed::Incompatible(_) => format!(
+                "are not {type_text} (the column holds {})",
+                dtype_name(&c.dtype)
+            ),
+            _ => format!("are not {type_text}"),
+        };
+        checks.push(Check {
+            code: "cell/type",
+            field: name.clone(),
+            rule: f.rule,
+            expected: type_text.clone(),
+            what,
+            measure: Measure::Cells {
+                mask,
+                value: col(r(j)),
+            },
+        });
+    }
+    let typed_dtype = match typed {
+        Typed::Same => c.dtype.clone(),
+        _ => target(f.kind),
+    };
+    // The text of a value, for lengths and patterns.
+    let text = if is_text(&c.dtype) {
+        col(v(j))
+    } else {
+        col(r(j))
+    };
+    for con in &f.constraints {
+        let tv = col(t(j));
+        let (mask, what) = match &con.kind {
+            ConstraintKind::Required => (col(v(j)).is_null(), "have no value".to_string()),
+            ConstraintKind::Unique => {
+                checks.push(Check {
+                    code: con.kind.code(),
+                    field: name.clone(),
+                    rule: con.rule,
+                    expected: con.kind.expected(),
+                    what: "repeat an earlier row's value".into(),
+                    measure: Measure::Duplicates {
+                        keys: vec![t(j)],
+                        value: col(r(j)),
+                    },
+                });
+                continue;
+            }
+            ConstraintKind::Minimum(b) => (
+                tv.lt(literal(&b.value)),
+                format!("are below the minimum {}", b.text),
+            ),
+            ConstraintKind::Maximum(b) => (
+                tv.gt(literal(&b.value)),
+                format!("are above the maximum {}", b.text),
+            ),
+            ConstraintKind::ExclusiveMinimum(b) => (
+                tv.lt_eq(literal(&b.value)),
+                format!("are not above {}", b.text),
+            ),
+            ConstraintKind::ExclusiveMaximum(b) => (
+                tv.gt_eq(literal(&b.value)),
+                format!("are not below {}", b.text),
+            ),
+            ConstraintKind::MinLength(n) => (
+                text.clone().str().len_chars().lt(lit(*n)),
+                format!("are shorter than {n} characters"),
+            ),
+            ConstraintKind::MaxLength(n) => (
+                text.clone().str().len_chars().gt(lit(*n)),
+                format!("are longer than {n} characters"),
+            ),
+            ConstraintKind::Pattern(p) => (
+                text.clone()
+                    .str()
+                    .contains(lit(format!("^(?:{p})$")), true)
+                    .not(),
+                format!("do not match /{p}/"),
+            ),
+            ConstraintKind::Enum(values) => {
+                let lits: Vec<Literal> = values.iter().map(|b| b.value.clone()).collect();
+                let shown: Vec<&str> = values.iter().take(8).map(|b| b.text.as_str()).collect();
+                let more = if values.len() > 8 { ", …" } else { "" };
+                (
+                    one_of(tv, &lits, typed_dtype.clone()).not(),
+                    format!("are not one of {}{more}", shown.join(", ")),
+                )
+            }
+        };
+        checks.push(Check {
+            code: con.kind.code(),
+            field: name.clone(),
+            rule: con.rule,
+            expected: con.kind.expected(),
+            what,
+            measure: Measure::Cells {
+                mask,
+                value: col(r(j)),
+            },
+        });
+    }
+}
+
+/// A count from a one-row result frame (0 when absent).
+pub fn u64_at(df: &DataFrame, name: &str) -> u64 {
+    df.column(name)
+        .ok()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<u64>())
+        .unwrap_or(0)
+}

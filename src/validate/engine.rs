@@ -1,0 +1,556 @@
+//! Running a compiled schema over one file: one streaming pass for every
+//! count and the profile, then, only for checks that failed, a bounded pass
+//! per check for sample rows.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
+use super::lines;
+use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
+use super::source::{self, Format};
+use crate::schema::{Bounds, NotChecked, Rule, Schema};
+
+const ROWS: &str = "__kiln_rows";
+const VALUE: &str = "__kiln_value";
+const FIRST: &str = "__kiln_first";
+
+/// What reading one file gave.
+pub struct Outcome {
+    pub rows: Option<u64>,
+    pub findings: Vec<Finding>,
+    pub passed: Vec<Passed>,
+    pub not_checked: Vec<NotChecked>,
+    pub profile: Vec<ColumnProfile>,
+}
+
+/// A one-line account of a polars error.
+fn polars_message(e: &PolarsError, format: Format) -> String {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string();
+    let lower = first.to_ascii_lowercase();
+    if lower.contains("utf-8") || lower.contains("utf8") {
+        format!(
+            "{first} (the file is not valid UTF-8; set `dialect: {{encoding: utf-8-lossy}}` to read it anyway)"
+        )
+    } else if lower.contains("more fields than defined") {
+        format!("{first} (a row has more fields than the header: ragged rows)")
+    } else if format == Format::Ndjson {
+        format!("invalid JSON: {first}")
+    } else {
+        first
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn parse_finding(message: String) -> Finding {
+    Finding {
+        code: "file/parse".into(),
+        field: None,
+        severity: crate::schema::Severity::Error,
+        status: Status::Failed,
+        count: 1,
+        fraction: None,
+        mostly: None,
+        expected: None,
+        observed: None,
+        message,
+        samples: Vec::new(),
+    }
+}
+
+fn unreadable(findings: Vec<Finding>, message: String, not_checked: Vec<NotChecked>) -> Outcome {
+    let mut findings = findings;
+    findings.push(parse_finding(message));
+    Outcome {
+        rows: None,
+        findings,
+        passed: Vec::new(),
+        not_checked,
+        profile: Vec::new(),
+    }
+}
+
+fn bytes_finding(b: &Bounds, bytes: u64) -> Option<Finding> {
+    let low = b.min.is_some_and(|m| bytes < m);
+    let high = b.max.is_some_and(|m| bytes > m);
+    (low || high).then(|| Finding {
+        code: "file/bytes".into(),
+        field: None,
+        severity: b.rule.severity,
+        status: Status::Failed,
+        count: 1,
+        fraction: None,
+        mostly: None,
+        expected: Some(compile::bounds_text(b.min, b.max, "bytes")),
+        observed: Some(bytes.to_string()),
+        message: format!(
+            "the file has {}; expected {}",
+            plural(bytes, "byte", "bytes"),
+            compile::bounds_text(b.min, b.max, "bytes")
+        ),
+        samples: Vec::new(),
+    })
+}
+
+fn str_at(df: &DataFrame, name: &str) -> Option<String> {
+    let c = df.column(name).ok()?;
+    let v = c.get(0).ok()?;
+    v.get_str().map(str::to_string)
+}
+
+fn orderable(d: &DataType) -> bool {
+    d.is_primitive_numeric()
+        || d.is_decimal()
+        || matches!(
+            d,
+            DataType::String
+                | DataType::Boolean
+                | DataType::Date
+                | DataType::Datetime(..)
+                | DataType::Time
+                | DataType::Duration(_)
+        )
+}
+
+/// Checks one file. `bytes` is its size; `schema` is already parsed.
+pub fn run(
+    path: &Path,
+    format: Format,
+    bytes: u64,
+    schema: &Schema,
+    max_samples: usize,
+) -> Outcome {
+    let mut findings = Vec::new();
+    let mut passed = Vec::new();
+    if let Some(b) = &schema.bytes {
+        match bytes_finding(b, bytes) {
+            Some(f) => findings.push(f),
+            None => passed.push(Passed {
+                code: "file/bytes".into(),
+                field: None,
+            }),
+        }
+    }
+    if bytes == 0 {
+        return unreadable(
+            findings,
+            "the file is empty".into(),
+            schema.not_checked.clone(),
+        );
+    }
+    // Where every column has the same missing values, the CSV reader nulls them.
+    let uniform = schema
+        .fields
+        .iter()
+        .all(|f| f.missing_values == schema.missing_values);
+    let reader_missing =
+        (format.is_delimited() && uniform).then_some(schema.missing_values.as_slice());
+    let mut lf = match source::scan(path, format, &schema.dialect, reader_missing) {
+        Ok(lf) => lf,
+        Err(e) => {
+            return unreadable(
+                findings,
+                polars_message(&e, format),
+                schema.not_checked.clone(),
+            );
+        }
+    };
+    let data_schema = match lf.collect_schema() {
+        Ok(s) => s,
+        Err(e) => {
+            return unreadable(
+                findings,
+                polars_message(&e, format),
+                schema.not_checked.clone(),
+            );
+        }
+    };
+    let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
+    let (aggs, profile_plan) = aggregates(&compiled);
+    let counts = compiled
+        .prepared(lf.clone(), false)
+        .select(aggs)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single());
+    let df = match counts {
+        Ok(df) => df,
+        Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
+    };
+    let rows = u64_at(&df, ROWS);
+    let profile = profile_plan
+        .iter()
+        .map(|p| ColumnProfile {
+            name: p.name.clone(),
+            dtype: p.dtype.clone(),
+            nulls: u64_at(&df, &format!("__kiln_pn{}", p.j)),
+            min: str_at(&df, &format!("__kiln_pmin{}", p.j)),
+            max: str_at(&df, &format!("__kiln_pmax{}", p.j)),
+            distinct: p
+                .distinct
+                .then(|| u64_at(&df, &format!("__kiln_pd{}", p.j))),
+        })
+        .collect();
+
+    let mut to_sample = Vec::new();
+    for (k, check) in compiled.checks.iter().enumerate() {
+        let (count, observed) = match &check.measure {
+            Measure::Cells { .. } => (u64_at(&df, &format!("__kiln_c{k}")), None),
+            Measure::Duplicates { keys, .. } => {
+                let keyed = u64_at(&df, &format!("__kiln_n{k}"));
+                let distinct = u64_at(&df, &format!("__kiln_u{k}"));
+                let count = if keys.len() == 1 {
+                    // n_unique counts null as one more value.
+                    let nulls = u64_at(&df, &format!("__kiln_z{k}"));
+                    keyed.saturating_sub(distinct.saturating_sub(u64::from(nulls > 0)))
+                } else {
+                    keyed.saturating_sub(distinct)
+                };
+                (count, None)
+            }
+            Measure::Known { count, observed } => {
+                (*count, Some(observed.clone()).filter(|o| !o.is_empty()))
+            }
+            Measure::Rows { min, max } => {
+                let bad = min.is_some_and(|m| rows < m) || max.is_some_and(|m| rows > m);
+                (u64::from(bad), Some(rows.to_string()))
+            }
+        };
+        if count == 0 {
+            passed.push(Passed {
+                code: check.code.into(),
+                field: check.field.clone(),
+            });
+            continue;
+        }
+        let finding = finding(check, count, observed, rows);
+        if finding.is_failure()
+            && max_samples > 0
+            && matches!(
+                check.measure,
+                Measure::Cells { .. } | Measure::Duplicates { .. }
+            )
+        {
+            to_sample.push((findings.len(), k));
+        }
+        findings.push(finding);
+    }
+    for (i, k) in to_sample {
+        let got = samples(&lf, &compiled, &compiled.checks[k], max_samples);
+        match got {
+            Ok(s) => findings[i].samples = s,
+            Err(e) => tracing::warn!(
+                "{}: cannot fetch sample rows: {}",
+                path.display(),
+                polars_message(&e, format)
+            ),
+        }
+    }
+    if format.is_delimited() || format == Format::Ndjson {
+        add_lines(path, schema, format, &mut findings);
+    }
+    Outcome {
+        rows: Some(rows),
+        findings,
+        passed,
+        not_checked: compiled.not_checked,
+        profile,
+    }
+}
+
+fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Finding {
+    let per_row = matches!(
+        check.measure,
+        Measure::Cells { .. } | Measure::Duplicates { .. }
+    );
+    let fraction = (per_row && rows > 0).then(|| count as f64 / rows as f64);
+    let Rule { severity, mostly } = check.rule;
+    // A hair of slack so that 3 passing rows of 5 meet `mostly: 0.6`.
+    let status = match (mostly, fraction) {
+        (Some(m), Some(f)) if 1.0 - f >= m - 1e-9 => Status::Tolerated,
+        _ => Status::Failed,
+    };
+    let field = check.field.as_deref();
+    let message = match (check.code, &check.measure) {
+        (_, Measure::Cells { .. }) => {
+            let noun = if check.code == "cell/required" {
+                plural(count, "row", "rows")
+            } else {
+                plural(count, "value", "values")
+            };
+            // "3 values are below …" / "1 value is below …"
+            let verb = if count == 1 {
+                check
+                    .what
+                    .replacen("are ", "is ", 1)
+                    .replacen("have ", "has ", 1)
+                    .replacen("do not", "does not", 1)
+            } else {
+                check.what.clone()
+            };
+            format!("{noun} {verb}")
+        }
+        (_, Measure::Duplicates { .. }) => {
+            let noun = if check.code == "cell/unique" {
+                plural(count, "value", "values")
+            } else {
+                plural(count, "row", "rows")
+            };
+            let verb = if count == 1 {
+                check.what.replacen("repeat", "repeats", 1)
+            } else {
+                check.what.clone()
+            };
+            format!("{noun} {verb}")
+        }
+        ("table/rows", _) => format!(
+            "the table has {}; expected {}",
+            plural(
+                observed
+                    .as_deref()
+                    .and_then(|o| o.parse().ok())
+                    .unwrap_or(0),
+                "row",
+                "rows"
+            ),
+            check.expected
+        ),
+        ("fields/missing" | "fields/extra", _) if field.is_some() => {
+            let kind = if check.code == "fields/missing" {
+                "field"
+            } else {
+                "column"
+            };
+            format!("{kind} `{}` {}", field.unwrap_or_default(), check.what)
+        }
+        ("fields/order", _) => format!("{}; expected {}", check.what, check.expected),
+        ("file/dtype", _) => format!(
+            "`{}` {}; expected {}",
+            field.unwrap_or_default(),
+            check.what,
+            check.expected
+        ),
+        _ => check.what.clone(),
+    };
+    Finding {
+        code: check.code.into(),
+        field: check.field.clone(),
+        severity,
+        status,
+        count,
+        fraction,
+        mostly,
+        expected: Some(check.expected.clone()).filter(|e| !e.is_empty()),
+        observed,
+        message,
+        samples: Vec::new(),
+    }
+}
+
+struct ProfilePlan {
+    j: usize,
+    name: String,
+    dtype: String,
+    distinct: bool,
+}
+
+/// Every count of the first pass, and the profile, as aggregations over
+/// the derived columns.
+fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
+    let mut aggs = vec![len().cast(DataType::UInt64).alias(ROWS)];
+    for (k, check) in c.checks.iter().enumerate() {
+        match &check.measure {
+            Measure::Cells { mask, .. } => {
+                aggs.push(
+                    mask.clone()
+                        .cast(DataType::UInt64)
+                        .sum()
+                        .alias(format!("__kiln_c{k}")),
+                );
+            }
+            Measure::Duplicates { keys, .. } if keys.len() == 1 => {
+                let key = col(keys[0].as_str());
+                aggs.push(
+                    key.clone()
+                        .count()
+                        .cast(DataType::UInt64)
+                        .alias(format!("__kiln_n{k}")),
+                );
+                aggs.push(
+                    key.clone()
+                        .n_unique()
+                        .cast(DataType::UInt64)
+                        .alias(format!("__kiln_u{k}")),
+                );
+                aggs.push(
+                    key.null_count()
+                        .cast(DataType::UInt64)
+                        .alias(format!("__kiln_z{k}")),
+                );
+            }
+            Measure::Duplicates { keys, .. } => {
+                let keyed = all_keyed(keys);
+                let cols: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+                aggs.push(
+                    keyed
+                        .clone()
+                        .cast(DataType::UInt64)
+                        .sum()
+                        .alias(format!("__kiln_n{k}")),
+                );
+                aggs.push(
+                    as_struct(cols)
+                        .filter(keyed)
+                        .n_unique()
+                        .cast(DataType::UInt64)
+                        .alias(format!("__kiln_u{k}")),
+                );
+            }
+            Measure::Known { .. } | Measure::Rows { .. } => {}
+        }
+    }
+    let mut plan = Vec::new();
+    for (j, column) in c.columns.iter().enumerate() {
+        let nested = !orderable(&column.dtype)
+            && !matches!(column.dtype, DataType::Categorical(..) | DataType::Enum(..));
+        aggs.push(
+            col(compile::v(j))
+                .null_count()
+                .cast(DataType::UInt64)
+                .alias(format!("__kiln_pn{j}")),
+        );
+        if !nested {
+            // Declared fields profile their typed values; others their text.
+            let ranged = if column.field.is_some() {
+                col(compile::t(j))
+            } else {
+                col(compile::v(j))
+            };
+            aggs.push(
+                ranged
+                    .clone()
+                    .min()
+                    .cast(DataType::String)
+                    .alias(format!("__kiln_pmin{j}")),
+            );
+            aggs.push(
+                ranged
+                    .max()
+                    .cast(DataType::String)
+                    .alias(format!("__kiln_pmax{j}")),
+            );
+            aggs.push(
+                col(compile::v(j))
+                    .approx_n_unique()
+                    .cast(DataType::UInt64)
+                    .alias(format!("__kiln_pd{j}")),
+            );
+        }
+        plan.push(ProfilePlan {
+            j,
+            name: column.name.clone(),
+            dtype: compile::dtype_name(&column.dtype),
+            distinct: !nested,
+        });
+    }
+    (aggs, plan)
+}
+
+fn all_keyed(keys: &[String]) -> Expr {
+    keys.iter()
+        .map(|k| col(k.as_str()).is_not_null())
+        .reduce(|a, b| a.and(b))
+        .unwrap_or_else(|| lit(true))
+}
+
+/// Up to `n` failing rows of one check, in file order.
+fn samples(lf: &LazyFrame, c: &Compiled, check: &Check, n: usize) -> PolarsResult<Vec<Sample>> {
+    let base = c.prepared(lf.clone(), true);
+    let limited = match &check.measure {
+        Measure::Cells { mask, value } => base
+            .filter(mask.clone())
+            .select([col(ROW), value.clone().alias(VALUE)])
+            .limit(n as IdxSize),
+        Measure::Duplicates { keys, value } => {
+            // A repeat is a row whose key appeared on an earlier row.
+            let keyed = base.filter(all_keyed(keys));
+            let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+            let firsts = keyed
+                .clone()
+                .group_by(on.clone())
+                .agg([col(ROW).min().alias(FIRST)]);
+            keyed
+                .join(firsts, on.clone(), on, JoinArgs::new(JoinType::Inner))
+                .filter(col(ROW).gt(col(FIRST)))
+                .sort([ROW], SortMultipleOptions::default())
+                .limit(n as IdxSize)
+                .select([col(ROW), value.clone().alias(VALUE)])
+        }
+        Measure::Known { .. } | Measure::Rows { .. } => return Ok(Vec::new()),
+    };
+    let df = limited
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let rows = df.column(ROW)?.cast(&DataType::UInt64)?;
+    let rows = rows.u64()?;
+    let values = df.column(VALUE)?.cast(&DataType::String)?;
+    let values = values.str()?;
+    let mut out: Vec<Sample> = (0..df.height())
+        .filter_map(|i| {
+            Some(Sample {
+                row: rows.get(i)?,
+                line: None,
+                value: values.get(i).map(str::to_string),
+            })
+        })
+        .collect();
+    out.sort_by_key(|s| s.row);
+    Ok(out)
+}
+
+/// Adds the file line each sample row starts on.
+fn add_lines(path: &Path, schema: &Schema, format: Format, findings: &mut [Finding]) {
+    let mut rows: Vec<u64> = findings
+        .iter()
+        .flat_map(|f| f.samples.iter().map(|s| s.row))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    rows.sort_unstable();
+    rows.dedup();
+    let dialect = &schema.dialect;
+    // A JSON line holds no raw newline, quoted or not.
+    let found = if format == Format::Ndjson {
+        lines::lines_of_rows(path, &rows, None, None, false)
+    } else {
+        lines::lines_of_rows(
+            path,
+            &rows,
+            dialect.quote_char,
+            dialect.comment_char,
+            dialect.header,
+        )
+    };
+    match found {
+        Ok(map) => {
+            for s in findings.iter_mut().flat_map(|f| f.samples.iter_mut()) {
+                s.line = map.get(&s.row).copied();
+            }
+        }
+        Err(e) => tracing::warn!("{}: cannot number sample lines: {e}", path.display()),
+    }
+}

@@ -1,0 +1,426 @@
+//! Validation: data files checked against table schemas.
+//!
+//! Every check compiles to a polars expression; one streaming pass over a
+//! file computes every count and a statistics profile; a second, bounded
+//! pass fetches sample rows for the checks that failed. Reports are cached
+//! by (data id, schema id, kiln version).
+
+mod cache;
+pub(crate) mod compile;
+mod engine;
+mod lines;
+pub mod render;
+pub mod report;
+pub(crate) mod source;
+
+use std::path::{Path, PathBuf};
+
+pub use report::{ColumnProfile, FileReport, Finding, Passed, Sample, Status, Verdict};
+pub use source::Format;
+
+use crate::fsutil::{self, IoError};
+use crate::pointer::Kind;
+use crate::repo::Repo;
+use crate::schema::{Schema, SchemaError};
+use crate::store::{self, Id};
+use crate::workspace::statcache::{Stat, StatCache};
+use crate::workspace::{self, WorkspaceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The data itself could not be read.
+    #[error("{}", .0)]
+    Data(IoError),
+    /// The data is not in a form kiln can read (a broken or truncated file).
+    #[error("{}: cannot read the data: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
+    #[error("{}: no such file or folder", path.display())]
+    NotFound { path: PathBuf },
+    #[error("{}: not a data file kiln reads (csv, tsv, parquet, ndjson or arrow; csv and ndjson may be .gz)", path.display())]
+    UnknownFormat { path: PathBuf },
+    #[error("{}: holds no data file kiln reads", path.display())]
+    NoData { path: PathBuf },
+    #[error("{path}: no schema is bound to it")]
+    Unbound { path: String },
+    #[error("{}: [[check]] path `{glob}` is not a valid glob: {message}", config.display())]
+    Glob {
+        config: PathBuf,
+        glob: String,
+        message: String,
+    },
+}
+
+impl ValidateError {
+    /// Whether the failure is the data's (exit 3) rather than the request's.
+    pub fn is_unreadable_data(&self) -> bool {
+        matches!(
+            self,
+            ValidateError::Data(_)
+                | ValidateError::NotFound { .. }
+                | ValidateError::Unreadable { .. }
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Sample rows fetched per failed check.
+    pub max_samples: usize,
+    /// Answer from, and record in, the result cache.
+    pub use_cache: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            max_samples: 5,
+            use_cache: true,
+        }
+    }
+}
+
+/// A loaded schema and its identity.
+struct LoadedSchema {
+    schema: Schema,
+    id: Id,
+    display: String,
+}
+
+fn load_schema(path: &Path, display: String) -> Result<LoadedSchema, SchemaError> {
+    let bytes = fsutil::read(path)?;
+    let id = Id::of_bytes(&bytes);
+    let text = String::from_utf8(bytes).map_err(|_| SchemaError::Document {
+        path: path.to_path_buf(),
+        message: "not valid UTF-8 text".into(),
+        hint: None,
+    })?;
+    let schema = Schema::parse(&text, path)?;
+    Ok(LoadedSchema {
+        schema,
+        id,
+        display,
+    })
+}
+
+/// Checks a file, or every data file in a folder, against the schema at
+/// `schema`, through the repository's result cache.
+///
+/// `data_id` is the file's content id when the caller knows it (say, having
+/// just hashed it); otherwise it comes from the stat cache, or by hashing.
+/// A folder's files are each checked and reported, in path order.
+pub fn check_path(
+    repo: &Repo,
+    data: &Path,
+    schema: &Path,
+    data_id: Option<Id>,
+    opts: &CheckOptions,
+) -> Result<Vec<FileReport>, ValidateError> {
+    let checker = Checker::new(Some(repo), opts);
+    let loaded = load_schema(schema, checker.display(schema))?;
+    checker.check(data, &loaded, data_id)
+}
+
+/// Like [`check_path`], outside any repository: no result cache.
+pub fn check_path_uncached(
+    data: &Path,
+    schema: &Path,
+    opts: &CheckOptions,
+) -> Result<Vec<FileReport>, ValidateError> {
+    let checker = Checker::new(None, opts);
+    let loaded = load_schema(schema, schema.display().to_string())?;
+    checker.check(data, &loaded, None)
+}
+
+struct Checker<'a> {
+    repo: Option<&'a Repo>,
+    opts: &'a CheckOptions,
+    cache: Option<cache::Cache>,
+    stat: Option<StatCache>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(repo: Option<&'a Repo>, opts: &'a CheckOptions) -> Checker<'a> {
+        let cache = repo
+            .filter(|_| opts.use_cache)
+            .map(|r| cache::Cache::new(r.state_dir(), r.tmp_dir()));
+        let stat = repo
+            .filter(|_| opts.use_cache)
+            .map(|r| StatCache::load(&r.state_dir()));
+        Checker {
+            repo,
+            opts,
+            cache,
+            stat,
+        }
+    }
+
+    fn rel(&self, path: &Path) -> Option<String> {
+        let repo = self.repo?;
+        let abs = std::fs::canonicalize(path).ok()?;
+        repo.rel(&abs).filter(|r| !r.is_empty())
+    }
+
+    /// A path as reports show it: repository-relative where possible.
+    fn display(&self, path: &Path) -> String {
+        self.rel(path).unwrap_or_else(|| path.display().to_string())
+    }
+
+    fn check(
+        &self,
+        data: &Path,
+        schema: &LoadedSchema,
+        data_id: Option<Id>,
+    ) -> Result<Vec<FileReport>, ValidateError> {
+        let meta = std::fs::metadata(data).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ValidateError::NotFound {
+                path: data.to_path_buf(),
+            },
+            _ => ValidateError::Data(IoError::new("read metadata of", data, e)),
+        })?;
+        if !meta.is_dir() {
+            return Ok(vec![self.check_file(data, meta.len(), schema, data_id)?]);
+        }
+        let mut out = Vec::new();
+        for file in data_files(data)? {
+            let len = fsutil::metadata(&file).map_err(ValidateError::Data)?.len();
+            out.push(self.check_file(&file, len, schema, None)?);
+        }
+        if out.is_empty() {
+            return Err(ValidateError::NoData {
+                path: data.to_path_buf(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The content id of a data file, without reading it when the stat
+    /// cache knows it.
+    fn file_id(&self, path: &Path, rel: Option<&str>) -> Result<Id, ValidateError> {
+        if let (Some(stat), Some(rel)) = (&self.stat, rel)
+            && let Ok(meta) = std::fs::metadata(path)
+            && let Some(id) = stat.get(rel, &Stat::of(&meta))
+        {
+            return Ok(id);
+        }
+        Ok(store::hash_file(path).map_err(ValidateError::Data)?.0)
+    }
+
+    fn check_file(
+        &self,
+        path: &Path,
+        bytes: u64,
+        schema: &LoadedSchema,
+        data_id: Option<Id>,
+    ) -> Result<FileReport, ValidateError> {
+        let format = Format::of(path).ok_or_else(|| ValidateError::UnknownFormat {
+            path: path.to_path_buf(),
+        })?;
+        let rel = self.rel(path);
+        let shown = rel.clone().unwrap_or_else(|| path.display().to_string());
+        let keyed = match &self.cache {
+            Some(cache) => {
+                let id = match data_id {
+                    Some(id) => id,
+                    None => self.file_id(path, rel.as_deref())?,
+                };
+                let key = cache::Cache::key(&id, &schema.id, format.name(), self.opts.max_samples);
+                if let Some(mut hit) = cache.get(&key) {
+                    tracing::info!(
+                        "{shown}: cached result for data {} and schema {}",
+                        id.short(),
+                        schema.id.short()
+                    );
+                    hit.path = shown;
+                    hit.schema = schema.display.clone();
+                    hit.cached = true;
+                    return Ok(hit);
+                }
+                Some((cache, id, key))
+            }
+            None => None,
+        };
+        tracing::info!("{shown}: checking against {}", schema.display);
+        let outcome = engine::run(path, format, bytes, &schema.schema, self.opts.max_samples);
+        let report = FileReport {
+            path: shown,
+            schema: schema.display.clone(),
+            format: format.name().into(),
+            data_id: keyed.as_ref().map(|(_, id, _)| *id).or(data_id),
+            schema_id: schema.id,
+            bytes,
+            rows: outcome.rows,
+            verdict: FileReport::judge(&outcome.findings),
+            cached: false,
+            findings: outcome.findings,
+            passed: outcome.passed,
+            not_checked: outcome.not_checked,
+            profile: outcome.profile,
+        };
+        // An unreadable file may be a passing I/O fault: not worth keeping.
+        if let Some((cache, _, key)) = keyed
+            && report.verdict != Verdict::Unreadable
+            && let Err(e) = cache.put(&key, &report)
+        {
+            tracing::warn!("cannot record the check result: {e}");
+        }
+        Ok(report)
+    }
+}
+
+/// Every data file below `dir`, in path order.
+fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ValidateError> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            ValidateError::Data(IoError::new("list", path, e.into()))
+        })?;
+        if entry.file_type().is_file() && Format::of(entry.path()).is_some() {
+            out.push(entry.into_path());
+        }
+    }
+    Ok(out)
+}
+
+/// One data path to check and the schema it is bound to (both
+/// repository-relative).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub data: String,
+    pub schema: String,
+}
+
+/// What `kiln check` checks.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub jobs: Vec<Job>,
+    /// Tracked data with no schema bound.
+    pub unbound: Vec<String>,
+}
+
+/// The `[[check]]` bindings of the repository's config, compiled.
+struct Bindings(Vec<(globset::GlobMatcher, String)>);
+
+impl Bindings {
+    fn load(repo: &Repo) -> Result<Bindings, ValidateError> {
+        let mut out = Vec::new();
+        for b in &repo.config.check {
+            let glob = globset::GlobBuilder::new(&b.path)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| ValidateError::Glob {
+                    config: repo.config_path(),
+                    glob: b.path.clone(),
+                    message: e.kind().to_string(),
+                })?;
+            out.push((glob.compile_matcher(), b.schema.clone()));
+        }
+        Ok(Bindings(out))
+    }
+
+    fn schema_for(&self, rel: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(g, _)| g.is_match(rel))
+            .map(|(_, s)| s.as_str())
+    }
+}
+
+/// The schema bound to a repository-relative data path by a `[[check]]`
+/// glob in `.kiln/config.toml`, if any (for `kiln add`).
+pub fn bound_schema(repo: &Repo, rel: &str) -> Result<Option<String>, ValidateError> {
+    Ok(Bindings::load(repo)?.schema_for(rel).map(str::to_string))
+}
+
+/// The data `kiln check` checks: every tracked dataset with a schema (its
+/// pointer's, or a `[[check]]` glob's), or those under `paths`. A path that
+/// is not tracked is checked when a glob binds it.
+pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, ValidateError> {
+    let bindings = Bindings::load(repo)?;
+    let tracked = workspace::tracked(repo)?;
+    let mut plan = Plan::default();
+    let mut selected = Vec::new();
+    if paths.is_empty() {
+        selected = tracked;
+    } else {
+        for p in paths {
+            let mut rel = workspace::resolve(repo, cwd, p)?;
+            if let Some(data) = rel.strip_suffix(crate::pointer::SUFFIX) {
+                rel = data.to_string();
+            }
+            let prefix = format!("{rel}/");
+            let found: Vec<_> = tracked
+                .iter()
+                .filter(|t| t.rel == rel || t.rel.starts_with(&prefix))
+                .cloned()
+                .collect();
+            if !found.is_empty() {
+                selected.extend(found);
+                continue;
+            }
+            // Not tracked: checked only where a glob binds it.
+            let abs = repo.root().join(&rel);
+            if !abs.exists() {
+                return Err(ValidateError::NotFound { path: p.clone() });
+            }
+            let files = if abs.is_dir() {
+                data_files(&abs)?
+            } else {
+                vec![abs]
+            };
+            let before = plan.jobs.len();
+            for f in files {
+                let Some(frel) = repo.rel(&f) else { continue };
+                if let Some(schema) = bindings.schema_for(&frel) {
+                    plan.jobs.push(Job {
+                        data: frel,
+                        schema: schema.to_string(),
+                    });
+                }
+            }
+            if plan.jobs.len() == before {
+                return Err(ValidateError::Unbound { path: rel });
+            }
+        }
+    }
+    selected.sort_by(|a, b| a.rel.cmp(&b.rel));
+    selected.dedup_by(|a, b| a.rel == b.rel);
+    for t in selected {
+        if let Some(schema) = t
+            .pointer
+            .schema
+            .clone()
+            .or_else(|| bindings.schema_for(&t.rel).map(str::to_string))
+        {
+            plan.jobs.push(Job {
+                data: t.rel,
+                schema,
+            });
+            continue;
+        }
+        // A folder's files may each be bound by a glob.
+        let abs = repo.root().join(&t.rel);
+        let mut any = false;
+        if t.pointer.kind == Kind::Dir && abs.is_dir() {
+            for f in data_files(&abs)? {
+                let Some(frel) = repo.rel(&f) else { continue };
+                if let Some(schema) = bindings.schema_for(&frel) {
+                    plan.jobs.push(Job {
+                        data: frel,
+                        schema: schema.to_string(),
+                    });
+                    any = true;
+                }
+            }
+        }
+        if !any {
+            plan.unbound.push(t.rel);
+        }
+    }
+    plan.jobs.dedup();
+    Ok(plan)
+}

@@ -1,0 +1,403 @@
+//! Reports as text: for people, JSON, JUnit XML and GitHub annotations.
+//! Each renderer returns a string; printing is the caller's business.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::report::{FileReport, Finding, Status, Verdict};
+use crate::schema::Severity;
+
+/// Counts over a set of reports, and the verdict they add up to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub unreadable: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn of(reports: &[FileReport]) -> Summary {
+        let mut s = Summary {
+            files: reports.len(),
+            ..Default::default()
+        };
+        for r in reports {
+            match r.verdict {
+                Verdict::Valid | Verdict::Warn => s.valid += 1,
+                Verdict::Invalid => s.invalid += 1,
+                Verdict::Unreadable => s.unreadable += 1,
+            }
+            s.errors += r.errors();
+            s.warnings += r.warnings();
+        }
+        s
+    }
+
+    /// The worst verdict, with warnings failing when `fail_on_warn`.
+    pub fn verdict(&self, fail_on_warn: bool) -> Verdict {
+        if self.unreadable > 0 {
+            Verdict::Unreadable
+        } else if self.invalid > 0 || (fail_on_warn && self.warnings > 0) {
+            Verdict::Invalid
+        } else if self.warnings > 0 {
+            Verdict::Warn
+        } else {
+            Verdict::Valid
+        }
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn code(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn red(&self, s: &str) -> String {
+        self.code("31", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.code("33", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.code("32", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.code("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.code("2", s)
+    }
+}
+
+fn percent(f: f64) -> String {
+    let p = f * 100.0;
+    if p > 0.0 && p < 0.1 {
+        "<0.1%".into()
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+fn samples_text(f: &Finding) -> Option<String> {
+    if f.samples.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = f
+        .samples
+        .iter()
+        .map(|s| {
+            let at = match s.line {
+                Some(line) => format!("row {} (line {line})", s.row),
+                None => format!("row {}", s.row),
+            };
+            match &s.value {
+                Some(v) => format!("{at}: {}", serde_json::to_string(v).unwrap_or_default()),
+                None => format!("{at}: (empty)"),
+            }
+        })
+        .collect();
+    let shown = f.samples.len() as u64;
+    let more = (f.count > shown && (f.code.starts_with("cell/") || f.code.starts_with("row/")))
+        .then(|| format!(", … {} more", f.count - shown));
+    Some(format!("{}{}", parts.join(", "), more.unwrap_or_default()))
+}
+
+/// The human report: grouped by file and field, ending with a one-line verdict.
+pub fn human(reports: &[FileReport], fail_on_warn: bool, color: bool) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    for r in reports {
+        let rows = r
+            .rows
+            .map(|n| format!(", {}", count(n as usize, "row", "rows")))
+            .unwrap_or_default();
+        let cached = if r.cached { ", cached" } else { "" };
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            p.bold(&r.path),
+            p.dim(&format!(
+                "{}{rows}, {}{cached} · schema {}",
+                r.format,
+                crate::progress::human_bytes(r.bytes),
+                r.schema
+            ))
+        );
+        // Group by field, in first-seen order; table-level findings last.
+        let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
+        for f in &r.findings {
+            let key = f.field.as_deref();
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push(f),
+                None => groups.push((key, vec![f])),
+            }
+        }
+        groups.sort_by_key(|(k, _)| k.is_none());
+        for (field, findings) in groups {
+            let _ = writeln!(
+                out,
+                "  {}",
+                field.map_or_else(|| "(table)".to_string(), |f| p.bold(f))
+            );
+            for f in findings {
+                let label = match (f.status, f.severity) {
+                    (Status::Tolerated, _) => p.dim("ok   "),
+                    (_, Severity::Error) => p.red("error"),
+                    (_, Severity::Warn) => p.yellow("warn "),
+                };
+                let mut line = format!("    {label}  {:<22} {}", f.code, f.message);
+                if let Some(fr) = f.fraction {
+                    let _ = write!(line, " ({})", percent(fr));
+                }
+                if f.status == Status::Tolerated {
+                    let _ = write!(line, "; within mostly {}", f.mostly.unwrap_or(1.0));
+                }
+                let _ = writeln!(out, "{line}");
+                if let Some(s) = samples_text(f) {
+                    let _ = writeln!(out, "           {:<22} {}", "", p.dim(&s));
+                }
+            }
+        }
+        for n in &r.not_checked {
+            let what = match &n.field {
+                Some(field) => format!("{field} {}", n.check),
+                None => n.check.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "  {}",
+                p.dim(&format!("not checked: {what}: {}", n.reason))
+            );
+        }
+        let checks = r.passed.len() + r.findings.len();
+        let verdict = match r.verdict {
+            Verdict::Valid => p.green("valid"),
+            Verdict::Warn if fail_on_warn => p.red("invalid"),
+            Verdict::Warn => p.yellow("valid"),
+            Verdict::Invalid => p.red("invalid"),
+            Verdict::Unreadable => p.red("unreadable"),
+        };
+        let mut tail = vec![count(checks, "check", "checks")];
+        if r.errors() > 0 {
+            tail.push(count(r.errors(), "error", "errors"));
+        }
+        if r.warnings() > 0 {
+            tail.push(count(r.warnings(), "warning", "warnings"));
+        }
+        let _ = writeln!(out, "  {verdict}: {}", tail.join(", "));
+        out.push('\n');
+    }
+    out.push_str(&verdict_line(reports, fail_on_warn, &p));
+    out.push('\n');
+    out
+}
+
+fn verdict_line(reports: &[FileReport], fail_on_warn: bool, p: &Paint) -> String {
+    let s = Summary::of(reports);
+    let word = match s.verdict(fail_on_warn) {
+        Verdict::Valid | Verdict::Warn => p.green("valid"),
+        Verdict::Invalid => p.red("invalid"),
+        Verdict::Unreadable => p.red("unreadable"),
+    };
+    let mut parts = vec![format!("{} valid", s.valid)];
+    if s.invalid > 0 {
+        parts.push(format!("{} invalid", s.invalid));
+    }
+    if s.unreadable > 0 {
+        parts.push(format!("{} unreadable", s.unreadable));
+    }
+    format!(
+        "{word}: {} checked ({}); {}, {}",
+        count(s.files, "file", "files"),
+        parts.join(", "),
+        count(s.errors, "error", "errors"),
+        count(s.warnings, "warning", "warnings")
+    )
+}
+
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    valid: bool,
+    verdict: Verdict,
+    summary: Summary,
+    files: &'a [FileReport],
+}
+
+/// The reports as one JSON document.
+pub fn json(reports: &[FileReport], fail_on_warn: bool) -> String {
+    let summary = Summary::of(reports);
+    let verdict = summary.verdict(fail_on_warn);
+    let out = JsonOut {
+        valid: matches!(verdict, Verdict::Valid | Verdict::Warn),
+        verdict,
+        summary,
+        files: reports,
+    };
+    serde_json::to_string_pretty(&out).expect("reports serialise")
+}
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn case_name(code: &str, field: Option<&str>) -> String {
+    match field {
+        Some(f) => format!("{f}: {code}"),
+        None => code.to_string(),
+    }
+}
+
+/// JUnit XML: a test suite per file and a test case per check.
+pub fn junit(reports: &[FileReport], fail_on_warn: bool) -> String {
+    let mut suites = String::new();
+    let (mut all_tests, mut all_failures, mut all_errors, mut all_skipped) = (0, 0, 0, 0);
+    for r in reports {
+        let mut cases = String::new();
+        let (mut tests, mut failures, mut errors, mut skipped) = (0, 0, 0, 0);
+        let class = xml(&r.path);
+        for f in &r.findings {
+            tests += 1;
+            let name = xml(&case_name(&f.code, f.field.as_deref()));
+            let detail = xml(&samples_text(f).unwrap_or_default());
+            let msg = xml(&f.message);
+            let fails = f.is_failure() && (f.severity == Severity::Error || fail_on_warn);
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"{class}\" name=\"{name}\">"
+            );
+            if f.code == "file/parse" {
+                errors += 1;
+                let _ = write!(
+                    cases,
+                    "<error type=\"{}\" message=\"{msg}\"/>",
+                    xml(&f.code)
+                );
+            } else if fails {
+                failures += 1;
+                let _ = write!(
+                    cases,
+                    "<failure type=\"{}\" message=\"{msg}\">{detail}</failure>",
+                    xml(&f.code)
+                );
+            } else {
+                let note = if f.status == Status::Tolerated {
+                    "tolerated"
+                } else {
+                    "warning"
+                };
+                let _ = write!(cases, "<system-out>{note}: {msg}</system-out>");
+            }
+            cases.push_str("</testcase>\n");
+        }
+        for ok in &r.passed {
+            tests += 1;
+            let name = xml(&case_name(&ok.code, ok.field.as_deref()));
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"{class}\" name=\"{name}\"/>"
+            );
+        }
+        for n in &r.not_checked {
+            tests += 1;
+            skipped += 1;
+            let name = xml(&case_name(&n.check, n.field.as_deref()));
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"{class}\" name=\"{name}\"><skipped message=\"{}\"/></testcase>",
+                xml(&n.reason)
+            );
+        }
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{class}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n    <properties><property name=\"schema\" value=\"{}\"/><property name=\"cached\" value=\"{}\"/></properties>\n{cases}  </testsuite>\n",
+            xml(&r.schema),
+            r.cached
+        );
+        all_tests += tests;
+        all_failures += failures;
+        all_errors += errors;
+        all_skipped += skipped;
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kiln check\" tests=\"{all_tests}\" failures=\"{all_failures}\" errors=\"{all_errors}\" skipped=\"{all_skipped}\">\n{suites}</testsuites>\n"
+    )
+}
+
+/// GitHub Actions workflow commands: escapes for a message.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// … and for a property value.
+fn gh_prop(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions annotations, one per finding, then the verdict line.
+pub fn github(reports: &[FileReport], fail_on_warn: bool) -> String {
+    let mut out = String::new();
+    for r in reports {
+        for f in &r.findings {
+            let level = match (f.status, f.severity) {
+                (Status::Tolerated, _) => "notice",
+                (_, Severity::Error) => "error",
+                (_, Severity::Warn) if fail_on_warn => "error",
+                (_, Severity::Warn) => "warning",
+            };
+            let line = f
+                .samples
+                .first()
+                .and_then(|s| s.line)
+                .map(|l| format!(",line={l}"))
+                .unwrap_or_default();
+            let mut msg = match &f.field {
+                Some(field) => format!("{field}: {}", f.message),
+                None => f.message.clone(),
+            };
+            if let Some(s) = samples_text(f) {
+                let _ = write!(msg, " — {s}");
+            }
+            let _ = writeln!(
+                out,
+                "::{level} file={}{line},title={}::{}",
+                gh_prop(&r.path),
+                gh_prop(&format!("kiln {}", f.code)),
+                gh_data(&msg)
+            );
+        }
+    }
+    out.push_str(&verdict_line(reports, fail_on_warn, &Paint(false)));
+    out.push('\n');
+    out
+}

@@ -1,0 +1,129 @@
+//! Data files as polars scans: the format from the file name, the dialect
+//! from the schema. Every scan is lazy, so the engine streams the file.
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::schema::{Dialect, Encoding};
+
+/// A data file format kiln reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Tsv,
+    Parquet,
+    Ndjson,
+    Ipc,
+}
+
+impl Format {
+    /// The format a file name says, looking through a `.gz` suffix.
+    pub fn of(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.')?.1;
+        Some(match ext {
+            "csv" => Format::Csv,
+            "tsv" | "tab" => Format::Tsv,
+            "parquet" | "pq" => Format::Parquet,
+            "ndjson" | "jsonl" => Format::Ndjson,
+            "arrow" | "ipc" | "feather" => Format::Ipc,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Parquet => "parquet",
+            Format::Ndjson => "ndjson",
+            Format::Ipc => "ipc",
+        }
+    }
+
+    /// Delimited text: every cell is read as text and typed by kiln.
+    pub fn is_delimited(self) -> bool {
+        matches!(self, Format::Csv | Format::Tsv)
+    }
+
+    /// Whether the file itself records its columns' physical types.
+    pub fn has_physical_types(self) -> bool {
+        matches!(self, Format::Parquet | Format::Ipc)
+    }
+}
+
+/// The delimiter a delimited file is read with.
+pub fn delimiter(format: Format, dialect: &Dialect) -> u8 {
+    dialect
+        .delimiter
+        .unwrap_or(if format == Format::Tsv { b'\t' } else { b',' })
+}
+
+/// A lazy scan of `path`; `Err` when polars cannot open it. With
+/// `missing`, a delimited file's reader itself reads those texts as null,
+/// in every column (cheaper than kiln testing each cell).
+pub fn scan(
+    path: &Path,
+    format: Format,
+    dialect: &Dialect,
+    missing: Option<&[String]>,
+) -> PolarsResult<LazyFrame> {
+    let pl_path = PlRefPath::try_from_path(path)?;
+    match format {
+        Format::Csv | Format::Tsv => {
+            let encoding = match dialect.encoding {
+                Encoding::Utf8 => CsvEncoding::Utf8,
+                Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
+            };
+            let empty_is_missing = missing.is_some_and(|m| m.iter().any(String::is_empty));
+            let null_values = missing
+                .map(|m| {
+                    m.iter()
+                        .filter(|t| !t.is_empty())
+                        .map(|t| PlSmallStr::from(t.as_str()))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|m| !m.is_empty())
+                .map(NullValues::AllColumns);
+            // Every column as text: kiln types cells itself, so one bad cell
+            // is a finding rather than a failed read.
+            LazyCsvReader::new(pl_path)
+                .with_glob(false)
+                .with_has_header(dialect.header)
+                .with_separator(delimiter(format, dialect))
+                .with_quote_char(dialect.quote_char)
+                .with_comment_prefix(
+                    dialect
+                        .comment_char
+                        .map(|c| PlSmallStr::from((c as char).to_string())),
+                )
+                .with_encoding(encoding)
+                .with_infer_schema_length(Some(0))
+                .with_missing_is_null(empty_is_missing)
+                .with_null_values(null_values)
+                .finish()
+        }
+        Format::Parquet => {
+            let args = ScanArgsParquet {
+                glob: false,
+                ..Default::default()
+            };
+            LazyFrame::scan_parquet(pl_path, args)
+        }
+        Format::Ndjson => LazyJsonLineReader::new(pl_path)
+            // Types from every line, so a late value of another type is
+            // typed with the rest of its column instead of failing the read.
+            .with_infer_schema_length(None::<NonZeroUsize>)
+            .finish(),
+        Format::Ipc => {
+            let args = UnifiedScanArgs {
+                glob: false,
+                ..Default::default()
+            };
+            LazyFrame::scan_ipc(pl_path, Default::default(), args)
+        }
+    }
+}

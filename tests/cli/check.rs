@@ -1,0 +1,1124 @@
+//! `kiln check` and `kiln schema infer` end to end, on the fixtures in
+//! `fixtures/people/` (see `fixtures/README.md`).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{Repo, Run, fixtures, pointer_field};
+
+fn people(name: &str) -> String {
+    fixtures()
+        .join("people")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn broken(name: &str) -> String {
+    people(&format!("broken/{name}"))
+}
+
+fn schema(name: &str) -> String {
+    fixtures()
+        .join("schemas")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `kiln check FILE --schema SCHEMA --json`, with the exit code asserted.
+fn check_json(repo: &Repo, file: &str, schema_file: &str, code: i32) -> Value {
+    let run = repo
+        .kiln(["check", file, "--schema", schema_file, "--json"])
+        .code(code);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run.json()
+}
+
+/// The findings of the only file in a JSON report.
+fn findings(report: &Value) -> Vec<Value> {
+    let files = report["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1, "{report:#}");
+    files[0]["findings"].as_array().expect("findings").clone()
+}
+
+/// A finding as (code, field, count, sample rows).
+fn summary(f: &Value) -> (String, Option<String>, u64, Vec<u64>) {
+    let rows = f["samples"]
+        .as_array()
+        .map(|s| s.iter().map(|x| x["row"].as_u64().unwrap()).collect())
+        .unwrap_or_default();
+    (
+        f["code"].as_str().unwrap().to_string(),
+        f["field"].as_str().map(String::from),
+        f["count"].as_u64().unwrap(),
+        rows,
+    )
+}
+
+/// A fixture's name, and its finding: code, field, count, failing rows.
+type Expected = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    u64,
+    &'static [u64],
+);
+
+/// Each broken fixture: the one finding it triggers, with its field, count
+/// and the 1-based data rows that fail.
+const EXPECTED: &[Expected] = &[
+    ("cell-type", "cell/type", Some("age"), 2, &[2, 4]),
+    ("cell-required", "cell/required", Some("name"), 1, &[3]),
+    ("cell-minimum", "cell/minimum", Some("age"), 2, &[2, 5]),
+    ("cell-maximum", "cell/maximum", Some("age"), 1, &[4]),
+    (
+        "cell-exclusive-minimum",
+        "cell/exclusive-minimum",
+        Some("score"),
+        1,
+        &[1],
+    ),
+    (
+        "cell-exclusive-maximum",
+        "cell/exclusive-maximum",
+        Some("score"),
+        1,
+        &[3],
+    ),
+    ("cell-min-length", "cell/min-length", Some("name"), 1, &[2]),
+    ("cell-max-length", "cell/max-length", Some("name"), 1, &[5]),
+    ("cell-enum", "cell/enum", Some("grade"), 2, &[1, 4]),
+    ("cell-pattern", "cell/pattern", Some("code"), 1, &[3]),
+    ("cell-unique", "cell/unique", Some("email"), 1, &[4]),
+    ("row-unique", "row/unique", None, 1, &[5]),
+    ("row-primary-key", "row/primary-key", None, 1, &[3]),
+    ("fields-missing", "fields/missing", Some("email"), 1, &[]),
+    ("fields-extra", "fields/extra", Some("notes"), 1, &[]),
+    ("fields-order", "fields/order", None, 1, &[]),
+    ("table-rows", "table/rows", None, 1, &[]),
+    ("file-bytes", "file/bytes", None, 1, &[]),
+];
+
+#[test]
+fn each_finding_code_with_exact_counts_and_rows_in_every_format() {
+    let repo = Repo::new();
+    for (name, code, field, count, rows) in EXPECTED {
+        let schema_file = if *name == "file-bytes" {
+            schema("people-tiny.yaml")
+        } else {
+            schema("people.yaml")
+        };
+        let mut seen = Vec::new();
+        for ext in ["csv", "parquet", "ndjson"] {
+            let file = broken(&format!("{name}.{ext}"));
+            let report = check_json(&repo, &file, &schema_file, 1);
+            let got: Vec<_> = findings(&report).iter().map(summary).collect();
+            let want = vec![(
+                code.to_string(),
+                field.map(String::from),
+                *count,
+                rows.to_vec(),
+            )];
+            assert_eq!(got, want, "{file}");
+            assert_eq!(report["files"][0]["verdict"], "invalid", "{file}");
+            seen.push(got);
+        }
+        assert!(
+            seen.windows(2).all(|w| w[0] == w[1]),
+            "{name}: formats disagree: {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn sample_values_fractions_and_csv_lines() {
+    let repo = Repo::new();
+    let report = check_json(
+        &repo,
+        &broken("cell-minimum.csv"),
+        &schema("people.yaml"),
+        1,
+    );
+    let f = &findings(&report)[0];
+    assert_eq!(f["fraction"].as_f64(), Some(0.4));
+    assert_eq!(f["expected"], ">= 0");
+    let samples: Vec<(u64, u64, &str)> = f["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["row"].as_u64().unwrap(),
+                s["line"].as_u64().unwrap(),
+                s["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Data row N is line N + 1 below the header.
+    assert_eq!(samples, vec![(2, 3, "-1"), (5, 6, "-5")]);
+
+    // In NDJSON, row N is line N.
+    let report = check_json(
+        &repo,
+        &broken("cell-minimum.ndjson"),
+        &schema("people.yaml"),
+        1,
+    );
+    let lines: Vec<(u64, u64)> = findings(&report)[0]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["row"].as_u64().unwrap(), s["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(lines, vec![(2, 2), (5, 5)]);
+
+    // A quoted cell spanning lines moves later rows down the file.
+    repo.write(
+        "multi.csv",
+        "id,note,age\n1,\"two\nlines\",5\n2,plain,-3\n3,\"x\",-4\n",
+    );
+    repo.write(
+        "multi.yaml",
+        "fields:\n  - {name: id, type: integer}\n  - {name: note, type: string}\n  - name: age\n    type: integer\n    constraints: {minimum: 0}\n",
+    );
+    let report = check_json(&repo, "multi.csv", "multi.yaml", 1);
+    let lines: Vec<(u64, u64)> = findings(&report)[0]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["row"].as_u64().unwrap(), s["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(lines, vec![(2, 4), (3, 5)]);
+
+    // Without a header, columns are the fields in order.
+    repo.write("plain.csv", "1;Ada;36\n2;Bo;-3\n");
+    repo.write(
+        "plain.yaml",
+        "dialect: {header: false, delimiter: ';'}\nfields:\n  - {name: id, type: integer}\n  - {name: name}\n  - {name: age, type: integer, constraints: {minimum: 0}}\n",
+    );
+    let report = check_json(&repo, "plain.csv", "plain.yaml", 1);
+    let f = &findings(&report)[0];
+    assert_eq!(
+        (f["field"].as_str(), f["samples"][0]["line"].as_u64()),
+        (Some("age"), Some(2))
+    );
+
+    // --max-samples bounds the rows shown, never the count.
+    let run = repo
+        .kiln([
+            "check",
+            &broken("cell-minimum.parquet"),
+            "--schema",
+            &schema("people.yaml"),
+            "--json",
+            "--max-samples",
+            "1",
+        ])
+        .code(1);
+    let f = &findings(&run.json())[0];
+    assert_eq!(f["count"], 2);
+    assert_eq!(f["samples"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn valid_data_passes_in_every_format() {
+    let repo = Repo::new();
+    for file in [
+        "valid.csv",
+        "valid.tsv",
+        "valid.parquet",
+        "valid.ndjson",
+        "valid.arrow",
+    ] {
+        let report = check_json(&repo, &people(file), &schema("people.yaml"), 0);
+        assert_eq!(findings(&report), Vec::<Value>::new(), "{file}");
+        assert_eq!(report["valid"], true);
+        let f = &report["files"][0];
+        assert_eq!(f["rows"], 5, "{file}");
+        assert!(f["passed"].as_array().unwrap().len() >= 17, "{file}: {f:#}");
+        // The profile covers every column.
+        let profile = f["profile"].as_array().unwrap();
+        assert_eq!(profile.len(), 8);
+        let age = profile.iter().find(|c| c["name"] == "age").unwrap();
+        assert_eq!(
+            (age["min"].as_str(), age["max"].as_str()),
+            (Some("19"), Some("52")),
+            "{file}"
+        );
+        assert_eq!(age["nulls"], 0);
+    }
+    // Only typed files can be held to a dtype; text files say so.
+    let report = check_json(&repo, &people("valid.csv"), &schema("people.yaml"), 0);
+    let not_checked = report["files"][0]["notChecked"].as_array().unwrap();
+    assert!(
+        not_checked
+            .iter()
+            .any(|n| n["field"] == "id" && n["check"] == "dtype")
+    );
+    for file in ["file-dtype.parquet", "file-dtype.arrow"] {
+        let report = check_json(&repo, &broken(file), &schema("people.yaml"), 1);
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        assert_eq!(
+            got,
+            vec![("file/dtype".to_string(), Some("id".to_string()), 1, vec![])]
+        );
+        assert_eq!(findings(&report)[0]["observed"], "int32");
+    }
+}
+
+#[test]
+fn unreadable_data_is_a_finding_and_exit_3_never_a_panic() {
+    let repo = Repo::new();
+    let cases = [
+        (broken("file-parse.parquet"), "PAR1"),
+        (broken("file-parse.csv"), "ragged rows"),
+        (broken("file-parse.ndjson"), "invalid JSON"),
+        (broken("not-utf8.csv"), "UTF-8"),
+        (broken("empty.csv"), "empty"),
+        (broken("empty.parquet"), "empty"),
+        (broken("empty.ndjson"), "empty"),
+    ];
+    for (file, words) in cases {
+        let report = check_json(&repo, &file, &schema("people.yaml"), 3);
+        let f = findings(&report);
+        assert_eq!(f.len(), 1, "{file}: {f:?}");
+        assert_eq!(f[0]["code"], "file/parse", "{file}");
+        assert!(
+            f[0]["message"].as_str().unwrap().contains(words),
+            "{file}: {}",
+            f[0]["message"]
+        );
+        assert_eq!(report["files"][0]["verdict"], "unreadable");
+        // The human form says it too, on stdout, with the same exit code.
+        let run = repo
+            .kiln(["check", &file, "--schema", &schema("people.yaml")])
+            .code(3);
+        assert!(
+            run.stdout.contains("file/parse") && run.stdout.contains("unreadable"),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stderr.contains("panicked"));
+    }
+    // Read leniently, the non-UTF-8 file is valid data.
+    let lenient = std::fs::read_to_string(schema("people.yaml")).unwrap()
+        + "dialect: {encoding: utf-8-lossy}\n";
+    repo.write("lossy.yaml", lenient);
+    check_json(&repo, &broken("not-utf8.csv"), "lossy.yaml", 0);
+    // A missing file and an unknown format are errors, not findings.
+    repo.kiln(["check", "nope.csv", "--schema", &schema("people.yaml")])
+        .fails()
+        .code(3);
+    repo.write("notes.txt", "hello");
+    repo.kiln(["check", "notes.txt", "--schema", &schema("people.yaml")])
+        .fails()
+        .code(2);
+}
+
+/// people.yaml with `age`'s minimum written as `minimum`.
+fn people_with_minimum(repo: &Repo, file: &str, minimum: &str) {
+    let text = std::fs::read_to_string(schema("people.yaml")).unwrap();
+    let text = text.replace("      minimum: 0\n", &format!("      minimum: {minimum}\n"));
+    assert!(text.contains(minimum));
+    repo.write(file, text);
+}
+
+#[test]
+fn mostly_and_severity_change_the_verdict() {
+    let repo = Repo::new();
+    let data = broken("cell-minimum.csv"); // 2 of 5 rows below the minimum
+    people_with_minimum(&repo, "tolerant.yaml", "{value: 0, mostly: 0.6}");
+    let report = check_json(&repo, &data, "tolerant.yaml", 0);
+    let f = &findings(&report)[0];
+    assert_eq!(
+        (
+            f["status"].as_str(),
+            f["count"].as_u64(),
+            f["mostly"].as_f64()
+        ),
+        (Some("tolerated"), Some(2), Some(0.6))
+    );
+    assert_eq!(report["files"][0]["verdict"], "valid");
+
+    people_with_minimum(&repo, "strict.yaml", "{value: 0, mostly: 0.61}");
+    let report = check_json(&repo, &data, "strict.yaml", 1);
+    assert_eq!(findings(&report)[0]["status"], "failed");
+
+    people_with_minimum(&repo, "warn.yaml", "{value: 0, severity: warn}");
+    let report = check_json(&repo, &data, "warn.yaml", 0);
+    assert_eq!(report["files"][0]["verdict"], "warn");
+    assert_eq!(report["summary"]["warnings"], 1);
+    assert_eq!(findings(&report)[0]["severity"], "warn");
+    let run = repo
+        .kiln(["check", &data, "--schema", "warn.yaml", "--fail-on", "warn"])
+        .code(1);
+    assert!(
+        run.stdout.lines().last().unwrap().starts_with("invalid:"),
+        "{}",
+        run.stdout
+    );
+
+    // A field's own severity is the default of its checks, type included.
+    let text = std::fs::read_to_string(schema("people.yaml"))
+        .unwrap()
+        .replace(
+            "  - name: age\n    type: integer\n",
+            "  - name: age\n    type: integer\n    severity: warn\n",
+        );
+    repo.write("field-warn.yaml", text);
+    let report = check_json(&repo, &broken("cell-type.csv"), "field-warn.yaml", 0);
+    assert_eq!(findings(&report)[0]["severity"], "warn");
+}
+
+#[test]
+fn the_cache_answers_a_second_check_on_unchanged_data() {
+    let repo = Repo::new();
+    repo.write(
+        "data/people.csv",
+        std::fs::read(people("valid.csv")).unwrap(),
+    );
+    repo.write(
+        "schemas/people.yaml",
+        std::fs::read(schema("people.yaml")).unwrap(),
+    );
+    // `add` would check (and cache) the data itself; skip that here.
+    repo.kiln([
+        "add",
+        "data/people.csv",
+        "--schema",
+        "schemas/people.yaml",
+        "--no-check",
+    ])
+    .ok();
+
+    let first = repo.kiln(["check", "--json", "-v"]).ok();
+    assert_eq!(first.json()["files"][0]["cached"], false);
+    assert!(
+        first
+            .stderr
+            .contains("checking against schemas/people.yaml"),
+        "{}",
+        first.stderr
+    );
+    let second = repo.kiln(["check", "--json", "-v"]).ok();
+    let report = second.json();
+    assert_eq!(report["files"][0]["cached"], true);
+    assert!(
+        second.stderr.contains("data/people.csv: cached result"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        !second.stderr.contains("checking against"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(report["files"][0]["path"], "data/people.csv");
+    assert_eq!(
+        report["files"][0]["profile"],
+        first.json()["files"][0]["profile"]
+    );
+
+    // Changed data is read again; the cached report of a failure is the same report.
+    repo.write(
+        "data/people.csv",
+        std::fs::read(broken("cell-minimum.csv")).unwrap(),
+    );
+    let fresh = repo.kiln(["check", "--json"]).code(1);
+    assert_eq!(fresh.json()["files"][0]["cached"], false);
+    let again = repo.kiln(["check", "--json"]).code(1);
+    assert_eq!(again.json()["files"][0]["cached"], true);
+    assert_eq!(findings(&again.json()), findings(&fresh.json()));
+    // --no-cache reads the data again.
+    let run = repo.kiln(["check", "--json", "--no-cache"]).code(1);
+    assert_eq!(run.json()["files"][0]["cached"], false);
+    // So does a changed schema.
+    let text = repo
+        .read_string("schemas/people.yaml")
+        .replace("maximum: 120", "maximum: 40");
+    repo.write("schemas/people.yaml", text);
+    let run = repo.kiln(["check", "--json"]).code(1);
+    assert_eq!(run.json()["files"][0]["cached"], false);
+    let codes: Vec<_> = findings(&run.json())
+        .iter()
+        .map(|f| f["code"].clone())
+        .collect();
+    assert_eq!(codes, vec!["cell/minimum", "cell/maximum"]);
+}
+
+#[test]
+fn check_finds_bound_data_by_pointer_and_config_glob() {
+    let repo = Repo::new();
+    repo.kiln(["check"]).ok();
+    repo.write(
+        "schemas/people.yaml",
+        std::fs::read(schema("people.yaml")).unwrap(),
+    );
+    repo.write(
+        "data/raw/a.csv",
+        std::fs::read(people("valid.csv")).unwrap(),
+    );
+    repo.write(
+        "data/raw/b.csv",
+        std::fs::read(broken("cell-enum.csv")).unwrap(),
+    );
+    repo.write(
+        "data/other.csv",
+        std::fs::read(people("valid.csv")).unwrap(),
+    );
+    repo.kiln(["add", "data/raw", "data/other.csv"]).ok();
+    // Nothing is bound yet.
+    let run = repo.kiln(["check"]).ok();
+    assert!(run.stderr.contains("nothing to check"), "{}", run.stderr);
+    repo.kiln(["check", "data/other.csv"]).fails().code(2);
+
+    let config = repo.read_string(".kiln/config.toml")
+        + "\n[[check]]\npath = \"data/raw/*.csv\"\nschema = \"schemas/people.yaml\"\n";
+    repo.write(".kiln/config.toml", config);
+    // A folder's files are checked and reported one by one.
+    let report = repo.kiln(["check", "--json"]).code(1).json();
+    let files: Vec<(&str, &str)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        files,
+        vec![("data/raw/a.csv", "valid"), ("data/raw/b.csv", "invalid")]
+    );
+    // A path narrows the check.
+    let report = repo.kiln(["check", "data/raw/a.csv", "--json"]).ok().json();
+    assert_eq!(report["summary"]["files"], 1);
+    // So does --schema, for any folder.
+    let report = repo
+        .kiln([
+            "check",
+            "data/raw",
+            "--schema",
+            "schemas/people.yaml",
+            "--json",
+        ])
+        .code(1)
+        .json();
+    assert_eq!(report["summary"]["files"], 2);
+    assert_eq!(report["summary"]["invalid"], 1);
+    // A file that is not tracked is checked when a glob binds it.
+    repo.write(
+        "data/raw/c.csv",
+        std::fs::read(people("valid.csv")).unwrap(),
+    );
+    let report = repo.kiln(["check", "data/raw/c.csv", "--json"]).ok().json();
+    assert_eq!(report["files"][0]["path"], "data/raw/c.csv");
+}
+
+#[test]
+fn output_formats() {
+    let repo = Repo::new();
+    let data = broken("cell-enum.csv");
+    let people_schema = schema("people.yaml");
+    let check = |format: &str, code: i32| -> Run {
+        repo.kiln([
+            "check",
+            &data,
+            "--schema",
+            &people_schema,
+            "--format",
+            format,
+        ])
+        .code(code)
+    };
+
+    let human = check("human", 1).stdout;
+    assert!(human.contains("grade\n"), "{human}");
+    assert!(
+        human.contains("cell/enum") && human.contains("2 values are not one of A, B, C (40.0%)"),
+        "{human}"
+    );
+    assert!(
+        human.contains(r#"row 1 (line 2): "D", row 4 (line 5): "E""#),
+        "{human}"
+    );
+    let last = human.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "invalid: 1 file checked (0 valid, 1 invalid); 1 error, 0 warnings"
+    );
+
+    let json = check("json", 1).json();
+    for key in ["valid", "verdict", "summary", "files"] {
+        assert!(json.get(key).is_some(), "{key} in {json:#}");
+    }
+    let file = &json["files"][0];
+    for key in [
+        "path",
+        "schema",
+        "format",
+        "schemaId",
+        "bytes",
+        "rows",
+        "verdict",
+        "cached",
+        "findings",
+        "passed",
+        "notChecked",
+        "profile",
+    ] {
+        assert!(file.get(key).is_some(), "{key} in {file:#}");
+    }
+
+    let junit = check("junit", 1).stdout;
+    assert!(
+        junit.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kiln check\""
+        ),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<testsuite name=\"") && junit.contains("failures=\"1\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("name=\"grade: cell/enum\"><failure type=\"cell/enum\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<testcase classname=") && junit.contains("name=\"age: cell/minimum\"/>"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<skipped message=\"csv files do not record physical types\"/>"),
+        "{junit}"
+    );
+    assert_eq!(junit.matches("<testsuite ").count(), 1);
+    assert!(junit.trim_end().ends_with("</testsuites>"));
+
+    let github = check("github", 1).stdout;
+    let first = github.lines().next().unwrap();
+    assert!(first.starts_with("::error file="), "{github}");
+    assert!(
+        first.contains("cell-enum.csv,line=2,title=kiln cell/enum::grade: 2 values"),
+        "{github}"
+    );
+
+    // Warnings annotate as warnings, and fail only when asked.
+    people_with_minimum(&repo, "warn.yaml", "{value: 0, severity: warn}");
+    let run = repo
+        .kiln([
+            "check",
+            &broken("cell-minimum.csv"),
+            "--schema",
+            "warn.yaml",
+            "--format",
+            "github",
+        ])
+        .ok();
+    assert!(run.stdout.starts_with("::warning file="), "{}", run.stdout);
+    let run = repo
+        .kiln([
+            "check",
+            &broken("cell-minimum.csv"),
+            "--schema",
+            "warn.yaml",
+            "--format",
+            "junit",
+            "--fail-on",
+            "warn",
+        ])
+        .code(1);
+    assert!(
+        run.stdout.contains("<failure type=\"cell/minimum\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn malformed_schemas_are_located_with_a_hint() {
+    let repo = Repo::new();
+    let data = people("valid.csv");
+    let cases = [
+        (
+            "fields:\n  - name: age\n    type: integer\n    constraints:\n      minimun: 0\n",
+            "bad.yaml:5:",
+            "did you mean `minimum`?",
+        ),
+        (
+            "fields:\n  - name: age\n    typ: integer\n",
+            "bad.yaml:3:",
+            "did you mean `type`?",
+        ),
+        (
+            "feilds:\n  - name: age\n",
+            "bad.yaml:1:",
+            "did you mean `fields`?",
+        ),
+        (
+            "fields:\n  - name: age\n    type: integr\n",
+            "bad.yaml:3:11:",
+            "did you mean `integer`?",
+        ),
+        (
+            "primaryKey: idd\nfields:\n  - name: id\n",
+            "bad.yaml:1:",
+            "did you mean `id`?",
+        ),
+        (
+            "fields:\n  - name: age\n    type: integer\n    constraints: {maximum: {value: 3, severty: warn}}\n",
+            "bad.yaml:4:",
+            "did you mean `severity`?",
+        ),
+    ];
+    for (text, at, hint) in cases {
+        repo.write("bad.yaml", text);
+        let run = repo
+            .kiln(["check", &data, "--schema", "bad.yaml"])
+            .fails()
+            .code(2);
+        assert!(run.stderr.contains(at), "{text}\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("hint: {hint}")),
+            "{text}\n{}",
+            run.stderr
+        );
+    }
+    // Values are checked against their field's type, and JSON is located too.
+    repo.write(
+        "bad.yaml",
+        "fields:\n  - name: age\n    type: integer\n    constraints: {minimum: abc}\n",
+    );
+    let run = repo.kiln(["check", &data, "--schema", "bad.yaml"]).fails();
+    assert!(
+        run.stderr.contains("bad.yaml:4:")
+            && run.stderr.contains("`abc` is not a valid integer value"),
+        "{}",
+        run.stderr
+    );
+    repo.write("bad.json", "{\"fields\": [\n  {\"name\": \"age\", \"type\": \"integer\", \"constraints\": {\"pattern\": \"(\"}}\n]}\n");
+    let run = repo
+        .kiln(["check", &data, "--schema", "bad.json"])
+        .fails()
+        .code(2);
+    assert!(
+        run.stderr.contains("bad.json:2:") && run.stderr.contains("not a valid regular expression"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A plain Frictionless Table Schema (JSON) is read as is.
+#[test]
+fn frictionless_json_schemas_are_accepted() {
+    let repo = Repo::new();
+    repo.write(
+        "table.json",
+        r#"{
+  "$schema": "https://datapackage.org/profiles/2.0/tableschema.json",
+  "fields": [
+    {"name": "id", "type": "integer", "title": "Identifier", "constraints": {"required": true}},
+    {"name": "name", "type": "string", "description": "Given name"},
+    {"name": "city", "type": "string"},
+    {"name": "age", "type": "integer", "constraints": {"minimum": 0}},
+    {"name": "score", "type": "number", "bareNumber": true},
+    {"name": "grade", "type": "string", "categories": ["A", "B"]},
+    {"name": "code", "type": "string"},
+    {"name": "email", "type": "string", "format": "email"}
+  ],
+  "missingValues": ["", "NA"],
+  "primaryKey": ["id"]
+}"#,
+    );
+    let report = check_json(&repo, &people("valid.csv"), "table.json", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    // Categories restrict values like an enum.
+    assert_eq!(
+        got,
+        vec![(
+            "cell/enum".to_string(),
+            Some("grade".to_string()),
+            1,
+            vec![3]
+        )]
+    );
+}
+
+#[test]
+fn types_formats_and_missing_values_from_text() {
+    let repo = Repo::new();
+    repo.write(
+        "t.csv",
+        "n,f,b,d,dt,t,ym,y,e,u,g\n\
+         1,1.5,yes,2024-01-31,2024-01-31T10:00:00Z,10:00:00,2024-01,2024,a@b.org,x,1.000\n\
+         NA,2,no,2024-02-30,2024-01-31 10:00,25:00:00,2024-13,20x4,nope,y,\"2.500,5\"\n",
+    );
+    repo.write(
+        "t.yaml",
+        "missingValues: ['', NA]\nfields:\n\
+         \x20 - {name: n, type: integer, constraints: {required: true}}\n\
+         \x20 - {name: f, type: number}\n\
+         \x20 - {name: b, type: boolean, trueValues: [yes], falseValues: [no]}\n\
+         \x20 - {name: d, type: date}\n\
+         \x20 - {name: dt, type: datetime}\n\
+         \x20 - {name: t, type: time}\n\
+         \x20 - {name: ym, type: yearmonth}\n\
+         \x20 - {name: y, type: year}\n\
+         \x20 - {name: e, type: string, format: email}\n\
+         \x20 - {name: u, type: geopoint}\n\
+         \x20 - {name: g, type: number, groupChar: '.', decimalChar: ','}\n",
+    );
+    let report = check_json(&repo, "t.csv", "t.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let want: Vec<(String, Option<String>, u64, Vec<u64>)> = [
+        ("cell/required", "n"),
+        ("cell/type", "d"),
+        ("cell/type", "dt"),
+        ("cell/type", "t"),
+        ("cell/type", "ym"),
+        ("cell/type", "y"),
+        ("cell/type", "e"),
+    ]
+    .iter()
+    .map(|(c, f)| (c.to_string(), Some(f.to_string()), 1, vec![2]))
+    .collect();
+    assert_eq!(got, want);
+    let nc = report["files"][0]["notChecked"].as_array().unwrap();
+    assert!(
+        nc.iter().any(|n| n["field"] == "u" && n["check"] == "type"),
+        "{nc:?}"
+    );
+}
+
+#[test]
+fn inferred_schemas_pass_their_own_data() {
+    let repo = Repo::new();
+    repo.write(
+        "train.csv",
+        "id,label,weight,when,day,ok,note\n\
+         1,cat,0.1,2024-01-01T00:00:00,2024-01-01,true,\n\
+         2,dog,1e-7,2024-01-02T12:30:00,2024-01-02,false,x\n\
+         3,cat,2.5,2024-01-03T00:00:01,2024-01-03,true,\n\
+         4,dog,-3.25,2024-01-04T23:59:59,2024-01-04,true,y\n\
+         5,cat,100,2024-01-05T00:00:00,2024-01-05,false,\n\
+         6,dog,0.3,2024-01-06T06:00:00,2024-01-06,true,z\n",
+    );
+    let run = repo
+        .kiln(["schema", "infer", "train.csv", "-o", "schemas/train.yaml"])
+        .ok();
+    assert!(run.stderr.contains("wrote"), "{}", run.stderr);
+    let text = repo.read_string("schemas/train.yaml");
+    for want in [
+        "- name: \"id\"\n    type: integer\n    constraints:\n      required: true\n      unique: true\n      minimum: 1\n      maximum: 6",
+        "- name: \"label\"\n    type: string\n    constraints:\n      required: true\n      enum: [\"cat\", \"dog\"]",
+        "- name: \"weight\"\n    type: number",
+        "minimum: -3.25",
+        "- name: \"when\"\n    type: datetime",
+        "- name: \"day\"\n    type: date",
+        "- name: \"ok\"\n    type: boolean",
+        "- name: \"note\"\n    type: string\n",
+        "rows: {min: 6}",
+        "# observed: 3 missing, 3 distinct",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    repo.kiln(["check", "train.csv", "--schema", "schemas/train.yaml"])
+        .ok();
+    // Without --force, an existing schema is kept.
+    repo.kiln(["schema", "infer", "train.csv", "-o", "schemas/train.yaml"])
+        .fails()
+        .code(2);
+
+    // Typed files too, with their dtypes; and a schema on stdout.
+    for file in ["valid.csv", "valid.parquet", "valid.ndjson", "valid.arrow"] {
+        let run = repo.kiln(["schema", "infer", &people(file)]).ok();
+        let out = format!("inferred-{file}.yaml");
+        repo.write(&out, &run.stdout);
+        if file.ends_with("parquet") {
+            assert!(run.stdout.contains("dtype: \"int64\""), "{}", run.stdout);
+        }
+        repo.kiln(["check", &people(file), "--schema", &out]).ok();
+    }
+    repo.kiln(["schema", "infer", &broken("file-parse.parquet")])
+        .fails()
+        .code(3);
+}
+
+/// Every schema under `fixtures/` is valid against `schemas/table-schema.json`,
+/// and kiln's own files against theirs.
+#[test]
+fn json_schemas_describe_the_files_kiln_reads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let load = |name: &str| -> Value {
+        let text = std::fs::read_to_string(root.join("schemas").join(name)).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let table = load("table-schema.json");
+    let mut schemas: Vec<PathBuf> = std::fs::read_dir(fixtures().join("schemas"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    schemas.sort();
+    assert!(schemas.len() >= 2);
+    for path in schemas {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let doc: Value = serde_saphyr::from_str(&text).unwrap();
+        let errors = jsonschema::validate(&table, &doc);
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+    // The validator is not vacuous: misspelt keys and bad values fail.
+    for bad in [
+        r#"{"fields": [{"name": "a", "constraints": {"minimun": 1}}]}"#,
+        r#"{"fields": [{"name": "a", "type": "integr"}]}"#,
+        r#"{"fields": [{"name": "a", "dtype": "int33"}]}"#,
+        r#"{"fields": [{"name": "a", "constraints": {"maximum": {"value": 1, "mostly": 2}}}]}"#,
+        r#"{"fields": []}"#,
+        r#"{"feilds": [{"name": "a"}]}"#,
+    ] {
+        let doc: Value = serde_json::from_str(bad).unwrap();
+        assert!(
+            !jsonschema::validate(&table, &doc).is_empty(),
+            "accepted {bad}"
+        );
+    }
+
+    let repo = Repo::new();
+    repo.write("data/a.csv", std::fs::read(people("valid.csv")).unwrap());
+    repo.write("data/d/b.csv", std::fs::read(people("valid.csv")).unwrap());
+    repo.write(
+        "schemas/people.yaml",
+        std::fs::read(schema("people.yaml")).unwrap(),
+    );
+    repo.kiln([
+        "add",
+        "data/a.csv",
+        "data/d",
+        "--schema",
+        "schemas/people.yaml",
+    ])
+    .ok();
+    let pointer = load("pointer.json");
+    for p in ["data/a.csv.kiln", "data/d.kiln"] {
+        let doc: Value = serde_saphyr::from_str(&repo.read_string(p)).unwrap();
+        let errors = jsonschema::validate(&pointer, &doc);
+        assert!(errors.is_empty(), "{p}: {errors:?}");
+    }
+    let config = load("config.json");
+    let text = repo.read_string(".kiln/config.toml")
+        + "\n[[check]]\npath = \"data/*.csv\"\nschema = \"schemas/people.yaml\"\n";
+    let doc: toml::Value = toml::from_str(&text).unwrap();
+    let doc = serde_json::to_value(doc).unwrap();
+    let errors = jsonschema::validate(&config, &doc);
+    assert!(errors.is_empty(), "config: {errors:?}");
+}
+
+/// A validator for the JSON Schema keywords kiln's schemas use; any other
+/// keyword fails the test, so none is silently ignored.
+mod jsonschema {
+    use serde_json::Value;
+
+    const ANNOTATIONS: [&str; 6] = [
+        "$schema",
+        "title",
+        "description",
+        "default",
+        "$defs",
+        "format",
+    ];
+
+    pub fn validate(root: &Value, doc: &Value) -> Vec<String> {
+        let mut errors = Vec::new();
+        check(root, root, doc, "", &mut errors);
+        errors
+    }
+
+    fn resolve<'a>(root: &'a Value, reference: &str) -> &'a Value {
+        let path = reference
+            .strip_prefix("#/")
+            .unwrap_or_else(|| panic!("only local $ref: {reference}"));
+        path.split('/').fold(root, |v, part| &v[part])
+    }
+
+    fn type_ok(t: &str, v: &Value) -> bool {
+        match t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "boolean" => v.is_boolean(),
+            "null" => v.is_null(),
+            "number" => v.is_number(),
+            "integer" => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
+            other => panic!("unknown type {other}"),
+        }
+    }
+
+    fn valid(root: &Value, schema: &Value, v: &Value) -> bool {
+        let mut e = Vec::new();
+        check(root, schema, v, "", &mut e);
+        e.is_empty()
+    }
+
+    fn check(root: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
+        let Some(s) = schema.as_object() else { return };
+        let mut own: Vec<String> = Vec::new();
+        for (k, rule) in s {
+            match k.as_str() {
+                k if ANNOTATIONS.contains(&k) => {}
+                "$ref" => check(root, resolve(root, rule.as_str().unwrap()), v, at, errors),
+                "type" => {
+                    let ok = match rule {
+                        Value::String(t) => type_ok(t, v),
+                        Value::Array(ts) => ts.iter().any(|t| type_ok(t.as_str().unwrap(), v)),
+                        _ => panic!("bad type"),
+                    };
+                    if !ok {
+                        own.push(format!("not of type {rule}"));
+                    }
+                }
+                "enum" => {
+                    if !rule.as_array().unwrap().contains(v) {
+                        own.push(format!("{v} not in {rule}"));
+                    }
+                }
+                "const" => {
+                    if rule != v {
+                        own.push(format!("{v} is not {rule}"));
+                    }
+                }
+                "required" => {
+                    if let Some(o) = v.as_object() {
+                        for r in rule.as_array().unwrap() {
+                            if !o.contains_key(r.as_str().unwrap()) {
+                                own.push(format!("missing {r}"));
+                            }
+                        }
+                    }
+                }
+                "properties" => {
+                    if let Some(o) = v.as_object() {
+                        for (name, sub) in rule.as_object().unwrap() {
+                            if let Some(x) = o.get(name) {
+                                check(root, sub, x, &format!("{at}/{name}"), errors);
+                            }
+                        }
+                    }
+                }
+                "additionalProperties" => {
+                    if let Some(o) = v.as_object() {
+                        let known = s.get("properties").and_then(Value::as_object);
+                        for (name, x) in o {
+                            if known.is_some_and(|p| p.contains_key(name)) {
+                                continue;
+                            }
+                            match rule {
+                                Value::Bool(false) => own.push(format!("unknown key {name}")),
+                                Value::Bool(true) => {}
+                                sub => check(root, sub, x, &format!("{at}/{name}"), errors),
+                            }
+                        }
+                    }
+                }
+                "items" => {
+                    if let Some(a) = v.as_array() {
+                        for (i, x) in a.iter().enumerate() {
+                            check(root, rule, x, &format!("{at}/{i}"), errors);
+                        }
+                    }
+                }
+                "minItems" => {
+                    if v.as_array()
+                        .is_some_and(|a| (a.len() as u64) < rule.as_u64().unwrap())
+                    {
+                        own.push("too few items".into());
+                    }
+                }
+                "minLength" | "maxLength" => {
+                    if let Some(t) = v.as_str() {
+                        let n = t.chars().count() as u64;
+                        let bound = rule.as_u64().unwrap();
+                        if (k == "minLength" && n < bound) || (k == "maxLength" && n > bound) {
+                            own.push(format!("{k} {bound}"));
+                        }
+                    }
+                }
+                "minimum" | "maximum" => {
+                    if let Some(x) = v.as_f64() {
+                        let bound = rule.as_f64().unwrap();
+                        if (k == "minimum" && x < bound) || (k == "maximum" && x > bound) {
+                            own.push(format!("{k} {bound}"));
+                        }
+                    }
+                }
+                "pattern" => {
+                    let re = regex::Regex::new(rule.as_str().unwrap()).unwrap();
+                    if let Some(t) = v.as_str()
+                        && !re.is_match(t)
+                    {
+                        own.push(format!("{t:?} does not match {rule}"));
+                    }
+                }
+                "anyOf" => {
+                    if !rule
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|sub| valid(root, sub, v))
+                    {
+                        own.push(format!("{v} matches no alternative"));
+                    }
+                }
+                "not" => {
+                    if valid(root, rule, v) {
+                        own.push("matches a forbidden schema".into());
+                    }
+                }
+                "if" => {
+                    let branch = if valid(root, rule, v) {
+                        s.get("then")
+                    } else {
+                        s.get("else")
+                    };
+                    if let Some(b) = branch {
+                        check(root, b, v, at, errors);
+                    }
+                }
+                "then" | "else" => {}
+                other => panic!("keyword {other} is not supported by this test's validator"),
+            }
+        }
+        errors.extend(own.into_iter().map(|m| format!("{at}: {m}")));
+    }
+}
+
+#[test]
+fn add_refuses_data_that_fails_its_bound_schema() {
+    let repo = Repo::new();
+    repo.write(
+        "schemas/pets.yaml",
+        "fields:\n  - name: id\n    type: integer\n    constraints: {minimum: 0}\n",
+    );
+    repo.write("pets.csv", "id\n1\n2\n");
+    repo.kiln(["add", "pets.csv", "--schema", "schemas/pets.yaml"])
+        .ok();
+    let before = repo.read("pets.csv.kiln");
+    assert_eq!(
+        pointer_field(&String::from_utf8_lossy(&before), "schema").as_deref(),
+        Some("schemas/pets.yaml")
+    );
+    repo.write("pets.csv", "id\n1\n-2\n");
+    let run = repo.kiln(["add", "pets.csv"]).code(1);
+    assert!(run.stderr.contains("cell/minimum"), "{}", run.stderr);
+    assert!(run.stderr.contains("not recorded"), "{}", run.stderr);
+    assert_eq!(repo.read("pets.csv.kiln"), before);
+    repo.kiln(["add", "pets.csv", "--no-check"]).ok();
+    assert_ne!(repo.read("pets.csv.kiln"), before);
+    // A [[check]] binding gates data that has no schema in its pointer.
+    let config = repo.read_string(".kiln/config.toml");
+    repo.write(
+        ".kiln/config.toml",
+        format!("{config}\n[[check]]\npath = \"data/*.csv\"\nschema = \"schemas/pets.yaml\"\n"),
+    );
+    repo.write("data/more.csv", "id\n-5\n");
+    repo.kiln(["add", "data/more.csv"]).code(1);
+    assert!(!repo.exists("data/more.csv.kiln"));
+}
