@@ -1,0 +1,169 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kiln::Error;
+use kiln::fsutil::IoError;
+use kiln::lineage::graph::{self, Current, Index, Staleness, Walk};
+use kiln::lineage::{LineageError, openlineage, record, render};
+use kiln::workspace::{self, WorkspaceError};
+
+use super::App;
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Sub>,
+    /// A data file or folder (tracked, or any file a run read)
+    #[arg(required_unless_present = "stale")]
+    path: Option<PathBuf>,
+    /// Only what made it: the runs and their inputs
+    #[arg(long, conflicts_with = "down")]
+    up: bool,
+    /// Only what was derived from it
+    #[arg(long)]
+    down: bool,
+    /// Follow at most N runs away
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+    /// How to print the graph
+    #[arg(long, value_enum, default_value_t = Format::Tree)]
+    format: Format,
+    /// List the tracked outputs whose recorded inputs no longer match the workspace
+    #[arg(long, conflicts_with_all = ["path", "up", "down", "depth"])]
+    stale: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Tree,
+    Dot,
+    Mermaid,
+    Json,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// Write every recorded run as OpenLineage RunEvents (NDJSON)
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// Export as OpenLineage events (the one format so far)
+    #[arg(long, required = true)]
+    openlineage: bool,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
+    if let Some(Sub::Export(e)) = args.command {
+        return export(app, e);
+    }
+    let repo = app.repo()?;
+    let progress = app.progress(matches!(args.format, Format::Json));
+    if args.stale {
+        let index = Index::load_runs(&repo)?;
+        let stale = graph::stale_outputs(&repo, &index, progress.as_ref())?;
+        if matches!(args.format, Format::Json) {
+            crate::ui::print_json(&stale);
+        } else {
+            print_stale(&stale);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(arg) = &args.path else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut rel = workspace::resolve(&repo, &app.cwd, arg)?;
+    if let Some(data) = rel.strip_suffix(kiln::pointer::SUFFIX) {
+        rel = data.to_string();
+    }
+    let index = Index::load(&repo)?;
+    let mut staleness = Staleness::new(&index, Current::new(&repo, progress.as_ref()));
+    let (id, tracked) = match workspace::tracked(&repo)?
+        .into_iter()
+        .find(|t| t.rel == rel)
+    {
+        Some(t) => (t.pointer.id, true),
+        None => match staleness.current().id(&rel)? {
+            Some(id) => (id, false),
+            None => return Err(WorkspaceError::NotTracked { path: rel }.into()),
+        },
+    };
+    let walk = Walk {
+        up: !args.down,
+        down: !args.up,
+        depth: args.depth,
+    };
+    let g = graph::build(&index, &mut staleness, &rel, id, tracked, walk)?;
+    staleness.into_current().save()?;
+    match args.format {
+        Format::Tree => print!("{}", render::tree(&g)),
+        Format::Dot => print!("{}", render::dot(&g)),
+        Format::Mermaid => print!("{}", render::mermaid(&g)),
+        Format::Json => crate::ui::print_json(&g),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What to do about a lineage error, where there is something to say.
+pub fn hint(err: &LineageError) -> Option<&'static str> {
+    match err {
+        LineageError::Dirty => Some("commit or stash the changes, or run without --strict"),
+        LineageError::DepMissing { .. } => {
+            Some("`kiln checkout` restores tracked data; code must exist in the workspace")
+        }
+        LineageError::Spawn { .. } => {
+            Some("use --shell for pipes, redirections or shell built-ins")
+        }
+        _ => None,
+    }
+}
+
+/// One line per stale output, on stdout; shared with `kiln status`.
+pub fn print_stale(stale: &[graph::StaleOutput]) {
+    for s in stale {
+        let why: Vec<String> = s.reasons.iter().map(|r| r.to_string()).collect();
+        println!(
+            "{:<12} {} (run {}: {})",
+            "stale:",
+            s.path,
+            s.run_name,
+            why.join(", ")
+        );
+    }
+}
+
+fn export(app: &App, args: ExportArgs) -> Result<ExitCode, Error> {
+    // clap requires it: OpenLineage is the one export format so far.
+    debug_assert!(args.openlineage);
+    let repo = app.repo()?;
+    let runs = record::load_all(&repo)?;
+    let mut text = String::new();
+    for e in openlineage::export(&repo, &runs) {
+        text += &serde_json::to_string(&e).expect("an event serialises");
+        text.push('\n');
+    }
+    match &args.output {
+        Some(path) => {
+            let path = app.cwd.join(path);
+            std::fs::write(&path, text).map_err(|e| IoError::new("write", &path, e))?;
+            app.say(format_args!(
+                "wrote {} events for {} runs to {}",
+                runs.len() * 2,
+                runs.len(),
+                path.display()
+            ));
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error.
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
