@@ -1,0 +1,730 @@
+//! Remotes as configured: `[remote.NAME]` in `.kiln/config.toml` (shared,
+//! committed) with `.kiln/config.local.toml` (this machine only) laid over
+//! it, and the edits `kiln remote …` makes to those files. Secrets live only
+//! in the local file or the environment.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use toml_edit::{DocumentMut, Item, Table};
+
+use super::RemoteError;
+use super::redact;
+use crate::fsutil::{self, IoError};
+use crate::repo::{Repo, RepoError};
+
+/// Where a remote's objects live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    S3,
+    Gs,
+    Az,
+    Local,
+}
+
+impl Scheme {
+    fn label(self) -> &'static str {
+        match self {
+            Scheme::S3 => "s3",
+            Scheme::Gs => "gs",
+            Scheme::Az => "az",
+            Scheme::Local => "local folder",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    Count,
+    Seconds,
+    Text,
+}
+
+/// One option a remote accepts.
+struct Opt {
+    key: &'static str,
+    kind: Kind,
+    /// Never shown, never committed.
+    secret: bool,
+    /// Kept in the local file: it names something on this machine.
+    machine: bool,
+    /// The object_store configuration key per backend (s3, gs, az).
+    backend: [Option<&'static str>; 3],
+    /// kiln's own setting, valid for every scheme with `local` too.
+    kiln: bool,
+    local: bool,
+}
+
+const fn backend(key: &'static str, kind: Kind, backend: [Option<&'static str>; 3]) -> Opt {
+    Opt {
+        key,
+        kind,
+        secret: false,
+        machine: false,
+        backend,
+        kiln: false,
+        local: false,
+    }
+}
+
+const fn secret(key: &'static str, backend: [Option<&'static str>; 3]) -> Opt {
+    Opt {
+        secret: true,
+        ..self::backend(key, Kind::Text, backend)
+    }
+}
+
+const fn kiln(key: &'static str, kind: Kind, local: bool) -> Opt {
+    Opt {
+        kiln: true,
+        local,
+        ..self::backend(key, kind, [None, None, None])
+    }
+}
+
+const OPTIONS: &[Opt] = &[
+    backend(
+        "endpoint",
+        Kind::Text,
+        [Some("endpoint"), Some("base_url"), Some("endpoint")],
+    ),
+    backend("region", Kind::Text, [Some("region"), None, None]),
+    backend(
+        "allow-http",
+        Kind::Bool,
+        [Some("allow_http"), Some("allow_http"), Some("allow_http")],
+    ),
+    backend(
+        "virtual-hosted-style",
+        Kind::Bool,
+        [Some("virtual_hosted_style_request"), None, None],
+    ),
+    backend(
+        "unsigned-payload",
+        Kind::Bool,
+        [Some("unsigned_payload"), None, None],
+    ),
+    backend(
+        "skip-signature",
+        Kind::Bool,
+        [
+            Some("skip_signature"),
+            Some("skip_signature"),
+            Some("skip_signature"),
+        ],
+    ),
+    secret("access-key-id", [Some("access_key_id"), None, None]),
+    secret("secret-access-key", [Some("secret_access_key"), None, None]),
+    secret("session-token", [Some("token"), None, None]),
+    backend("account", Kind::Text, [None, None, Some("account_name")]),
+    secret("access-key", [None, None, Some("access_key")]),
+    secret("sas-token", [None, None, Some("sas_token")]),
+    backend(
+        "use-emulator",
+        Kind::Bool,
+        [None, None, Some("use_emulator")],
+    ),
+    Opt {
+        machine: true,
+        ..backend(
+            "service-account",
+            Kind::Text,
+            [None, Some("service_account"), None],
+        )
+    },
+    secret(
+        "service-account-key",
+        [None, Some("service_account_key"), None],
+    ),
+    kiln("jobs", Kind::Count, true),
+    kiln("retries", Kind::Count, false),
+    kiln("timeout", Kind::Seconds, false),
+    kiln("connect-timeout", Kind::Seconds, false),
+];
+
+fn find(key: &str) -> Option<&'static Opt> {
+    OPTIONS.iter().find(|o| o.key == key)
+}
+
+fn applies(o: &Opt, scheme: Scheme) -> bool {
+    match scheme {
+        Scheme::S3 => o.kiln || o.backend[0].is_some(),
+        Scheme::Gs => o.kiln || o.backend[1].is_some(),
+        Scheme::Az => o.kiln || o.backend[2].is_some(),
+        Scheme::Local => o.kiln && o.local,
+    }
+}
+
+fn known_keys(scheme: Scheme) -> String {
+    let keys: Vec<&str> = OPTIONS
+        .iter()
+        .filter(|o| applies(o, scheme))
+        .map(|o| o.key)
+        .collect();
+    keys.join(", ")
+}
+
+/// A remote as configured, shared and local settings merged.
+#[derive(Clone, Debug)]
+pub struct RemoteConfig {
+    pub name: String,
+    /// The URL or folder as written in the config.
+    pub url: String,
+    pub scheme: Scheme,
+    values: BTreeMap<String, String>,
+}
+
+impl RemoteConfig {
+    fn from_table(name: &str, table: &toml::Table) -> Result<RemoteConfig, RemoteError> {
+        let url = match table.get("url") {
+            Some(toml::Value::String(s)) => s.clone(),
+            _ => {
+                return Err(RemoteError::NoUrl {
+                    name: name.to_string(),
+                });
+            }
+        };
+        let scheme = parse_url(name, &url)?;
+        let mut values = BTreeMap::new();
+        for (key, value) in table {
+            if key == "url" {
+                continue;
+            }
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                _ => {
+                    return Err(RemoteError::BadOption {
+                        name: name.to_string(),
+                        key: key.clone(),
+                        reason: "expected a string, a number or true/false".into(),
+                    });
+                }
+            };
+            let opt = check_option(name, scheme, key, &text)?;
+            values.insert(opt.key.to_string(), text);
+        }
+        Ok(RemoteConfig {
+            name: name.to_string(),
+            url,
+            scheme,
+            values,
+        })
+    }
+
+    /// The URL with any credentials removed, for showing.
+    pub fn display_url(&self) -> String {
+        redact::url(&self.url)
+    }
+
+    /// The folder of a local remote: relative paths are relative to the
+    /// repository root.
+    pub fn local_path(&self, root: &Path) -> Option<PathBuf> {
+        if self.scheme != Scheme::Local {
+            return None;
+        }
+        let path = match url::Url::parse(&self.url) {
+            Ok(u) if u.scheme() == "file" => u.to_file_path().ok()?,
+            _ => PathBuf::from(&self.url),
+        };
+        Some(root.join(path))
+    }
+
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    /// A count or a number of seconds (validated when loaded).
+    pub(crate) fn number(&self, key: &str) -> Option<u64> {
+        self.text(key).and_then(|v| v.parse().ok())
+    }
+
+    /// The object_store configuration for this remote's backend.
+    pub(crate) fn backend_options(&self) -> Vec<(&'static str, String)> {
+        let slot = match self.scheme {
+            Scheme::S3 => 0,
+            Scheme::Gs => 1,
+            Scheme::Az => 2,
+            Scheme::Local => return Vec::new(),
+        };
+        self.values
+            .iter()
+            .filter_map(|(k, v)| Some((find(k)?.backend[slot]?, v.clone())))
+            .collect()
+    }
+
+    /// Secret values, to scrub from anything shown.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(k, _)| find(k).is_some_and(|o| o.secret))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Options as they may be shown: secret values hidden.
+    pub fn shown_options(&self) -> BTreeMap<String, String> {
+        self.values
+            .iter()
+            .map(|(k, v)| {
+                let secret = find(k).is_some_and(|o| o.secret);
+                (k.clone(), if secret { "***".into() } else { v.clone() })
+            })
+            .collect()
+    }
+}
+
+/// Checks a URL and names its scheme; credentials in a URL are refused
+/// because the URL is committed.
+fn parse_url(name: &str, text: &str) -> Result<Scheme, RemoteError> {
+    let bad = |reason: &str| RemoteError::BadUrl {
+        name: name.to_string(),
+        url: redact::url(text),
+        reason: reason.to_string(),
+    };
+    if text.trim().is_empty() {
+        return Err(bad("empty"));
+    }
+    if !text.contains("://") {
+        return Ok(Scheme::Local);
+    }
+    let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "credentials do not belong in a URL that is committed; set them with `kiln remote modify` (kept in .kiln/config.local.toml) or in the environment",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("query strings and fragments are not supported"));
+    }
+    let scheme = match url.scheme() {
+        "s3" => Scheme::S3,
+        "gs" => Scheme::Gs,
+        "az" | "azure" => Scheme::Az,
+        "file" => {
+            return if url.to_file_path().is_ok() {
+                Ok(Scheme::Local)
+            } else {
+                Err(bad("not a local file path"))
+            };
+        }
+        other => {
+            return Err(bad(&format!(
+                "unsupported scheme `{other}`; use s3://, gs://, az://, file:// or a folder path"
+            )));
+        }
+    };
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("the bucket or container name is missing"));
+    }
+    Ok(scheme)
+}
+
+/// Validates one option's key and value for a scheme.
+fn check_option(
+    name: &str,
+    scheme: Scheme,
+    key: &str,
+    value: &str,
+) -> Result<&'static Opt, RemoteError> {
+    let opt =
+        find(key)
+            .filter(|o| applies(o, scheme))
+            .ok_or_else(|| RemoteError::UnknownOption {
+                name: name.to_string(),
+                key: key.to_string(),
+                scheme: scheme.label(),
+                known: known_keys(scheme),
+            })?;
+    let bad = |reason: &str| RemoteError::BadOption {
+        name: name.to_string(),
+        key: key.to_string(),
+        reason: reason.to_string(),
+    };
+    match opt.kind {
+        Kind::Bool if value != "true" && value != "false" => Err(bad("expected true or false")),
+        Kind::Count if !value.parse::<u64>().is_ok_and(|n| (1..=1024).contains(&n)) => {
+            Err(bad("expected a whole number from 1 to 1024"))
+        }
+        Kind::Seconds if !value.parse::<u64>().is_ok_and(|n| n >= 1) => {
+            Err(bad("expected a whole number of seconds"))
+        }
+        Kind::Text if value.is_empty() => Err(bad("empty value")),
+        _ => Ok(opt),
+    }
+}
+
+fn check_name(name: &str) -> Result<(), RemoteError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !name.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(RemoteError::BadName {
+            name: name.to_string(),
+        })
+    }
+}
+
+/// Every configured remote, by name.
+pub fn all(repo: &Repo) -> Result<Vec<RemoteConfig>, RemoteError> {
+    repo.config
+        .remote
+        .iter()
+        .map(|(name, table)| RemoteConfig::from_table(name, table))
+        .collect()
+}
+
+/// The default remote's name: the configured one, or the only remote.
+pub fn default_name(repo: &Repo) -> Option<String> {
+    if let Some(name) = &repo.config.kiln.remote {
+        return Some(name.clone());
+    }
+    let mut names = repo.config.remote.keys();
+    match (names.next(), names.next()) {
+        (Some(only), None) => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// The remote called `name`, or the default one. Refuses secrets written in
+/// the committed file.
+pub fn resolve(repo: &Repo, name: Option<&str>) -> Result<RemoteConfig, RemoteError> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => default_name(repo).ok_or(RemoteError::NoDefault)?,
+    };
+    let table = repo
+        .config
+        .remote
+        .get(&name)
+        .ok_or_else(|| unknown(repo, &name))?;
+    let config = RemoteConfig::from_table(&name, table)?;
+    let shared = read_doc(&repo.config_path())?;
+    if let Some(t) = shared
+        .get("remote")
+        .and_then(|r| r.get(&name))
+        .and_then(Item::as_table_like)
+        && let Some((key, _)) = t.iter().find(|(k, _)| find(k).is_some_and(|o| o.secret))
+    {
+        return Err(RemoteError::CommittedSecret {
+            name,
+            key: key.to_string(),
+        });
+    }
+    Ok(config)
+}
+
+fn unknown(repo: &Repo, name: &str) -> RemoteError {
+    let known: Vec<&str> = repo.config.remote.keys().map(String::as_str).collect();
+    RemoteError::Unknown {
+        name: name.to_string(),
+        known: if known.is_empty() {
+            "none configured".into()
+        } else {
+            format!("configured: {}", known.join(", "))
+        },
+    }
+}
+
+fn read_doc(path: &Path) -> Result<DocumentMut, RemoteError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(IoError::new("read", path, e).into()),
+    };
+    text.parse::<DocumentMut>().map_err(|e| {
+        RemoteError::Repo(RepoError::Config {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })
+    })
+}
+
+fn write_doc(repo: &Repo, path: &Path, doc: &DocumentMut) -> Result<(), RemoteError> {
+    let tmp = repo.tmp_dir();
+    fsutil::create_dir_all(&tmp)?;
+    let mut text = doc.to_string();
+    // A new local file says what it is for.
+    if *path == repo.local_config_path() && !path.exists() {
+        text.insert_str(0, LOCAL_HEADER);
+    }
+    fsutil::write_atomic(path, text.as_bytes(), &tmp)?;
+    Ok(())
+}
+
+/// The `[remote.NAME]` table in a document, created if asked.
+fn remote_table<'a>(
+    doc: &'a mut DocumentMut,
+    path: &Path,
+    name: &str,
+    create: bool,
+) -> Result<Option<&'a mut Table>, RemoteError> {
+    let not_table = |key: &str| {
+        RemoteError::Repo(RepoError::Config {
+            path: path.to_path_buf(),
+            message: format!("`{key}` must be a table"),
+        })
+    };
+    if !doc.contains_key("remote") {
+        if !create {
+            return Ok(None);
+        }
+        let mut t = Table::new();
+        // `[remote.NAME]` headers only, no empty `[remote]`.
+        t.set_implicit(true);
+        doc.insert("remote", Item::Table(t));
+    }
+    let remotes = doc["remote"]
+        .as_table_mut()
+        .ok_or_else(|| not_table("remote"))?;
+    if !remotes.contains_key(name) {
+        if !create {
+            return Ok(None);
+        }
+        remotes.insert(name, Item::Table(Table::new()));
+    }
+    remotes[name]
+        .as_table_mut()
+        .map(Some)
+        .ok_or_else(|| not_table(&format!("remote.{name}")))
+}
+
+const LOCAL_HEADER: &str = "# Per-machine kiln settings and secrets: never committed.\n";
+
+/// `kiln remote add`: a new remote in the shared config. A relative folder
+/// is stored relative to the repository root.
+pub fn add(
+    repo: &Repo,
+    cwd: &Path,
+    name: &str,
+    url: &str,
+    make_default: bool,
+) -> Result<RemoteConfig, RemoteError> {
+    check_name(name)?;
+    if repo.config.remote.contains_key(name) {
+        return Err(RemoteError::Exists {
+            name: name.to_string(),
+        });
+    }
+    let scheme = parse_url(name, url)?;
+    let stored = stored_url(repo, cwd, url, scheme);
+    let path = repo.config_path();
+    let mut doc = read_doc(&path)?;
+    let table = remote_table(&mut doc, &path, name, true)?.expect("created");
+    table.insert("url", toml_edit::value(stored.clone()));
+    if make_default {
+        set_default_in(&mut doc, &path, name)?;
+    }
+    write_doc(repo, &path, &doc)?;
+    Ok(RemoteConfig {
+        name: name.to_string(),
+        url: stored,
+        scheme,
+        values: BTreeMap::new(),
+    })
+}
+
+/// A URL as the config keeps it: a relative folder, given from anywhere in
+/// the repository, is stored relative to the repository root.
+fn stored_url(repo: &Repo, cwd: &Path, url: &str, scheme: Scheme) -> String {
+    if scheme == Scheme::Local && !url.contains("://") && Path::new(url).is_relative() {
+        relative_to(repo.root(), &normalize(&cwd.join(url)))
+    } else {
+        url.to_string()
+    }
+}
+
+fn set_default_in(doc: &mut DocumentMut, path: &Path, name: &str) -> Result<(), RemoteError> {
+    if !doc.contains_key("kiln") {
+        doc.insert("kiln", Item::Table(Table::new()));
+    }
+    let kiln = doc["kiln"].as_table_mut().ok_or_else(|| {
+        RemoteError::Repo(RepoError::Config {
+            path: path.to_path_buf(),
+            message: "`kiln` must be a table".into(),
+        })
+    })?;
+    kiln.insert("remote", toml_edit::value(name));
+    Ok(())
+}
+
+/// `kiln remote default NAME`.
+pub fn set_default(repo: &Repo, name: &str) -> Result<(), RemoteError> {
+    if !repo.config.remote.contains_key(name) {
+        return Err(unknown(repo, name));
+    }
+    let path = repo.config_path();
+    let mut doc = read_doc(&path)?;
+    set_default_in(&mut doc, &path, name)?;
+    write_doc(repo, &path, &doc)
+}
+
+/// `kiln remote remove`: drops the remote from both files (and as default).
+pub fn remove(repo: &Repo, name: &str) -> Result<(), RemoteError> {
+    if !repo.config.remote.contains_key(name) {
+        return Err(unknown(repo, name));
+    }
+    for path in [repo.config_path(), repo.local_config_path()] {
+        if !path.exists() {
+            continue;
+        }
+        let mut doc = read_doc(&path)?;
+        let mut changed = false;
+        if let Some(remotes) = doc.get_mut("remote").and_then(Item::as_table_mut) {
+            changed |= remotes.remove(name).is_some();
+            if remotes.is_empty() {
+                doc.remove("remote");
+            }
+        }
+        if let Some(kiln) = doc.get_mut("kiln").and_then(Item::as_table_mut)
+            && kiln.get("remote").and_then(Item::as_str) == Some(name)
+        {
+            kiln.remove("remote");
+            changed = true;
+        }
+        if changed {
+            write_doc(repo, &path, &doc)?;
+        }
+    }
+    Ok(())
+}
+
+/// Which file an option went to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    Shared,
+    Local,
+}
+
+/// `kiln remote modify NAME KEY VALUE`: sets (or with `value` None, unsets)
+/// an option. Secrets and per-machine settings always go to the local file;
+/// `local` sends any option there.
+pub fn modify(
+    repo: &Repo,
+    cwd: &Path,
+    name: &str,
+    key: &str,
+    value: Option<&str>,
+    local: bool,
+) -> Result<Placement, RemoteError> {
+    let table = repo
+        .config
+        .remote
+        .get(name)
+        .ok_or_else(|| unknown(repo, name))?;
+    let current = RemoteConfig::from_table(name, table)?;
+    let (placement, item) = if key == "url" {
+        let Some(v) = value else {
+            return Err(RemoteError::BadOption {
+                name: name.to_string(),
+                key: key.to_string(),
+                reason: "a remote needs a URL; use `kiln remote remove` to drop it".into(),
+            });
+        };
+        let scheme = parse_url(name, v)?;
+        let place = if local {
+            Placement::Local
+        } else {
+            Placement::Shared
+        };
+        (
+            place,
+            Some(toml_edit::value(stored_url(repo, cwd, v, scheme))),
+        )
+    } else {
+        let scheme = current.scheme;
+        let opt = match value {
+            Some(v) => check_option(name, scheme, key, v)?,
+            None => find(key).ok_or_else(|| RemoteError::UnknownOption {
+                name: name.to_string(),
+                key: key.to_string(),
+                scheme: scheme.label(),
+                known: known_keys(scheme),
+            })?,
+        };
+        let place = if local || opt.secret || opt.machine {
+            Placement::Local
+        } else {
+            Placement::Shared
+        };
+        let item = value.map(|v| match opt.kind {
+            Kind::Bool => toml_edit::value(v == "true"),
+            Kind::Count | Kind::Seconds => {
+                toml_edit::value(v.parse::<i64>().expect("validated above"))
+            }
+            Kind::Text => toml_edit::value(v),
+        });
+        (place, item)
+    };
+    let (target, other) = match placement {
+        Placement::Shared => (repo.config_path(), repo.local_config_path()),
+        Placement::Local => (repo.local_config_path(), repo.config_path()),
+    };
+    let mut doc = read_doc(&target)?;
+    match item {
+        Some(item) => {
+            let t = remote_table(&mut doc, &target, name, true)?.expect("created");
+            t.insert(key, item);
+        }
+        None => {
+            if let Some(t) = remote_table(&mut doc, &target, name, false)? {
+                t.remove(key);
+            }
+        }
+    }
+    write_doc(repo, &target, &doc)?;
+    // A secret must not stay behind in the committed file, and an unset
+    // option is unset everywhere.
+    let secret = find(key).is_some_and(|o| o.secret);
+    if (secret || value.is_none()) && other.exists() {
+        let mut doc = read_doc(&other)?;
+        if let Some(t) = remote_table(&mut doc, &other, name, false)?
+            && t.remove(key).is_some()
+        {
+            write_doc(repo, &other, &doc)?;
+        }
+    }
+    Ok(placement)
+}
+
+/// Removes `.` and `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `target` relative to `base` (both absolute and normalised).
+fn relative_to(base: &Path, target: &Path) -> String {
+    let b: Vec<_> = base.components().collect();
+    let t: Vec<_> = target.components().collect();
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        ".".into()
+    } else {
+        out.to_string_lossy().into_owned()
+    }
+}

@@ -1,0 +1,222 @@
+//! Remotes: object stores (S3 and S3-compatible services, GCS, Azure, local
+//! folders) holding the same `objects/ab/cdef…` layout as the local store.
+//!
+//! The transfer engine is async inside this module only; callers get
+//! blocking functions. Every download is verified before it enters the
+//! store, and a tree is uploaded only once everything it lists is on the
+//! remote, so an interrupted transfer leaves nothing half-done on either side.
+
+mod backend;
+pub mod config;
+mod fetch;
+mod index;
+mod plan;
+mod push;
+mod redact;
+mod status;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use config::{Placement, RemoteConfig, Scheme};
+pub use fetch::FetchReport;
+pub use push::{PushOptions, PushReport};
+pub use status::{Count, PathRemoteStatus};
+
+use crate::fsutil::IoError;
+use crate::repo::{Repo, RepoError};
+use crate::store::{Id, StoreError, TreeError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("cannot start the transfer threads: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error(
+        "no remote given and no default remote set; use -r NAME, or `kiln remote add NAME URL --default`"
+    )]
+    NoDefault,
+    #[error("no remote named `{name}` ({known})")]
+    Unknown { name: String, known: String },
+    #[error("a remote named `{name}` already exists; change it with `kiln remote modify`")]
+    Exists { name: String },
+    #[error("`{name}` is not a valid remote name (letters, digits, `-`, `_` and `.`)")]
+    BadName { name: String },
+    #[error("remote `{name}` has no `url`")]
+    NoUrl { name: String },
+    #[error("remote `{name}`: `{url}` cannot be used: {reason}")]
+    BadUrl {
+        name: String,
+        url: String,
+        reason: String,
+    },
+    #[error("remote `{name}`: unknown option `{key}` for {scheme} remotes (known: {known})")]
+    UnknownOption {
+        name: String,
+        key: String,
+        scheme: &'static str,
+        known: String,
+    },
+    #[error("remote `{name}`: option `{key}`: {reason}")]
+    BadOption {
+        name: String,
+        key: String,
+        reason: String,
+    },
+    #[error(
+        "remote `{name}`: the secret `{key}` is in the committed .kiln/config.toml; `kiln remote modify {name} {key} VALUE` moves it to .kiln/config.local.toml"
+    )]
+    CommittedSecret { name: String, key: String },
+    #[error("remote `{name}` ({url}): cannot set up the client: {message}")]
+    Build {
+        name: String,
+        url: String,
+        message: String,
+    },
+    #[error("remote `{name}`: folder {} does not exist", path.display())]
+    NoFolder { name: String, path: PathBuf },
+    #[error("remote `{name}` ({url}): the bucket or container does not exist")]
+    NoBucket { name: String, url: String },
+    #[error("remote `{name}` ({url}): cannot {what}: {message}")]
+    Backend {
+        name: String,
+        url: String,
+        what: String,
+        message: String,
+    },
+    #[error("remote `{name}` ({url}): object {id} ({path}) does not match its id, refused{}", more_text(*more))]
+    Corrupt {
+        name: String,
+        url: String,
+        id: Id,
+        path: String,
+        more: usize,
+    },
+    #[error("remote `{name}` ({url}): object {id} ({path}) is not there{}", more_text(*more))]
+    Missing {
+        name: String,
+        url: String,
+        id: Id,
+        path: String,
+        more: usize,
+    },
+    #[error("remote `{name}` ({url}): {source}")]
+    BadTree {
+        name: String,
+        url: String,
+        #[source]
+        source: TreeError,
+    },
+    #[error("object {id} in the local store is corrupt (its bytes do not match); run `kiln fsck`")]
+    LocalCorrupt { id: Id },
+    #[error("{path}: object {id} is neither in the local store nor on remote `{name}`")]
+    NowhereToBeFound { path: String, id: Id, name: String },
+}
+
+fn more_text(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        1 => " (and 1 more)".into(),
+        n => format!(" (and {n} more)"),
+    }
+}
+
+/// Default parallel transfers. Small objects are bound by each request's
+/// latency, so object stores get many at once (measured against Garage:
+/// 64 fetches 20,000 objects of 50 KiB 1.7 times faster than 32 and uploads
+/// as fast); a local folder is bound by the disk.
+const JOBS_OBJECT_STORE: usize = 64;
+const JOBS_LOCAL: usize = 8;
+
+/// An opened remote: its configuration and the runtime its transfers run on.
+pub struct Remote {
+    config: RemoteConfig,
+    /// The local folder of a folder remote, resolved against the repository.
+    folder: Option<PathBuf>,
+    jobs: usize,
+    rt: tokio::runtime::Runtime,
+    state_dir: PathBuf,
+    tmp_dir: PathBuf,
+}
+
+impl Remote {
+    /// Opens the remote called `name` (or the default one). `jobs` overrides
+    /// the configured parallelism.
+    pub fn open(
+        repo: &Repo,
+        name: Option<&str>,
+        jobs: Option<usize>,
+    ) -> Result<Remote, RemoteError> {
+        let config = config::resolve(repo, name)?;
+        let folder = config.local_path(repo.root());
+        let default_jobs = if folder.is_some() {
+            JOBS_LOCAL
+        } else {
+            JOBS_OBJECT_STORE
+        };
+        let jobs = jobs
+            .or(config.number("jobs").map(|n| n as usize))
+            .unwrap_or(default_jobs)
+            .max(1);
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(2, 8);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("kiln-remote")
+            .enable_all()
+            .build()
+            .map_err(RemoteError::Runtime)?;
+        Ok(Remote {
+            config,
+            folder,
+            jobs,
+            rt,
+            state_dir: repo.state_dir(),
+            tmp_dir: repo.tmp_dir(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The URL with credentials removed.
+    pub fn display_url(&self) -> String {
+        self.config.display_url()
+    }
+
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    /// What identifies the remote's contents for the local index: the same
+    /// bucket name means another bucket behind another endpoint.
+    fn index_key(&self) -> String {
+        match &self.folder {
+            Some(f) => format!("folder\n{}", f.display()),
+            None => format!(
+                "{}\n{}",
+                self.display_url(),
+                self.config.text("endpoint").unwrap_or("")
+            ),
+        }
+    }
+
+    fn index(&self) -> index::RemoteIndex {
+        index::RemoteIndex::load(&self.state_dir, &self.index_key())
+    }
+
+    /// A connection to the backend. A folder remote is created when
+    /// `create` (push) and must exist otherwise.
+    fn connect(&self, create: bool) -> Result<Arc<backend::Conn>, RemoteError> {
+        let _guard = self.rt.enter();
+        backend::Conn::new(&self.config, self.folder.as_deref(), create).map(Arc::new)
+    }
+}
