@@ -152,19 +152,25 @@ pub struct Blocked {
     pub reason: String,
 }
 
-/// The pre-commit gate's store and workspace part: every staged pointer's
-/// content is in the store and the workspace matches it.
-pub fn staged_problems(
-    repo: &crate::repo::Repo,
-) -> Result<(Vec<(String, crate::pointer::Pointer)>, Vec<Blocked>), crate::Error> {
+/// What the pre-commit gate found.
+#[derive(Debug, Default)]
+pub struct PreCommit {
+    pub blocked: Vec<Blocked>,
+    /// Check reports of staged data that failed its schema.
+    pub invalid: Vec<crate::validate::FileReport>,
+}
+
+/// The pre-commit gate: for every staged pointer, its content is in the
+/// store, the workspace matches it, and it passes its bound schema.
+pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
+    use crate::validate::{self, CheckOptions, Verdict};
     use crate::workspace::hashing::{Hasher, Mode};
     let git = Git::open(repo.root())?;
     let store = repo.store();
     let cache = crate::workspace::statcache::StatCache::load(&repo.state_dir());
     let silent = crate::progress::Silent;
     let hasher = Hasher::new(&store, repo.root(), &cache, Mode::HashOnly, &silent);
-    let mut pointers = Vec::new();
-    let mut blocked = Vec::new();
+    let mut out = PreCommit::default();
     for (path, bytes) in git.staged_pointers()? {
         let pointer =
             crate::pointer::Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))?;
@@ -172,27 +178,84 @@ pub fn staged_problems(
             continue;
         };
         let rel = rel.to_string_lossy().into_owned();
-        let complete = crate::workspace::listing(&store, &pointer)
-            .map(|l| l.files.values().all(|(id, _, _)| store.contains(id)))
-            .unwrap_or(false);
-        if !complete {
-            blocked.push(Blocked {
+        let mut block = |reason: String| {
+            out.blocked.push(Blocked {
                 path: rel.clone(),
-                reason: "its content is not in the store: run `kiln add` (or `kiln pull`)".into(),
-            });
+                reason,
+            })
+        };
+        let stored = crate::workspace::listing(&store, &pointer)
+            .is_ok_and(|l| l.files.values().all(|(id, _, _)| store.contains(id)));
+        if !stored {
+            block("its content is not in the store: run `kiln add` (or `kiln pull`)".into());
         }
         match hasher.hash(&rel)? {
             Some(h) if h.id == pointer.id => {}
-            Some(_) => blocked.push(Blocked {
-                path: rel.clone(),
-                reason: format!("the workspace differs from the staged pointer: run `kiln add {rel}` and `git add {path}`"),
-            }),
-            None => blocked.push(Blocked {
-                path: rel.clone(),
-                reason: "missing from the workspace".into(),
-            }),
+            Some(_) => {
+                block(format!(
+                    "the workspace differs from the staged pointer: run `kiln add {rel}` and `git add {path}`"
+                ));
+                continue;
+            }
+            None => {
+                block("missing from the workspace".into());
+                continue;
+            }
         }
-        pointers.push((rel, pointer));
+        let schema = match &pointer.schema {
+            Some(s) => Some(s.clone()),
+            None => validate::bound_schema(repo, &rel)?,
+        };
+        if let Some(schema) = schema {
+            let id = (pointer.kind == crate::pointer::Kind::File).then_some(pointer.id);
+            let reports = validate::check_path(
+                repo,
+                &repo.root().join(&rel),
+                &repo.root().join(&schema),
+                id,
+                &CheckOptions::default(),
+            )?;
+            if reports
+                .iter()
+                .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable))
+            {
+                block(format!("does not pass its schema {schema}"));
+                out.invalid.extend(reports);
+            }
+        }
     }
-    Ok((pointers, blocked))
+    Ok(out)
+}
+
+/// The pre-push gate: pushes to the default remote every object that the
+/// commits being pushed reference. `refs` is what git passes on stdin.
+pub fn pre_push(
+    repo: &crate::repo::Repo,
+    refs: &str,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Option<crate::remote::PushReport>, crate::Error> {
+    let git = Git::open(repo.root())?;
+    let mut tracked: Vec<crate::workspace::Tracked> = Vec::new();
+    for (local, remote) in parse_push_refs(refs) {
+        let hide: Vec<String> = remote.into_iter().collect();
+        for (path, bytes) in git.pointers_in_range(&local, &hide)? {
+            let pointer =
+                crate::pointer::Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))?;
+            let Some(rel) = crate::pointer::data_path(Path::new(&path)) else {
+                continue;
+            };
+            if !tracked.iter().any(|t| t.pointer.id == pointer.id) {
+                tracked.push(crate::workspace::Tracked {
+                    rel: rel.to_string_lossy().into_owned(),
+                    pointer,
+                });
+            }
+        }
+    }
+    if tracked.is_empty() {
+        return Ok(None);
+    }
+    let remote = crate::remote::Remote::open(repo, None, None)?;
+    let report = remote.push(repo, &tracked, Default::default(), progress)?;
+    Ok(Some(report))
 }
