@@ -194,15 +194,203 @@ def bench_store(runs):
     print(f"| peak memory, add / status of 200,000 files | {rows['kiln add 200k'][1]:.0f} / {rows['kiln status 200k'][1]:.0f} MiB | | < 500 MiB |")
 
 
+GEN_TABLE = """
+import polars as pl, sys
+n, csv, parquet = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+i = pl.int_range(0, n, eager=True)
+df = pl.DataFrame({
+    "id": i,
+    "name": "user_" + i.cast(pl.String),
+    "age": (i * 7919) % 121,
+    "score": ((i * 104729) % 10000).cast(pl.Float64) / 100.0,
+    "category": pl.Series(["a", "b", "c", "d", "e"])[(i * 31) % 5],
+    "created": pl.date_range(pl.date(2020, 1, 1), pl.date(2029, 12, 31), eager=True).gather((i * 13) % 3653),
+})
+df.write_csv(csv)
+df.write_parquet(parquet)
+"""
+
+SCHEMA_YAML = """\
+rows: {min: 1}
+fields:
+  - name: id
+    type: integer
+    constraints: {required: true, unique: true}
+  - name: name
+    type: string
+    constraints: {required: true, pattern: "user_[0-9]+"}
+  - name: age
+    type: integer
+    constraints: {minimum: 0, maximum: 120}
+  - name: score
+    type: number
+    constraints: {minimum: 0, maximum: 100}
+  - name: category
+    type: string
+    constraints: {enum: [a, b, c, d, e]}
+  - name: created
+    type: date
+"""
+
+SCHEMA_JSON = {
+    "fields": [
+        {"name": "id", "type": "integer", "constraints": {"required": True, "unique": True}},
+        {"name": "name", "type": "string", "constraints": {"required": True, "pattern": "user_[0-9]+"}},
+        {"name": "age", "type": "integer", "constraints": {"minimum": 0, "maximum": 120}},
+        {"name": "score", "type": "number", "constraints": {"minimum": 0, "maximum": 100}},
+        {"name": "category", "type": "string", "constraints": {"enum": ["a", "b", "c", "d", "e"]}},
+        {"name": "created", "type": "date"},
+    ]
+}
+
+# Each prints the seconds its own work took (after Python and imports start).
+POLARS_READ = """
+import polars as pl, sys, time
+t = time.perf_counter()
+df = pl.read_csv(sys.argv[1], infer_schema=False)
+print(time.perf_counter() - t)
+"""
+
+PANDERA = """
+import sys, time
+import polars as pl
+import pandera.polars as pa
+
+class Table(pa.DataFrameModel):
+    id: int = pa.Field(nullable=False, unique=True)
+    name: str = pa.Field(nullable=False, str_matches=r"^user_[0-9]+$")
+    age: int = pa.Field(nullable=True, ge=0, le=120)
+    score: float = pa.Field(nullable=True, ge=0, le=100)
+    category: str = pa.Field(nullable=True, isin=["a", "b", "c", "d", "e"])
+    created: pl.Date = pa.Field(nullable=True)
+
+    @pa.dataframe_check
+    def has_rows(cls, data) -> bool:
+        return data.lazyframe.select(pl.len()).collect().item() >= 1
+
+t = time.perf_counter()
+path = sys.argv[1]
+df = pl.read_parquet(path) if path.endswith(".parquet") else pl.read_csv(path, try_parse_dates=True)
+Table.validate(df, lazy=True)
+print(time.perf_counter() - t)
+"""
+
+
+class Sampler:
+    """Peak resident and anonymous memory of a process tree, polled from /proc."""
+
+    def __init__(self, pid):
+        self.pid, self.rss, self.anon = pid, 0, 0
+
+    def poll(self):
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        self.rss = max(self.rss, int(line.split()[1]) // 1024)
+                    elif line.startswith("RssAnon:"):
+                        self.anon = max(self.anon, int(line.split()[1]) // 1024)
+        except OSError:
+            pass
+
+
+def measure_memory(cmd, cwd=None):
+    """Runs cmd once; returns (seconds, peak RSS MiB, peak anonymous MiB)."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s = Sampler(p.pid)
+    while p.poll() is None:
+        s.poll()
+        time.sleep(0.02)
+    return time.perf_counter() - start, s.rss, s.anon
+
+
+def inner_time(script, *args, runs=3):
+    """Median of the seconds a Python script reports for its own work."""
+    out = []
+    for _ in range(runs):
+        r = subprocess.run([str(VENV / "bin" / "python"), "-c", script, *map(str, args)], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"bench: python script failed: {r.stderr.strip()[-2000:]}")
+        out.append(float(r.stdout.strip().splitlines()[-1]))
+    return statistics.median(out)
+
+
+def bench_validate(runs):
+    import json
+
+    print("\n## validate: kiln check vs polars, pandera, frictionless", flush=True)
+    data = WORK / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    csv, parquet = data / "table5m.csv", data / "table5m.parquet"
+    if not csv.exists() or not parquet.exists():
+        print("generating 5,000,000 rows…", flush=True)
+        sh([VENV / "bin" / "python", "-c", GEN_TABLE, "5000000", csv, parquet])
+    repo = git_repo(WORK / "repos" / "validate", "kiln")
+    (repo / "table.yaml").write_text(SCHEMA_YAML)
+    (repo / "table.json").write_text(json.dumps(SCHEMA_JSON))
+    print(f"  CSV {csv.stat().st_size / 1e6:.0f} MB, Parquet {parquet.stat().st_size / 1e6:.0f} MB", flush=True)
+    check = lambda path: lambda cwd: [KILN, "check", "--no-cache", "--schema", "table.yaml", str(path)]
+    rows = {}
+    rows["kiln csv"] = timed("kiln check, 5M-row CSV", lambda: repo, check(csv), runs)
+    rows["kiln parquet"] = timed("kiln check, 5M-row Parquet", lambda: repo, check(parquet), runs)
+    polars_read = inner_time(POLARS_READ, csv, runs=runs)
+    print(f"  {'polars read_csv (all strings), in-process':<44} {polars_read:8.3f} s", flush=True)
+    pandera_csv = inner_time(PANDERA, csv, runs=runs)
+    print(f"  {'pandera (polars), read + validate CSV':<44} {pandera_csv:8.3f} s", flush=True)
+    pandera_pq = inner_time(PANDERA, parquet, runs=runs)
+    print(f"  {'pandera (polars), read + validate Parquet':<44} {pandera_pq:8.3f} s", flush=True)
+    first = data / "table1m.csv"
+    if not first.exists():
+        with open(csv) as src, open(first, "w") as dst:
+            for i, line in enumerate(src):
+                if i > 1_000_000:
+                    break
+                dst.write(line)
+    fl = timed(
+        "frictionless validate, first 1M rows",
+        lambda: repo,
+        lambda cwd: [tool("frictionless"), "validate", "--schema", "table.json", str(first)],
+        1,
+    )[0]
+    kiln_1m = timed("kiln check, first 1M rows", lambda: repo, check(first), runs)[0]
+
+    big = data / "table-big.csv"
+    if not big.exists():
+        print("generating a CSV over 2 GiB…", flush=True)
+        with open(big, "w") as dst:
+            with open(csv) as src:
+                header = src.readline()
+                body = src.read()
+            dst.write(header)
+            while dst.tell() < (2 << 30) + (64 << 20):
+                dst.write(body)
+    # The big file repeats ids on purpose: the unique check fails, which also
+    # exercises the bounded second pass.
+    t, rss, anon = measure_memory([KILN, "check", "--no-cache", "--schema", "table.yaml", str(big)], cwd=repo)
+    print(f"  {'kiln check, %.1f GiB CSV' % (big.stat().st_size / 2**30):<44} {t:8.3f} s {rss:8.0f} MiB RSS, {anon:.0f} MiB anonymous", flush=True)
+
+    k = rows["kiln csv"][0]
+    print("\n| target | measured | ratio | goal |")
+    print("| --- | --- | --- | --- |")
+    print(f"| check 5M-row CSV vs polars reading it | {k:.2f} s vs {polars_read:.2f} s | {k / polars_read:.2f}× | ≤ 1.5× |")
+    print(f"| check vs frictionless, first 1M rows | {kiln_1m:.2f} s vs {fl:.1f} s | {fl / kiln_1m:.0f}× faster | ≥ 50× |")
+    print(f"| check vs pandera (polars), CSV | {k:.2f} s vs {pandera_csv:.2f} s | {pandera_csv / k:.1f}× faster | ≥ 1× |")
+    print(f"| check vs pandera (polars), Parquet | {rows['kiln parquet'][0]:.2f} s vs {pandera_pq:.2f} s | {pandera_pq / rows['kiln parquet'][0]:.1f}× faster | ≥ 1× |")
+    print(f"| peak memory, {big.stat().st_size / 2**30:.1f} GiB CSV | {rss} MiB RSS ({anon} MiB anonymous) | | < 1 GiB |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("section", choices=["store", "all"])
+    ap.add_argument("section", choices=["store", "validate", "all"])
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     setup()
     print(f"machine: {os.cpu_count()} cores; kiln {KILN}", flush=True)
     if args.section in ("store", "all"):
         bench_store(args.runs)
+    if args.section in ("validate", "all"):
+        bench_validate(args.runs)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,22 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln-target}"
 export KILN_TOOLS="${KILN_TOOLS:-$HOME/.cache/kiln-tools}"
 
+# A Python with the OpenLineage client, which checks the exported events.
+if [ ! -x "$KILN_TOOLS/py/bin/python" ]; then
+    mkdir -p "$KILN_TOOLS"
+    python3 -m venv "$KILN_TOOLS/py" || {
+        rm -rf "$KILN_TOOLS/py"
+        echo "test.sh: python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2
+        exit 1
+    }
+fi
+if ! "$KILN_TOOLS/py/bin/python" -c "import openlineage.client.constants as c
+assert c.__version__ == '1.54.0'" 2>/dev/null; then
+    "$KILN_TOOLS/py/bin/python" -m pip install --quiet --disable-pip-version-check \
+        openlineage-python==1.54.0
+fi
+export KILN_TEST_PYTHON="$KILN_TOOLS/py/bin/python"
+
 if [ -f scripts/servers.sh ]; then
     # shellcheck source=scripts/servers.sh
     . scripts/servers.sh

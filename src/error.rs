@@ -19,4 +19,12 @@ pub enum Error {
     Workspace(#[from] crate::workspace::WorkspaceError),
     #[error(transparent)]
     Hooks(#[from] crate::hooks::HooksError),
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
+    #[error(transparent)]
+    Validate(#[from] crate::validate::ValidateError),
+    #[error(transparent)]
+    Lineage(#[from] crate::lineage::LineageError),
+    #[error(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
 }

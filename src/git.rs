@@ -196,13 +196,21 @@ impl Git {
         if let Ok(head) = self.repo.head_id() {
             tips.push(head.detach());
         }
+        if tips.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.pointers_in_walk(self.repo.rev_walk(tips).all().map_err(read_err)?)
+    }
+
+    /// Pointer files in every commit of a walk, each tree and blob read once.
+    fn pointers_in_walk(
+        &self,
+        walk: gix::revision::Walk<'_>,
+    ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let mut seen_blobs = HashSet::new();
         let mut seen_trees = HashSet::new();
         let mut out = Vec::new();
-        if tips.is_empty() {
-            return Ok(out);
-        }
-        for info in self.repo.rev_walk(tips).all().map_err(read_err)? {
+        for info in walk {
             let info = info.map_err(read_err)?;
             let commit = info.object().map_err(read_err)?;
             let tree = commit.tree_id().map_err(read_err)?.detach();
@@ -276,24 +284,13 @@ impl Git {
             .filter_map(|h| self.resolve(h).ok())
             .map(|c| c.id)
             .collect();
-        let mut seen_blobs = HashSet::new();
-        let mut seen_trees = HashSet::new();
-        let mut out = Vec::new();
         let walk = self
             .repo
             .rev_walk([tip_id])
             .with_hidden(hidden)
             .all()
             .map_err(read_err)?;
-        for info in walk {
-            let info = info.map_err(read_err)?;
-            let commit = info.object().map_err(read_err)?;
-            let tree = commit.tree_id().map_err(read_err)?.detach();
-            if seen_trees.insert(tree) {
-                out.extend(self.pointers_in_tree(tree, &mut seen_blobs)?);
-            }
-        }
-        Ok(out)
+        self.pointers_in_walk(walk)
     }
 }
 

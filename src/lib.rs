@@ -7,10 +7,14 @@ pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod hooks;
+pub mod lineage;
 pub mod pointer;
 pub mod progress;
+pub mod remote;
 pub mod repo;
+pub mod schema;
 pub mod store;
+pub mod validate;
 pub mod workspace;
 
 pub use error::Error;

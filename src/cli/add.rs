@@ -14,6 +14,9 @@ pub struct Args {
     /// Bind this schema to the data (recorded in the pointer)
     #[arg(long, value_name = "FILE")]
     schema: Option<PathBuf>,
+    /// Record the data even if it fails its bound schema
+    #[arg(long)]
+    no_check: bool,
     /// Print what was added as JSON
     #[arg(long)]
     json: bool,
@@ -26,7 +29,11 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         Some(s) => Some(workspace::resolve(&repo, &app.cwd, s)?),
         None => None,
     };
-    let opts = AddOptions { schema };
+    let opts = AddOptions {
+        schema,
+        no_check: args.no_check,
+        ..Default::default()
+    };
     let progress = app.progress(args.json);
     let mut cache = StatCache::load(&repo.state_dir());
     let mut added = Vec::new();

@@ -1,11 +1,21 @@
 //! Command-line definitions and one small handler per command.
 
 mod add;
+mod check;
 mod checkout;
 mod diff;
+mod fetch;
 mod fsck;
 mod gc;
+mod hooks;
 mod init;
+mod lineage;
+mod pull;
+mod push;
+mod remote;
+mod repro;
+mod run;
+mod schema;
 mod status;
 mod unprotect;
 
@@ -22,6 +32,11 @@ use kiln::repo::{Repo, RepoLock};
 /// Environment variables kiln reads, in one place.
 pub mod env {
     pub const LOG: &str = "KILN_LOG";
+    pub const NO_COLOR: &str = "NO_COLOR";
+    /// The standard OpenLineage client settings.
+    pub const OPENLINEAGE_URL: &str = "OPENLINEAGE_URL";
+    pub const OPENLINEAGE_ENDPOINT: &str = "OPENLINEAGE_ENDPOINT";
+    pub const OPENLINEAGE_API_KEY: &str = "OPENLINEAGE_API_KEY";
 }
 
 #[derive(Parser)]
@@ -56,14 +71,34 @@ enum Command {
     Add(add::Args),
     /// Compare the workspace and the store with the pointers
     Status(status::Args),
+    /// Validate data against its schema (exit 1: invalid, 3: unreadable)
+    Check(check::Args),
+    /// Work with table schemas
+    Schema(schema::Args),
+    /// Run a command and record its inputs, outputs and code
+    Run(run::Args),
+    /// Show which inputs and runs made a data version, and what it made
+    Lineage(lineage::Args),
+    /// Re-run the recorded runs whose inputs changed, in order
+    Repro(repro::Args),
     /// Make the workspace match the pointers
     Checkout(checkout::Args),
+    /// Manage remotes: object stores and folders that hold the data
+    Remote(remote::Args),
+    /// Upload what the remote lacks
+    Push(push::Args),
+    /// Download what the store lacks, without touching the workspace
+    Fetch(fetch::Args),
+    /// Fetch, then check out
+    Pull(pull::Args),
     /// Files added, deleted and modified between two versions
     Diff(diff::Args),
     /// Remove store objects that no pointer in a scope references
     Gc(gc::Args),
     /// Re-hash every stored object and quarantine corrupt ones
     Fsck(fsck::Args),
+    /// Install git hooks that check data on commit and push it on push
+    Hooks(hooks::Args),
     /// Replace hard-linked or symlinked files by writable copies
     Unprotect(unprotect::Args),
 }
@@ -134,15 +169,31 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&app, args),
         Command::Add(args) => add::run(&app, args),
         Command::Status(args) => status::run(&app, args),
+        Command::Check(args) => check::run(&app, args),
+        Command::Schema(args) => schema::run(&app, args),
+        Command::Run(args) => run::run(&app, args),
+        Command::Lineage(args) => lineage::run(&app, args),
+        Command::Repro(args) => repro::run(&app, args),
         Command::Checkout(args) => checkout::run(&app, args),
+        Command::Remote(args) => remote::run(&app, args),
+        Command::Push(args) => push::run(&app, args),
+        Command::Fetch(args) => fetch::run(&app, args),
+        Command::Pull(args) => pull::run(&app, args),
         Command::Diff(args) => diff::run(&app, args),
         Command::Gc(args) => gc::run(&app, args),
         Command::Fsck(args) => fsck::run(&app, args),
         Command::Unprotect(args) => unprotect::run(&app, args),
+        Command::Hooks(args) => hooks::run(&app, args),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
+            if let Some(reports) = rejection(&err) {
+                eprint!(
+                    "{}",
+                    kiln::validate::render::human(reports, false, crate::ui::color_stderr())
+                );
+            }
             crate::ui::error(&err.to_string());
             if let Some(hint) = hint(&err) {
                 eprintln!("hint: {hint}");
@@ -154,17 +205,40 @@ pub fn main() -> ExitCode {
 
 /// Exit codes: 1 a negative answer (invalid data, differences), 2 usage or
 /// configuration errors and failures, 3 data that could not be read.
-fn exit_code(_err: &Error) -> u8 {
-    2
+fn exit_code(err: &Error) -> u8 {
+    match err {
+        _ if rejection(err).is_some() => 1,
+        Error::Validate(e) if e.is_unreadable_data() => 3,
+        _ => 2,
+    }
 }
 
-fn hint(err: &Error) -> Option<&'static str> {
+/// The reports of data refused for failing its schema, wherever the refusal came from.
+fn rejection(err: &Error) -> Option<&[kiln::validate::FileReport]> {
+    use kiln::lineage::LineageError;
+    use kiln::workspace::WorkspaceError::Rejected;
+    match err {
+        Error::Workspace(Rejected { reports, .. })
+        | Error::Lineage(LineageError::Workspace(Rejected { reports, .. })) => Some(reports),
+        _ => None,
+    }
+}
+
+fn hint(err: &Error) -> Option<String> {
     use kiln::repo::RepoError;
+    use kiln::validate::ValidateError;
     match err {
         Error::Repo(RepoError::NotFound { .. }) => {
-            Some("run `kiln init` at the root of your git repository")
+            Some("run `kiln init` at the root of your git repository".into())
         }
-        Error::Repo(RepoError::Locked { .. }) => Some("wait longer with --wait SECONDS"),
+        Error::Repo(RepoError::Locked { .. }) => Some("wait longer with --wait SECONDS".into()),
+        Error::Schema(e) | Error::Validate(ValidateError::Schema(e)) => e.hint().map(String::from),
+        Error::Validate(ValidateError::Unbound { .. }) => Some(
+            "bind one with `kiln add --schema FILE`, a [[check]] entry in .kiln/config.toml, or pass --schema FILE"
+                .into(),
+        ),
+        Error::Remote(e) => remote::hint(e).map(String::from),
+        Error::Lineage(e) => lineage::hint(e).map(String::from),
         _ => None,
     }
 }

@@ -17,6 +17,9 @@ pub struct Args {
     /// Print the status as JSON
     #[arg(long)]
     json: bool,
+    /// Also compare with a remote (default: the default remote): what is not yet pushed or pulled
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    remote: Option<String>,
 }
 
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
@@ -35,9 +38,24 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     if let Ok(_lock) = repo.lock(std::time::Duration::ZERO, &|| {}) {
         cache.save(&repo.state_dir(), &repo.tmp_dir())?;
     }
-    let clean = result.iter().all(|s| s.is_clean());
+    let remote = match &args.remote {
+        Some(name) => Some(super::remote::status(
+            &repo,
+            &tracked,
+            name,
+            progress.as_ref(),
+        )?),
+        None => None,
+    };
+    let clean = result.iter().all(|s| s.is_clean())
+        && remote.iter().all(|(_, r)| r.iter().all(|s| s.in_sync()));
     if args.json {
-        crate::ui::print_json(&result);
+        match &remote {
+            Some((name, r)) => crate::ui::print_json(
+                &serde_json::json!({ "paths": result, "remote": { "name": name, "paths": r } }),
+            ),
+            None => crate::ui::print_json(&result),
+        }
     } else if !app.quiet {
         if result.is_empty() {
             println!("nothing tracked");
@@ -70,6 +88,16 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
                     }
                 }
             }
+        }
+        if let Some((name, r)) = &remote {
+            super::remote::print_status(name, r);
+        }
+        // Outputs whose recorded inputs changed; scripts use `kiln lineage --stale --format json`.
+        let index = kiln::lineage::graph::Index::load_runs(&repo)?;
+        if !index.runs.is_empty() {
+            let mut stale = kiln::lineage::graph::stale_outputs(&repo, &index, progress.as_ref())?;
+            stale.retain(|s| tracked.iter().any(|t| t.rel == s.path));
+            super::lineage::print_stale(&stale);
         }
     }
     Ok(if clean || !app.quiet {

@@ -31,18 +31,7 @@ pub fn error(msg: &str) {
 
 /// Bytes for humans: `1.5 MiB`.
 pub fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
+    kiln::progress::human_bytes(bytes)
 }
 
 /// Prints a value as pretty JSON on stdout.
@@ -51,4 +40,13 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
         Ok(s) => println!("{s}"),
         Err(e) => error(&format!("cannot encode JSON: {e}")),
     }
+}
+
+/// Whether to colour a stream: a terminal, and no `NO_COLOR`.
+pub fn color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty())
+}
+
+pub fn color_stderr() -> bool {
+    color(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 }

@@ -17,6 +17,8 @@ pub struct AddOptions {
     pub schema: Option<String>,
     /// The run that made the content, recorded in a new origin.
     pub run: Option<String>,
+    /// Record the content even if it fails its bound schema.
+    pub no_check: bool,
 }
 
 /// What `add` did for one path.
@@ -184,6 +186,15 @@ pub fn add(
             ..o
         }),
     };
+    if !opts.no_check
+        && old
+            .as_ref()
+            .is_none_or(|o| !o.same_content(&new) || o.schema != new.schema)
+    {
+        // Checking reads ids from the stat cache: save what hashing learnt.
+        cache.save(&repo.state_dir(), &repo.tmp_dir())?;
+        admit(repo, rel, &new)?;
+    }
     let changed = old.as_ref() != Some(&new);
     if changed {
         fsutil::write_atomic(&pointer_path, new.to_text().as_bytes(), &repo.tmp_dir())?;
@@ -207,6 +218,38 @@ pub fn add(
         cached: hashed.cached,
         new_objects,
     })
+}
+
+/// Refuses content that fails the schema bound to it (by its pointer or a
+/// `[[check]]` glob), so an invalid version is never recorded.
+fn admit(repo: &Repo, rel: &str, pointer: &Pointer) -> Result<(), WorkspaceError> {
+    use crate::validate::{self, CheckOptions, Verdict};
+    let check_err = |e| WorkspaceError::Check(Box::new(e));
+    let schema = match &pointer.schema {
+        Some(s) => Some(s.clone()),
+        None => validate::bound_schema(repo, rel).map_err(check_err)?,
+    };
+    let Some(schema) = schema else { return Ok(()) };
+    let id = (pointer.kind == Kind::File).then_some(pointer.id);
+    let reports = validate::check_path(
+        repo,
+        &repo.root().join(rel),
+        &repo.root().join(&schema),
+        id,
+        &CheckOptions::default(),
+    )
+    .map_err(check_err)?;
+    if reports
+        .iter()
+        .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable))
+    {
+        return Err(WorkspaceError::Rejected {
+            path: rel.to_string(),
+            schema,
+            reports,
+        });
+    }
+    Ok(())
 }
 
 /// Adds `/NAME` to the `.gitignore` beside the data, once.

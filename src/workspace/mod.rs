@@ -57,6 +57,16 @@ pub enum WorkspaceError {
     NotTracked { path: String },
     #[error("{path}: {message}")]
     BadTree { path: String, message: String },
+    #[error(
+        "{path} does not pass its schema {schema}: not recorded (add --no-check to record it anyway)"
+    )]
+    Rejected {
+        path: String,
+        schema: String,
+        reports: Vec<crate::validate::FileReport>,
+    },
+    #[error(transparent)]
+    Check(Box<crate::validate::ValidateError>),
     #[error("object {id} in the store is corrupt (its bytes do not match); run `kiln fsck`")]
     Corrupt { id: Id },
 }

@@ -1,4 +1,8 @@
 //! The one integration-test binary: every test runs the real `kiln` binary.
 
+mod check;
 mod foundation;
+mod hooks;
+mod lineage;
+mod remote;
 mod support;
