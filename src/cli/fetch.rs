@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(short, long, value_name = "NAME")]
     remote: Option<String>,
     /// Parallel transfers (default: 64 for object stores, 8 for folders, or the remote's `jobs`)
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
     /// Print a summary as JSON
     #[arg(long)]

@@ -37,7 +37,8 @@ impl Scheme {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Bool,
-    Count,
+    /// A whole number in a range.
+    Count(u64, u64),
     Seconds,
     Text,
 }
@@ -138,8 +139,9 @@ const OPTIONS: &[Opt] = &[
         "service-account-key",
         [None, Some("service_account_key"), None],
     ),
-    kiln("jobs", Kind::Count, true),
-    kiln("retries", Kind::Count, false),
+    // Each transfer holds a connection and a file open.
+    kiln("jobs", Kind::Count(1, 256), true),
+    kiln("retries", Kind::Count(0, 100), false),
     kiln("timeout", Kind::Seconds, false),
     kiln("connect-timeout", Kind::Seconds, false),
 ];
@@ -277,6 +279,12 @@ impl RemoteConfig {
     }
 }
 
+const CREDENTIALS_IN_URL: &str = "credentials do not belong in a URL that is committed; set them with `kiln remote modify` (kept in .kiln/config.local.toml) or in the environment";
+
+fn has_credentials(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
+}
+
 /// Checks a URL and names its scheme; credentials in a URL are refused
 /// because the URL is committed.
 fn parse_url(name: &str, text: &str) -> Result<Scheme, RemoteError> {
@@ -292,10 +300,8 @@ fn parse_url(name: &str, text: &str) -> Result<Scheme, RemoteError> {
         return Ok(Scheme::Local);
     }
     let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(
-            "credentials do not belong in a URL that is committed; set them with `kiln remote modify` (kept in .kiln/config.local.toml) or in the environment",
-        ));
+    if has_credentials(text) {
+        return Err(bad(CREDENTIALS_IN_URL));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("query strings and fragments are not supported"));
@@ -346,13 +352,14 @@ fn check_option(
     };
     match opt.kind {
         Kind::Bool if value != "true" && value != "false" => Err(bad("expected true or false")),
-        Kind::Count if !value.parse::<u64>().is_ok_and(|n| (1..=1024).contains(&n)) => {
-            Err(bad("expected a whole number from 1 to 1024"))
+        Kind::Count(min, max) if !value.parse::<u64>().is_ok_and(|n| (min..=max).contains(&n)) => {
+            Err(bad(&format!("expected a whole number from {min} to {max}")))
         }
-        Kind::Seconds if !value.parse::<u64>().is_ok_and(|n| n >= 1) => {
-            Err(bad("expected a whole number of seconds"))
+        Kind::Seconds if !value.parse::<u64>().is_ok_and(|n| (1..=3600).contains(&n)) => {
+            Err(bad("expected a whole number of seconds, up to 3600"))
         }
         Kind::Text if value.is_empty() => Err(bad("empty value")),
+        _ if opt.key == "endpoint" && has_credentials(value) => Err(bad(CREDENTIALS_IN_URL)),
         _ => Ok(opt),
     }
 }
@@ -657,7 +664,7 @@ pub fn modify(
         };
         let item = value.map(|v| match opt.kind {
             Kind::Bool => toml_edit::value(v == "true"),
-            Kind::Count | Kind::Seconds => {
+            Kind::Count(..) | Kind::Seconds => {
                 toml_edit::value(v.parse::<i64>().expect("validated above"))
             }
             Kind::Text => toml_edit::value(v),

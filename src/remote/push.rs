@@ -1,7 +1,7 @@
 //! `kiln push`: upload what the remote lacks, files before the trees that
 //! list them, so the remote never holds a tree whose files are missing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -104,6 +104,11 @@ impl Remote {
         let wanted: Vec<(Id, Option<u64>)> = unknown.iter().map(|o| (o.id, o.size)).collect();
         report.checked = wanted.len() as u64;
         let found = check(&conn, &wanted, index, self.jobs, progress).await?;
+        // Listings show other objects too: worth knowing for later pushes.
+        let asked: HashSet<Id> = wanted.iter().map(|(id, _)| *id).collect();
+        for id in found.keys().filter(|id| !asked.contains(id)) {
+            index.add(*id);
+        }
         let mut todo = Vec::new();
         for o in unknown {
             let there = found
@@ -294,8 +299,7 @@ impl Lookup {
                 // whatever it did not reach is checked one by one.
                 let (mut listed, complete) = conn.list_prefix(prefix, ids.len() * PAGE).await?;
                 if !complete {
-                    let seen: std::collections::HashSet<Id> =
-                        listed.iter().map(|(id, _)| *id).collect();
+                    let seen: HashSet<Id> = listed.iter().map(|(id, _)| *id).collect();
                     for id in ids.into_iter().filter(|id| !seen.contains(id)) {
                         if let Some(size) = conn.head(&id).await? {
                             listed.push((id, size));

@@ -844,6 +844,20 @@ fn remote_commands_keep_comments_and_secrets_apart() {
         .fails();
     assert!(!run.stderr.contains("topsecret"), "{}", run.stderr);
     assert!(run.stderr.contains("credentials"), "{}", run.stderr);
+    let run = repo
+        .kiln([
+            "remote",
+            "modify",
+            "store",
+            "endpoint",
+            "http://me:pa55word@host:9000",
+        ])
+        .fails();
+    assert!(!run.stderr.contains("pa55word"), "{}", run.stderr);
+    let run = repo
+        .kiln(["remote", "modify", "store", "jobs", "1000"])
+        .fails();
+    assert!(run.stderr.contains("1 to 256"), "{}", run.stderr);
     repo.kiln(["remote", "add", "store", "/tmp/x"]).fails();
     repo.kiln(["remote", "add", "bad", "ftp://host/x"]).fails();
 
