@@ -295,7 +295,28 @@ impl Repo {
             }
         }
         fsutil::create_dir_all(&self.tmp_dir())?;
+        self.sweep_tmp();
         Ok(RepoLock { _file: file })
+    }
+
+    /// Removes what a writer killed mid-way left in `.kiln/tmp/`. Only the
+    /// lock holder writes there for long; a reader's temporary file lives
+    /// for moments, so anything older than a few minutes is debris.
+    fn sweep_tmp(&self) {
+        const DEBRIS_AGE: Duration = Duration::from_secs(600);
+        let Ok(entries) = fs::read_dir(self.tmp_dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > DEBRIS_AGE));
+            if old && e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()) {
+                // Best effort: debris that cannot be removed now goes next time.
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     /// A repository-relative `/` path for an absolute path inside it.

@@ -220,13 +220,16 @@ impl Store {
             return Ok(());
         }
         fsutil::sync_filesystem(&self.tmp)?;
+        let mut made = std::collections::HashSet::new();
         for s in staged {
             let dest = self.object_path(&s.id);
             if dest.is_file() {
                 continue;
             }
             let parent = dest.parent().expect("object paths have a parent");
-            fsutil::create_dir_all(parent)?;
+            if made.insert(parent.to_path_buf()) {
+                fsutil::create_dir_all(parent)?;
+            }
             set_object_mode(&s.tmp, s.exec)?;
             s.tmp
                 .persist(&dest)
@@ -235,15 +238,14 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a tree and returns its id.
-    pub fn put_tree(&self, tree: &Tree) -> Result<Id, IoError> {
+    /// Stages a tree unless the store has it.
+    pub fn stage_tree(&self, tree: &Tree) -> Result<Option<Staged>, IoError> {
         let bytes = tree.encode();
         let id = Id::of_tree_bytes(&bytes);
-        if !self.contains(&id) {
-            let staged = self.stage_with_id(&bytes, id)?;
-            self.publish(vec![staged])?;
+        if self.contains(&id) {
+            return Ok(None);
         }
-        Ok(id)
+        self.stage_with_id(&bytes, id).map(Some)
     }
 
     pub fn read_tree(&self, id: &Id) -> Result<Tree, StoreError> {

@@ -128,10 +128,12 @@ pub fn add(
         })?
     };
     let new_objects = hashed.staged.len() as u64;
-    store.publish(hashed.staged)?;
+    // Files, then the trees that list them, made durable by one sync.
+    let mut staged = hashed.staged;
     for tree in &hashed.trees {
-        store.put_tree(tree)?;
+        staged.extend(store.stage_tree(tree)?);
     }
+    store.publish(staged)?;
 
     // In symlink mode the workspace holds links to the store; in hardlink
     // mode the ingested file already is the stored inode.

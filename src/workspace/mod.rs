@@ -13,6 +13,7 @@ pub mod unprotect;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::fsutil::{self, IoError};
 use crate::pointer::{self, Kind, Pointer, PointerError};
@@ -244,6 +245,8 @@ pub struct Placer<'a> {
     store: &'a Store,
     links: &'a [LinkMode],
     safe_dirs: Mutex<HashSet<PathBuf>>,
+    no_reflink: AtomicBool,
+    counter: AtomicU64,
 }
 
 impl<'a> Placer<'a> {
@@ -257,6 +260,8 @@ impl<'a> Placer<'a> {
             store,
             links,
             safe_dirs: Mutex::new(HashSet::new()),
+            no_reflink: AtomicBool::new(false),
+            counter: AtomicU64::new(0),
         }
     }
 
@@ -298,54 +303,74 @@ impl<'a> Placer<'a> {
         })?;
         self.ensure_dir(parent)?;
         let object = self.store.object_path(id);
-        if !object.is_file() {
-            return Err(StoreError::Missing { id: *id }.into());
-        }
-        let tmp = fsutil::temp_file(&self.repo.tmp_dir())?.into_temp_path();
-        let mut written = 0;
         for mode in self.links {
-            let done = match mode {
-                LinkMode::Reflink => {
-                    reflink_copy::reflink(&object, &tmp).is_ok() || {
-                        // reflink refuses an existing target.
-                        fsutil::remove_file_if_exists(&tmp)?;
-                        reflink_copy::reflink(&object, &tmp).is_ok()
+            let tmp = self.tmp_name();
+            let linked = match mode {
+                // A file system that cannot clone once will not the next time.
+                LinkMode::Reflink if !self.no_reflink.load(Ordering::Relaxed) => {
+                    let ok = reflink_copy::reflink(&object, &tmp).is_ok();
+                    if ok {
+                        set_mode(&tmp, exec)?;
+                    } else {
+                        let _ = std::fs::remove_file(&tmp);
+                        self.no_reflink.store(true, Ordering::Relaxed);
                     }
+                    ok
                 }
-                LinkMode::Hardlink => {
-                    fsutil::remove_file_if_exists(&tmp)?;
-                    std::fs::hard_link(&object, &tmp).is_ok()
-                }
+                LinkMode::Hardlink => std::fs::hard_link(&object, &tmp).is_ok(),
                 LinkMode::Symlink => {
-                    fsutil::remove_file_if_exists(&tmp)?;
-                    std::os::unix::fs::symlink(&object, &tmp).is_ok()
+                    object.is_file() && std::os::unix::fs::symlink(&object, &tmp).is_ok()
                 }
-                LinkMode::Copy => {
-                    written = copy_verified(&object, &tmp, id)?;
-                    true
-                }
+                LinkMode::Copy => break,
+                LinkMode::Reflink => false,
             };
-            if done {
-                if matches!(mode, LinkMode::Reflink | LinkMode::Copy) {
-                    set_mode(&tmp, exec)?;
-                }
-                if let Ok(m) = std::fs::symlink_metadata(dest)
-                    && m.is_dir()
-                {
-                    std::fs::remove_dir(dest)
-                        .map_err(|e| IoError::new("replace folder", dest, e))?;
-                }
-                tmp.persist(dest)
-                    .map_err(|e| IoError::new("write", dest, e.error))?;
-                return Ok(written);
+            if linked {
+                replace(&tmp, dest)?;
+                return Ok(0);
             }
         }
-        // No mode worked: fall back to a verified copy.
-        written = copy_verified(&object, &tmp, id)?;
-        set_mode(&tmp, exec)?;
-        tmp.persist(dest)
+        self.copy(id, &object, exec, dest)
+    }
+
+    /// A fresh path in the temporary folder, not yet created.
+    fn tmp_name(&self) -> PathBuf {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        self.repo
+            .tmp_dir()
+            .join(format!(".kiln-place-{}-{n}", std::process::id()))
+    }
+
+    /// A verified copy written to a temporary file, then renamed into place.
+    fn copy(&self, id: &Id, object: &Path, exec: bool, dest: &Path) -> Result<u64, WorkspaceError> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut tmp = fsutil::temp_file(&self.repo.tmp_dir())?;
+        let written = copy_verified(object, tmp.as_file_mut(), id)?;
+        let mode = if exec { 0o755 } else { 0o644 };
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| IoError::new("set permissions of", tmp.path(), e))?;
+        // From here `replace` owns the temporary file: renamed, or removed.
+        let path = tmp
+            .into_temp_path()
+            .keep()
             .map_err(|e| IoError::new("write", dest, e.error))?;
+        replace(&path, dest)?;
         Ok(written)
+    }
+}
+
+/// Renames `tmp` over `dest`; an empty folder in the way is removed first.
+fn replace(tmp: &Path, dest: &Path) -> Result<(), IoError> {
+    match std::fs::rename(tmp, dest) {
+        Ok(()) => Ok(()),
+        Err(e) if std::fs::symlink_metadata(dest).is_ok_and(|m| m.is_dir()) => {
+            std::fs::remove_dir(dest).map_err(|_| IoError::new("replace folder", dest, e))?;
+            std::fs::rename(tmp, dest).map_err(|e| IoError::new("write", dest, e))
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(tmp);
+            Err(IoError::new("write", dest, e))
+        }
     }
 }
 
@@ -357,10 +382,15 @@ fn set_mode(path: &Path, exec: bool) -> Result<(), IoError> {
 }
 
 /// Copies an object while hashing it, so a corrupt object is never checked out.
-fn copy_verified(object: &Path, dest: &Path, id: &Id) -> Result<u64, WorkspaceError> {
+fn copy_verified(object: &Path, out: &mut std::fs::File, id: &Id) -> Result<u64, WorkspaceError> {
     use std::io::{Read, Write};
-    let mut src = fsutil::open(object)?;
-    let mut out = std::fs::File::create(dest).map_err(|e| IoError::new("write", dest, e))?;
+    let mut src = match std::fs::File::open(object) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::Missing { id: *id }.into());
+        }
+        Err(e) => return Err(IoError::new("open", object, e).into()),
+    };
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 18];
     let mut total = 0u64;
@@ -373,7 +403,7 @@ fn copy_verified(object: &Path, dest: &Path, id: &Id) -> Result<u64, WorkspaceEr
         }
         hasher.update(&buf[..n]);
         out.write_all(&buf[..n])
-            .map_err(|e| IoError::new("write", dest, e))?;
+            .map_err(|e| IoError::new("write a copy of", object, e))?;
         total += n as u64;
     }
     if Id::from(hasher.finalize()) != *id {

@@ -654,3 +654,21 @@ fn checkout_switches_between_a_file_and_a_folder_of_one_name() {
     assert!(run.stderr.contains("kept d/x"), "{}", run.stderr);
     assert_eq!(repo.read_string("d/x"), "unsaved");
 }
+
+#[test]
+fn debris_left_in_tmp_by_a_killed_writer_is_swept() {
+    let repo = Repo::new();
+    repo.write(".kiln/tmp/.kiln-old", "left by kill -9");
+    repo.write(".kiln/tmp/.kiln-new", "being written right now");
+    let old = repo.path(".kiln/tmp/.kiln-old");
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(&old)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    repo.write("f", "x");
+    repo.kiln(["add", "f"]).ok();
+    assert!(!old.exists());
+    assert!(repo.exists(".kiln/tmp/.kiln-new"));
+}
