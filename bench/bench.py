@@ -352,10 +352,12 @@ def bench_validate(runs):
                 if i > 1_000_000:
                     break
                 dst.write(line)
+    # frictionless reads only paths below its working folder.
+    (data / "table.json").write_text(json.dumps(SCHEMA_JSON))
     fl = timed(
         "frictionless validate, first 1M rows",
-        lambda: repo,
-        lambda cwd: [tool("frictionless"), "validate", "--schema", "table.json", str(first)],
+        lambda: data,
+        lambda cwd: [tool("frictionless"), "validate", "--schema", "table.json", first.name],
         1,
     )[0]
     kiln_1m = timed("kiln check, first 1M rows", lambda: repo, check(first), runs)[0]

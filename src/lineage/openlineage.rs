@@ -22,6 +22,7 @@ const PROCESSING_ENGINE: &str = "https://openlineage.io/spec/facets/1-1-1/Proces
 const DATASET_VERSION: &str = "https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json#/$defs/DatasetVersionDatasetFacet";
 const SCHEMA: &str =
     "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet";
+const DATA_QUALITY_ASSERTIONS: &str = "https://openlineage.io/spec/facets/1-0-1/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet";
 const OUTPUT_STATISTICS: &str = "https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet";
 
 /// Every run as events, oldest run first.
@@ -86,7 +87,14 @@ fn event(
     let inputs: Vec<Value> = run
         .deps
         .iter()
-        .map(|d| dataset(repo, run, &d.path, Some(d.id.to_string())))
+        .map(|d| {
+            let mut v = dataset(repo, run, &d.path, Some(d.id.to_string()));
+            if let Some(assertions) = quality_assertions(repo, &d.path, &d.id) {
+                v["inputFacets"] =
+                    json!({ "dataQualityAssertions": facet(DATA_QUALITY_ASSERTIONS, assertions) });
+            }
+            v
+        })
         .collect();
     let mut job_facets = Map::new();
     if let Some(code) = &run.code
@@ -151,6 +159,28 @@ fn dataset(repo: &Repo, run: &RunRecord, path: &str, version: Option<String>) ->
         "name": path,
         "facets": facets,
     })
+}
+
+/// The last check report of an input, as OpenLineage assertions: one per
+/// check, failed or passed, with its column.
+fn quality_assertions(repo: &Repo, path: &str, id: &crate::store::Id) -> Option<Value> {
+    let report = crate::validate::last_report(repo, path, id)?;
+    let failed = report
+        .findings
+        .iter()
+        .map(|f| (&f.code, &f.field, !f.is_failure()));
+    let passed = report.passed.iter().map(|p| (&p.code, &p.field, true));
+    let assertions: Vec<Value> = failed
+        .chain(passed)
+        .map(|(code, field, success)| {
+            let mut a = json!({ "assertion": code, "success": success });
+            if let Some(column) = field {
+                a["column"] = json!(column);
+            }
+            a
+        })
+        .collect();
+    Some(json!({ "assertions": assertions }))
 }
 
 fn facet(schema_url: &str, body: Value) -> Value {

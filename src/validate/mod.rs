@@ -330,6 +330,26 @@ impl Bindings {
     }
 }
 
+/// The cached report of the last check, with default options, of the file
+/// `rel` holding `data_id` against the schema bound to it (by its pointer or
+/// a `[[check]]` glob); none if it was never checked or cannot be found.
+pub fn last_report(repo: &Repo, rel: &str, data_id: &Id) -> Option<FileReport> {
+    let pointer = crate::pointer::pointer_path(Path::new(rel));
+    let schema = crate::pointer::Pointer::read(&repo.root().join(pointer))
+        .ok()
+        .and_then(|p| p.schema)
+        .or_else(|| bound_schema(repo, rel).ok().flatten())?;
+    let schema_id = Id::of_bytes(&std::fs::read(repo.root().join(schema)).ok()?);
+    let format = Format::of(Path::new(rel))?;
+    let key = cache::Cache::key(
+        data_id,
+        &schema_id,
+        format.name(),
+        CheckOptions::default().max_samples,
+    );
+    cache::Cache::new(repo.state_dir(), repo.tmp_dir()).get(&key)
+}
+
 /// The schema bound to a repository-relative data path by a `[[check]]`
 /// glob in `.kiln/config.toml`, if any (for `kiln add`).
 pub fn bound_schema(repo: &Repo, rel: &str) -> Result<Option<String>, ValidateError> {

@@ -593,6 +593,28 @@ fn openlineage_export_validates_against_the_spec() {
         input["facets"]["version"]["datasetVersion"],
         recs[0]["deps"][0]["id"]
     );
+    // data/clean.csv was checked against its schema when it was added: the
+    // run that read it carries that check as data-quality assertions.
+    let checked = events[3]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "data/clean.csv")
+        .expect("features reads data/clean.csv");
+    let assertions = checked["inputFacets"]["dataQualityAssertions"]["assertions"]
+        .as_array()
+        .expect("assertions from the last check");
+    assert!(!assertions.is_empty());
+    assert!(
+        assertions.iter().all(|a| a["success"] == true),
+        "{assertions:?}"
+    );
+    assert!(
+        assertions
+            .iter()
+            .any(|a| a["assertion"] == "cell/type" && a["column"] == "id"),
+        "{assertions:?}"
+    );
     let output = &clean_end["outputs"][0];
     assert_eq!(
         output["facets"]["version"]["datasetVersion"],
