@@ -1,37 +1,23 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use kiln::Error;
-use kiln::remote::{FetchReport, Remote};
-use kiln::workspace;
+use kiln::remote::FetchReport;
 
 use super::App;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Tracked paths (default: all)
-    paths: Vec<PathBuf>,
-    /// The remote (default: the default remote)
-    #[arg(short, long, value_name = "NAME")]
-    remote: Option<String>,
-    /// Parallel transfers (default: 64 for object stores, 8 for folders, or the remote's `jobs`)
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
-    jobs: Option<u16>,
-    /// Print a summary as JSON
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    transfer: super::remote::TransferArgs,
 }
 
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let started = Instant::now();
-    let repo = app.repo()?;
-    let _lock = app.lock(&repo)?;
-    let tracked = workspace::select(&repo, &app.cwd, &args.paths)?;
-    let remote = Remote::open(&repo, args.remote.as_deref(), args.jobs.map(usize::from))?;
-    let progress = app.progress(args.json);
+    let t = args.transfer.open(app)?;
+    let (repo, tracked, remote, progress) = (&t.repo, &t.tracked, &t.remote, &t.progress);
     let report = remote.fetch(&repo, &tracked, progress.as_ref())?;
-    if args.json {
+    if args.transfer.json {
         super::remote::print_timed(&report, started);
     } else {
         say_fetched(app, &report, started);

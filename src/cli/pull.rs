@@ -1,45 +1,31 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use kiln::Error;
-use kiln::remote::Remote;
-use kiln::workspace::{self, checkout, statcache::StatCache};
+use kiln::workspace::{checkout, statcache::StatCache};
 
 use super::App;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Tracked paths (default: all)
-    paths: Vec<PathBuf>,
-    /// The remote (default: the default remote)
-    #[arg(short, long, value_name = "NAME")]
-    remote: Option<String>,
-    /// Parallel transfers (default: 64 for object stores, 8 for folders, or the remote's `jobs`)
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
-    jobs: Option<u16>,
+    #[command(flatten)]
+    transfer: super::remote::TransferArgs,
     /// Replace or delete workspace files even when their content is not in the store
     #[arg(long)]
     force: bool,
-    /// Print a summary as JSON
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let started = Instant::now();
-    let repo = app.repo()?;
-    let _lock = app.lock(&repo)?;
-    let tracked = workspace::select(&repo, &app.cwd, &args.paths)?;
-    let remote = Remote::open(&repo, args.remote.as_deref(), args.jobs.map(usize::from))?;
-    let progress = app.progress(args.json);
+    let t = args.transfer.open(app)?;
+    let (repo, tracked, remote, progress) = (&t.repo, &t.tracked, &t.remote, &t.progress);
     let fetched = remote.fetch(&repo, &tracked, progress.as_ref())?;
     // Whatever arrived is checked out, even when some objects were refused.
     let mut cache = StatCache::load(&repo.state_dir());
     let report = checkout::checkout(&repo, &tracked, args.force, &mut cache, progress.as_ref());
     cache.save(&repo.state_dir(), &repo.tmp_dir())?;
     let report = report?;
-    if args.json {
+    if args.transfer.json {
         #[derive(serde::Serialize)]
         struct Pulled<'a> {
             fetch: &'a kiln::remote::FetchReport,
