@@ -16,7 +16,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let started = Instant::now();
     let t = args.transfer.open(app)?;
     let (repo, tracked, remote, progress) = (&t.repo, &t.tracked, &t.remote, &t.progress);
-    let report = remote.fetch(&repo, &tracked, progress.as_ref())?;
+    let report = remote.fetch(repo, tracked, progress.as_ref())?;
     if args.transfer.json {
         super::remote::print_timed(&report, started);
     } else {

@@ -19,10 +19,10 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let started = Instant::now();
     let t = args.transfer.open(app)?;
     let (repo, tracked, remote, progress) = (&t.repo, &t.tracked, &t.remote, &t.progress);
-    let fetched = remote.fetch(&repo, &tracked, progress.as_ref())?;
+    let fetched = remote.fetch(repo, tracked, progress.as_ref())?;
     // Whatever arrived is checked out, even when some objects were refused.
     let mut cache = StatCache::load(&repo.state_dir());
-    let report = checkout::checkout(&repo, &tracked, args.force, &mut cache, progress.as_ref());
+    let report = checkout::checkout(repo, tracked, args.force, &mut cache, progress.as_ref());
     cache.save(&repo.state_dir(), &repo.tmp_dir())?;
     let report = report?;
     if args.transfer.json {

@@ -23,7 +23,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let opts = PushOptions {
         verify_remote: args.verify_remote,
     };
-    let report = remote.push(&repo, &tracked, opts, progress.as_ref())?;
+    let report = remote.push(repo, tracked, opts, progress.as_ref())?;
     if args.transfer.json {
         super::remote::print_timed(&report, started);
     } else if report.uploaded == 0 {
