@@ -163,7 +163,7 @@ pub struct PreCommit {
 /// The pre-commit gate: for every staged pointer, its content is in the
 /// store, the workspace matches it, and it passes its bound schema.
 pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
-    use crate::validate::{self, CheckOptions, Verdict};
+    use crate::validate;
     use crate::workspace::hashing::{Hasher, Mode};
     let git = Git::open(repo.root())?;
     let store = repo.store();
@@ -202,26 +202,9 @@ pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
                 continue;
             }
         }
-        let schema = match &pointer.schema {
-            Some(s) => Some(s.clone()),
-            None => validate::bound_schema(repo, &rel)?,
-        };
-        if let Some(schema) = schema {
-            let id = (pointer.kind == crate::pointer::Kind::File).then_some(pointer.id);
-            let reports = validate::check_path(
-                repo,
-                &repo.root().join(&rel),
-                &repo.root().join(&schema),
-                id,
-                &CheckOptions::default(),
-            )?;
-            if reports
-                .iter()
-                .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable))
-            {
-                block(format!("does not pass its schema {schema}"));
-                out.invalid.extend(reports);
-            }
+        if let Some((schema, reports)) = validate::failing(repo, &rel, &pointer)? {
+            block(format!("does not pass its schema {schema}"));
+            out.invalid.extend(reports);
         }
     }
     Ok(out)

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln::Error;
-use kiln::workspace::{self, checkout, statcache::StatCache};
+use kiln::workspace::{self, checkout};
 
 use super::App;
 
@@ -22,11 +22,8 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let repo = app.repo()?;
     let _lock = app.lock(&repo)?;
     let tracked = workspace::select(&repo, &app.cwd, &args.paths)?;
-    let mut cache = StatCache::load(&repo.state_dir());
     let progress = app.progress(args.json);
-    let report = checkout::checkout(&repo, &tracked, args.force, &mut cache, progress.as_ref());
-    cache.save(&repo.state_dir(), &repo.tmp_dir())?;
-    let report = report?;
+    let report = checkout::checkout(&repo, &tracked, args.force, progress.as_ref())?;
     if args.json {
         crate::ui::print_json(&report);
     } else {

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use kiln::Error;
 use kiln::hooks;
-use kiln::workspace::{self, checkout, statcache::StatCache};
+use kiln::workspace::{self, checkout};
 
 use super::App;
 
@@ -74,11 +74,8 @@ fn run_hook(app: &App, hook: &str, args: &[String]) -> Result<ExitCode, Error> {
             }
             let _lock = app.lock(&repo)?;
             let tracked = workspace::tracked(&repo)?;
-            let mut cache = StatCache::load(&repo.state_dir());
             let progress = app.progress(false);
-            let report = checkout::checkout(&repo, &tracked, false, &mut cache, progress.as_ref());
-            cache.save(&repo.state_dir(), &repo.tmp_dir())?;
-            let report = report?;
+            let report = checkout::checkout(&repo, &tracked, false, progress.as_ref())?;
             super::checkout::print_report(app, &report);
             Ok(ExitCode::SUCCESS)
         }

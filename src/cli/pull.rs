@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use kiln::Error;
-use kiln::workspace::{checkout, statcache::StatCache};
+use kiln::workspace::checkout;
 
 use super::App;
 
@@ -21,10 +21,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let (repo, tracked, remote, progress) = (&t.repo, &t.tracked, &t.remote, &t.progress);
     let fetched = remote.fetch(repo, tracked, progress.as_ref())?;
     // Whatever arrived is checked out, even when some objects were refused.
-    let mut cache = StatCache::load(&repo.state_dir());
-    let report = checkout::checkout(repo, tracked, args.force, &mut cache, progress.as_ref());
-    cache.save(&repo.state_dir(), &repo.tmp_dir())?;
-    let report = report?;
+    let report = checkout::checkout(repo, tracked, args.force, progress.as_ref())?;
     if args.transfer.json {
         #[derive(serde::Serialize)]
         struct Pulled<'a> {

@@ -6,7 +6,6 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 
 use super::record::{RunRecord, Status};
-use crate::pointer::{self, Pointer};
 use crate::repo::Repo;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -259,11 +258,7 @@ fn schema_fields(repo: &Repo, path: &str) -> Option<Vec<Value>> {
         #[serde(default, rename = "type")]
         ty: Option<String>,
     }
-    // The pointer's binding, else a `[[check]]` glob's.
-    let schema = Pointer::read(&repo.root().join(pointer::pointer_path(Path::new(path))))
-        .ok()
-        .and_then(|p| p.schema)
-        .or_else(|| crate::validate::bound_schema(repo, path).ok().flatten())?;
+    let schema = crate::validate::tracked_schema(repo, path)?;
     let text = std::fs::read_to_string(repo.root().join(schema)).ok()?;
     let doc: Doc = serde_saphyr::from_str(&text).ok()?;
     Some(

@@ -330,15 +330,50 @@ impl Bindings {
     }
 }
 
-/// The cached report of the last check, with default options, of the file
-/// `rel` holding `data_id` against the schema bound to it (by its pointer or
-/// a `[[check]]` glob); none if it was never checked or cannot be found.
-pub fn last_report(repo: &Repo, rel: &str, data_id: &Id) -> Option<FileReport> {
+/// The schema governing the tracked path `rel`: its pointer's, else a
+/// `[[check]]` glob's; none when neither binds one or the pointer is unreadable.
+pub fn tracked_schema(repo: &Repo, rel: &str) -> Option<String> {
     let pointer = crate::pointer::pointer_path(Path::new(rel));
-    let schema = crate::pointer::Pointer::read(&repo.root().join(pointer))
+    crate::pointer::Pointer::read(&repo.root().join(pointer))
         .ok()
         .and_then(|p| p.schema)
-        .or_else(|| bound_schema(repo, rel).ok().flatten())?;
+        .or_else(|| bound_schema(repo, rel).ok().flatten())
+}
+
+/// Checks the content `pointer` names at `rel` against the schema governing
+/// it (`pointer.schema`, else a `[[check]]` glob). Returns that schema and the
+/// reports when the data fails it; none when it passes or nothing binds it.
+pub fn failing(
+    repo: &Repo,
+    rel: &str,
+    pointer: &crate::pointer::Pointer,
+) -> Result<Option<(String, Vec<FileReport>)>, ValidateError> {
+    let schema = match &pointer.schema {
+        Some(s) => s.clone(),
+        None => match bound_schema(repo, rel)? {
+            Some(s) => s,
+            None => return Ok(None),
+        },
+    };
+    let id = (pointer.kind == crate::pointer::Kind::File).then_some(pointer.id);
+    let reports = check_path(
+        repo,
+        &repo.root().join(rel),
+        &repo.root().join(&schema),
+        id,
+        &CheckOptions::default(),
+    )?;
+    let fails = reports
+        .iter()
+        .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable));
+    Ok(fails.then_some((schema, reports)))
+}
+
+/// The cached report of the last check, with default options, of the file
+/// `rel` holding `data_id` against the schema governing it; none if it was
+/// never checked or cannot be found.
+pub fn last_report(repo: &Repo, rel: &str, data_id: &Id) -> Option<FileReport> {
+    let schema = tracked_schema(repo, rel)?;
     let schema_id = Id::of_bytes(&std::fs::read(repo.root().join(schema)).ok()?);
     let format = Format::of(Path::new(rel))?;
     let key = cache::Cache::key(

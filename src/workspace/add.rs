@@ -225,33 +225,15 @@ pub fn add(
 /// Refuses content that fails the schema bound to it (by its pointer or a
 /// `[[check]]` glob), so an invalid version is never recorded.
 fn admit(repo: &Repo, rel: &str, pointer: &Pointer) -> Result<(), WorkspaceError> {
-    use crate::validate::{self, CheckOptions, Verdict};
-    let check_err = |e| WorkspaceError::Check(Box::new(e));
-    let schema = match &pointer.schema {
-        Some(s) => Some(s.clone()),
-        None => validate::bound_schema(repo, rel).map_err(check_err)?,
-    };
-    let Some(schema) = schema else { return Ok(()) };
-    let id = (pointer.kind == Kind::File).then_some(pointer.id);
-    let reports = validate::check_path(
-        repo,
-        &repo.root().join(rel),
-        &repo.root().join(&schema),
-        id,
-        &CheckOptions::default(),
-    )
-    .map_err(check_err)?;
-    if reports
-        .iter()
-        .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable))
-    {
-        return Err(WorkspaceError::Rejected {
+    match crate::validate::failing(repo, rel, pointer) {
+        Ok(None) => Ok(()),
+        Ok(Some((schema, reports))) => Err(WorkspaceError::Rejected {
             path: rel.to_string(),
             schema,
             reports,
-        });
+        }),
+        Err(e) => Err(WorkspaceError::Check(Box::new(e))),
     }
-    Ok(())
 }
 
 /// Adds `/NAME` to the `.gitignore` beside the data, once.

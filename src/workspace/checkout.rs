@@ -52,6 +52,19 @@ pub fn checkout(
     repo: &Repo,
     tracked: &[Tracked],
     force: bool,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport, WorkspaceError> {
+    let mut cache = StatCache::load(&repo.state_dir());
+    let report = checkout_with(repo, tracked, force, &mut cache, progress);
+    // What was hashed or written stays known, even when a path failed.
+    cache.save(&repo.state_dir(), &repo.tmp_dir())?;
+    report
+}
+
+fn checkout_with(
+    repo: &Repo,
+    tracked: &[Tracked],
+    force: bool,
     cache: &mut StatCache,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport, WorkspaceError> {
