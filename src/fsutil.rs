@@ -125,6 +125,45 @@ pub fn sync_filesystem(path: &Path) -> Result<(), IoError> {
     Ok(())
 }
 
+/// A file with no name yet in folder `dir` (Linux `O_TMPFILE`): it becomes
+/// visible only when [`link_anonymous`] names it, complete, so a crash
+/// leaves nothing half-written behind. `None` where the file system or
+/// kernel does not offer it.
+pub fn anonymous_file(dir: &Path) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(0o600)
+        .open(dir)
+        .ok()
+}
+
+/// Gives a file from [`anonymous_file`] the name `path`; fails with
+/// `AlreadyExists` if something is there.
+pub fn link_anonymous(file: &File, path: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let to = CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: both are valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// `path` as a `/`-separated string relative to `root`, if it is under it.
 pub fn rel_string(root: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;

@@ -38,12 +38,18 @@ impl Id {
     }
 
     pub fn hex(&self) -> String {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-            s.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
+        self.hex_bytes().iter().map(|&c| c as char).collect()
+    }
+
+    /// The id as 64 lowercase hex digits, without allocating.
+    fn hex_bytes(&self) -> [u8; 64] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[(b >> 4) as usize];
+            out[2 * i + 1] = DIGITS[(b & 15) as usize];
         }
-        s
+        out
     }
 
     /// The first 12 hex characters, for humans.
@@ -68,14 +74,23 @@ impl FromStr for Id {
         if raw.len() != 64 {
             return Err(err());
         }
+        // Uppercase is refused: an id has exactly one spelling.
+        fn nibble(c: u8) -> u8 {
+            match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => 0xff,
+            }
+        }
         let mut out = [0u8; 32];
-        for (i, pair) in raw.chunks(2).enumerate() {
-            let nib = |c: u8| match c {
-                b'0'..=b'9' => Some(c - b'0'),
-                b'a'..=b'f' => Some(c - b'a' + 10),
-                _ => None,
-            };
-            out[i] = (nib(pair[0]).ok_or_else(err)? << 4) | nib(pair[1]).ok_or_else(err)?;
+        let mut bad = 0u8;
+        for (o, pair) in out.iter_mut().zip(raw.chunks_exact(2)) {
+            let (hi, lo) = (nibble(pair[0]), nibble(pair[1]));
+            bad |= (hi | lo) & 0xf0;
+            *o = (hi << 4) | (lo & 15);
+        }
+        if bad != 0 {
+            return Err(err());
         }
         Ok(Id(out))
     }
@@ -83,7 +98,7 @@ impl FromStr for Id {
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.hex())
+        f.write_str(std::str::from_utf8(&self.hex_bytes()).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -8,11 +8,13 @@ pub mod gc;
 mod id;
 pub mod tree;
 
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use id::{Id, ParseIdError};
+use rayon::prelude::*;
 pub use tree::{Entry, EntryKind, Tree, TreeError};
 
 use crate::fsutil::{self, Context, IoError};
@@ -92,6 +94,47 @@ impl Store {
 
     pub fn contains(&self, id: &Id) -> bool {
         self.object_path(id).is_file()
+    }
+
+    /// Which of `ids` the store holds. Where many share a prefix folder, one
+    /// listing of that folder answers them all instead of a stat each.
+    pub fn present(&self, ids: &[Id]) -> HashSet<Id> {
+        const LIST_FROM: usize = 16;
+        let mut by_prefix: HashMap<u8, Vec<Id>> = HashMap::new();
+        for id in ids {
+            by_prefix.entry(id.as_bytes()[0]).or_default().push(*id);
+        }
+        let objects = self.objects_dir();
+        by_prefix
+            .into_par_iter()
+            .flat_map_iter(|(_, group)| {
+                let listed: Option<HashSet<Id>> = (group.len() >= LIST_FROM)
+                    .then(|| {
+                        let hex = group[0].hex();
+                        let dir = fs::read_dir(objects.join(&hex[..2])).ok()?;
+                        Some(
+                            dir.filter_map(|e| {
+                                let e = e.ok()?;
+                                let name = e.file_name();
+                                let name = name.as_encoded_bytes();
+                                if name.len() != 62 || !e.file_type().ok()?.is_file() {
+                                    return None;
+                                }
+                                let mut full = [0u8; 64];
+                                full[..2].copy_from_slice(&hex.as_bytes()[..2]);
+                                full[2..].copy_from_slice(name);
+                                std::str::from_utf8(&full).ok()?.parse().ok()
+                            })
+                            .collect(),
+                        )
+                    })
+                    .flatten();
+                group.into_iter().filter(move |id| match &listed {
+                    Some(set) => set.contains(id),
+                    None => self.contains(id),
+                })
+            })
+            .collect()
     }
 
     /// Creates the store's folders and its `CACHEDIR.TAG`.
@@ -220,7 +263,7 @@ impl Store {
             return Ok(());
         }
         fsutil::sync_filesystem(&self.tmp)?;
-        let mut made = std::collections::HashSet::new();
+        let mut made = HashSet::new();
         for s in staged {
             let dest = self.object_path(&s.id);
             if dest.is_file() {

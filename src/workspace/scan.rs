@@ -4,6 +4,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::WorkspaceError;
 use super::statcache::Stat;
 use crate::fsutil::{self, IoError};
@@ -91,6 +93,8 @@ pub fn scan(dir: &Path, repo_root: &Path, objects: &Path) -> Result<Scan, Worksp
             !(e.depth() > 0 && (name == ".git" || name == ".kiln"))
         })
         .build();
+    // The walk reads folders only; the stats, one per file, run in parallel.
+    let mut found = Vec::new();
     for entry in walker {
         let entry = entry.map_err(|e| walk_error(dir, e))?;
         if entry.depth() == 0 {
@@ -109,15 +113,21 @@ pub fn scan(dir: &Path, repo_root: &Path, objects: &Path) -> Result<Scan, Worksp
         if !(ft.is_file() || ft.is_symlink()) {
             return Err(WorkspaceError::Special { path: abs });
         }
-        let (stat, exec, store_link) = stat_file(&abs, repo_root, objects)?;
-        out.files.push(ScanFile {
-            rel,
-            abs,
-            stat,
-            exec,
-            store_link,
-        });
+        found.push((rel, abs));
     }
+    out.files = found
+        .into_par_iter()
+        .map(|(rel, abs)| {
+            let (stat, exec, store_link) = stat_file(&abs, repo_root, objects)?;
+            Ok(ScanFile {
+                rel,
+                abs,
+                stat,
+                exec,
+                store_link,
+            })
+        })
+        .collect::<Result<_, WorkspaceError>>()?;
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     out.dirs.sort();
     Ok(out)

@@ -8,7 +8,7 @@ use super::{Tracked, WorkspaceError, listing};
 use crate::pointer::Kind;
 use crate::progress::Progress;
 use crate::repo::Repo;
-use crate::store::StoreError;
+use crate::store::{Id, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,30 +59,37 @@ pub fn status(
     for t in tracked {
         let hashed =
             Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress).hash(&t.rel)?;
-        let (store_state, stored) = match listing(&store, &t.pointer) {
-            Ok(l) => {
-                let missing = l
+        let same = hashed
+            .as_ref()
+            .is_some_and(|h| h.id == t.pointer.id && h.kind == t.pointer.kind);
+        // Unchanged content already lists every object it needs; only a
+        // changed one (or a granular report) needs the pointer's trees read.
+        let (store_state, stored) = match &hashed {
+            Some(h) if same && !granular => {
+                let tree_ids = h.trees.iter().map(|t| t.id());
+                let ids: Vec<Id> = h
+                    .listing
                     .files
                     .values()
-                    .filter(|(id, _, _)| !store.contains(id))
-                    .count();
-                let state = if missing == 0 {
-                    Stored::Present
-                } else if missing == l.files.len() {
-                    Stored::Missing
-                } else {
-                    Stored::Partial
-                };
-                (state, Some(l))
+                    .map(|(id, _, _)| *id)
+                    .chain(tree_ids)
+                    .collect();
+                (presence(&store, &t.pointer.id, &ids), None)
             }
-            Err(StoreError::Missing { id }) if id == t.pointer.id => (Stored::Missing, None),
-            Err(StoreError::Missing { .. } | StoreError::Tree(_)) => (Stored::Partial, None),
-            Err(e) => return Err(e.into()),
+            _ => match listing(&store, &t.pointer) {
+                Ok(l) => {
+                    let ids: Vec<Id> = l.files.values().map(|(id, _, _)| *id).collect();
+                    (presence(&store, &t.pointer.id, &ids), Some(l))
+                }
+                Err(StoreError::Missing { id }) if id == t.pointer.id => (Stored::Missing, None),
+                Err(StoreError::Missing { .. } | StoreError::Tree(_)) => (Stored::Partial, None),
+                Err(e) => return Err(e.into()),
+            },
         };
         let (workspace, changes) = match hashed {
             None => (Workspace::Missing, None),
             Some(h) => {
-                let ws = if h.id == t.pointer.id && h.kind == t.pointer.kind {
+                let ws = if same {
                     Workspace::Unchanged
                 } else {
                     Workspace::Modified
@@ -107,4 +114,18 @@ pub fn status(
         cache.insert(path, stat, id);
     }
     Ok(out)
+}
+
+/// How much of what a pointer needs is in the store; `ids` are its objects
+/// (the root `id` among them for a folder, whose loss makes it unreadable).
+fn presence(store: &Store, root: &Id, ids: &[Id]) -> Stored {
+    let present = store.present(ids);
+    let missing = ids.iter().filter(|id| !present.contains(id)).count();
+    if missing == 0 {
+        Stored::Present
+    } else if missing == ids.len() || (ids.contains(root) && !present.contains(root)) {
+        Stored::Missing
+    } else {
+        Stored::Partial
+    }
 }
