@@ -249,7 +249,7 @@ pub fn run(
         findings.push(finding);
     }
     for (i, k) in to_sample {
-        let got = samples(&lf, &compiled, &compiled.checks[k], max_samples);
+        let got = samples(&lf, &compiled, &compiled.checks[k], max_samples, rows);
         match got {
             Ok(s) => findings[i].samples = s,
             Err(e) => tracing::warn!(
@@ -477,30 +477,70 @@ fn all_keyed(keys: &[String]) -> Expr {
 }
 
 /// Up to `n` failing rows of one check, in file order.
-fn samples(lf: &LazyFrame, c: &Compiled, check: &Check, n: usize) -> PolarsResult<Vec<Sample>> {
-    let base = c.prepared(lf.clone(), true);
-    let limited = match &check.measure {
-        Measure::Cells { mask, value } => base
-            .filter(mask.clone())
-            .select([col(ROW), value.clone().alias(VALUE)])
-            .limit(n as IdxSize),
-        Measure::Duplicates { keys, value } => {
-            // A repeat is a row whose key appeared on an earlier row.
-            let keyed = base.filter(all_keyed(keys));
-            let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
-            let firsts = keyed
-                .clone()
-                .group_by(on.clone())
-                .agg([col(ROW).min().alias(FIRST)]);
-            keyed
-                .join(firsts, on.clone(), on, JoinArgs::new(JoinType::Inner))
-                .filter(col(ROW).gt(col(FIRST)))
-                .sort([ROW], SortMultipleOptions::default())
-                .limit(n as IdxSize)
-                .select([col(ROW), value.clone().alias(VALUE)])
-        }
-        Measure::Known { .. } | Measure::Rows { .. } => return Ok(Vec::new()),
+fn samples(
+    lf: &LazyFrame,
+    c: &Compiled,
+    check: &Check,
+    n: usize,
+    rows: u64,
+) -> PolarsResult<Vec<Sample>> {
+    let Measure::Duplicates { keys, value } = &check.measure else {
+        return cell_samples(lf, c, check, n);
     };
+    // Finding repeats joins every row with its key's first row: memory in
+    // proportion to the rows read. Repeats within the first rows are repeats
+    // of the file, so growing windows usually end the search early.
+    let mut window: u64 = 1 << 20;
+    loop {
+        let all = window >= rows;
+        let part = if all {
+            lf.clone()
+        } else {
+            lf.clone().slice(0, window as IdxSize)
+        };
+        let found = repeats(&c.prepared(part, true), keys, value, n)?;
+        if all || found.len() >= n {
+            return Ok(found);
+        }
+        window *= 2;
+    }
+}
+
+fn cell_samples(
+    lf: &LazyFrame,
+    c: &Compiled,
+    check: &Check,
+    n: usize,
+) -> PolarsResult<Vec<Sample>> {
+    let Measure::Cells { mask, value } = &check.measure else {
+        return Ok(Vec::new());
+    };
+    let limited = c
+        .prepared(lf.clone(), true)
+        .filter(mask.clone())
+        .select([col(ROW), value.clone().alias(VALUE)])
+        .limit(n as IdxSize);
+    collect_samples(limited)
+}
+
+/// Up to `n` rows whose key appeared on an earlier row.
+fn repeats(base: &LazyFrame, keys: &[String], value: &Expr, n: usize) -> PolarsResult<Vec<Sample>> {
+    let keyed = base.clone().filter(all_keyed(keys));
+    let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+    let firsts = keyed
+        .clone()
+        .group_by(on.clone())
+        .agg([col(ROW).min().alias(FIRST)]);
+    let limited = keyed
+        .join(firsts, on.clone(), on, JoinArgs::new(JoinType::Inner))
+        .filter(col(ROW).gt(col(FIRST)))
+        .sort([ROW], SortMultipleOptions::default())
+        .limit(n as IdxSize)
+        .select([col(ROW), value.clone().alias(VALUE)]);
+    collect_samples(limited)
+}
+
+fn collect_samples(limited: LazyFrame) -> PolarsResult<Vec<Sample>> {
     let df = limited
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();

@@ -1122,3 +1122,31 @@ fn add_refuses_data_that_fails_its_bound_schema() {
     repo.kiln(["add", "data/more.csv"]).code(1);
     assert!(!repo.exists("data/more.csv.kiln"));
 }
+
+#[test]
+fn repeats_far_into_a_large_file_are_sampled() {
+    // The sample search for repeated keys reads growing windows from the
+    // start of the file; these repeats lie beyond the first window.
+    let repo = Repo::new();
+    let rows = 1_100_000u64;
+    let mut csv = String::with_capacity(12 * rows as usize);
+    csv.push_str("id\n");
+    for i in 1..=rows {
+        let id = if i > rows - 2 { i - 1_000_000 } else { i };
+        csv.push_str(&format!("{id}\n"));
+    }
+    repo.write("big.csv", &csv);
+    repo.write(
+        "ids.yaml",
+        "fields:\n  - name: id\n    type: integer\n    constraints: {unique: true}\n",
+    );
+    let report = check_json(&repo, "big.csv", "ids.yaml", 1);
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "{report:#}");
+    let (code, field, count, samples) = summary(&found[0]);
+    assert_eq!(
+        (code.as_str(), field.as_deref(), count),
+        ("cell/unique", Some("id"), 2)
+    );
+    assert_eq!(samples, vec![rows - 1, rows]);
+}
