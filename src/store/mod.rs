@@ -21,7 +21,7 @@ use crate::fsutil::{self, Context, IoError};
 
 /// Files up to this size are read into memory once, hashed and written from
 /// the same buffer; larger ones are copied, then hashed on all cores.
-const SMALL_FILE: u64 = 8 << 20;
+pub const SMALL_FILE: u64 = 8 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -189,13 +189,40 @@ impl Store {
             };
             return Ok((id, bytes.len() as u64, staged));
         }
-        let tmp = self.new_temp()?.into_temp_path();
-        let copied = reflink && reflink_copy::reflink(path, &tmp).is_ok();
-        if !copied {
-            fs::copy(path, &tmp).ctx("copy", path)?;
+        if reflink && let Some(done) = self.ingest_reflink(path)? {
+            return Ok(done);
         }
+        let tmp = self.new_temp()?.into_temp_path();
+        fs::copy(path, &tmp).ctx("copy", path)?;
+        self.stage_large(path, meta.len(), tmp)
+    }
+
+    /// Stages a clone of a workspace file; `None` where the file system
+    /// cannot clone.
+    pub fn ingest_reflink(
+        &self,
+        path: &Path,
+    ) -> Result<Option<(Id, u64, Option<Staged>)>, StoreError> {
+        let src = fsutil::open(path)?;
+        let meta = src.metadata().ctx("read metadata of", path)?;
+        // Into the open temporary file: `reflink` by path needs a new name.
+        let tmp = self.new_temp()?;
+        if reflink_copy::reflink_file(&src, tmp.as_file()).is_err() {
+            return Ok(None);
+        }
+        self.stage_large(path, meta.len(), tmp.into_temp_path())
+            .map(Some)
+    }
+
+    /// Hashes a large file's copy in the temporary folder and stages it.
+    fn stage_large(
+        &self,
+        path: &Path,
+        expected: u64,
+        tmp: tempfile::TempPath,
+    ) -> Result<(Id, u64, Option<Staged>), StoreError> {
         let (id, size) = hash_file(&tmp)?;
-        if size != meta.len() {
+        if size != expected {
             return Err(StoreError::Changed {
                 path: path.to_path_buf(),
             });
@@ -205,22 +232,16 @@ impl Store {
     }
 
     /// Stages a workspace file by hard-linking it (no copy): afterwards the
-    /// workspace file and the object are one read-only inode.
+    /// workspace file and the object are one read-only inode. The bytes are
+    /// hashed through the link, so the object is what was hashed.
     pub fn ingest_hardlink(&self, path: &Path) -> Result<(Id, u64, Option<Staged>), StoreError> {
-        let (id, size) = hash_file(path)?;
-        if self.contains(&id) {
-            return Ok((id, size, None));
-        }
         let tmp = self.new_temp()?.into_temp_path();
         fsutil::remove_file(&tmp)?;
         fs::hard_link(path, &tmp).ctx("hard-link", path)?;
-        let (check, _) = hash_file(&tmp)?;
-        if check != id {
-            return Err(StoreError::Changed {
-                path: path.to_path_buf(),
-            });
-        }
-        Ok((id, size, Some(Staged::new(id, tmp))))
+        let (id, size) = hash_file(&tmp)?;
+        // Dropping the unneeded link removes it.
+        let staged = (!self.contains(&id)).then(|| Staged::new(id, tmp));
+        Ok((id, size, staged))
     }
 
     /// Streams `reader` into a staged object, hashing as it writes, and

@@ -134,6 +134,21 @@ pub fn add(
         staged.extend(store.stage_tree(tree)?);
     }
     store.publish(staged)?;
+    let mut copied = std::collections::HashMap::new();
+    for a in &hashed.adopted {
+        match super::copy_back(repo, &store, a) {
+            Ok(Some(stat)) => {
+                copied.insert(a.rel.clone(), stat);
+            }
+            Ok(None) => {}
+            // The content is stored either way; only the writable copy is missing.
+            Err(e) => tracing::warn!(
+                "{e}: {} stays hard-linked to the store, read-only; `kiln unprotect {}` copies it",
+                a.rel,
+                a.rel
+            ),
+        }
+    }
 
     // In symlink mode the workspace holds links to the store; in hardlink
     // mode the ingested file already is the stored inode.
@@ -153,7 +168,9 @@ pub fn add(
     }
     for (path, stat, id) in hashed.seen {
         // Publishing a hard-linked object changes the inode's ctime.
-        let stat = if first_link == Some(LinkMode::Hardlink) {
+        let stat = if let Some(copy) = copied.get(&path) {
+            *copy
+        } else if first_link == Some(LinkMode::Hardlink) {
             match std::fs::metadata(repo.root().join(&path)) {
                 Ok(m) => super::statcache::Stat::of(&m),
                 Err(_) => continue,

@@ -41,6 +41,20 @@ pub struct Hashed {
     pub staged: Vec<Staged>,
     /// Stat-cache updates: repository-relative path, stat, id.
     pub seen: Vec<(String, Stat, Id)>,
+    /// Large files taken into the store by hard link in copy mode, which
+    /// get their own copy back once the object is published.
+    pub adopted: Vec<Adopted>,
+}
+
+/// A workspace file whose inode became a store object (see [`Hashed::adopted`]).
+#[derive(Clone, Debug)]
+pub struct Adopted {
+    /// Repository-relative path.
+    pub rel: String,
+    pub id: Id,
+    /// The file's permission bits and modification time, for its copy.
+    pub mode: u32,
+    pub modified: SystemTime,
 }
 
 pub struct Hasher<'a> {
@@ -58,6 +72,7 @@ struct FileResult {
     size: u64,
     hashed: bool,
     staged: Option<Staged>,
+    adopted: Option<(u32, SystemTime)>,
 }
 
 impl<'a> Hasher<'a> {
@@ -110,6 +125,7 @@ impl<'a> Hasher<'a> {
             .insert(String::new(), (r.id, EntryKind::File, r.size));
         let mut seen = Vec::new();
         self.remember(&mut seen, rel.to_string(), &file, r.id);
+        let adopted = adopted_at(rel.to_string(), &r);
         Ok(Some(Hashed {
             kind: Kind::File,
             id: r.id,
@@ -122,6 +138,7 @@ impl<'a> Hasher<'a> {
             cached: (!r.hashed) as u64,
             staged: r.staged.into_iter().collect(),
             seen,
+            adopted: adopted.into_iter().collect(),
         }))
     }
 
@@ -143,22 +160,42 @@ impl<'a> Hasher<'a> {
                 size: f.stat.size,
                 hashed: false,
                 staged: None,
+                adopted: None,
             });
         }
+        let mut adopted = None;
         let (id, size, staged) = match self.mode {
             Mode::HashOnly => {
                 let (id, size) = store::hash_file(&f.abs)?;
                 (id, size, None)
             }
             Mode::Ingest(links) => {
-                // Reflink is tried inside the copy; hard links avoid the copy.
-                let hardlink =
-                    links.iter().find(|m| **m != LinkMode::Reflink) == Some(&LinkMode::Hardlink);
-                match hardlink.then(|| self.store.ingest_hardlink(&f.abs)) {
-                    Some(Ok(r)) => r,
-                    _ => self
-                        .store
-                        .ingest_copy(&f.abs, links.contains(&LinkMode::Reflink))?,
+                let reflink = links.contains(&LinkMode::Reflink);
+                let next = links.iter().find(|m| **m != LinkMode::Reflink);
+                let adoptable = match next {
+                    Some(LinkMode::Copy) => adoptable(f),
+                    _ => None,
+                };
+                let cloned = match (reflink && adoptable.is_some())
+                    .then(|| self.store.ingest_reflink(&f.abs))
+                {
+                    Some(r) => r?,
+                    None => None,
+                };
+                let linked = if cloned.is_some() {
+                    None
+                } else if next == Some(&LinkMode::Hardlink) || adoptable.is_some() {
+                    // Across file systems there is no hard link: copy instead.
+                    self.store.ingest_hardlink(&f.abs).ok()
+                } else {
+                    None
+                };
+                if linked.is_some() && next == Some(&LinkMode::Copy) {
+                    adopted = adoptable;
+                }
+                match cloned.or(linked) {
+                    Some(r) => r,
+                    None => self.store.ingest_copy(&f.abs, reflink)?,
                 }
             }
         };
@@ -168,6 +205,7 @@ impl<'a> Hasher<'a> {
             size,
             hashed: true,
             staged,
+            adopted,
         })
     }
 
@@ -198,7 +236,9 @@ impl<'a> Hasher<'a> {
         };
         let mut staged = Vec::new();
         let mut seen = Vec::new();
+        let mut adopted = Vec::new();
         for (f, r) in scan.files.iter().zip(results) {
+            adopted.extend(adopted_at(format!("{rel}/{}", f.rel), &r));
             let kind = if f.exec {
                 EntryKind::Exec
             } else {
@@ -225,8 +265,38 @@ impl<'a> Hasher<'a> {
             hashed_bytes: hashed_bytes.into_inner(),
             staged,
             seen,
+            adopted,
         })
     }
+}
+
+/// Whether copy mode may take this file's inode into the store and give the
+/// workspace a copy back (no new bytes to make durable, which for large files
+/// is most of the cost): a large regular file with no other hard link, owned
+/// by this user (the object is made read-only). Its mode and time if so.
+fn adoptable(f: &ScanFile) -> Option<(u32, SystemTime)> {
+    use std::os::unix::fs::MetadataExt;
+    if f.stat.size <= store::SMALL_FILE || f.store_link.is_some() {
+        return None;
+    }
+    let meta = std::fs::symlink_metadata(&f.abs).ok()?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    (meta.is_file() && meta.nlink() == 1 && meta.uid() == me)
+        .then(|| Some((meta.mode() & 0o7777, meta.modified().ok()?)))
+        .flatten()
+}
+
+fn adopted_at(rel: String, r: &FileResult) -> Option<Adopted> {
+    let (mode, modified) = r.adopted?;
+    // Only a new object is this inode; a known one left the file alone.
+    r.staged.as_ref()?;
+    Some(Adopted {
+        rel,
+        id: r.id,
+        mode,
+        modified,
+    })
 }
 
 /// Builds every folder's tree from a listing, deepest first; returns the root.

@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::fsutil::{self, IoError};
+use crate::fsutil::{self, Context, IoError};
 use crate::pointer::{self, Kind, Pointer, PointerError};
 use crate::repo::{LinkMode, Repo};
 use crate::store::{EntryKind, Id, Store, StoreError, Tree};
+use statcache::Stat;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -379,6 +380,35 @@ impl<'a> Placer<'a> {
         replace(&path, dest)?;
         Ok(written)
     }
+}
+
+/// Gives an adopted workspace file (now one inode with its store object)
+/// an independent, writable copy with its old mode and time. Nothing is
+/// replaced if the path no longer holds that inode. The copy is not synced:
+/// its bytes are safe in the store. Returns the copy's stat.
+pub fn copy_back(
+    repo: &Repo,
+    store: &Store,
+    a: &hashing::Adopted,
+) -> Result<Option<Stat>, IoError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let abs = repo.root().join(&a.rel);
+    let object = store.object_path(&a.id);
+    let mut src = fsutil::open(&object)?;
+    let ino = src.metadata().ctx("read metadata of", &object)?.ino();
+    let mut tmp = fsutil::temp_file(&repo.tmp_dir())?;
+    std::io::copy(&mut src, tmp.as_file_mut()).ctx("copy", &object)?;
+    let file = tmp.as_file();
+    file.set_permissions(std::fs::Permissions::from_mode(a.mode))
+        .ctx("set permissions of", tmp.path())?;
+    file.set_modified(a.modified)
+        .ctx("set the time of", tmp.path())?;
+    if fsutil::symlink_metadata(&abs)?.ino() != ino {
+        return Ok(None);
+    }
+    tmp.persist(&abs)
+        .map_err(|e| IoError::new("replace", &abs, e.error))?;
+    Ok(Some(Stat::of(&fsutil::symlink_metadata(&abs)?)))
 }
 
 /// Renames `tmp` over `dest`; an empty folder in the way is removed first.

@@ -672,3 +672,44 @@ fn debris_left_in_tmp_by_a_killed_writer_is_swept() {
     assert!(!old.exists());
     assert!(repo.exists(".kiln/tmp/.kiln-new"));
 }
+
+#[test]
+fn large_files_in_copy_mode_keep_an_independent_writable_copy() {
+    use std::os::unix::fs::MetadataExt;
+    // Above 8 MiB, copy mode moves the file's own inode into the store and
+    // writes the workspace a copy: the copy must look like the original and
+    // share nothing with the object.
+    let repo = Repo::new();
+    with_links(&repo, "\"copy\"");
+    let big: Vec<u8> = (0..9u32 << 20).map(|i| (i % 251) as u8).collect();
+    repo.write("d/big.bin", &big);
+    repo.write("d/tool.bin", &big[..(8 << 20) + 1]);
+    fs::set_permissions(repo.path("d/big.bin"), fs::Permissions::from_mode(0o640)).unwrap();
+    fs::set_permissions(repo.path("d/tool.bin"), fs::Permissions::from_mode(0o755)).unwrap();
+    let before = fs::metadata(repo.path("d/big.bin")).unwrap();
+    repo.kiln(["add", "d"]).ok();
+
+    let after = fs::metadata(repo.path("d/big.bin")).unwrap();
+    let obj = repo.object_path(&id_of(&big));
+    let object = fs::metadata(&obj).unwrap();
+    assert_eq!(object.ino(), before.ino(), "the inode became the object");
+    assert_ne!(after.ino(), object.ino(), "the workspace has its own copy");
+    assert_eq!(object.mode() & 0o777, 0o444);
+    assert_eq!(after.mode() & 0o777, 0o640);
+    assert_eq!(
+        fs::metadata(repo.path("d/tool.bin")).unwrap().mode() & 0o777,
+        0o755
+    );
+    assert_eq!(after.modified().unwrap(), before.modified().unwrap());
+    assert_eq!(repo.read("d/big.bin"), big);
+
+    // Known to the stat cache, and editing the copy leaves the object alone.
+    repo.kiln(["status", "--quiet"]).ok();
+    let run = repo.kiln(["-v", "add", "d"]).ok();
+    assert!(run.stderr.contains("hashed 0 files"), "{}", run.stderr);
+    fs::write(repo.path("d/big.bin"), "edited").unwrap();
+    assert_eq!(fs::read(&obj).unwrap(), big);
+    repo.kiln(["status", "--quiet"]).code(1);
+    repo.kiln(["checkout", "--force"]).ok();
+    assert_eq!(repo.read("d/big.bin"), big);
+}
