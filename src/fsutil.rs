@@ -164,6 +164,33 @@ pub fn link_anonymous(file: &File, path: &Path) -> io::Result<()> {
     }
 }
 
+/// Swaps the files at `a` and `b` in one step (Linux `RENAME_EXCHANGE`):
+/// each path names something at every moment. Replacing by plain rename
+/// makes ext4 allocate and start writing the new file's blocks first, which
+/// costs a large file about a second.
+pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both are valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// `path` as a `/`-separated string relative to `root`, if it is under it.
 pub fn rel_string(root: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;

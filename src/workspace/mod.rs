@@ -406,8 +406,12 @@ pub fn copy_back(
     if fsutil::symlink_metadata(&abs)?.ino() != ino {
         return Ok(None);
     }
-    tmp.persist(&abs)
-        .map_err(|e| IoError::new("replace", &abs, e.error))?;
+    let tmp = tmp.into_temp_path();
+    // Afterwards the temporary name holds the old link, removed on drop.
+    if fsutil::exchange(&tmp, &abs).is_err() {
+        tmp.persist(&abs)
+            .map_err(|e| IoError::new("replace", &abs, e.error))?;
+    }
     Ok(Some(Stat::of(&fsutil::symlink_metadata(&abs)?)))
 }
 
