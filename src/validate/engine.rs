@@ -199,9 +199,6 @@ pub fn run(
             nulls: u64_at(&df, &format!("__kiln_pn{}", p.j)),
             min: str_at(&df, &format!("__kiln_pmin{}", p.j)),
             max: str_at(&df, &format!("__kiln_pmax{}", p.j)),
-            distinct: p
-                .distinct
-                .then(|| u64_at(&df, &format!("__kiln_pd{}", p.j))),
         })
         .collect();
 
@@ -364,7 +361,6 @@ struct ProfilePlan {
     j: usize,
     name: String,
     dtype: String,
-    distinct: bool,
 }
 
 /// Every count of the first pass, and the profile, as aggregations over
@@ -452,18 +448,11 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
                     .cast(DataType::String)
                     .alias(format!("__kiln_pmax{j}")),
             );
-            aggs.push(
-                col(compile::v(j))
-                    .approx_n_unique()
-                    .cast(DataType::UInt64)
-                    .alias(format!("__kiln_pd{j}")),
-            );
         }
         plan.push(ProfilePlan {
             j,
             name: column.name.clone(),
             dtype: compile::dtype_name(&column.dtype),
-            distinct: !nested,
         });
     }
     (aggs, plan)
