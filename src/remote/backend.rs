@@ -28,6 +28,10 @@ const MAX_TREE: u64 = 1 << 30;
 /// Whole-object attempts for a download whose body broke off midway
 /// (object_store retries requests, not interrupted bodies).
 const DOWNLOAD_ATTEMPTS: u32 = 3;
+/// Ranged requests in flight for one large download, and for all of them:
+/// bounds the memory parts take (8 MiB each) however many files download.
+const PARTS_AT_ONCE: usize = 8;
+const PARTS_HELD: usize = 16;
 
 /// What a download produced.
 pub enum Got<T> {
@@ -45,6 +49,8 @@ pub struct Conn {
     url: String,
     scrub: Scrubber,
     scheme: Scheme,
+    /// Ranged parts held in memory at once, across all downloads.
+    parts: Arc<tokio::sync::Semaphore>,
 }
 
 impl Conn {
@@ -100,6 +106,7 @@ impl Conn {
             url,
             scrub,
             scheme: config.scheme,
+            parts: Arc::new(tokio::sync::Semaphore::new(PARTS_HELD)),
         })
     }
 
@@ -325,6 +332,9 @@ impl Conn {
         id: Id,
         size: u64,
     ) -> Result<Result<Got<Staged>, RemoteError>, Broke> {
+        if size > PART_SIZE as u64 {
+            return self.try_download_parts(store, id, size).await;
+        }
         let result = match self.store.get(&self.key(&id)).await {
             Ok(r) => r,
             Err(object_store::Error::NotFound { .. }) => return Ok(Ok(Got::Missing)),
@@ -371,6 +381,72 @@ impl Conn {
         Ok(match staged {
             Err(e) => Err(e.into()),
             Ok(_) if oversize => Ok(Got::Corrupt),
+            Ok(Some(s)) => Ok(Got::Ok(s)),
+            Ok(None) => Ok(Got::Corrupt),
+        })
+    }
+
+    /// A large object as concurrent ranged requests written in place, then
+    /// hashed whole: one stream from one object is as slow as the server
+    /// serves a single request.
+    async fn try_download_parts(
+        &self,
+        store: &Store,
+        id: Id,
+        size: u64,
+    ) -> Result<Result<Got<Staged>, RemoteError>, Broke> {
+        use std::os::unix::fs::FileExt;
+        let key = self.key(&id);
+        let fail = |e: IoError| Ok(Err(RemoteError::from(e)));
+        let tmp = match store.temp_object() {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        };
+        let file = match tmp.as_file().try_clone() {
+            Ok(f) => Arc::new(f),
+            Err(e) => return fail(IoError::new("open", tmp.path(), e)),
+        };
+        let parts = (0..size)
+            .step_by(PART_SIZE)
+            .map(|start| start..size.min(start + PART_SIZE as u64));
+        let mut written = futures::stream::iter(parts)
+            .map(|range| {
+                let file = file.clone();
+                let key = &key;
+                async move {
+                    let _held = self
+                        .parts
+                        .acquire()
+                        .await
+                        .expect("the semaphore is never closed");
+                    let bytes = self.store.get_range(key, range.clone()).await?;
+                    if bytes.len() as u64 != range.end - range.start {
+                        return Ok(false);
+                    }
+                    let wrote =
+                        tokio::task::spawn_blocking(move || file.write_all_at(&bytes, range.start))
+                            .await
+                            .expect("the writing task does not panic");
+                    Ok(wrote.is_ok())
+                }
+            })
+            .buffer_unordered(PARTS_AT_ONCE);
+        while let Some(part) = written.next().await {
+            match part {
+                Ok(true) => {}
+                // A short part: the remote object is not what its id says.
+                Ok(false) => return Ok(Ok(Got::Corrupt)),
+                Err(object_store::Error::NotFound { .. }) => return Ok(Ok(Got::Missing)),
+                Err(e) => return Err(Broke(e)),
+            }
+        }
+        drop(written);
+        let staging = store.clone();
+        let staged = tokio::task::spawn_blocking(move || staging.stage_written(tmp, id))
+            .await
+            .expect("the staging task does not panic");
+        Ok(match staged {
+            Err(e) => Err(e.into()),
             Ok(Some(s)) => Ok(Got::Ok(s)),
             Ok(None) => Ok(Got::Corrupt),
         })

@@ -283,6 +283,23 @@ impl Store {
         Ok(Some(Staged::new(expected, f.into_temp_path())))
     }
 
+    /// An empty file in the temporary folder, for a download written in
+    /// parts; [`Store::stage_written`] verifies and stages it.
+    pub fn temp_object(&self) -> Result<tempfile::NamedTempFile, IoError> {
+        self.new_temp()
+    }
+
+    /// Stages a fully written temporary file if it hashes to `expected`
+    /// (on all cores for large files); `None` if it does not.
+    pub fn stage_written(
+        &self,
+        tmp: tempfile::NamedTempFile,
+        expected: Id,
+    ) -> Result<Option<Staged>, IoError> {
+        let (id, _) = hash_file(tmp.path())?;
+        Ok((id == expected).then(|| Staged::new(expected, tmp.into_temp_path())))
+    }
+
     /// Makes staged objects durable with one file-system sync, then renames
     /// each under its id and makes it read-only.
     pub fn publish(&self, staged: Vec<Staged>) -> Result<(), IoError> {

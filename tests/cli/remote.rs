@@ -409,13 +409,18 @@ fn corrupt_object_is_refused(kind: Kind) {
     repo.write("data/a.csv", "a,b\n1,2\n");
     repo.write("data/dir/x.txt", "x content\n");
     repo.write("data/dir/y.txt", "y content\n");
+    // Large enough to be downloaded in ranged parts.
+    let big: Vec<u8> = (0..9u32 << 20).map(|i| (i % 253) as u8).collect();
+    repo.write("data/dir/big.bin", &big);
     repo.kiln(["add", "data/a.csv", "data/dir"]).ok();
     backend.add_to(&repo, "origin");
     repo.kiln(["push"]).ok();
     let a = pointer_field(&repo.read_string("data/a.csv.kiln"), "id").unwrap();
     let x = id_of(b"x content\n");
+    let b = id_of(&big);
     backend.corrupt(&a);
     backend.corrupt(&x);
+    backend.corrupt(&b);
 
     wipe(&repo);
     let run = repo.kiln(["pull"]).fails();
@@ -430,9 +435,11 @@ fn corrupt_object_is_refused(kind: Kind) {
         "the error names the object: {}",
         run.stderr
     );
-    assert!(run.stderr.contains("(and 1 more)"), "{}", run.stderr);
+    assert!(run.stderr.contains("(and 2 more)"), "{}", run.stderr);
     assert!(!repo.object_path(&a).exists());
     assert!(!repo.object_path(&x).exists());
+    assert!(!repo.object_path(&b).exists());
+    assert!(!repo.exists("data/dir/big.bin"));
     assert!(!repo.exists("data/a.csv"));
     assert!(!repo.exists("data/dir/x.txt"));
     assert_eq!(repo.read_string("data/dir/y.txt"), "y content\n");
