@@ -142,26 +142,19 @@ pub fn anonymous_file(dir: &Path) -> Option<File> {
 /// Gives a file from [`anonymous_file`] the name `path`; fails with
 /// `AlreadyExists` if something is there.
 pub fn link_anonymous(file: &File, path: &Path) -> io::Result<()> {
-    use std::ffi::CString;
     use std::os::fd::AsRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
-    let to = CString::new(path.as_os_str().as_bytes())?;
-    // SAFETY: both are valid NUL-terminated strings that outlive the call.
-    let rc = unsafe {
+    let from = format!("/proc/self/fd/{}", file.as_raw_fd());
+    // SAFETY: both pointers are valid NUL-terminated strings for the call.
+    two_paths(from.as_ref(), path, |from, to| unsafe {
         libc::linkat(
             libc::AT_FDCWD,
-            from.as_ptr(),
+            from,
             libc::AT_FDCWD,
-            to.as_ptr(),
+            to,
             libc::AT_SYMLINK_FOLLOW,
         )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+        .into()
+    })
 }
 
 /// Swaps the files at `a` and `b` in one step (Linux `RENAME_EXCHANGE`):
@@ -169,22 +162,30 @@ pub fn link_anonymous(file: &File, path: &Path) -> io::Result<()> {
 /// makes ext4 allocate and start writing the new file's blocks first, which
 /// costs a large file about a second.
 pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    // SAFETY: both pointers are valid NUL-terminated strings for the call.
+    two_paths(a, b, |a, b| unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a,
+            libc::AT_FDCWD,
+            b,
+            libc::RENAME_EXCHANGE,
+        )
+    })
+}
+
+/// Runs a system call on two paths as C strings; 0 is success.
+fn two_paths(
+    a: &Path,
+    b: &Path,
+    call: impl FnOnce(*const libc::c_char, *const libc::c_char) -> libc::c_long,
+) -> io::Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let a = CString::new(a.as_os_str().as_bytes())?;
     let b = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both are valid NUL-terminated strings that outlive the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
+    if call(a.as_ptr(), b.as_ptr()) == 0 {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
