@@ -71,14 +71,6 @@ impl Store {
         Store { dir, tmp }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    pub fn tmp_dir(&self) -> &Path {
-        &self.tmp
-    }
-
     pub fn objects_dir(&self) -> PathBuf {
         self.dir.join("objects")
     }
@@ -152,17 +144,14 @@ impl Store {
         Ok(())
     }
 
-    fn new_temp(&self) -> Result<tempfile::NamedTempFile, IoError> {
+    /// An empty file in the temporary folder: every object starts as one
+    /// (a download written in parts is staged by [`Store::stage_written`]).
+    pub fn temp_object(&self) -> Result<tempfile::NamedTempFile, IoError> {
         fsutil::temp_file(&self.tmp)
     }
 
-    /// Stages `bytes` as a file object.
-    pub fn stage_bytes(&self, bytes: &[u8]) -> Result<Staged, IoError> {
-        self.stage_with_id(bytes, Id::of_bytes(bytes))
-    }
-
     fn stage_with_id(&self, bytes: &[u8], id: Id) -> Result<Staged, IoError> {
-        let mut f = self.new_temp()?;
+        let mut f = self.temp_object()?;
         f.write_all(bytes).ctx("write", f.path())?;
         Ok(Staged::new(id, f.into_temp_path()))
     }
@@ -192,7 +181,7 @@ impl Store {
         if reflink && let Some(done) = self.ingest_reflink(path)? {
             return Ok(done);
         }
-        let tmp = self.new_temp()?.into_temp_path();
+        let tmp = self.temp_object()?.into_temp_path();
         fs::copy(path, &tmp).ctx("copy", path)?;
         self.stage_large(path, meta.len(), tmp)
     }
@@ -206,7 +195,7 @@ impl Store {
         let src = fsutil::open(path)?;
         let meta = src.metadata().ctx("read metadata of", path)?;
         // Into the open temporary file: `reflink` by path needs a new name.
-        let tmp = self.new_temp()?;
+        let tmp = self.temp_object()?;
         if reflink_copy::reflink_file(&src, tmp.as_file()).is_err() {
             return Ok(None);
         }
@@ -235,7 +224,7 @@ impl Store {
     /// workspace file and the object are one read-only inode. The bytes are
     /// hashed through the link, so the object is what was hashed.
     pub fn ingest_hardlink(&self, path: &Path) -> Result<(Id, u64, Option<Staged>), StoreError> {
-        let tmp = self.new_temp()?.into_temp_path();
+        let tmp = self.temp_object()?.into_temp_path();
         fsutil::remove_file(&tmp)?;
         fs::hard_link(path, &tmp).ctx("hard-link", path)?;
         let (id, size) = hash_file(&tmp)?;
@@ -252,7 +241,7 @@ impl Store {
         expected: Id,
         tree: bool,
     ) -> Result<Option<Staged>, StoreError> {
-        let mut f = self.new_temp()?;
+        let mut f = self.temp_object()?;
         let mut hasher = if tree {
             blake3::Hasher::new_derive_key(id::TREE_CONTEXT)
         } else {
@@ -281,12 +270,6 @@ impl Store {
             return Ok(None);
         }
         Ok(Some(Staged::new(expected, f.into_temp_path())))
-    }
-
-    /// An empty file in the temporary folder, for a download written in
-    /// parts; [`Store::stage_written`] verifies and stages it.
-    pub fn temp_object(&self) -> Result<tempfile::NamedTempFile, IoError> {
-        self.new_temp()
     }
 
     /// Stages a fully written temporary file if it hashes to `expected`

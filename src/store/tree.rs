@@ -79,13 +79,6 @@ impl Tree {
         &self.entries
     }
 
-    pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.entries
-            .binary_search_by(|e| e.name.as_bytes().cmp(name.as_bytes()))
-            .ok()
-            .map(|i| &self.entries[i])
-    }
-
     pub fn size(&self) -> u64 {
         self.entries.iter().map(|e| e.size).sum()
     }

@@ -250,12 +250,7 @@ pub fn compile(
             continue;
         };
         let typed = typed(f, col(v(j)), &c.dtype);
-        let typed_expr = match &typed {
-            Typed::Same => col(v(j)),
-            Typed::Parsed(e) => e.clone(),
-            Typed::Incompatible(dtype) => null_of(dtype.clone()),
-        };
-        typed_cols.push(typed_expr.alias(t(j)));
+        typed_cols.push(typed.expr(col(v(j))).alias(t(j)));
         field_checks(f, j, c, &typed, format, &mut checks, &mut not_checked);
     }
 
@@ -351,12 +346,19 @@ enum Typed {
 
 /// A column's values typed as `f` says, null where they are not of its
 /// type: the same conversion `kiln check` applies.
-pub fn typed_value(f: &Field, v: Expr, physical: &DataType) -> Expr {
-    match typed(f, v.clone(), physical) {
-        Typed::Same => v,
-        Typed::Parsed(e) => e,
-        Typed::Incompatible(dtype) => null_of(dtype),
+impl Typed {
+    /// The typed values, given the column's own values `v`.
+    fn expr(&self, v: Expr) -> Expr {
+        match self {
+            Typed::Same => v,
+            Typed::Parsed(e) => e.clone(),
+            Typed::Incompatible(dtype) => null_of(dtype.clone()),
+        }
     }
+}
+
+pub fn typed_value(f: &Field, v: Expr, physical: &DataType) -> Expr {
+    typed(f, v.clone(), physical).expr(v)
 }
 
 fn target(kind: FieldType) -> DataType {

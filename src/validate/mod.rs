@@ -328,16 +328,42 @@ impl Bindings {
             .find(|(g, _)| g.is_match(rel))
             .map(|(_, s)| s.as_str())
     }
+
+    /// A job for each of `files` (absolute) that a glob binds.
+    fn jobs(&self, repo: &Repo, files: Vec<PathBuf>) -> Vec<Job> {
+        files
+            .iter()
+            .filter_map(|f| {
+                let data = repo.rel(f)?;
+                let schema = self.schema_for(&data)?.to_string();
+                Some(Job { data, schema })
+            })
+            .collect()
+    }
 }
 
 /// The schema governing the tracked path `rel`: its pointer's, else a
 /// `[[check]]` glob's; none when neither binds one or the pointer is unreadable.
 pub fn tracked_schema(repo: &Repo, rel: &str) -> Option<String> {
     let pointer = crate::pointer::pointer_path(Path::new(rel));
-    crate::pointer::Pointer::read(&repo.root().join(pointer))
-        .ok()
-        .and_then(|p| p.schema)
-        .or_else(|| bound_schema(repo, rel).ok().flatten())
+    match crate::pointer::Pointer::read(&repo.root().join(pointer)) {
+        Ok(p) => schema_of(repo, rel, &p),
+        Err(_) => bound_schema(repo, rel),
+    }
+    .ok()
+    .flatten()
+}
+
+/// The schema `pointer` (at `rel`) names, else the one a `[[check]]` glob binds.
+fn schema_of(
+    repo: &Repo,
+    rel: &str,
+    pointer: &crate::pointer::Pointer,
+) -> Result<Option<String>, ValidateError> {
+    match &pointer.schema {
+        Some(s) => Ok(Some(s.clone())),
+        None => bound_schema(repo, rel),
+    }
 }
 
 /// Checks the content `pointer` names at `rel` against the schema governing
@@ -348,12 +374,8 @@ pub fn failing(
     rel: &str,
     pointer: &crate::pointer::Pointer,
 ) -> Result<Option<(String, Vec<FileReport>)>, ValidateError> {
-    let schema = match &pointer.schema {
-        Some(s) => s.clone(),
-        None => match bound_schema(repo, rel)? {
-            Some(s) => s,
-            None => return Ok(None),
-        },
+    let Some(schema) = schema_of(repo, rel, pointer)? else {
+        return Ok(None);
     };
     let id = (pointer.kind == crate::pointer::Kind::File).then_some(pointer.id);
     let reports = check_path(
@@ -427,19 +449,11 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, Validate
             } else {
                 vec![abs]
             };
-            let before = plan.jobs.len();
-            for f in files {
-                let Some(frel) = repo.rel(&f) else { continue };
-                if let Some(schema) = bindings.schema_for(&frel) {
-                    plan.jobs.push(Job {
-                        data: frel,
-                        schema: schema.to_string(),
-                    });
-                }
-            }
-            if plan.jobs.len() == before {
+            let jobs = bindings.jobs(repo, files);
+            if jobs.is_empty() {
                 return Err(ValidateError::Unbound { path: rel });
             }
+            plan.jobs.extend(jobs);
         }
     }
     selected.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -459,22 +473,15 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, Validate
         }
         // A folder's files may each be bound by a glob.
         let abs = repo.root().join(&t.rel);
-        let mut any = false;
-        if t.pointer.kind == Kind::Dir && abs.is_dir() {
-            for f in data_files(&abs)? {
-                let Some(frel) = repo.rel(&f) else { continue };
-                if let Some(schema) = bindings.schema_for(&frel) {
-                    plan.jobs.push(Job {
-                        data: frel,
-                        schema: schema.to_string(),
-                    });
-                    any = true;
-                }
-            }
-        }
-        if !any {
+        let jobs = if t.pointer.kind == Kind::Dir && abs.is_dir() {
+            bindings.jobs(repo, data_files(&abs)?)
+        } else {
+            Vec::new()
+        };
+        if jobs.is_empty() {
             plan.unbound.push(t.rel);
         }
+        plan.jobs.extend(jobs);
     }
     plan.jobs.dedup();
     Ok(plan)

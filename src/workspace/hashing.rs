@@ -176,26 +176,25 @@ impl<'a> Hasher<'a> {
                     Some(LinkMode::Copy) => adoptable(f),
                     _ => None,
                 };
-                let cloned = match (reflink && adoptable.is_some())
-                    .then(|| self.store.ingest_reflink(&f.abs))
-                {
-                    Some(r) => r?,
-                    None => None,
-                };
-                let linked = if cloned.is_some() {
-                    None
-                } else if next == Some(&LinkMode::Hardlink) || adoptable.is_some() {
-                    // Across file systems there is no hard link: copy instead.
-                    self.store.ingest_hardlink(&f.abs).ok()
+                let cloned = if reflink && adoptable.is_some() {
+                    self.store.ingest_reflink(&f.abs)?
                 } else {
                     None
                 };
-                if linked.is_some() && next == Some(&LinkMode::Copy) {
+                let link = adoptable.is_some() || next == Some(&LinkMode::Hardlink);
+                // Across file systems there is no hard link: copy instead.
+                let linked = (cloned.is_none() && link)
+                    .then(|| self.store.ingest_hardlink(&f.abs).ok())
+                    .flatten();
+                if linked.is_some() {
                     adopted = adoptable;
                 }
                 match cloned.or(linked) {
                     Some(r) => r,
-                    None => self.store.ingest_copy(&f.abs, reflink)?,
+                    // Reflink was tried already for an adoptable file.
+                    None => self
+                        .store
+                        .ingest_copy(&f.abs, reflink && adoptable.is_none())?,
                 }
             }
         };

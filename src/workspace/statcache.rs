@@ -78,15 +78,6 @@ impl StatCache {
         }
     }
 
-    /// Drops entries under `prefix/` (or equal to it) that are not in `keep`.
-    pub fn retain_under(&mut self, prefix: &str, keep: &dyn Fn(&str) -> bool) {
-        let before = self.entries.len();
-        let dir = format!("{prefix}/");
-        self.entries
-            .retain(|k, _| !(k == prefix || k.starts_with(&dir)) || keep(k));
-        self.dirty |= self.entries.len() != before;
-    }
-
     /// Writes the cache if it changed (atomically, so readers never see half).
     pub fn save(&mut self, state_dir: &Path, tmp_dir: &Path) -> Result<(), IoError> {
         if !self.dirty {

@@ -8,7 +8,7 @@ use super::{Tracked, WorkspaceError, listing};
 use crate::pointer::Kind;
 use crate::progress::Progress;
 use crate::repo::Repo;
-use crate::store::{Id, Store, StoreError};
+use crate::store::{EntryKind, Id, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,9 +56,10 @@ pub fn status(
     let store = repo.store();
     let mut out = Vec::with_capacity(tracked.len());
     let mut seen = Vec::new();
+    // The cache learns what was hashed only after the loop, so one hasher serves all.
+    let hasher = Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress);
     for t in tracked {
-        let hashed =
-            Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress).hash(&t.rel)?;
+        let hashed = hasher.hash(&t.rel)?;
         let same = hashed
             .as_ref()
             .is_some_and(|h| h.id == t.pointer.id && h.kind == t.pointer.kind);
@@ -66,7 +67,13 @@ pub fn status(
         // changed one (or a granular report) needs the pointer's trees read.
         let (store_state, stored) = match &hashed {
             Some(h) if same && !granular => {
-                let tree_ids = h.trees.iter().map(|t| t.id());
+                // Each tree's id is in its parent's entry: no need to hash
+                // the trees again.
+                let subtrees = h.trees.iter().flat_map(|tree| tree.entries());
+                let tree_ids = subtrees
+                    .filter(|e| e.kind == EntryKind::Dir)
+                    .map(|e| e.id)
+                    .chain((h.kind == Kind::Dir).then_some(h.id));
                 let ids: Vec<Id> = h
                     .listing
                     .files
