@@ -127,11 +127,6 @@ impl Git {
             .map_err(|e| bad(e.to_string()))
     }
 
-    /// The full commit id `rev` names.
-    pub fn commit_id(&self, rev: &str) -> Result<String, GitError> {
-        Ok(self.resolve(rev)?.id.to_string())
-    }
-
     /// Every pointer file (`*.kiln`, outside `.kiln/`) in `rev`'s tree, with its bytes.
     pub fn pointers_at(&self, rev: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let commit = self.resolve(rev)?;

@@ -349,7 +349,7 @@ impl Conn {
                 rx,
                 current: Bytes::new(),
             };
-            staging.stage_verified(&mut reader, id, false)
+            staging.stage_verified(&mut reader, id)
         });
         let mut stream = result.into_stream();
         let mut received = 0u64;
@@ -397,6 +397,13 @@ impl Conn {
     ) -> Result<Result<Got<Staged>, RemoteError>, Broke> {
         use std::os::unix::fs::FileExt;
         let key = self.key(&id);
+        // A remote object of another size is damaged, not a broken transfer.
+        match self.store.head(&key).await {
+            Ok(meta) if meta.size != size => return Ok(Ok(Got::Corrupt)),
+            Ok(_) => {}
+            Err(object_store::Error::NotFound { .. }) => return Ok(Ok(Got::Missing)),
+            Err(e) => return Ok(Err(self.fail(format!("download object {}", id.short()), &e))),
+        }
         let fail = |e: IoError| Ok(Err(RemoteError::from(e)));
         let tmp = match store.temp_object() {
             Ok(t) => t,
@@ -421,21 +428,22 @@ impl Conn {
                         .expect("the semaphore is never closed");
                     let bytes = self.store.get_range(key, range.clone()).await?;
                     if bytes.len() as u64 != range.end - range.start {
-                        return Ok(false);
+                        return Ok(None);
                     }
                     let wrote =
                         tokio::task::spawn_blocking(move || file.write_all_at(&bytes, range.start))
                             .await
                             .expect("the writing task does not panic");
-                    Ok(wrote.is_ok())
+                    Ok(Some(wrote))
                 }
             })
             .buffer_unordered(PARTS_AT_ONCE);
         while let Some(part) = written.next().await {
             match part {
-                Ok(true) => {}
+                Ok(Some(Ok(()))) => {}
+                Ok(Some(Err(e))) => return fail(IoError::new("write", tmp.path(), e)),
                 // A short part: the remote object is not what its id says.
-                Ok(false) => return Ok(Ok(Got::Corrupt)),
+                Ok(None) => return Ok(Ok(Got::Corrupt)),
                 Err(object_store::Error::NotFound { .. }) => return Ok(Ok(Got::Missing)),
                 Err(e) => return Err(Broke(e)),
             }
@@ -473,8 +481,9 @@ impl Conn {
                 Ok(b) => break b,
                 Err(e) if attempt < DOWNLOAD_ATTEMPTS => {
                     tracing::debug!(
-                        "download of tree {} broke off ({e}); trying again",
-                        id.short()
+                        "download of tree {} broke off ({}); trying again",
+                        id.short(),
+                        redact::describe(&e, &self.scrub)
                     );
                     attempt += 1;
                 }
@@ -487,15 +496,11 @@ impl Conn {
         let tree = Tree::decode(id, &bytes).map_err(|e| self.bad_tree(e))?;
         let len = bytes.len() as u64;
         let staging = store.clone();
-        let staged = tokio::task::spawn_blocking(move || {
-            staging.stage_verified(&mut bytes.reader(), id, true)
-        })
-        .await
-        .expect("the staging task does not panic")?;
-        Ok(match staged {
-            Some(s) => Got::Ok((tree, s, len)),
-            None => Got::Corrupt,
-        })
+        // Verified above: written as they are.
+        let staged = tokio::task::spawn_blocking(move || staging.stage_with_id(&bytes, id))
+            .await
+            .expect("the staging task does not panic")?;
+        Ok(Got::Ok((tree, staged, len)))
     }
 }
 

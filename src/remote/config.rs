@@ -4,7 +4,7 @@
 //! in the local file or the environment.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table};
 
@@ -543,7 +543,7 @@ pub fn add(
 /// the repository, is stored relative to the repository root.
 fn stored_url(repo: &Repo, cwd: &Path, url: &str, scheme: Scheme) -> String {
     if scheme == Scheme::Local && !url.contains("://") && Path::new(url).is_relative() {
-        relative_to(repo.root(), &normalize(&cwd.join(url)))
+        relative_to(repo.root(), &crate::fsutil::normalize(&cwd.join(url)))
     } else {
         url.to_string()
     }
@@ -703,20 +703,6 @@ pub fn modify(
 }
 
 /// Removes `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// `target` relative to `base` (both absolute and normalised).
 fn relative_to(base: &Path, target: &Path) -> String {
     let b: Vec<_> = base.components().collect();

@@ -192,10 +192,6 @@ impl Remote {
         self.config.display_url()
     }
 
-    pub fn jobs(&self) -> usize {
-        self.jobs
-    }
-
     /// What identifies the remote's contents for the local index: the same
     /// bucket name means another bucket behind another endpoint.
     fn index_key(&self) -> String {

@@ -150,7 +150,8 @@ impl Store {
         fsutil::temp_file(&self.tmp)
     }
 
-    fn stage_with_id(&self, bytes: &[u8], id: Id) -> Result<Staged, IoError> {
+    /// Stages `bytes` already known to have the id `id`.
+    pub fn stage_with_id(&self, bytes: &[u8], id: Id) -> Result<Staged, IoError> {
         let mut f = self.temp_object()?;
         f.write_all(bytes).ctx("write", f.path())?;
         Ok(Staged::new(id, f.into_temp_path()))
@@ -239,14 +240,9 @@ impl Store {
         &self,
         reader: &mut dyn Read,
         expected: Id,
-        tree: bool,
     ) -> Result<Option<Staged>, StoreError> {
         let mut f = self.temp_object()?;
-        let mut hasher = if tree {
-            blake3::Hasher::new_derive_key(id::TREE_CONTEXT)
-        } else {
-            blake3::Hasher::new()
-        };
+        let mut hasher = blake3::Hasher::new();
         let mut buf = vec![0u8; 1 << 16];
         let (mut written, mut flushed) = (0u64, 0u64);
         loop {

@@ -128,7 +128,7 @@ pub fn tracked(repo: &Repo) -> Result<Vec<Tracked>, WorkspaceError> {
 /// outside the repository and kiln's or git's own folders.
 pub fn resolve(repo: &Repo, cwd: &Path, arg: &Path) -> Result<String, WorkspaceError> {
     let joined = cwd.join(arg);
-    let normal = normalize(&joined);
+    let normal = fsutil::normalize(&joined);
     let root = repo.root();
     // Resolve symlinks in the parent folders, not the last component.
     let resolved = match (normal.parent(), normal.file_name()) {
@@ -152,21 +152,6 @@ pub fn resolve(repo: &Repo, cwd: &Path, arg: &Path) -> Result<String, WorkspaceE
         });
     }
     Ok(rel.trim_end_matches('/').to_string())
-}
-
-/// Removes `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The tracked entries that `paths` select: all when `paths` is empty.
