@@ -226,23 +226,6 @@ fn folder_uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// A URL with any `user:password@` removed.
-pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, tail) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://***@{host}{tail}"),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
-}
-
 /// The names and types of the fields of the schema bound to `path`, read
 /// leniently from its YAML or JSON: anything unreadable gives no facet
 /// rather than failing an export.

@@ -78,7 +78,7 @@ impl Collector {
                 path: repo.config_path(),
                 message: format!(
                     "openlineage url `{}` must start with http:// or https://",
-                    crate::lineage::openlineage::redact_url(&url)
+                    crate::remote::redact::url(&url)
                 ),
             });
         }
@@ -195,7 +195,7 @@ impl Collector {
 
     /// The endpoint, with any credentials in it removed, for messages.
     pub fn display_url(&self) -> String {
-        super::openlineage::redact_url(&self.url)
+        crate::remote::redact::url(&self.url)
     }
 }
 

@@ -12,7 +12,7 @@ mod fetch;
 mod index;
 mod plan;
 mod push;
-mod redact;
+pub(crate) mod redact;
 mod status;
 
 use std::path::PathBuf;

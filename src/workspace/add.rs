@@ -19,6 +19,9 @@ pub struct AddOptions {
     pub run: Option<String>,
     /// Record the content even if it fails its bound schema.
     pub no_check: bool,
+    /// The code's origin, found once for all the paths of one command (git
+    /// status ignores kiln's own files, so adding one path cannot change it).
+    pub origin: std::cell::OnceCell<Option<Origin>>,
 }
 
 /// What `add` did for one path.
@@ -200,10 +203,20 @@ pub fn add(
     };
     new.origin = match &old {
         Some(o) if o.same_content(&new) => o.origin.clone(),
-        _ => current_origin(repo)?.map(|o| Origin {
-            run: opts.run.clone(),
-            ..o
-        }),
+        _ => {
+            let origin = match opts.origin.get() {
+                Some(o) => o.clone(),
+                None => {
+                    let found = current_origin(repo)?;
+                    let _ = opts.origin.set(found.clone());
+                    found
+                }
+            };
+            origin.map(|o| Origin {
+                run: opts.run.clone(),
+                ..o
+            })
+        }
     };
     if !opts.no_check
         && old
