@@ -74,7 +74,7 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
             message: "the file is empty".into(),
         });
     }
-    let mut lf = source::scan(path, format, &super::Dialect::default(), None)
+    let mut lf = source::scan(path, format, &super::Dialect::default(), None, &[])
         .map_err(|e| unreadable(path, e))?;
     let schema = lf.collect_schema().map_err(|e| unreadable(path, e))?;
     let columns: Vec<(String, DataType)> = schema

@@ -228,13 +228,21 @@ pub fn compile(
             col(c.name.as_str())
         };
         let text = is_text(&c.dtype);
-        let value = if text && !missing_values.is_empty() && !read_as_null {
-            let texts: Vec<Literal> = missing_values.iter().cloned().map(Literal::Str).collect();
-            when(one_of(raw.clone(), &texts, DataType::String))
-                .then(null_of(DataType::String))
-                .otherwise(raw.clone())
+        // Blanks around a number are ignored, as the CSV reader's own number
+        // parsing ignores those before it (see `reader_types`).
+        let numeric = text && field.is_some_and(|f| is_number(f.kind));
+        let trimmed = if numeric {
+            raw.clone().str().strip_chars(lit(" \t"))
         } else {
             raw.clone()
+        };
+        let value = if text && !missing_values.is_empty() && (numeric || !read_as_null) {
+            let texts: Vec<Literal> = missing_values.iter().cloned().map(Literal::Str).collect();
+            when(one_of(trimmed.clone(), &texts, DataType::String))
+                .then(null_of(DataType::String))
+                .otherwise(trimmed)
+        } else {
+            trimmed
         };
         let cell_text = if text {
             raw.clone()
@@ -321,6 +329,39 @@ pub fn compile(
         checks,
         not_checked,
     }
+}
+
+fn is_number(kind: FieldType) -> bool {
+    matches!(kind, FieldType::Integer | FieldType::Number)
+}
+
+/// Columns of a delimited file the reader can type itself, which is much
+/// cheaper than reading text and casting it: integer and number fields
+/// without number options or text constraints. A cell the reader cannot
+/// parse fails the whole read, and the engine then reads the file as text,
+/// so this never changes a verdict: every cell the reader parses (blanks
+/// before it skipped, blank cells null) parses alike from text.
+pub fn reader_types(schema: &Schema, c: &Compiled) -> Vec<(String, DataType)> {
+    c.columns
+        .iter()
+        .filter(|col| is_text(&col.dtype))
+        .filter_map(|col| {
+            let f = &schema.fields[col.field?];
+            let plain = is_number(f.kind)
+                && f.bare_number
+                && f.group_char.is_none()
+                && f.decimal_char.is_none()
+                && !f.constraints.iter().any(|k| {
+                    matches!(
+                        k.kind,
+                        ConstraintKind::MinLength(_)
+                            | ConstraintKind::MaxLength(_)
+                            | ConstraintKind::Pattern(_)
+                    )
+                });
+            plain.then(|| (col.name.clone(), target(f.kind)))
+        })
+        .collect()
 }
 
 pub fn bounds_text(min: Option<u64>, max: Option<u64>, unit: &str) -> String {

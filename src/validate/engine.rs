@@ -159,7 +159,7 @@ pub fn run(
         .all(|f| f.missing_values == schema.missing_values);
     let reader_missing =
         (format.is_delimited() && uniform).then_some(schema.missing_values.as_slice());
-    let mut lf = match source::scan(path, format, &schema.dialect, reader_missing) {
+    let mut lf = match source::scan(path, format, &schema.dialect, reader_missing, &[]) {
         Ok(lf) => lf,
         Err(e) => {
             return unreadable(
@@ -181,11 +181,14 @@ pub fn run(
     };
     let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
     let (aggs, profile_plan) = aggregates(&compiled);
-    let counts = compiled
-        .prepared(lf.clone(), false)
-        .select(aggs)
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single());
+    let counts = match typed_counts(path, format, schema, reader_missing, &data_schema, &compiled) {
+        Some(df) => Ok(df),
+        None => compiled
+            .prepared(lf.clone(), false)
+            .select(aggs)
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single()),
+    };
     let df = match counts {
         Ok(df) => df,
         Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
@@ -265,6 +268,47 @@ pub fn run(
         passed,
         not_checked: compiled.not_checked,
         profile,
+    }
+}
+
+/// The counts of a delimited file read with the reader typing its plain
+/// number columns (`compile::reader_types`); `None` where there are none or
+/// a cell did not parse, and the file must be read as text. Both plans
+/// compile the same checks in the same order, so their counts agree.
+fn typed_counts(
+    path: &Path,
+    format: Format,
+    schema: &Schema,
+    reader_missing: Option<&[String]>,
+    text_schema: &polars::prelude::Schema,
+    text: &Compiled,
+) -> Option<DataFrame> {
+    // The reader makes blank number cells null; kiln only where blank is missing.
+    let blank_is_missing = reader_missing.is_some_and(|m| m.iter().any(String::is_empty));
+    if !format.is_delimited() || !schema.dialect.header || !blank_is_missing {
+        return None;
+    }
+    let types = compile::reader_types(schema, text);
+    if types.is_empty() {
+        return None;
+    }
+    let lf = source::scan(path, format, &schema.dialect, reader_missing, &types).ok()?;
+    let mut typed_schema = text_schema.clone();
+    for (name, dtype) in &types {
+        typed_schema.with_column(name.as_str().into(), dtype.clone());
+    }
+    let compiled = compile::compile(schema, &typed_schema, format, true);
+    let (aggs, _) = aggregates(&compiled);
+    match compiled
+        .prepared(lf, false)
+        .select(aggs)
+        .collect_with_engine(Engine::Streaming)
+    {
+        Ok(r) => Some(r.unwrap_single()),
+        Err(e) => {
+            tracing::debug!("{}: reading as text: {e}", path.display());
+            None
+        }
     }
 }
 

@@ -64,12 +64,14 @@ pub fn delimiter(format: Format, dialect: &Dialect) -> u8 {
 
 /// A lazy scan of `path`; `Err` when polars cannot open it. With
 /// `missing`, a delimited file's reader itself reads those texts as null,
-/// in every column (cheaper than kiln testing each cell).
+/// in every column (cheaper than kiln testing each cell). A delimited
+/// file's columns are text except those named in `types`.
 pub fn scan(
     path: &Path,
     format: Format,
     dialect: &Dialect,
     missing: Option<&[String]>,
+    types: &[(String, DataType)],
 ) -> PolarsResult<LazyFrame> {
     let pl_path = PlRefPath::try_from_path(path)?;
     match format {
@@ -88,9 +90,15 @@ pub fn scan(
                 })
                 .filter(|m| !m.is_empty())
                 .map(NullValues::AllColumns);
-            // Every column as text: kiln types cells itself, so one bad cell
-            // is a finding rather than a failed read.
+            // Text unless asked: kiln types cells itself, so one bad cell is
+            // a finding rather than a failed read.
+            let overwrite = (!types.is_empty()).then(|| {
+                Arc::new(Schema::from_iter(types.iter().map(|(name, dtype)| {
+                    Field::new(PlSmallStr::from(name.as_str()), dtype.clone())
+                })))
+            });
             LazyCsvReader::new(pl_path)
+                .with_dtype_overwrite(overwrite)
                 .with_glob(false)
                 .with_has_header(dialect.header)
                 .with_separator(delimiter(format, dialect))

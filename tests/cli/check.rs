@@ -790,6 +790,44 @@ fn types_formats_and_missing_values_from_text() {
     );
 }
 
+/// Plain number columns are typed by the CSV reader when every cell
+/// parses, and from text otherwise: both reads agree on every cell.
+#[test]
+fn numbers_read_alike_by_the_reader_and_from_text() {
+    let repo = Repo::new();
+    let parses = "i,x\n 5,1.5\n,2\n  ,3\n7, 11\n-3,\n";
+    repo.write("a.csv", parses);
+    repo.write("b.csv", format!("{parses}x1,4\n8 ,5 \n"));
+    repo.write(
+        "n.yaml",
+        "fields:\n\
+         \x20 - {name: i, type: integer, constraints: {required: true, minimum: 0}}\n\
+         \x20 - {name: x, type: number, constraints: {maximum: 10}}\n",
+    );
+    let shared = vec![
+        ("cell/required", "i", 2, vec![2, 3]),
+        ("cell/minimum", "i", 1, vec![5]),
+        ("cell/maximum", "x", 1, vec![4]),
+    ];
+    let mut with_bad_cell = vec![("cell/type", "i", 1, vec![6])];
+    with_bad_cell.extend(shared.clone());
+    for (file, want, as_text) in [("a.csv", shared, false), ("b.csv", with_bad_cell, true)] {
+        let run = repo
+            .kiln_env(
+                ["check", file, "--schema", "n.yaml", "--json", "--no-cache"],
+                &[("KILN_LOG", "debug")],
+            )
+            .code(1);
+        assert_eq!(run.stderr.contains("reading as text"), as_text, "{}", run.stderr);
+        let got: Vec<_> = findings(&run.json()).iter().map(summary).collect();
+        let want: Vec<_> = want
+            .into_iter()
+            .map(|(c, f, n, rows)| (c.to_string(), Some(f.to_string()), n, rows))
+            .collect();
+        assert_eq!(got, want, "{file}");
+    }
+}
+
 #[test]
 fn inferred_schemas_pass_their_own_data() {
     let repo = Repo::new();
