@@ -6,6 +6,7 @@ would use instead on the same machine in one run, and prints ratios.
     python3 bench/bench.py validate    # kiln check vs polars, pandera, frictionless
     python3 bench/bench.py remote      # push / pull vs dvc-s3, against Garage
     python3 bench/bench.py all
+    python3 bench/bench.py validate --simd   # kiln built with SIMD (nightly Rust)
 
 Everything it makes lives under bench/work/ (git-ignored): a virtualenv with
 the other tools from PyPI, b3sum from crates.io, the generated data, and the
@@ -69,11 +70,20 @@ def timed(label, prepare, cmd_for, runs=3):
     return result
 
 
-def setup():
+def setup(simd):
+    global KILN
     WORK.mkdir(parents=True, exist_ok=True)
-    print("building kiln (release)…", flush=True)
+    build = ["cargo", "build", "--release", "--locked", "--bin", "kiln"]
     env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
-    sh(["cargo", "build", "--release", "--locked", "--bin", "kiln"], cwd=ROOT, env=env, quiet=False)
+    if simd:
+        # Built as polars builds its own Python package: a nightly compiler,
+        # polars' SIMD code, and an AVX2-class CPU.
+        target = TARGET.with_name(TARGET.name + "-nightly")
+        build = ["cargo", "+nightly", *build[1:], "--features", "simd"]
+        env.update(CARGO_TARGET_DIR=str(target), RUSTFLAGS="-C target-cpu=x86-64-v3")
+        KILN = target / "release" / "kiln"
+    print(f"building kiln ({' '.join(build[1:])})…", flush=True)
+    sh(build, cwd=ROOT, env=env, quiet=False)
     if not (VENV / "bin" / "dvc").exists():
         print("installing the other tools from PyPI…", flush=True)
         sh([sys.executable, "-m", "venv", str(VENV)])
@@ -477,8 +487,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("section", choices=["store", "validate", "remote", "all"])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--simd", action="store_true", help="build kiln with polars' SIMD code (nightly Rust)")
     args = ap.parse_args()
-    setup()
+    setup(args.simd)
     print(f"machine: {os.cpu_count()} cores; kiln {KILN}", flush=True)
     if args.section in ("store", "all"):
         bench_store(args.runs)

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use kiln::Error;
 use kiln::repo::RepoError;
-use kiln::validate::{self, CheckOptions, FileReport, ValidateError, Verdict, render};
+use kiln::validate::{self, CheckOptions, Checker, FileReport, ValidateError, Verdict, render};
 
 use super::App;
 
@@ -66,12 +66,9 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             Err(Error::Repo(RepoError::NotFound { .. })) => None,
             Err(e) => return Err(e),
         };
+        let checker = Checker::new(repo.as_ref(), &opts);
         for p in &args.paths {
-            let data = app.cwd.join(p);
-            reports.extend(match &repo {
-                Some(repo) => validate::check_path(repo, &data, &schema, None, &opts)?,
-                None => validate::check_path_uncached(&data, &schema, &opts)?,
-            });
+            reports.extend(checker.check_path(&app.cwd.join(p), &schema, None)?);
         }
     } else {
         let repo = app.repo()?;
@@ -85,10 +82,11 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             app.say("nothing to check: no tracked data has a schema");
             return Ok(ExitCode::SUCCESS);
         }
+        let checker = Checker::new(Some(&repo), &opts);
         for job in &plan.jobs {
             let data = repo.root().join(&job.data);
             let schema = repo.root().join(&job.schema);
-            reports.extend(validate::check_path(&repo, &data, &schema, None, &opts)?);
+            reports.extend(checker.check_path(&data, &schema, None)?);
         }
     }
     let fail_on_warn = args.fail_on == FailOn::Warn;

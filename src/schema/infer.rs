@@ -48,11 +48,10 @@ fn value_at(df: &DataFrame, name: &str) -> Option<String> {
     }
 }
 
-fn unreadable(path: &Path, e: PolarsError) -> ValidateError {
-    let text = e.to_string();
+fn unreadable(path: &Path, format: Format, e: PolarsError) -> ValidateError {
     ValidateError::Unreadable {
         path: path.to_path_buf(),
-        message: text.lines().next().unwrap_or("").trim().to_string(),
+        message: source::polars_message(&e, format),
     }
 }
 
@@ -75,8 +74,8 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         });
     }
     let mut lf = source::scan(path, format, &super::Dialect::default(), None, &[])
-        .map_err(|e| unreadable(path, e))?;
-    let schema = lf.collect_schema().map_err(|e| unreadable(path, e))?;
+        .map_err(|e| unreadable(path, format, e))?;
+    let schema = lf.collect_schema().map_err(|e| unreadable(path, format, e))?;
     let columns: Vec<(String, DataType)> = schema
         .iter()
         .map(|(n, d)| (n.to_string(), d.clone()))
@@ -168,7 +167,7 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         Engine::Streaming,
         lf.get_current_optimizations(),
     )
-    .map_err(|e| unreadable(path, e))?
+    .map_err(|e| unreadable(path, format, e))?
     .into_iter();
     let df = results.next().unwrap_or_default();
     let rows = u64_at(&df, "__kiln_rows");

@@ -789,19 +789,9 @@ fn literal(f: &Field, v: &Value) -> Result<Bound, String> {
     Ok(Bound { value, text })
 }
 
-/// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m as i32 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i32 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
+/// Days from 1970-01-01, as polars stores a date.
 fn date_days(d: jiff::civil::Date) -> i32 {
-    days_from_civil(d.year() as i32, d.month() as u32, d.day() as u32)
+    (d.duration_since(jiff::civil::date(1970, 1, 1)).as_secs() / 86_400) as i32
 }
 
 fn parse_date(s: &str, format: Option<&str>) -> Option<i32> {
@@ -816,9 +806,9 @@ fn parse_date(s: &str, format: Option<&str>) -> Option<i32> {
         .map(date_days)
 }
 
+/// Nanoseconds since midnight, as polars stores a time.
 fn time_nanos(t: jiff::civil::Time) -> i64 {
-    ((t.hour() as i64 * 60 + t.minute() as i64) * 60 + t.second() as i64) * 1_000_000_000
-        + t.subsec_nanosecond() as i64
+    t.duration_since(jiff::civil::Time::midnight()).as_nanos() as i64
 }
 
 fn parse_time(s: &str, format: Option<&str>) -> Option<i64> {
@@ -849,8 +839,7 @@ fn parse_datetime(s: &str, format: Option<&str>) -> Option<i64> {
             parsed.to_datetime().ok()?
         }
     };
-    let days = date_days(civil.date()) as i64;
-    Some(days * 86_400_000_000 + time_nanos(civil.time()) / 1_000)
+    Some(jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()?.as_microsecond())
 }
 
 fn bounds(cx: &Ctx, key: &str, v: &S<Value>) -> Result<Bounds, SchemaError> {

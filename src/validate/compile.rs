@@ -7,6 +7,7 @@
 
 use polars::prelude::*;
 
+use super::distinct::KeyKind;
 use super::source::Format;
 use crate::schema::{
     ConstraintKind, Dtype, Field, FieldType, FieldsMatch, Literal, NotChecked, Rule, Schema,
@@ -29,8 +30,13 @@ pub fn r(j: usize) -> String {
 pub enum Measure {
     /// Rows where `mask` is true; `value` shows a failing cell.
     Cells { mask: Expr, value: Expr },
-    /// Rows whose `keys` (all non-null) repeat an earlier row's.
-    Duplicates { keys: Vec<String>, value: Expr },
+    /// Rows whose `keys` (all non-null) repeat an earlier row's; `kind`
+    /// where a one-column key is counted by `distinct::seen_before`.
+    Duplicates {
+        keys: Vec<String>,
+        value: Expr,
+        kind: Option<KeyKind>,
+    },
     /// Decided before reading any row: a count and what was seen.
     Known { count: u64, observed: String },
     /// The table's row count against bounds.
@@ -219,6 +225,7 @@ pub fn compile(
 
     let mut prep = Vec::new();
     let mut typed_cols = Vec::new();
+    let mut typed_dtypes = Vec::new();
     for (j, c) in columns.iter().enumerate() {
         let field = c.field.map(|i| &schema.fields[i]);
         let missing_values = field.map_or(&schema.missing_values, |f| &f.missing_values);
@@ -255,10 +262,12 @@ pub fn compile(
         prep.push(cell_text.alias(r(j)));
         let Some(f) = field else {
             typed_cols.push(col(v(j)).alias(t(j)));
+            typed_dtypes.push(c.dtype.clone());
             continue;
         };
         let typed = typed(f, col(v(j)), &c.dtype);
         typed_cols.push(typed.expr(col(v(j))).alias(t(j)));
+        typed_dtypes.push(typed.dtype(f, &c.dtype));
         field_checks(f, j, c, &typed, format, &mut checks, &mut not_checked);
     }
 
@@ -306,6 +315,10 @@ pub fn compile(
             measure: Measure::Duplicates {
                 keys: js.iter().map(|&j| t(j)).collect(),
                 value,
+                kind: match js[..] {
+                    [j] => KeyKind::of(&typed_dtypes[j]),
+                    _ => None,
+                },
             },
         });
     }
@@ -389,6 +402,14 @@ enum Typed {
 /// type: the same conversion `kiln check` applies.
 impl Typed {
     /// The typed values, given the column's own values `v`.
+    /// The type of the typed values of `f` over a column stored as `physical`.
+    fn dtype(&self, f: &Field, physical: &DataType) -> DataType {
+        match self {
+            Typed::Same => physical.clone(),
+            _ => target(f.kind),
+        }
+    }
+
     fn expr(&self, v: Expr) -> Expr {
         match self {
             Typed::Same => v,
@@ -630,74 +651,47 @@ fn one_of(e: Expr, values: &[Literal], dtype: DataType) -> Expr {
 }
 
 fn literal_list(values: &[&Literal], dtype: DataType) -> Expr {
-    let name: PlSmallStr = "values".into();
+    // The values of one variant, as a series named "values".
+    fn picked<T, F>(values: &[&Literal], pick: F) -> Series
+    where
+        F: Fn(&Literal) -> Option<T>,
+        Series: NamedFrom<Vec<T>, [T]>,
+    {
+        let kept: Vec<T> = values.iter().filter_map(|l| pick(l)).collect();
+        Series::new("values".into(), kept)
+    }
     let series = match dtype {
-        DataType::Int64 => Series::new(
-            name,
-            values
-                .iter()
-                .filter_map(|l| {
-                    if let Literal::Int(i) = l {
-                        Some(*i)
-                    } else {
-                        None
-                    }
-                })
-                .collect::<Vec<i64>>(),
-        ),
-        DataType::Float64 => Series::new(
-            name,
-            values
-                .iter()
-                .filter_map(|l| match l {
-                    Literal::Float(x) => Some(*x),
-                    Literal::Int(i) => Some(*i as f64),
-                    _ => None,
-                })
-                .collect::<Vec<f64>>(),
-        ),
-        DataType::Boolean => Series::new(
-            name,
-            values
-                .iter()
-                .filter_map(|l| {
-                    if let Literal::Bool(b) = l {
-                        Some(*b)
-                    } else {
-                        None
-                    }
-                })
-                .collect::<Vec<bool>>(),
-        ),
-        DataType::Date | DataType::Datetime(..) | DataType::Time => {
-            let raw: Vec<i64> = values
-                .iter()
-                .filter_map(|l| match l {
-                    Literal::Date(d) => Some(*d as i64),
-                    Literal::Datetime(x) | Literal::Time(x) => Some(*x),
-                    _ => None,
-                })
-                .collect();
-            let physical = if dtype == DataType::Date {
-                Series::new(name, raw.iter().map(|x| *x as i32).collect::<Vec<i32>>())
-            } else {
-                Series::new(name, raw)
-            };
-            return lit(physical).cast(dtype).implode(false);
+        DataType::Int64 => picked(values, |l| match l {
+            Literal::Int(i) => Some(*i),
+            _ => None,
+        }),
+        DataType::Float64 => picked(values, |l| match l {
+            Literal::Float(x) => Some(*x),
+            Literal::Int(i) => Some(*i as f64),
+            _ => None,
+        }),
+        DataType::Boolean => picked(values, |l| match l {
+            Literal::Bool(b) => Some(*b),
+            _ => None,
+        }),
+        DataType::Date => {
+            let days = picked(values, |l| match l {
+                Literal::Date(d) => Some(*d),
+                _ => None,
+            });
+            return lit(days).cast(dtype).implode(false);
         }
-        _ => Series::new(
-            name,
-            values
-                .iter()
-                .filter_map(|l| {
-                    if let Literal::Str(s) = l {
-                        Some(s.clone())
-                    } else {
-                        None
-                    }
-                })
-                .collect::<Vec<String>>(),
-        ),
+        DataType::Datetime(..) | DataType::Time => {
+            let ticks = picked(values, |l| match l {
+                Literal::Datetime(x) | Literal::Time(x) => Some(*x),
+                _ => None,
+            });
+            return lit(ticks).cast(dtype).implode(false);
+        }
+        _ => picked(values, |l| match l {
+            Literal::Str(s) => Some(s.clone()),
+            _ => None,
+        }),
     };
     lit(series).implode(false)
 }
@@ -838,10 +832,7 @@ fn field_checks(
             },
         });
     }
-    let typed_dtype = match typed {
-        Typed::Same => c.dtype.clone(),
-        _ => target(f.kind),
-    };
+    let typed_dtype = typed.dtype(f, &c.dtype);
     // The text of a value, for lengths and patterns.
     let text = if is_text(&c.dtype) {
         col(v(j))
@@ -862,6 +853,7 @@ fn field_checks(
                     measure: Measure::Duplicates {
                         keys: vec![t(j)],
                         value: col(r(j)),
+                        kind: KeyKind::of(&typed_dtype),
                     },
                 });
                 continue;
@@ -901,8 +893,14 @@ fn field_checks(
                 let lits: Vec<Literal> = values.iter().map(|b| b.value.clone()).collect();
                 let shown: Vec<&str> = values.iter().take(8).map(|b| b.text.as_str()).collect();
                 let more = if values.len() > 8 { ", …" } else { "" };
+                // An untyped field's values are texts: compare the cells' text.
+                let (subject, dtype) = if f.kind == FieldType::Any && !is_text(&c.dtype) {
+                    (text.clone(), DataType::String)
+                } else {
+                    (tv, typed_dtype.clone())
+                };
                 (
-                    one_of(tv, &lits, typed_dtype.clone()).not(),
+                    one_of(subject, &lits, dtype).not(),
                     format!("are not one of {}{more}", shown.join(", ")),
                 )
             }

@@ -7,9 +7,10 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
+use super::distinct;
 use super::lines;
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
-use super::source::{self, Format};
+use super::source::{self, Format, polars_message};
 use crate::schema::{Bounds, NotChecked, Rule, Schema};
 
 const ROWS: &str = "__kiln_rows";
@@ -23,29 +24,6 @@ pub struct Outcome {
     pub passed: Vec<Passed>,
     pub not_checked: Vec<NotChecked>,
     pub profile: Vec<ColumnProfile>,
-}
-
-/// A one-line account of a polars error.
-fn polars_message(e: &PolarsError, format: Format) -> String {
-    let text = e.to_string();
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
-        .to_string();
-    let lower = first.to_ascii_lowercase();
-    if lower.contains("utf-8") || lower.contains("utf8") {
-        format!(
-            "{first} (the file is not valid UTF-8; set `dialect: {{encoding: utf-8-lossy}}` to read it anyway)"
-        )
-    } else if lower.contains("more fields than defined") {
-        format!("{first} (a row has more fields than the header: ragged rows)")
-    } else if format == Format::Ndjson {
-        format!("invalid JSON: {first}")
-    } else {
-        first
-    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -205,19 +183,47 @@ pub fn run(
         })
         .collect();
 
+    // Fingerprinted keys that look repeated are counted again, exactly.
+    let recount: Vec<Expr> = compiled
+        .checks
+        .iter()
+        .enumerate()
+        .filter_map(|(k, check)| match &check.measure {
+            Measure::Duplicates {
+                keys,
+                kind: Some(kind),
+                ..
+            } if !kind.is_exact() && u64_at(&df, &format!("__kiln_d{k}")) > 0 => {
+                Some(exact_duplicates(k, keys))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let recounted = if recount.is_empty() {
+        None
+    } else {
+        let exact = compiled
+            .prepared(lf.clone(), false)
+            .select(recount)
+            .collect_with_engine(Engine::Streaming);
+        match exact {
+            Ok(r) => Some(r.unwrap_single()),
+            Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
+        }
+    };
+
     let mut to_sample = Vec::new();
     for (k, check) in compiled.checks.iter().enumerate() {
         let (count, observed) = match &check.measure {
             Measure::Cells { .. } => (u64_at(&df, &format!("__kiln_c{k}")), None),
-            Measure::Duplicates { keys, .. } => {
-                let keyed = u64_at(&df, &format!("__kiln_n{k}"));
-                let distinct = u64_at(&df, &format!("__kiln_u{k}"));
-                let count = if keys.len() == 1 {
-                    // n_unique counts null as one more value.
-                    let nulls = u64_at(&df, &format!("__kiln_z{k}"));
-                    keyed.saturating_sub(distinct.saturating_sub(u64::from(nulls > 0)))
-                } else {
-                    keyed.saturating_sub(distinct)
+            Measure::Duplicates { keys, kind, .. } => {
+                let count = match (kind, &recounted) {
+                    (Some(_), Some(exact)) if exact.column(&format!("__kiln_n{k}")).is_ok() => {
+                        exact_count(exact, k, keys)
+                    }
+                    (Some(_), _) => u64_at(&df, &format!("__kiln_d{k}")),
+                    (None, _) => exact_count(&df, k, keys),
                 };
                 (count, None)
             }
@@ -421,44 +427,19 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
                         .alias(format!("__kiln_c{k}")),
                 );
             }
-            Measure::Duplicates { keys, .. } if keys.len() == 1 => {
-                let key = col(keys[0].as_str());
+            Measure::Duplicates {
+                keys,
+                kind: Some(kind),
+                ..
+            } => {
                 aggs.push(
-                    key.clone()
-                        .count()
-                        .cast(DataType::UInt64)
-                        .alias(format!("__kiln_n{k}")),
-                );
-                aggs.push(
-                    key.clone()
-                        .n_unique()
-                        .cast(DataType::UInt64)
-                        .alias(format!("__kiln_u{k}")),
-                );
-                aggs.push(
-                    key.null_count()
-                        .cast(DataType::UInt64)
-                        .alias(format!("__kiln_z{k}")),
-                );
-            }
-            Measure::Duplicates { keys, .. } => {
-                let keyed = all_keyed(keys);
-                let cols: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
-                aggs.push(
-                    keyed
-                        .clone()
+                    distinct::seen_before(col(keys[0].as_str()), *kind)
                         .cast(DataType::UInt64)
                         .sum()
-                        .alias(format!("__kiln_n{k}")),
-                );
-                aggs.push(
-                    as_struct(cols)
-                        .filter(keyed)
-                        .n_unique()
-                        .cast(DataType::UInt64)
-                        .alias(format!("__kiln_u{k}")),
+                        .alias(format!("__kiln_d{k}")),
                 );
             }
+            Measure::Duplicates { keys, .. } => aggs.extend(exact_duplicates(k, keys)),
             Measure::Known { .. } | Measure::Rows { .. } => {}
         }
     }
@@ -502,6 +483,54 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
     (aggs, plan)
 }
 
+/// What polars counts for a key's repeats, exactly: keyed rows, distinct
+/// keys, and (for one column) null keys.
+fn exact_duplicates(k: usize, keys: &[String]) -> Vec<Expr> {
+    if let [key] = keys {
+        let key = col(key.as_str());
+        return vec![
+            key.clone()
+                .count()
+                .cast(DataType::UInt64)
+                .alias(format!("__kiln_n{k}")),
+            key.clone()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias(format!("__kiln_u{k}")),
+            key.null_count()
+                .cast(DataType::UInt64)
+                .alias(format!("__kiln_z{k}")),
+        ];
+    }
+    let keyed = all_keyed(keys);
+    let cols: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+    vec![
+        keyed
+            .clone()
+            .cast(DataType::UInt64)
+            .sum()
+            .alias(format!("__kiln_n{k}")),
+        as_struct(cols)
+            .filter(keyed)
+            .n_unique()
+            .cast(DataType::UInt64)
+            .alias(format!("__kiln_u{k}")),
+    ]
+}
+
+/// The repeats `exact_duplicates` counted for check `k`.
+fn exact_count(df: &DataFrame, k: usize, keys: &[String]) -> u64 {
+    let keyed = u64_at(df, &format!("__kiln_n{k}"));
+    let distinct = u64_at(df, &format!("__kiln_u{k}"));
+    if keys.len() == 1 {
+        // n_unique counts null as one more value.
+        let nulls = u64_at(df, &format!("__kiln_z{k}"));
+        keyed.saturating_sub(distinct.saturating_sub(u64::from(nulls > 0)))
+    } else {
+        keyed.saturating_sub(distinct)
+    }
+}
+
 fn all_keyed(keys: &[String]) -> Expr {
     keys.iter()
         .map(|k| col(k.as_str()).is_not_null())
@@ -517,7 +546,7 @@ fn samples(
     n: usize,
     rows: u64,
 ) -> PolarsResult<Vec<Sample>> {
-    let Measure::Duplicates { keys, value } = &check.measure else {
+    let Measure::Duplicates { keys, value, .. } = &check.measure else {
         return cell_samples(lf, c, check, n);
     };
     // Finding repeats joins every row with its key's first row: memory in

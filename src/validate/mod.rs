@@ -7,12 +7,16 @@
 
 mod cache;
 pub(crate) mod compile;
+mod distinct;
 mod engine;
 mod lines;
 pub mod render;
 pub mod report;
 pub(crate) mod source;
 
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::path::{Path, PathBuf};
 
 pub use report::{ColumnProfile, FileReport, Finding, Passed, Sample, Status, Verdict};
@@ -107,11 +111,7 @@ fn load_schema(path: &Path, display: String) -> Result<LoadedSchema, SchemaError
 }
 
 /// Checks a file, or every data file in a folder, against the schema at
-/// `schema`, through the repository's result cache.
-///
-/// `data_id` is the file's content id when the caller knows it (say, having
-/// just hashed it); otherwise it comes from the stat cache, or by hashing.
-/// A folder's files are each checked and reported, in path order.
+/// `schema`, through the repository's result cache (see [`Checker::check_path`]).
 pub fn check_path(
     repo: &Repo,
     data: &Path,
@@ -119,31 +119,22 @@ pub fn check_path(
     data_id: Option<Id>,
     opts: &CheckOptions,
 ) -> Result<Vec<FileReport>, ValidateError> {
-    let checker = Checker::new(Some(repo), opts);
-    let loaded = load_schema(schema, checker.display(schema))?;
-    checker.check(data, &loaded, data_id)
+    Checker::new(Some(repo), opts).check_path(data, schema, data_id)
 }
 
-/// Like [`check_path`], outside any repository: no result cache.
-pub fn check_path_uncached(
-    data: &Path,
-    schema: &Path,
-    opts: &CheckOptions,
-) -> Result<Vec<FileReport>, ValidateError> {
-    let checker = Checker::new(None, opts);
-    let loaded = load_schema(schema, schema.display().to_string())?;
-    checker.check(data, &loaded, None)
-}
-
-struct Checker<'a> {
+/// Checks data against schemas, reading each schema and the repository's
+/// caches once however many files it checks.
+pub struct Checker<'a> {
     repo: Option<&'a Repo>,
     opts: &'a CheckOptions,
     cache: Option<cache::Cache>,
     stat: Option<StatCache>,
+    schemas: RefCell<HashMap<PathBuf, Rc<LoadedSchema>>>,
 }
 
 impl<'a> Checker<'a> {
-    fn new(repo: Option<&'a Repo>, opts: &'a CheckOptions) -> Checker<'a> {
+    /// A checker in `repo` (with its result cache), or outside any repository.
+    pub fn new(repo: Option<&'a Repo>, opts: &'a CheckOptions) -> Checker<'a> {
         let cache = repo
             .filter(|_| opts.use_cache)
             .map(|r| cache::Cache::new(r.state_dir(), r.tmp_dir()));
@@ -155,7 +146,34 @@ impl<'a> Checker<'a> {
             opts,
             cache,
             stat,
+            schemas: RefCell::default(),
         }
+    }
+
+    /// Checks a file, or every data file in a folder, against the schema at
+    /// `schema`. `data_id` is the file's content id when the caller knows it
+    /// (say, having just hashed it); otherwise it comes from the stat cache,
+    /// or by hashing. A folder's files are each checked and reported, in
+    /// path order.
+    pub fn check_path(
+        &self,
+        data: &Path,
+        schema: &Path,
+        data_id: Option<Id>,
+    ) -> Result<Vec<FileReport>, ValidateError> {
+        let loaded = self.schema(schema)?;
+        self.check(data, &loaded, data_id)
+    }
+
+    fn schema(&self, path: &Path) -> Result<Rc<LoadedSchema>, SchemaError> {
+        if let Some(s) = self.schemas.borrow().get(path) {
+            return Ok(s.clone());
+        }
+        let loaded = Rc::new(load_schema(path, self.display(path))?);
+        self.schemas
+            .borrow_mut()
+            .insert(path.to_path_buf(), loaded.clone());
+        Ok(loaded)
     }
 
     fn rel(&self, path: &Path) -> Option<String> {
@@ -288,7 +306,7 @@ fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ValidateError> {
 
 /// One data path to check and the schema it is bound to (both
 /// repository-relative).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Job {
     pub data: String,
     pub schema: String,
@@ -483,6 +501,24 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, Validate
         }
         plan.jobs.extend(jobs);
     }
-    plan.jobs.dedup();
+    plan.jobs = checked_once(plan.jobs);
     Ok(plan)
+}
+
+/// `jobs` in order without repeats, and without files inside a folder that
+/// is itself checked against the same schema.
+fn checked_once(jobs: Vec<Job>) -> Vec<Job> {
+    let all: HashSet<Job> = jobs.iter().cloned().collect();
+    let mut seen = HashSet::new();
+    jobs.into_iter()
+        .filter(|job| {
+            let inside_checked = job.data.match_indices('/').any(|(i, _)| {
+                all.contains(&Job {
+                    data: job.data[..i].to_string(),
+                    schema: job.schema.clone(),
+                })
+            });
+            !inside_checked && seen.insert(job.clone())
+        })
+        .collect()
 }

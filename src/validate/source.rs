@@ -135,3 +135,26 @@ pub fn scan(
         }
     }
 }
+
+/// A one-line account of a polars error.
+pub(crate) fn polars_message(e: &PolarsError, format: Format) -> String {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string();
+    let lower = first.to_ascii_lowercase();
+    if lower.contains("utf-8") || lower.contains("utf8") {
+        format!(
+            "{first} (the file is not valid UTF-8; set `dialect: {{encoding: utf-8-lossy}}` to read it anyway)"
+        )
+    } else if lower.contains("more fields than defined") {
+        format!("{first} (a row has more fields than the header: ragged rows)")
+    } else if format == Format::Ndjson {
+        format!("invalid JSON: {first}")
+    } else {
+        first
+    }
+}

@@ -92,16 +92,18 @@ fn side_at(git: &Git, rev: &str) -> Result<Side, WorkspaceError> {
     })
 }
 
+/// The workspace's side: the tracked paths `wanted` says, hashed.
 fn side_workspace(
     repo: &Repo,
     cache: &StatCache,
+    wanted: &dyn Fn(&str) -> bool,
     progress: &dyn Progress,
 ) -> Result<Side, WorkspaceError> {
     let store = repo.store();
     let hasher = Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress);
     let mut pointers = BTreeMap::new();
     let mut listings = BTreeMap::new();
-    for t in super::tracked(repo)? {
+    for t in super::tracked(repo)?.into_iter().filter(|t| wanted(&t.rel)) {
         if let Some(h) = hasher.hash(&t.rel)? {
             let p = Pointer {
                 kind: h.kind,
@@ -137,18 +139,18 @@ pub fn diff(
 ) -> Result<Vec<PathDiff>, WorkspaceError> {
     let git = Git::open(repo.root())?;
     let cache = StatCache::load(&repo.state_dir());
-    let old = side_at(&git, a)?;
-    let new = match b {
-        Some(rev) => side_at(&git, rev)?,
-        None => side_workspace(repo, &cache, progress)?,
-    };
-    let store = repo.store();
     let wanted = |p: &str| {
         filter.is_empty()
             || filter
                 .iter()
                 .any(|f| p == f || p.starts_with(&format!("{f}/")))
     };
+    let old = side_at(&git, a)?;
+    let new = match b {
+        Some(rev) => side_at(&git, rev)?,
+        None => side_workspace(repo, &cache, &wanted, progress)?,
+    };
+    let store = repo.store();
     let mut paths: Vec<&String> = old
         .pointers
         .keys()

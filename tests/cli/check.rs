@@ -492,6 +492,12 @@ fn check_finds_bound_data_by_pointer_and_config_glob() {
     // A path narrows the check.
     let report = repo.kiln(["check", "data/raw/a.csv", "--json"]).ok().json();
     assert_eq!(report["summary"]["files"], 1);
+    // A file named twice, or with its folder, is checked once.
+    let report = repo
+        .kiln(["check", "data/raw/b.csv", "data/raw", "data/raw/b.csv", "--json"])
+        .code(1)
+        .json();
+    assert_eq!(report["summary"]["files"], 2);
     // So does --schema, for any folder.
     let report = repo
         .kiln([
@@ -512,6 +518,20 @@ fn check_finds_bound_data_by_pointer_and_config_glob() {
     );
     let report = repo.kiln(["check", "data/raw/c.csv", "--json"]).ok().json();
     assert_eq!(report["files"][0]["path"], "data/raw/c.csv");
+    // A folder bound by its pointer covers the files named inside it.
+    repo.kiln([
+        "add",
+        "data/raw",
+        "--schema",
+        "schemas/people.yaml",
+        "--no-check",
+    ])
+    .ok();
+    let report = repo
+        .kiln(["check", "data/raw", "data/raw/a.csv", "--json"])
+        .code(1)
+        .json();
+    assert_eq!(report["summary"]["files"], 3);
 }
 
 #[test]
@@ -826,6 +846,18 @@ fn numbers_read_alike_by_the_reader_and_from_text() {
             .collect();
         assert_eq!(got, want, "{file}");
     }
+}
+
+/// A field without a type compares an enum with the cells' text, whatever
+/// the file's physical type.
+#[test]
+fn enum_of_an_untyped_field_compares_text() {
+    let repo = Repo::new();
+    repo.write("t.ndjson", "{\"k\": 1}\n{\"k\": 4}\n{\"k\": 2}\n{\"k\": null}\n");
+    repo.write("t.yaml", "fields:\n  - {name: k, constraints: {enum: [1, 2, 3]}}\n");
+    let report = check_json(&repo, "t.ndjson", "t.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(got, vec![("cell/enum".into(), Some("k".into()), 1, vec![2])]);
 }
 
 #[test]

@@ -397,6 +397,24 @@ fn fsck_quarantines_a_corrupt_object_and_checkout_refuses_it() {
     repo.kiln(["fsck"]).ok();
 }
 
+/// Large objects are verified on their own path (hashed on every core,
+/// then copied by the kernel): a corrupt one is refused all the same.
+#[test]
+fn a_corrupt_large_object_is_never_checked_out() {
+    let repo = Repo::new();
+    let mut bytes = vec![7u8; 9 << 20];
+    repo.write("big", &bytes);
+    repo.kiln(["add", "big"]).ok();
+    let obj = repo.object_path(&id_of(&bytes));
+    fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).unwrap();
+    bytes[5 << 20] = 8;
+    fs::write(&obj, &bytes).unwrap();
+    repo.remove("big");
+    let run = repo.kiln(["checkout"]).fails();
+    assert!(run.stderr.contains("corrupt"), "{}", run.stderr);
+    assert!(!repo.exists("big"));
+}
+
 #[test]
 fn concurrent_adds_both_finish_and_the_store_stays_consistent() {
     let repo = Repo::new();
