@@ -75,7 +75,9 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
     }
     let mut lf = source::scan(path, format, &super::Dialect::default(), None, &[])
         .map_err(|e| unreadable(path, format, e))?;
-    let schema = lf.collect_schema().map_err(|e| unreadable(path, format, e))?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| unreadable(path, format, e))?;
     let columns: Vec<(String, DataType)> = schema
         .iter()
         .map(|(n, d)| (n.to_string(), d.clone()))

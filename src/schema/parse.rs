@@ -839,7 +839,12 @@ fn parse_datetime(s: &str, format: Option<&str>) -> Option<i64> {
             parsed.to_datetime().ok()?
         }
     };
-    Some(jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()?.as_microsecond())
+    Some(
+        jiff::tz::TimeZone::UTC
+            .to_timestamp(civil)
+            .ok()?
+            .as_microsecond(),
+    )
 }
 
 fn bounds(cx: &Ctx, key: &str, v: &S<Value>) -> Result<Bounds, SchemaError> {

@@ -7,6 +7,7 @@
 
 use polars::prelude::*;
 
+use super::dates;
 use super::distinct::KeyKind;
 use super::source::Format;
 use crate::schema::{
@@ -447,6 +448,9 @@ fn strptime(v: Expr, dtype: DataType, formats: &[&str]) -> Expr {
     let attempts: Vec<Expr> = formats
         .iter()
         .map(|f| {
+            if dtype == DataType::Date && *f == dates::ISO {
+                return dates::parse_iso(v.clone());
+            }
             let opts = StrptimeOptions {
                 format: Some((*f).into()),
                 strict: false,
@@ -494,7 +498,7 @@ fn temporal_formats(kind: FieldType, format: Option<&str>) -> Vec<String> {
             "%Y/%m/%d".into(),
             "%d.%m.%Y".into(),
         ],
-        FieldType::Date => vec!["%Y-%m-%d".into()],
+        FieldType::Date => vec![dates::ISO.into()],
         FieldType::Time => vec!["%H:%M:%S".into(), "%H:%M:%S%.f".into()],
         FieldType::Datetime => {
             let mut v: Vec<String> = vec![

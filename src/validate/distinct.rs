@@ -40,25 +40,100 @@ impl KeyKind {
 /// pass (false where the key is null), so the sum is the number of repeats.
 /// Each call makes a fresh set: use the expression in one plan, once.
 pub fn seen_before(key: Expr, kind: KeyKind) -> Expr {
-    let seen = Arc::new(Mutex::new(PlHashSet::<u64>::default()));
+    let ints = Arc::new(Mutex::new(IntSet::default()));
+    let texts = Arc::new(Mutex::new(PlHashSet::<u64>::default()));
     let fingerprint = PlRandomState::default();
     key.map(
         move |c: Column| {
-            let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut repeat = |v: Option<u64>| v.is_some_and(|v| !seen.insert(v));
             let repeated: BooleanChunked = match kind {
                 KeyKind::Integer => {
-                    let ints = c.cast(&DataType::Int64)?;
-                    ints.i64()?.iter().map(|v| repeat(v.map(|v| v as u64))).collect()
+                    let mut seen = ints.lock().unwrap_or_else(PoisonError::into_inner);
+                    let values = c.cast(&DataType::Int64)?;
+                    let values = values.i64()?;
+                    values
+                        .iter()
+                        .map(|v| v.is_some_and(|v| !seen.insert(v as u64)))
+                        .collect()
                 }
-                KeyKind::Text => c
-                    .str()?
-                    .iter()
-                    .map(|v| repeat(v.map(|s| fingerprint.hash_one(s))))
-                    .collect(),
+                KeyKind::Text => {
+                    let mut seen = texts.lock().unwrap_or_else(PoisonError::into_inner);
+                    c.str()?
+                        .iter()
+                        .map(|v| v.is_some_and(|s| !seen.insert(fingerprint.hash_one(s))))
+                        .collect()
+                }
             };
             Ok(repeated.with_name(c.name().clone()).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
     )
+}
+
+/// Values per block of the bitmap.
+const BLOCK_BITS: u32 = 16;
+const BLOCK_WORDS: usize = (1 << BLOCK_BITS) / 64;
+
+/// A set of integers. Keys are mostly ids and counters that cluster, which
+/// a bitmap of 65,536-value blocks holds in a few bits each with no cache
+/// miss per value; a hash set (about 16 bytes a value) takes over when the
+/// values are too scattered for the blocks to be the smaller.
+enum IntSet {
+    Blocks {
+        blocks: PlHashMap<u64, Box<[u64; BLOCK_WORDS]>>,
+        len: u64,
+    },
+    Scattered(PlHashSet<u64>),
+}
+
+impl Default for IntSet {
+    fn default() -> Self {
+        IntSet::Blocks {
+            blocks: PlHashMap::default(),
+            len: 0,
+        }
+    }
+}
+
+impl IntSet {
+    /// Adds `v`; false if it was already there.
+    fn insert(&mut self, v: u64) -> bool {
+        let (added, sparse) = match self {
+            IntSet::Scattered(set) => return set.insert(v),
+            IntSet::Blocks { blocks, len } => {
+                let block = blocks
+                    .entry(v >> BLOCK_BITS)
+                    .or_insert_with(|| Box::new([0; BLOCK_WORDS]));
+                let bit = v & ((1 << BLOCK_BITS) - 1);
+                let (word, mask) = (&mut block[(bit / 64) as usize], 1u64 << (bit % 64));
+                let added = *word & mask == 0;
+                *word |= mask;
+                *len += u64::from(added);
+                // Blocks of 8 KiB past 64 MiB, holding under 16 bytes' worth each.
+                let bytes = blocks.len() as u64 * (BLOCK_WORDS as u64 * 8);
+                (added, bytes > 64 << 20 && bytes > *len * 16)
+            }
+        };
+        if added && sparse {
+            self.scatter();
+        }
+        added
+    }
+
+    fn scatter(&mut self) {
+        let IntSet::Blocks { blocks, len } = self else {
+            return;
+        };
+        let mut set = PlHashSet::with_capacity_and_hasher(*len as usize, Default::default());
+        for (high, block) in blocks.drain() {
+            for (w, word) in block.iter().enumerate() {
+                let mut bits = *word;
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as u64;
+                    set.insert(high << BLOCK_BITS | (w as u64 * 64 + b));
+                    bits &= bits - 1;
+                }
+            }
+        }
+        *self = IntSet::Scattered(set);
+    }
 }

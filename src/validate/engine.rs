@@ -159,7 +159,14 @@ pub fn run(
     };
     let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
     let (aggs, profile_plan) = aggregates(&compiled);
-    let counts = match typed_counts(path, format, schema, reader_missing, &data_schema, &compiled) {
+    let counts = match typed_counts(
+        path,
+        format,
+        schema,
+        reader_missing,
+        &data_schema,
+        &compiled,
+    ) {
         Some(df) => Ok(df),
         None => compiled
             .prepared(lf.clone(), false)
@@ -209,7 +216,9 @@ pub fn run(
             .collect_with_engine(Engine::Streaming);
         match exact {
             Ok(r) => Some(r.unwrap_single()),
-            Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
+            Err(e) => {
+                return unreadable(findings, polars_message(&e, format), compiled.not_checked);
+            }
         }
     };
 

@@ -7,6 +7,7 @@
 
 mod cache;
 pub(crate) mod compile;
+mod dates;
 mod distinct;
 mod engine;
 mod lines;
@@ -16,8 +17,8 @@ pub(crate) mod source;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub use report::{ColumnProfile, FileReport, Finding, Passed, Sample, Status, Verdict};
 pub use source::Format;

@@ -494,7 +494,13 @@ fn check_finds_bound_data_by_pointer_and_config_glob() {
     assert_eq!(report["summary"]["files"], 1);
     // A file named twice, or with its folder, is checked once.
     let report = repo
-        .kiln(["check", "data/raw/b.csv", "data/raw", "data/raw/b.csv", "--json"])
+        .kiln([
+            "check",
+            "data/raw/b.csv",
+            "data/raw",
+            "data/raw/b.csv",
+            "--json",
+        ])
         .code(1)
         .json();
     assert_eq!(report["summary"]["files"], 2);
@@ -838,7 +844,12 @@ fn numbers_read_alike_by_the_reader_and_from_text() {
                 &[("KILN_LOG", "debug")],
             )
             .code(1);
-        assert_eq!(run.stderr.contains("reading as text"), as_text, "{}", run.stderr);
+        assert_eq!(
+            run.stderr.contains("reading as text"),
+            as_text,
+            "{}",
+            run.stderr
+        );
         let got: Vec<_> = findings(&run.json()).iter().map(summary).collect();
         let want: Vec<_> = want
             .into_iter()
@@ -853,11 +864,71 @@ fn numbers_read_alike_by_the_reader_and_from_text() {
 #[test]
 fn enum_of_an_untyped_field_compares_text() {
     let repo = Repo::new();
-    repo.write("t.ndjson", "{\"k\": 1}\n{\"k\": 4}\n{\"k\": 2}\n{\"k\": null}\n");
-    repo.write("t.yaml", "fields:\n  - {name: k, constraints: {enum: [1, 2, 3]}}\n");
+    repo.write(
+        "t.ndjson",
+        "{\"k\": 1}\n{\"k\": 4}\n{\"k\": 2}\n{\"k\": null}\n",
+    );
+    repo.write(
+        "t.yaml",
+        "fields:\n  - {name: k, constraints: {enum: [1, 2, 3]}}\n",
+    );
     let report = check_json(&repo, "t.ndjson", "t.yaml", 1);
     let got: Vec<_> = findings(&report).iter().map(summary).collect();
-    assert_eq!(got, vec![("cell/enum".into(), Some("k".into()), 1, vec![2])]);
+    assert_eq!(
+        got,
+        vec![("cell/enum".into(), Some("k".into()), 1, vec![2])]
+    );
+}
+
+/// Dates in the plain `YYYY-MM-DD` form are parsed by kiln, any other text
+/// by polars: together they accept and refuse what polars alone did.
+#[test]
+fn dates_in_every_form_parse_as_polars_parses_them() {
+    let repo = Repo::new();
+    let cells = [
+        "2024-01-31",
+        "2024-02-30",
+        "2024-13-01",
+        "2024-1-5",
+        "0000-01-01",
+        "-001-01-01",
+        "2024-02-29",
+        "2023-02-29",
+        " 2024-01-01",
+        "2024-01-01 ",
+        "2024-01-01T00:00",
+        "+2024-01-01",
+        "2024/01/01",
+        "9999-12-31",
+        "1969-12-31",
+        "20240101",
+        "2024-01-1",
+    ];
+    repo.write("d.csv", format!("d\n{}\n", cells.join("\n")));
+    repo.write("d.yaml", "fields:\n  - {name: d, type: date}\n");
+    let run = repo
+        .kiln([
+            "check",
+            "d.csv",
+            "--schema",
+            "d.yaml",
+            "--json",
+            "--max-samples",
+            "20",
+        ])
+        .code(1);
+    let report = run.json();
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let refused = vec![2, 3, 8, 10, 11, 13, 16];
+    assert_eq!(
+        got,
+        vec![("cell/type".into(), Some("d".into()), 7, refused)]
+    );
+    let profile = &report["files"][0]["profile"][0];
+    assert_eq!(
+        (&profile["min"], &profile["max"]),
+        (&"-0001-01-01".into(), &"9999-12-31".into())
+    );
 }
 
 #[test]
@@ -1191,6 +1262,34 @@ fn add_refuses_data_that_fails_its_bound_schema() {
     repo.write("data/more.csv", "id\n-5\n");
     repo.kiln(["add", "data/more.csv"]).code(1);
     assert!(!repo.exists("data/more.csv.kiln"));
+}
+
+/// Integer keys are remembered in a bitmap while they cluster and in a hash
+/// set once they scatter; repeats count alike on both sides of the switch.
+#[test]
+fn repeats_of_scattered_integer_keys_are_counted() {
+    let repo = Repo::new();
+    let id = |i: i64| (i - 5_000) * 1_048_576;
+    let mut csv = String::from("id\n");
+    for i in (0..10_000).chain([0, 5_000, 9_999]) {
+        csv.push_str(&format!("{}\n", id(i)));
+    }
+    repo.write("ids.csv", &csv);
+    repo.write(
+        "ids.yaml",
+        "fields:\n  - name: id\n    type: integer\n    constraints: {unique: true}\n",
+    );
+    let report = check_json(&repo, "ids.csv", "ids.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![(
+            "cell/unique".into(),
+            Some("id".into()),
+            3,
+            vec![10_001, 10_002, 10_003]
+        )]
+    );
 }
 
 #[test]
