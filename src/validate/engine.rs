@@ -431,8 +431,8 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
             Measure::Cells { mask, .. } => {
                 aggs.push(
                     mask.clone()
-                        .cast(DataType::UInt64)
                         .sum()
+                        .cast(DataType::UInt64)
                         .alias(format!("__kiln_c{k}")),
                 );
             }
@@ -443,8 +443,8 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
             } => {
                 aggs.push(
                     distinct::seen_before(col(keys[0].as_str()), *kind)
-                        .cast(DataType::UInt64)
                         .sum()
+                        .cast(DataType::UInt64)
                         .alias(format!("__kiln_d{k}")),
                 );
             }
@@ -516,8 +516,8 @@ fn exact_duplicates(k: usize, keys: &[String]) -> Vec<Expr> {
     vec![
         keyed
             .clone()
-            .cast(DataType::UInt64)
             .sum()
+            .cast(DataType::UInt64)
             .alias(format!("__kiln_n{k}")),
         as_struct(cols)
             .filter(keyed)
