@@ -3,6 +3,7 @@
 //! per check for sample rows.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use polars::prelude::*;
 
@@ -158,7 +159,6 @@ pub fn run(
         }
     };
     let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
-    let (aggs, profile_plan) = aggregates(&compiled);
     let counts = match typed_counts(
         path,
         format,
@@ -167,26 +167,31 @@ pub fn run(
         &data_schema,
         &compiled,
     ) {
-        Some(df) => Ok(df),
-        None => compiled
-            .prepared(lf.clone(), false)
-            .select(aggs)
-            .collect_with_engine(Engine::Streaming)
-            .map(|r| r.unwrap_single()),
+        Some(counted) => Ok(counted),
+        None => {
+            let (aggs, plan) = aggregates(&compiled);
+            compiled
+                .prepared(lf.clone(), false)
+                .select(aggs)
+                .collect_with_engine(Engine::Streaming)
+                .map(|r| (r.unwrap_single(), plan))
+        }
     };
-    let df = match counts {
-        Ok(df) => df,
+    let (df, profile_plan) = match counts {
+        Ok(counted) => counted,
         Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
     };
     let rows = u64_at(&df, ROWS);
+    // Named and typed as the file's columns, whichever read counted them.
     let profile = profile_plan
         .iter()
         .map(|p| ColumnProfile {
-            name: p.name.clone(),
-            dtype: p.dtype.clone(),
+            name: compiled.columns[p.j].name.clone(),
+            dtype: compile::dtype_name(&compiled.columns[p.j].dtype),
             nulls: u64_at(&df, &format!("__kiln_pn{}", p.j)),
             min: str_at(&df, &format!("__kiln_pmin{}", p.j)),
             max: str_at(&df, &format!("__kiln_pmax{}", p.j)),
+            distinct: p.distinct.as_ref().map(|d| d.estimate()),
         })
         .collect();
 
@@ -297,7 +302,7 @@ fn typed_counts(
     reader_missing: Option<&[String]>,
     text_schema: &polars::prelude::Schema,
     text: &Compiled,
-) -> Option<DataFrame> {
+) -> Option<(DataFrame, Vec<ProfilePlan>)> {
     // The reader makes blank number cells null; kiln only where blank is missing.
     let blank_is_missing = reader_missing.is_some_and(|m| m.iter().any(String::is_empty));
     if !format.is_delimited() || !schema.dialect.header || !blank_is_missing {
@@ -313,13 +318,13 @@ fn typed_counts(
         typed_schema.with_column(name.as_str().into(), dtype.clone());
     }
     let compiled = compile::compile(schema, &typed_schema, format, true);
-    let (aggs, _) = aggregates(&compiled);
+    let (aggs, plan) = aggregates(&compiled);
     match compiled
         .prepared(lf, false)
         .select(aggs)
         .collect_with_engine(Engine::Streaming)
     {
-        Ok(r) => Some(r.unwrap_single()),
+        Ok(r) => Some((r.unwrap_single(), plan)),
         Err(e) => {
             tracing::debug!("{}: reading as text: {e}", path.display());
             None
@@ -418,8 +423,7 @@ fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Fi
 
 struct ProfilePlan {
     j: usize,
-    name: String,
-    dtype: String,
+    distinct: Option<Arc<distinct::Sketch>>,
 }
 
 /// Every count of the first pass, and the profile, as aggregations over
@@ -478,16 +482,23 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
             );
             aggs.push(
                 ranged
+                    .clone()
                     .max()
                     .cast(DataType::String)
                     .alias(format!("__kiln_pmax{j}")),
             );
         }
-        plan.push(ProfilePlan {
-            j,
-            name: column.name.clone(),
-            dtype: compile::dtype_name(&column.dtype),
+        let distinct = (!nested).then(|| {
+            let ranged = if column.field.is_some() {
+                col(compile::t(j))
+            } else {
+                col(compile::v(j))
+            };
+            let (fill, sketch) = distinct::sketch(ranged);
+            aggs.push(fill.sum().alias(format!("__kiln_pd{j}")));
+            sketch
         });
+        plan.push(ProfilePlan { j, distinct });
     }
     (aggs, plan)
 }

@@ -76,6 +76,9 @@ pub struct ColumnProfile {
     pub min: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<String>,
+    /// An estimate (HyperLogLog, about 1.6% error) of distinct values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
