@@ -348,6 +348,17 @@ pub struct Dialect {
     pub encoding: Encoding,
 }
 
+impl Dialect {
+    /// The encoding's name, for messages.
+    pub fn encoding_name(&self) -> &'static str {
+        match self.encoding {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf8Lossy => "utf-8-lossy",
+            Encoding::Other(e) => e.name(),
+        }
+    }
+}
+
 impl Default for Dialect {
     fn default() -> Self {
         Dialect {
@@ -367,6 +378,10 @@ pub enum Encoding {
     Utf8,
     /// Invalid bytes become U+FFFD.
     Utf8Lossy,
+    /// Any other encoding the WHATWG Encoding Standard names (`latin1`,
+    /// `windows-1252`, `shift_jis`, `utf-16le`, …): the file is read
+    /// through a UTF-8 copy.
+    Other(&'static encoding_rs::Encoding),
 }
 
 /// Something a schema asks for that kiln does not check, said in reports

@@ -931,16 +931,24 @@ fn dialect(cx: &Ctx, d: RawDialect) -> Result<Dialect, SchemaError> {
         out.comment_char = Some(single_byte(cx, "commentChar", c)?);
     }
     if let Some(e) = &d.encoding {
-        out.encoding = match e.value.to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => Encoding::Utf8,
+        let label = e.value.to_ascii_lowercase();
+        out.encoding = match label.as_str() {
             "utf-8-lossy" | "utf8-lossy" => Encoding::Utf8Lossy,
-            other => {
-                return Err(cx.err(
-                    &e.referenced,
-                    format!("encoding `{other}` is not supported"),
-                    Some("use `utf-8`, or `utf-8-lossy` to read invalid bytes as U+FFFD".into()),
-                ));
-            }
+            _ => match encoding_rs::Encoding::for_label(label.as_bytes()) {
+                Some(enc) if enc == encoding_rs::UTF_8 => Encoding::Utf8,
+                Some(enc) => Encoding::Other(enc),
+                None => {
+                    return Err(cx.err(
+                        &e.referenced,
+                        format!("encoding `{label}` is not known"),
+                        Some(
+                            "use `utf-8`, `utf-8-lossy` (invalid bytes read as U+FFFD) or \
+                             a name from the WHATWG Encoding Standard such as `latin1`"
+                                .into(),
+                        ),
+                    ));
+                }
+            },
         };
     }
     Ok(out)

@@ -131,6 +131,18 @@ pub fn run(
             schema.not_checked.clone(),
         );
     }
+    // polars reads UTF-8 only: other encodings are read through a copy.
+    let copy = match source::utf8_copy(path, format, &schema.dialect) {
+        Ok(copy) => copy,
+        Err(e) => {
+            let message = format!(
+                "cannot decode it as {}: {e}",
+                schema.dialect.encoding_name()
+            );
+            return unreadable(findings, message, schema.not_checked.clone());
+        }
+    };
+    let path = copy.as_ref().map_or(path, |c| c.path());
     // Where every column has the same missing values, the CSV reader nulls them.
     let uniform = schema
         .fields

@@ -62,6 +62,39 @@ pub fn delimiter(format: Format, dialect: &Dialect) -> u8 {
         .unwrap_or(if format == Format::Tsv { b'\t' } else { b',' })
 }
 
+/// A UTF-8 copy of a delimited file written in another encoding (read
+/// through gzip if its name ends in `.gz`), for polars, which reads only
+/// UTF-8; `None` when the file is read as it is.
+pub fn utf8_copy(
+    path: &Path,
+    format: Format,
+    dialect: &Dialect,
+) -> std::io::Result<Option<tempfile::NamedTempFile>> {
+    let Encoding::Other(encoding) = dialect.encoding else {
+        return Ok(None);
+    };
+    if !format.is_delimited() {
+        return Ok(None);
+    }
+    let file = std::fs::File::open(path)?;
+    let raw: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .build(std::io::BufReader::with_capacity(1 << 20, raw));
+    // Named like the original, so its format reads the same.
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let name = name.strip_suffix(".gz").unwrap_or(&name).to_string();
+    let mut copy = tempfile::Builder::new()
+        .suffix(&format!("-{name}"))
+        .tempfile()?;
+    std::io::copy(&mut decoded, copy.as_file_mut())?;
+    Ok(Some(copy))
+}
+
 /// A lazy scan of `path`; `Err` when polars cannot open it. With
 /// `missing`, a delimited file's reader itself reads those texts as null,
 /// in every column (cheaper than kiln testing each cell). A delimited
@@ -76,8 +109,9 @@ pub fn scan(
     let pl_path = PlRefPath::try_from_path(path)?;
     match format {
         Format::Csv | Format::Tsv => {
+            // Other encodings reach here as their UTF-8 copy (`utf8_copy`).
             let encoding = match dialect.encoding {
-                Encoding::Utf8 => CsvEncoding::Utf8,
+                Encoding::Utf8 | Encoding::Other(_) => CsvEncoding::Utf8,
                 Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
             };
             let empty_is_missing = missing.is_some_and(|m| m.iter().any(String::is_empty));

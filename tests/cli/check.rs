@@ -310,6 +310,42 @@ fn unreadable_data_is_a_finding_and_exit_3_never_a_panic() {
         + "dialect: {encoding: utf-8-lossy}\n";
     repo.write("lossy.yaml", lenient);
     check_json(&repo, &broken("not-utf8.csv"), "lossy.yaml", 0);
+    // Read in its own encoding, plain or gzipped, its text is what was written.
+    let latin1 = b"name\nJos\xe9\nZo\xeb\n";
+    repo.write("latin1.csv", latin1);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, latin1).unwrap();
+    repo.write("latin1.csv.gz", gz.finish().unwrap());
+    let names = "fields:\n  - {name: name, constraints: {enum: [José, Zoë]}}\n";
+    repo.write(
+        "latin1.yaml",
+        format!("{names}dialect: {{encoding: latin1}}\n"),
+    );
+    repo.write(
+        "lossy-names.yaml",
+        format!("{names}dialect: {{encoding: utf-8-lossy}}\n"),
+    );
+    for file in ["latin1.csv", "latin1.csv.gz"] {
+        check_json(&repo, file, "latin1.yaml", 0);
+        let report = check_json(&repo, file, "lossy-names.yaml", 1);
+        assert_eq!(
+            findings(&report)[0]["samples"][0]["value"],
+            "Jos\u{fffd}",
+            "{file}"
+        );
+    }
+    repo.write(
+        "bad-encoding.yaml",
+        format!("{names}dialect: {{encoding: klingon}}\n"),
+    );
+    let run = repo
+        .kiln(["check", "latin1.csv", "--schema", "bad-encoding.yaml"])
+        .code(2);
+    assert!(
+        run.stderr.contains("encoding `klingon` is not known"),
+        "{}",
+        run.stderr
+    );
     // A missing file and an unknown format are errors, not findings.
     repo.kiln(["check", "nope.csv", "--schema", &schema("people.yaml")])
         .fails()
