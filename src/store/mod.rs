@@ -304,14 +304,12 @@ impl Store {
         Ok(())
     }
 
-    /// Stages a tree unless the store has it.
-    pub fn stage_tree(&self, tree: &Tree) -> Result<Option<Staged>, IoError> {
-        let bytes = tree.encode();
-        let id = Id::of_tree_bytes(&bytes);
+    /// Stages `tree` (whose id is `id`) unless the store has it.
+    pub fn stage_tree(&self, id: Id, tree: &Tree) -> Result<Option<Staged>, IoError> {
         if self.contains(&id) {
             return Ok(None);
         }
-        self.stage_with_id(&bytes, id).map(Some)
+        self.stage_with_id(&tree.encode(), id).map(Some)
     }
 
     pub fn read_tree(&self, id: &Id) -> Result<Tree, StoreError> {

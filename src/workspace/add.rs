@@ -133,8 +133,8 @@ pub fn add(
     let new_objects = hashed.staged.len() as u64;
     // Files, then the trees that list them, made durable by one sync.
     let mut staged = hashed.staged;
-    for tree in &hashed.trees {
-        staged.extend(store.stage_tree(tree)?);
+    for (id, tree) in &hashed.trees {
+        staged.extend(store.stage_tree(*id, tree)?);
     }
     store.publish(staged)?;
     let mut copied = std::collections::HashMap::new();

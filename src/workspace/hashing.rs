@@ -31,8 +31,8 @@ pub struct Hashed {
     pub size: u64,
     pub files: u64,
     pub listing: Listing,
-    /// Every folder's tree, deepest first (what `add` stores).
-    pub trees: Vec<Tree>,
+    /// Every folder's tree with its id, deepest first (what `add` stores).
+    pub trees: Vec<(Id, Tree)>,
     /// Files read and hashed, and their bytes; files answered by the stat cache.
     pub hashed: u64,
     pub hashed_bytes: u64,
@@ -247,14 +247,15 @@ impl<'a> Hasher<'a> {
             self.remember(&mut seen, format!("{rel}/{}", f.rel), f, r.id);
             staged.extend(r.staged);
         }
-        let (root, trees) = build_trees(&listing).map_err(|message| WorkspaceError::BadTree {
+        let trees = build_trees(&listing).map_err(|message| WorkspaceError::BadTree {
             path: rel.to_string(),
             message,
         })?;
+        let (id, root) = trees.last().expect("the root's tree is always built");
         let hashed = hashed_n.into_inner();
         Ok(Hashed {
             kind: Kind::Dir,
-            id: root.id(),
+            id: *id,
             size: root.size(),
             files: root.files(),
             cached: listing.files.len() as u64 - hashed,
@@ -298,8 +299,9 @@ fn adopted_at(rel: String, r: &FileResult) -> Option<Adopted> {
     })
 }
 
-/// Builds every folder's tree from a listing, deepest first; returns the root.
-pub fn build_trees(listing: &Listing) -> Result<(Tree, Vec<Tree>), String> {
+/// Builds every folder's tree from a listing, deepest first, each with its
+/// id (hashed once here); the root is the last.
+pub fn build_trees(listing: &Listing) -> Result<Vec<(Id, Tree)>, String> {
     let mut children: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
     children.insert("", Vec::new());
     for d in &listing.dirs {
@@ -325,25 +327,23 @@ pub fn build_trees(listing: &Listing) -> Result<(Tree, Vec<Tree>), String> {
         })
     });
     let mut trees = Vec::with_capacity(dirs.len());
-    let mut root = None;
     for d in dirs {
         let entries = children.remove(d).unwrap_or_default();
         let tree = Tree::new(entries)?;
-        if d.is_empty() {
-            root = Some(tree.clone());
-        } else {
+        let id = tree.id();
+        if !d.is_empty() {
             let (parent, name) = split(d);
             children.entry(parent).or_default().push(Entry {
                 name: name.to_string(),
                 kind: EntryKind::Dir,
-                id: tree.id(),
+                id,
                 size: tree.size(),
                 files: tree.files(),
             });
         }
-        trees.push(tree);
+        trees.push((id, tree));
     }
-    Ok((root.unwrap_or_default(), trees))
+    Ok(trees)
 }
 
 fn split(path: &str) -> (&str, &str) {

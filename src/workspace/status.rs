@@ -69,7 +69,7 @@ pub fn status(
             Some(h) if same && !granular => {
                 // Each tree's id is in its parent's entry: no need to hash
                 // the trees again.
-                let subtrees = h.trees.iter().flat_map(|tree| tree.entries());
+                let subtrees = h.trees.iter().flat_map(|(_, tree)| tree.entries());
                 let tree_ids = subtrees
                     .filter(|e| e.kind == EntryKind::Dir)
                     .map(|e| e.id)
