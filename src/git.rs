@@ -267,13 +267,17 @@ impl Git {
         Ok(out)
     }
 
-    /// Pointer files in the commits reachable from `tip` but not from `hide`.
+    /// Pointer files in the commits reachable from any of `tips` but from
+    /// none of `hide`, in one walk.
     pub fn pointers_in_range(
         &self,
-        tip: &str,
+        tips: &[String],
         hide: &[String],
     ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let tip_id = self.resolve(tip)?.id;
+        let tip_ids = tips
+            .iter()
+            .map(|t| self.resolve(t).map(|c| c.id))
+            .collect::<Result<Vec<_>, _>>()?;
         let hidden: Vec<gix::ObjectId> = hide
             .iter()
             .filter_map(|h| self.resolve(h).ok())
@@ -281,7 +285,7 @@ impl Git {
             .collect();
         let walk = self
             .repo
-            .rev_walk([tip_id])
+            .rev_walk(tip_ids)
             .with_hidden(hidden)
             .all()
             .map_err(read_err)?;

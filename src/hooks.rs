@@ -218,21 +218,28 @@ pub fn pre_push(
     progress: &dyn crate::progress::Progress,
 ) -> Result<Option<crate::remote::PushReport>, crate::Error> {
     let git = Git::open(repo.root())?;
+    // One walk for every ref pushed: what the remote already has is hidden.
+    let (tips, hide): (Vec<String>, Vec<Option<String>>) =
+        parse_push_refs(refs).into_iter().unzip();
+    let hide: Vec<String> = hide.into_iter().flatten().collect();
     let mut tracked: Vec<crate::workspace::Tracked> = Vec::new();
-    for (local, remote) in parse_push_refs(refs) {
-        let hide: Vec<String> = remote.into_iter().collect();
-        for (path, bytes) in git.pointers_in_range(&local, &hide)? {
-            let pointer =
-                crate::pointer::Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))?;
-            let Some(rel) = crate::pointer::data_path(Path::new(&path)) else {
-                continue;
-            };
-            if !tracked.iter().any(|t| t.pointer.id == pointer.id) {
-                tracked.push(crate::workspace::Tracked {
-                    rel: rel.to_string_lossy().into_owned(),
-                    pointer,
-                });
-            }
+    let mut seen = std::collections::HashSet::new();
+    let pointers = if tips.is_empty() {
+        Vec::new()
+    } else {
+        git.pointers_in_range(&tips, &hide)?
+    };
+    for (path, bytes) in pointers {
+        let pointer =
+            crate::pointer::Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))?;
+        let Some(rel) = crate::pointer::data_path(Path::new(&path)) else {
+            continue;
+        };
+        if seen.insert(pointer.id) {
+            tracked.push(crate::workspace::Tracked {
+                rel: rel.to_string_lossy().into_owned(),
+                pointer,
+            });
         }
     }
     if tracked.is_empty() {
