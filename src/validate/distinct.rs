@@ -206,16 +206,11 @@ pub fn sketch(v: Expr) -> (Expr, Arc<Sketch>) {
                         .flatten()
                         .for_each(|v| add(hasher.hash_one(v.to_bits())));
                 }
-                d if d.is_unsigned_integer() => {
-                    let x = s.cast(&DataType::UInt64)?;
-                    x.u64()?
-                        .iter()
-                        .flatten()
-                        .for_each(|v| add(hasher.hash_one(v)));
-                }
+                // Every integer type widened alike, so a value hashes the
+                // same whatever width a file stores it in.
                 d if d.is_integer() => {
-                    let x = s.cast(&DataType::Int64)?;
-                    x.i64()?
+                    let x = s.cast(&DataType::Int128)?;
+                    x.i128()?
                         .iter()
                         .flatten()
                         .for_each(|v| add(hasher.hash_one(v)));
