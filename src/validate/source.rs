@@ -182,7 +182,7 @@ pub(crate) fn polars_message(e: &PolarsError, format: Format) -> String {
     let lower = first.to_ascii_lowercase();
     if lower.contains("utf-8") || lower.contains("utf8") {
         format!(
-            "{first} (the file is not valid UTF-8; set `dialect: {{encoding: utf-8-lossy}}` to read it anyway)"
+            "{first} (the file is not valid UTF-8: name its encoding in the schema, as in `dialect: {{encoding: latin1}}`, or read bad bytes as U+FFFD with `utf-8-lossy`)"
         )
     } else if lower.contains("more fields than defined") {
         format!("{first} (a row has more fields than the header: ragged rows)")
