@@ -48,8 +48,11 @@ pub fn seen_before(key: Expr, kind: KeyKind) -> Expr {
             let repeated: BooleanChunked = match kind {
                 KeyKind::Integer => {
                     let mut seen = ints.lock().unwrap_or_else(PoisonError::into_inner);
-                    let values = c.cast(&DataType::Int64)?;
-                    let values = values.i64()?;
+                    // Through 128 bits, so unsigned keys past the signed
+                    // range stay distinct; one column's values all map
+                    // one-to-one onto 64 bits.
+                    let values = c.cast(&DataType::Int128)?;
+                    let values = values.i128()?;
                     values
                         .iter()
                         .map(|v| v.is_some_and(|v| !seen.insert(v as u64)))

@@ -1331,6 +1331,23 @@ fn repeats_of_scattered_integer_keys_are_counted() {
     );
 }
 
+/// Unsigned keys beyond the signed 64-bit range are told apart exactly.
+#[test]
+fn repeats_of_unsigned_64_bit_keys_are_counted() {
+    let repo = Repo::new();
+    repo.write(
+        "k.yaml",
+        "fields:\n  - {name: k, constraints: {unique: true}}\n",
+    );
+    let file = fixtures().join("keys/u64.parquet");
+    let report = check_json(&repo, file.to_str().unwrap(), "k.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![("cell/unique".into(), Some("k".into()), 2, vec![3, 5])]
+    );
+}
+
 #[test]
 fn repeats_far_into_a_large_file_are_sampled() {
     // The sample search for repeated keys reads growing windows from the
