@@ -22,7 +22,8 @@ pub enum KeyKind {
 impl KeyKind {
     /// The kind for a key typed `dtype`; `None` where polars counts.
     pub fn of(dtype: &DataType) -> Option<KeyKind> {
-        if dtype.is_integer() {
+        // 128-bit integers do not fit the sets' 64 bits: polars counts them.
+        if dtype.is_integer() && !matches!(dtype, DataType::Int128 | DataType::UInt128) {
             Some(KeyKind::Integer)
         } else if *dtype == DataType::String {
             Some(KeyKind::Text)
