@@ -702,7 +702,6 @@ pub fn modify(
     Ok(placement)
 }
 
-/// Removes `.` and `..` without touching the file system.
 /// `target` relative to `base` (both absolute and normalised).
 fn relative_to(base: &Path, target: &Path) -> String {
     let b: Vec<_> = base.components().collect();

@@ -789,9 +789,8 @@ fn literal(f: &Field, v: &Value) -> Result<Bound, String> {
     Ok(Bound { value, text })
 }
 
-/// Days from 1970-01-01, as polars stores a date.
 fn date_days(d: jiff::civil::Date) -> i32 {
-    (d.duration_since(jiff::civil::date(1970, 1, 1)).as_secs() / 86_400) as i32
+    crate::validate::dates::days_from_civil(d.year().into(), d.month().into(), d.day().into())
 }
 
 fn parse_date(s: &str, format: Option<&str>) -> Option<i32> {

@@ -399,10 +399,7 @@ enum Typed {
     Incompatible(DataType),
 }
 
-/// A column's values typed as `f` says, null where they are not of its
-/// type: the same conversion `kiln check` applies.
 impl Typed {
-    /// The typed values, given the column's own values `v`.
     /// The type of the typed values of `f` over a column stored as `physical`.
     fn dtype(&self, f: &Field, physical: &DataType) -> DataType {
         match self {
@@ -411,6 +408,7 @@ impl Typed {
         }
     }
 
+    /// The typed values, given the column's own values `v`.
     fn expr(&self, v: Expr) -> Expr {
         match self {
             Typed::Same => v,
@@ -420,6 +418,8 @@ impl Typed {
     }
 }
 
+/// A column's values typed as `f` says, null where they are not of its
+/// type: the same conversion `kiln check` applies.
 pub fn typed_value(f: &Field, v: Expr, physical: &DataType) -> Expr {
     typed(f, v.clone(), physical).expr(v)
 }

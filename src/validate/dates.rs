@@ -23,9 +23,10 @@ fn iso_days(s: &[u8]) -> Option<i32> {
     Some(days_from_civil(i32::from(y), i32::from(m), i32::from(d)))
 }
 
-/// Days since 1970-01-01 of a valid proleptic Gregorian date, by Howard
-/// Hinnant's algorithm: a tenth of the cost of a jiff span, per cell.
-fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
+/// Days since 1970-01-01 of a valid proleptic Gregorian date, as polars
+/// stores a date, by Howard Hinnant's algorithm: a tenth of the cost of a
+/// jiff span, per cell.
+pub(crate) fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let year_of_era = y - era * 400;

@@ -478,8 +478,8 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
                 .cast(DataType::UInt64)
                 .alias(format!("__kiln_pn{j}")),
         );
-        if !nested {
-            // Declared fields profile their typed values; others their text.
+        // Declared fields profile their typed values; others their text.
+        let distinct = (!nested).then(|| {
             let ranged = if column.field.is_some() {
                 col(compile::t(j))
             } else {
@@ -499,13 +499,6 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
                     .cast(DataType::String)
                     .alias(format!("__kiln_pmax{j}")),
             );
-        }
-        let distinct = (!nested).then(|| {
-            let ranged = if column.field.is_some() {
-                col(compile::t(j))
-            } else {
-                col(compile::v(j))
-            };
             let (fill, sketch) = distinct::sketch(ranged);
             aggs.push(fill.sum().alias(format!("__kiln_pd{j}")));
             sketch

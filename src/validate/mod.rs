@@ -7,7 +7,7 @@
 
 mod cache;
 pub(crate) mod compile;
-mod dates;
+pub(crate) mod dates;
 mod distinct;
 mod engine;
 mod lines;

@@ -315,7 +315,7 @@ impl<'a> Placer<'a> {
                 return Ok(0);
             }
         }
-        self.copy(id, &object, exec, dest)
+        self.copy(id, exec, dest)
     }
 
     /// A fresh path in the temporary folder, not yet created.
@@ -330,12 +330,12 @@ impl<'a> Placer<'a> {
     /// named once complete (no rename across folders, which serialises on
     /// the temporary folder's lock); where that is not offered, through a
     /// temporary file renamed into place.
-    fn copy(&self, id: &Id, object: &Path, exec: bool, dest: &Path) -> Result<u64, WorkspaceError> {
+    fn copy(&self, id: &Id, exec: bool, dest: &Path) -> Result<u64, WorkspaceError> {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 });
         let anonymous = dest.parent().and_then(fsutil::anonymous_file);
         if let Some(mut file) = anonymous {
-            let written = copy_verified(self.store, object, &mut file, id)?;
+            let written = copy_verified(self.store, id, &mut file)?;
             file.set_permissions(mode.clone())
                 .map_err(|e| IoError::new("set permissions of", dest, e))?;
             match fsutil::link_anonymous(&file, dest) {
@@ -353,7 +353,7 @@ impl<'a> Placer<'a> {
             }
         }
         let mut tmp = fsutil::temp_file(&self.repo.tmp_dir())?;
-        let written = copy_verified(self.store, object, tmp.as_file_mut(), id)?;
+        let written = copy_verified(self.store, id, tmp.as_file_mut())?;
         tmp.as_file()
             .set_permissions(mode)
             .map_err(|e| IoError::new("set permissions of", tmp.path(), e))?;
@@ -423,27 +423,23 @@ fn set_mode(path: &Path, exec: bool) -> Result<(), IoError> {
 }
 
 /// Copies an object while hashing it, so a corrupt object is never checked out.
-fn copy_verified(
-    store: &Store,
-    object: &Path,
-    out: &mut std::fs::File,
-    id: &Id,
-) -> Result<u64, WorkspaceError> {
+fn copy_verified(store: &Store, id: &Id, out: &mut std::fs::File) -> Result<u64, WorkspaceError> {
+    let object = store.object_path(id);
     let mut src = store.open(id)?;
-    let len = src.metadata().ctx("read metadata of", object)?.len();
+    let len = src.metadata().ctx("read metadata of", &object)?.len();
     if len > crate::store::SMALL_FILE {
         // Hashed on every core from the page cache, then copied inside the
         // kernel: faster than one thread doing both.
-        if crate::store::hash_file(object)?.0 != *id {
+        if crate::store::hash_file(&object)?.0 != *id {
             return Err(WorkspaceError::Corrupt { id: *id });
         }
-        return Ok(std::io::copy(&mut src, out).ctx("write a copy of", object)?);
+        return Ok(std::io::copy(&mut src, out).ctx("write a copy of", &object)?);
     }
     // One buffer per thread: zeroing a fresh one per file showed in profiles.
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 18]);
     }
-    BUF.with_borrow_mut(|buf| copy_hashing(object, &mut src, out, id, buf))
+    BUF.with_borrow_mut(|buf| copy_hashing(&object, &mut src, out, id, buf))
 }
 
 fn copy_hashing(

@@ -8,7 +8,7 @@ use super::{Tracked, WorkspaceError, listing};
 use crate::pointer::Kind;
 use crate::progress::Progress;
 use crate::repo::Repo;
-use crate::store::{EntryKind, Id, Store, StoreError};
+use crate::store::{Id, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,13 +67,8 @@ pub fn status(
         // changed one (or a granular report) needs the pointer's trees read.
         let (store_state, stored) = match &hashed {
             Some(h) if same && !granular => {
-                // Each tree's id is in its parent's entry: no need to hash
-                // the trees again.
-                let subtrees = h.trees.iter().flat_map(|(_, tree)| tree.entries());
-                let tree_ids = subtrees
-                    .filter(|e| e.kind == EntryKind::Dir)
-                    .map(|e| e.id)
-                    .chain((h.kind == Kind::Dir).then_some(h.id));
+                // The trees come with their ids (the root's among them).
+                let tree_ids = h.trees.iter().map(|(id, _)| *id);
                 let ids: Vec<Id> = h
                     .listing
                     .files
