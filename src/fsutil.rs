@@ -98,9 +98,33 @@ pub fn temp_file(tmp_dir: &Path) -> Result<tempfile::NamedTempFile, IoError> {
 }
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one,
-/// never a mix: a temporary file in `tmp_dir`, synced, then renamed.
+/// never a mix: a temporary file in `tmp_dir`, synced, then renamed. The
+/// file keeps the mode it had; a new one gets the ordinary mode under the
+/// user's umask (these are files people commit and share, not secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8], tmp_dir: &Path) -> Result<(), IoError> {
-    let mut tmp = temp_file(tmp_dir)?;
+    write_atomic_mode(path, bytes, tmp_dir, 0o666)
+}
+
+/// [`write_atomic`], with the mode a new file gets (before the umask):
+/// 0o600 for files that hold secrets.
+pub fn write_atomic_mode(
+    path: &Path,
+    bytes: &[u8],
+    tmp_dir: &Path,
+    new_mode: u32,
+) -> Result<(), IoError> {
+    use std::os::unix::fs::PermissionsExt;
+    let existing = fs::metadata(path).ok().map(|m| m.permissions());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kiln-")
+        .permissions(fs::Permissions::from_mode(new_mode))
+        .tempfile_in(tmp_dir)
+        .ctx("create a temporary file in", tmp_dir)?;
+    if let Some(mode) = existing {
+        tmp.as_file()
+            .set_permissions(mode)
+            .ctx("set permissions of", tmp.path())?;
+    }
     tmp.write_all(bytes).ctx("write", tmp.path())?;
     tmp.as_file().sync_all().ctx("sync", tmp.path())?;
     tmp.persist(path)

@@ -174,13 +174,13 @@ pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
     for (path, bytes) in git.staged_pointers()? {
         let pointer =
             crate::pointer::Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))?;
-        let Some(rel) = crate::pointer::data_path(Path::new(&path)) else {
+        let Some(rel) = crate::pointer::data_path(&path) else {
             continue;
         };
-        let rel = rel.to_string_lossy().into_owned();
+        let rel = rel?;
         let mut block = |reason: String| {
             out.blocked.push(Blocked {
-                path: rel.clone(),
+                path: rel.to_string(),
                 reason,
             })
         };
@@ -232,14 +232,12 @@ pub fn pre_push(
     for (path, bytes) in pointers {
         let pointer =
             crate::pointer::Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))?;
-        let Some(rel) = crate::pointer::data_path(Path::new(&path)) else {
+        let Some(rel) = crate::pointer::data_path(&path) else {
             continue;
         };
+        let rel = rel?;
         if seen.insert(pointer.id) {
-            tracked.push(crate::workspace::Tracked {
-                rel: rel.to_string_lossy().into_owned(),
-                pointer,
-            });
+            tracked.push(crate::workspace::Tracked { rel, pointer });
         }
     }
     if tracked.is_empty() {

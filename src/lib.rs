@@ -12,6 +12,7 @@ pub mod pointer;
 pub mod progress;
 pub mod remote;
 pub mod repo;
+pub mod repo_path;
 pub mod schema;
 pub mod store;
 pub mod validate;

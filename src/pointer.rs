@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::fsutil::{self, IoError};
+use crate::repo_path::{RepoPath, UnsafePath};
 use crate::store::Id;
 
 /// The pointer format this kiln writes and the newest it reads.
@@ -60,6 +61,12 @@ pub enum PointerError {
     Version { path: PathBuf, found: u32 },
     #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error("{}: kiln refuses the path this pointer tracks: {source} (a pointer may only track a path inside the work tree, outside .git and .kiln)", path.display())]
+    UnsafePath {
+        path: PathBuf,
+        #[source]
+        source: UnsafePath,
+    },
 }
 
 #[derive(Deserialize)]
@@ -75,28 +82,6 @@ struct Raw {
     schema: Option<String>,
     #[serde(default)]
     origin: Option<Origin>,
-}
-
-/// Checks a repository-relative path written in a committed file: relative,
-/// `/`-separated, with no empty, `.` or `..` parts.
-pub fn check_rel_path(path: &str) -> Result<(), String> {
-    if path.is_empty() {
-        return Err("empty path".into());
-    }
-    if path.starts_with('/') || path.contains('\\') || path.contains('\0') {
-        return Err(format!(
-            "`{path}` must be a relative path inside the repository"
-        ));
-    }
-    if path
-        .split('/')
-        .any(|p| p.is_empty() || p == "." || p == "..")
-    {
-        return Err(format!(
-            "`{path}` must not contain empty, `.` or `..` parts"
-        ));
-    }
-    Ok(())
 }
 
 impl Pointer {
@@ -140,7 +125,7 @@ impl Pointer {
             _ => {}
         }
         if let Some(schema) = &raw.schema {
-            check_rel_path(schema).map_err(|m| invalid(format!("schema: {m}")))?;
+            RepoPath::new(schema).map_err(|e| invalid(format!("schema: {e}")))?;
         }
         Ok(Pointer {
             kind: raw.kind,
@@ -233,9 +218,20 @@ pub fn pointer_path(data: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// The tracked path for a pointer file, if `path` is one.
-pub fn data_path(pointer: &Path) -> Option<PathBuf> {
-    let s = pointer.to_str()?;
-    let stem = s.strip_suffix(SUFFIX)?;
-    (!stem.is_empty() && !stem.ends_with('/')).then(|| PathBuf::from(stem))
+/// The tracked path for a pointer file, if `pointer` (repository-relative,
+/// `/`-separated) is one. Every path a pointer's name or place gives passes
+/// the safe-path gate here: a pointer that tracks `..`, `.git` or the like
+/// is an error naming the pointer file.
+pub fn data_path(pointer: &str) -> Option<Result<RepoPath, PointerError>> {
+    let stem = pointer.strip_suffix(SUFFIX)?;
+    // `.kiln` files (no stem) are not pointers; every other name is judged.
+    if stem.is_empty() || stem.ends_with('/') {
+        return None;
+    }
+    Some(
+        RepoPath::new(stem).map_err(|source| PointerError::UnsafePath {
+            path: PathBuf::from(pointer),
+            source,
+        }),
+    )
 }

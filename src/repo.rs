@@ -119,16 +119,34 @@ impl Config {
         let main = kiln_dir.join("config.toml");
         let local = kiln_dir.join("config.local.toml");
         let mut value = read_toml(&main)?.unwrap_or_default();
-        if let Some(over) = read_toml(&local)? {
+        let over = read_toml(&local)?;
+        // A value that is wrong in the local file is reported there: it
+        // fails on its own as well as laid over the committed one.
+        let local_is_wrong = over
+            .as_ref()
+            .is_some_and(|o| toml::Value::Table(o.clone()).try_into::<Config>().is_err());
+        if let Some(over) = over {
             merge(&mut value, over);
         }
         let config: Config =
             toml::Value::Table(value)
                 .try_into()
                 .map_err(|e: toml::de::Error| RepoError::Config {
-                    path: main.clone(),
+                    path: if local_is_wrong {
+                        local.clone()
+                    } else {
+                        main.clone()
+                    },
                     message: e.message().to_string(),
                 })?;
+        // Bindings are committed content: the schema they name is read, so
+        // it passes the safe-path gate like every other path from a clone.
+        for b in &config.check {
+            crate::repo_path::RepoPath::new(&b.schema).map_err(|e| RepoError::Config {
+                path: main.clone(),
+                message: format!("[[check]] schema {e}"),
+            })?;
+        }
         if config.kiln.format > CONFIG_FORMAT {
             return Err(RepoError::Config {
                 path: main,

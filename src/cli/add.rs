@@ -26,7 +26,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let repo = app.repo()?;
     let _lock = app.lock(&repo)?;
     let schema = match &args.schema {
-        Some(s) => Some(workspace::resolve(&repo, &app.cwd, s)?),
+        Some(s) => Some(workspace::resolve(&repo, &app.cwd, s)?.into()),
         None => None,
     };
     let opts = AddOptions {

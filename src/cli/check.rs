@@ -1,3 +1,4 @@
+use crate::ui::{out, outln};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,12 +95,12 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         OutputFormat::Human => {
             if !app.quiet {
                 let color = crate::ui::color(std::io::stdout().is_terminal());
-                print!("{}", render::human(&reports, fail_on_warn, color));
+                out!("{}", render::human(&reports, fail_on_warn, color));
             }
         }
-        OutputFormat::Json => println!("{}", render::json(&reports, fail_on_warn)),
-        OutputFormat::Junit => print!("{}", render::junit(&reports, fail_on_warn)),
-        OutputFormat::Github => print!("{}", render::github(&reports, fail_on_warn)),
+        OutputFormat::Json => outln!("{}", render::json(&reports, fail_on_warn)),
+        OutputFormat::Junit => out!("{}", render::junit(&reports, fail_on_warn)),
+        OutputFormat::Github => out!("{}", render::github(&reports, fail_on_warn)),
     }
     Ok(match render::Summary::of(&reports).verdict(fail_on_warn) {
         Verdict::Valid | Verdict::Warn => ExitCode::SUCCESS,

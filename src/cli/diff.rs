@@ -1,3 +1,4 @@
+use crate::ui::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,7 +26,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let filter = args
         .paths
         .iter()
-        .map(|p| workspace::resolve(&repo, &app.cwd, p))
+        .map(|p| workspace::resolve(&repo, &app.cwd, p).map(String::from))
         .collect::<Result<Vec<_>, _>>()?;
     let a = args.rev_a.as_deref().unwrap_or("HEAD");
     let progress = app.progress(args.json);
@@ -40,7 +41,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             diff::Change::Deleted => "deleted",
             diff::Change::Modified => "modified",
         };
-        println!("{what}: {}", d.path);
+        outln!("{what}: {}", d.path);
         let inner = d
             .files
             .added
@@ -50,10 +51,10 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             .chain(d.files.modified.iter().map(|f| ("M", f)));
         // A single file's own entry has an empty name: nothing more to list.
         for (sign, f) in inner.filter(|(_, f)| !f.is_empty()) {
-            println!("  {sign} {}/{f}", d.path);
+            outln!("  {sign} {}/{f}", d.path);
         }
         if let Some(note) = &d.note {
-            println!("  ({note})");
+            outln!("  ({note})");
         }
     }
     if result.is_empty() && !app.quiet {

@@ -1,3 +1,4 @@
+use crate::ui::{out, outln};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,10 +79,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let Some(arg) = &args.path else {
         return Ok(ExitCode::SUCCESS);
     };
-    let mut rel = workspace::resolve(&repo, &app.cwd, arg)?;
-    if let Some(data) = rel.strip_suffix(kiln::pointer::SUFFIX) {
-        rel = data.to_string();
-    }
+    let rel = workspace::resolve_data(&repo, &app.cwd, arg)?;
     let index = Index::load(&repo)?;
     let mut staleness = Staleness::new(&index, Current::new(&repo, progress.as_ref()));
     let (id, tracked) = match workspace::tracked(&repo)?
@@ -91,7 +89,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         Some(t) => (t.pointer.id, true),
         None => match staleness.current().id(&rel)? {
             Some(id) => (id, false),
-            None => return Err(WorkspaceError::NotTracked { path: rel }.into()),
+            None => return Err(WorkspaceError::NotTracked { path: rel.into() }.into()),
         },
     };
     let walk = Walk {
@@ -102,9 +100,9 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let g = graph::build(&index, &mut staleness, &rel, id, tracked, walk)?;
     staleness.into_current().save()?;
     match args.format {
-        Format::Tree => print!("{}", render::tree(&g)),
-        Format::Dot => print!("{}", render::dot(&g)),
-        Format::Mermaid => print!("{}", render::mermaid(&g)),
+        Format::Tree => out!("{}", render::tree(&g)),
+        Format::Dot => out!("{}", render::dot(&g)),
+        Format::Mermaid => out!("{}", render::mermaid(&g)),
         Format::Json => crate::ui::print_json(&g),
     }
     Ok(ExitCode::SUCCESS)
@@ -128,7 +126,7 @@ pub fn hint(err: &LineageError) -> Option<&'static str> {
 pub fn print_stale(stale: &[graph::StaleOutput]) {
     for s in stale {
         let why: Vec<String> = s.reasons.iter().map(|r| r.to_string()).collect();
-        println!(
+        outln!(
             "{:<12} {} (run {}: {})",
             "stale:",
             s.path,

@@ -1,3 +1,4 @@
+use crate::ui::outln;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,9 +92,9 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             } else {
                 for r in &listed {
                     let mark = if r.default { " (default)" } else { "" };
-                    println!("{}{mark}\t{}", r.name, r.url);
+                    outln!("{}{mark}\t{}", r.name, r.url);
                     for (k, v) in &r.options {
-                        println!("    {k} = {v}");
+                        outln!("    {k} = {v}");
                     }
                 }
                 if listed.is_empty() {
@@ -205,10 +206,10 @@ pub fn print_status(name: &str, result: &[PathRemoteStatus]) {
     let count = |c: &remote::Count| format!("{}, {}", objects(c.objects), crate::ui::size(c.bytes));
     for s in result {
         if s.in_sync() {
-            println!("{:<12} {} (on {name})", "pushed:", s.path);
+            outln!("{:<12} {} (on {name})", "pushed:", s.path);
         }
         if s.not_pushed.objects > 0 {
-            println!(
+            outln!(
                 "{:<12} {} ({} not on {name})",
                 "not pushed:",
                 s.path,
@@ -216,7 +217,7 @@ pub fn print_status(name: &str, result: &[PathRemoteStatus]) {
             );
         }
         if s.not_pulled.objects > 0 {
-            println!(
+            outln!(
                 "{:<12} {} ({} on {name} only)",
                 "not pulled:",
                 s.path,
@@ -224,7 +225,7 @@ pub fn print_status(name: &str, result: &[PathRemoteStatus]) {
             );
         }
         if s.missing.objects > 0 {
-            println!(
+            outln!(
                 "{:<12} {} ({} neither here nor on {name})",
                 "missing:",
                 s.path,

@@ -1,3 +1,4 @@
+use crate::ui::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,7 +37,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         } else {
             for s in &steps {
                 let why: Vec<String> = s.reasons.iter().map(|r| r.to_string()).collect();
-                println!("{} → {} ({})", s.name, s.outputs.join(", "), why.join(", "));
+                outln!("{} → {} ({})", s.name, s.outputs.join(", "), why.join(", "));
             }
         }
         return Ok(ExitCode::SUCCESS);

@@ -51,7 +51,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let resolve = |paths: &[PathBuf]| -> Result<Vec<String>, Error> {
         paths
             .iter()
-            .map(|p| Ok(workspace::resolve(&repo, &app.cwd, p)?))
+            .map(|p| Ok(workspace::resolve(&repo, &app.cwd, p)?.into()))
             .collect()
     };
     let cwd = std::fs::canonicalize(&app.cwd).unwrap_or(app.cwd.clone());

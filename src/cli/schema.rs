@@ -1,3 +1,4 @@
+use crate::ui::out;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,7 +41,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
 fn run_infer(app: &App, args: InferArgs) -> Result<ExitCode, Error> {
     let inferred = infer::infer(&app.cwd.join(&args.file))?;
     let Some(out) = args.output else {
-        print!("{}", inferred.text);
+        out!("{}", inferred.text);
         return Ok(ExitCode::SUCCESS);
     };
     let out = app.cwd.join(out);

@@ -1,3 +1,4 @@
+use crate::ui::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -58,7 +59,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         }
     } else if !app.quiet {
         if result.is_empty() {
-            println!("nothing tracked");
+            outln!("nothing tracked");
         }
         for s in &result {
             let ws = match s.workspace {
@@ -71,7 +72,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
                 Stored::Partial => ", partly missing from the store",
                 Stored::Missing => ", missing from the store",
             };
-            println!("{:<12} {}{st}", format!("{ws}:"), s.path);
+            outln!("{:<12} {}{st}", format!("{ws}:"), s.path);
             // A tracked file's only entry has an empty name: nothing to list.
             if let Some(c) = s
                 .changes
@@ -84,7 +85,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
                     ("deleted: ", &c.deleted),
                 ] {
                     for f in files {
-                        println!("    {what} {}/{f}", s.path);
+                        outln!("    {what} {}/{f}", s.path);
                     }
                 }
             }
@@ -96,7 +97,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         let index = kiln::lineage::graph::Index::load_runs(&repo)?;
         if !index.runs.is_empty() {
             let mut stale = kiln::lineage::graph::stale_outputs(&repo, &index, progress.as_ref())?;
-            stale.retain(|s| tracked.iter().any(|t| t.rel == s.path));
+            stale.retain(|s| tracked.iter().any(|t| t.rel == *s.path));
             super::lineage::print_stale(&stale);
         }
     }

@@ -45,20 +45,21 @@ impl Index {
             versions
                 .entry(t.pointer.id)
                 .or_default()
-                .push((t.rel, t.pointer.origin));
+                .push((t.rel.to_string(), t.pointer.origin));
         }
         if repo.scm() {
             for (path, bytes) in Git::open(repo.root())?.pointers_in_history()? {
-                let Some(data) = crate::pointer::data_path(Path::new(&path)) else {
+                let Some(data) = crate::pointer::data_path(&path) else {
                     continue;
                 };
+                let data = data?;
                 // An old pointer kiln cannot read only loses its history entry.
                 let Ok(p) = Pointer::parse(&String::from_utf8_lossy(&bytes), Path::new(&path))
                 else {
                     tracing::debug!("{path}: unreadable pointer in git history, skipped");
                     continue;
                 };
-                let rel = data.to_string_lossy().into_owned();
+                let rel = data.to_string();
                 let seen = versions.entry(p.id).or_default();
                 if !seen.iter().any(|(r, _)| *r == rel) {
                     seen.push((rel, p.origin));
@@ -260,7 +261,7 @@ pub fn stale_outputs(
             .producer(&t.rel, &t.pointer.id)
             .expect("a stale version has a producer");
         out.push(StaleOutput {
-            path: t.rel,
+            path: t.rel.into(),
             id: t.pointer.id,
             run: run.id,
             run_name: run.name.clone(),

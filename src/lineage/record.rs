@@ -173,10 +173,10 @@ impl RunRecord {
             .map(|d| &d.path)
             .chain(record.outputs.iter().map(|o| &o.path));
         for p in paths {
-            crate::pointer::check_rel_path(p).map_err(bad)?;
+            crate::repo_path::RepoPath::new(p).map_err(|e| bad(e.to_string()))?;
         }
         if !record.workdir.is_empty() {
-            crate::pointer::check_rel_path(&record.workdir).map_err(bad)?;
+            crate::repo_path::RepoPath::new(&record.workdir).map_err(|e| bad(e.to_string()))?;
         }
         Ok(record)
     }

@@ -226,7 +226,7 @@ impl Conn {
         let what = || format!("upload object {}", id.short());
         // Trees go whole: their id is over the whole encoding.
         if tree || size < MULTIPART_FROM {
-            let data = tokio::task::spawn_blocking(move || {
+            let data = super::blocking(move || {
                 let data = fsutil::read(&object)?;
                 let actual = if tree {
                     Id::of_tree_bytes(&data)
@@ -238,8 +238,7 @@ impl Conn {
                 }
                 Ok(data)
             })
-            .await
-            .expect("the read task does not panic")?;
+            .await??;
             self.store
                 .put(&key, PutPayload::from(Bytes::from(data)))
                 .await
@@ -374,7 +373,10 @@ impl Conn {
             }
         }
         drop(tx);
-        let staged = writer.await.expect("the staging task does not panic");
+        let staged = match super::joined(writer.await) {
+            Ok(staged) => staged,
+            Err(e) => return Ok(Err(e)),
+        };
         if let Some(e) = broke {
             return Err(Broke(e));
         }
@@ -431,17 +433,16 @@ impl Conn {
                         return Ok(None);
                     }
                     let wrote =
-                        tokio::task::spawn_blocking(move || file.write_all_at(&bytes, range.start))
-                            .await
-                            .expect("the writing task does not panic");
+                        super::blocking(move || file.write_all_at(&bytes, range.start)).await;
                     Ok(Some(wrote))
                 }
             })
             .buffer_unordered(PARTS_AT_ONCE);
         while let Some(part) = written.next().await {
             match part {
-                Ok(Some(Ok(()))) => {}
-                Ok(Some(Err(e))) => return fail(IoError::new("write", tmp.path(), e)),
+                Ok(Some(Ok(Ok(())))) => {}
+                Ok(Some(Ok(Err(e)))) => return fail(IoError::new("write", tmp.path(), e)),
+                Ok(Some(Err(e))) => return Ok(Err(e)),
                 // A short part: the remote object is not what its id says.
                 Ok(None) => return Ok(Ok(Got::Corrupt)),
                 Err(object_store::Error::NotFound { .. }) => return Ok(Ok(Got::Missing)),
@@ -450,9 +451,10 @@ impl Conn {
         }
         drop(written);
         let staging = store.clone();
-        let staged = tokio::task::spawn_blocking(move || staging.stage_written(tmp, id))
-            .await
-            .expect("the staging task does not panic");
+        let staged = match super::blocking(move || staging.stage_written(tmp, id)).await {
+            Ok(staged) => staged,
+            Err(e) => return Ok(Err(e)),
+        };
         Ok(match staged {
             Err(e) => Err(e.into()),
             Ok(Some(s)) => Ok(Got::Ok(s)),
@@ -497,9 +499,7 @@ impl Conn {
         let len = bytes.len() as u64;
         let staging = store.clone();
         // Verified above: written as they are.
-        let staged = tokio::task::spawn_blocking(move || staging.stage_with_id(&bytes, id))
-            .await
-            .expect("the staging task does not panic")?;
+        let staged = super::blocking(move || staging.stage_with_id(&bytes, id)).await??;
         Ok(Got::Ok((tree, staged, len)))
     }
 }
@@ -513,7 +513,7 @@ async fn read_chunk(
     path: &Path,
 ) -> Result<(std::fs::File, Bytes), RemoteError> {
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
+    super::blocking(move || {
         let mut file = file;
         let mut buf = Vec::with_capacity(PART_SIZE);
         (&mut file)
@@ -522,8 +522,7 @@ async fn read_chunk(
             .map_err(|e| IoError::new("read", &path, e))?;
         Ok((file, Bytes::from(buf)))
     })
-    .await
-    .expect("the read task does not panic")
+    .await?
 }
 
 /// Feeds a blocking reader (the store's verified staging) from chunks

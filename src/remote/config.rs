@@ -168,14 +168,26 @@ fn known_keys(scheme: Scheme) -> String {
     keys.join(", ")
 }
 
-/// A remote as configured, shared and local settings merged.
-#[derive(Clone, Debug)]
+/// A remote as configured, shared and local settings merged. Its `Debug`
+/// form is redacted like everything else shown.
+#[derive(Clone)]
 pub struct RemoteConfig {
     pub name: String,
     /// The URL or folder as written in the config.
     pub url: String,
     pub scheme: Scheme,
     values: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for RemoteConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteConfig")
+            .field("name", &self.name)
+            .field("url", &self.display_url())
+            .field("scheme", &self.scheme)
+            .field("values", &self.shown_options())
+            .finish()
+    }
 }
 
 impl RemoteConfig {
@@ -258,12 +270,15 @@ impl RemoteConfig {
             .collect()
     }
 
-    /// Secret values, to scrub from anything shown.
+    /// Secret values, to scrub from anything shown: secret options and
+    /// whatever user info the URL holds.
     pub(crate) fn secrets(&self) -> Vec<String> {
+        let in_url = redact::userinfo(&self.url).map(|(a, b)| self.url[a..b].to_string());
         self.values
             .iter()
             .filter(|(k, _)| find(k).is_some_and(|o| o.secret))
             .map(|(_, v)| v.clone())
+            .chain(in_url)
             .collect()
     }
 
@@ -281,8 +296,14 @@ impl RemoteConfig {
 
 const CREDENTIALS_IN_URL: &str = "credentials do not belong in a URL that is committed; set them with `kiln remote modify` (kept in .kiln/config.local.toml) or in the environment";
 
+/// Judged by text, so a URL whose secret breaks parsing is caught too: user
+/// info is `user@` or `user:secret@` after `://`.
 fn has_credentials(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
+    let Some((a, b)) = redact::userinfo(url) else {
+        return false;
+    };
+    let info = &url[a..b];
+    info.contains(':') || !info.contains('/')
 }
 
 /// Checks a URL and names its scheme; credentials in a URL are refused
@@ -299,10 +320,10 @@ fn parse_url(name: &str, text: &str) -> Result<Scheme, RemoteError> {
     if !text.contains("://") {
         return Ok(Scheme::Local);
     }
-    let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
     if has_credentials(text) {
         return Err(bad(CREDENTIALS_IN_URL));
     }
+    let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("query strings and fragments are not supported"));
     }
@@ -459,11 +480,14 @@ fn write_doc(repo: &Repo, path: &Path, doc: &DocumentMut) -> Result<(), RemoteEr
     let tmp = repo.tmp_dir();
     fsutil::create_dir_all(&tmp)?;
     let mut text = doc.to_string();
+    let local = *path == repo.local_config_path();
     // A new local file says what it is for.
-    if *path == repo.local_config_path() && !path.exists() {
+    if local && !path.exists() {
         text.insert_str(0, LOCAL_HEADER);
     }
-    fsutil::write_atomic(path, text.as_bytes(), &tmp)?;
+    // The local file holds secrets: readable by its owner only.
+    let mode = if local { 0o600 } else { 0o666 };
+    fsutil::write_atomic_mode(path, text.as_bytes(), &tmp, mode)?;
     Ok(())
 }
 

@@ -54,7 +54,11 @@ impl FetchReport {
                 url: self.url.clone(),
                 id: p.id,
                 path: p.path.clone(),
-                more: self.corrupt.len() - 1 + self.missing.len(),
+                others: self.corrupt[1..]
+                    .iter()
+                    .chain(&self.missing)
+                    .map(|p| p.path.clone())
+                    .collect(),
             });
         }
         if let Some(p) = self.missing.first() {
@@ -63,7 +67,7 @@ impl FetchReport {
                 url: self.url.clone(),
                 id: p.id,
                 path: p.path.clone(),
-                more: self.missing.len() - 1,
+                others: self.missing[1..].iter().map(|p| p.path.clone()).collect(),
             });
         }
         Ok(())
@@ -164,8 +168,10 @@ impl Remote {
         };
         for t in tracked {
             match t.pointer.kind {
-                Kind::Dir => walk.want_tree(t.pointer.id, t.rel.clone()),
-                Kind::File => walk.want_file(t.pointer.id, t.pointer.size, false, t.rel.clone()),
+                Kind::Dir => walk.want_tree(t.pointer.id, t.rel.to_string()),
+                Kind::File => {
+                    walk.want_file(t.pointer.id, t.pointer.size, false, t.rel.to_string())
+                }
             }
         }
         // Connect only when something must come from the remote.
@@ -197,7 +203,7 @@ impl Remote {
             .buffer_unordered(self.jobs);
             let mut staged = Vec::new();
             while let Some(joined) = got.next().await {
-                let (id, path, got) = joined.expect("download tasks do not panic");
+                let (id, path, got) = super::joined(joined)?;
                 match got? {
                     Got::Ok((tree, s, len)) => {
                         walk.expand(&tree, &path);
@@ -235,7 +241,7 @@ impl Remote {
         .buffer_unordered(self.jobs);
         let mut staged: Vec<Staged> = Vec::new();
         while let Some(joined) = got.next().await {
-            let (f, got) = joined.expect("download tasks do not panic");
+            let (f, got) = super::joined(joined)?;
             match got? {
                 Got::Ok(s) => {
                     staged.push(s.with_exec(f.exec));
@@ -281,8 +287,6 @@ async fn publish(store: &Store, staged: Vec<Staged>) -> Result<(), RemoteError> 
         return Ok(());
     }
     let store = store.clone();
-    tokio::task::spawn_blocking(move || store.publish(staged))
-        .await
-        .expect("the publish task does not panic")?;
+    super::blocking(move || store.publish(staged)).await??;
     Ok(())
 }

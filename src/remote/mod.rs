@@ -37,6 +37,8 @@ pub enum RemoteError {
     Repo(#[from] RepoError),
     #[error("cannot start the transfer threads: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("the transfer was stopped before this part of it finished")]
+    Interrupted,
     #[error(
         "no remote given and no default remote set; use -r NAME, or `kiln remote add NAME URL --default`"
     )]
@@ -89,21 +91,29 @@ pub enum RemoteError {
         what: String,
         message: String,
     },
-    #[error("remote `{name}` ({url}): object {id} ({path}) does not match its id, refused{}", more_text(*more))]
+    #[error(
+        "remote `{name}` ({url}): object {id} ({path}) does not match its id, refused{}",
+        more_text(others)
+    )]
     Corrupt {
         name: String,
         url: String,
         id: Id,
         path: String,
-        more: usize,
+        /// The other paths with a problem, all of them.
+        others: Vec<String>,
     },
-    #[error("remote `{name}` ({url}): object {id} ({path}) is not there{}", more_text(*more))]
+    #[error(
+        "remote `{name}` ({url}): object {id} ({path}) is not there{}",
+        more_text(others)
+    )]
     Missing {
         name: String,
         url: String,
         id: Id,
         path: String,
-        more: usize,
+        /// The other paths whose objects are not there, all of them.
+        others: Vec<String>,
     },
     #[error("remote `{name}` ({url}): {source}")]
     BadTree {
@@ -118,11 +128,18 @@ pub enum RemoteError {
     NowhereToBeFound { path: String, id: Id, name: String },
 }
 
-fn more_text(more: usize) -> String {
-    match more {
+/// The other paths, named on the one line (up to a screenful; `--json`
+/// lists every one).
+fn more_text(others: &[String]) -> String {
+    const SHOWN: usize = 20;
+    match others.len() {
         0 => String::new(),
-        1 => " (and 1 more)".into(),
-        n => format!(" (and {n} more)"),
+        n if n <= SHOWN => format!("; also: {}", others.join(", ")),
+        n => format!(
+            "; also: {}, and {} more (`--json` lists them all)",
+            others[..SHOWN].join(", "),
+            n - SHOWN
+        ),
     }
 }
 
@@ -215,4 +232,25 @@ impl Remote {
         let _guard = self.rt.enter();
         backend::Conn::new(&self.config, self.folder.as_deref(), create).map(Arc::new)
     }
+}
+
+/// Runs blocking work (file I/O, hashing) off the async threads.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, RemoteError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    joined(tokio::task::spawn_blocking(f).await)
+}
+
+/// A spawned task's result. A task cancelled because the command is ending
+/// (another task failed first, and its error is the one reported) becomes an
+/// error instead of a panic; a task's own panic is a bug and goes on.
+pub(crate) fn joined<T>(result: Result<T, tokio::task::JoinError>) -> Result<T, RemoteError> {
+    result.map_err(|e| {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        RemoteError::Interrupted
+    })
 }

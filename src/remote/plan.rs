@@ -120,12 +120,12 @@ pub fn local(store: &Store, tracked: &[Tracked]) -> Result<Plan, StoreError> {
             t.pointer.id,
             tree,
             t.pointer.size,
-            t.rel.clone(),
+            t.rel.to_string(),
             &mut needed,
         )?;
         needed.sort_unstable();
         needed.dedup();
-        walk.plan.paths.push((t.rel.clone(), needed));
+        walk.plan.paths.push((t.rel.to_string(), needed));
     }
     Ok(walk.plan)
 }

@@ -209,7 +209,7 @@ impl Remote {
         .buffer_unordered(jobs);
         let mut since_flush = 0;
         while let Some(joined) = done.next().await {
-            let (id, size) = joined.expect("upload tasks do not panic")?;
+            let (id, size) = super::joined(joined)??;
             index.add(id);
             report.uploaded += 1;
             report.uploaded_bytes += size;
@@ -265,9 +265,7 @@ pub(super) async fn check(
         let task = &task;
         async move {
             let n = r.len();
-            let found = tokio::spawn(async move { r.run(&conn).await })
-                .await
-                .expect("lookup tasks do not panic")?;
+            let found = super::joined(tokio::spawn(async move { r.run(&conn).await }).await)??;
             task.advance(n as u64);
             Ok::<_, RemoteError>(found)
         }

@@ -30,15 +30,25 @@ fn secret_env_name(name: &str) -> bool {
 }
 
 /// A URL as it may be shown: no user info, no signed query values.
+///
+/// Judged by text, not by a URL parser, so that a URL that does not parse
+/// (a secret key with `/` in it breaks the authority) is redacted too:
+/// everything between `://` and the last `@` goes. That may hide a harmless
+/// `@` in a path; it never shows a secret.
 pub fn url(text: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(text) else {
-        return scrub_params(text);
+    let scrubbed = match userinfo(text) {
+        Some((start, end)) => format!("{}***{}", &text[..start], &text[end..]),
+        None => text.to_string(),
     };
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        let _ = parsed.set_username("***");
-        let _ = parsed.set_password(None);
-    }
-    scrub_params(parsed.as_str())
+    scrub_params(&scrubbed)
+}
+
+/// The byte range of what may be user info in a URL's text: from after
+/// `://` (or the start, for `user:secret@host`) to the last `@`.
+pub fn userinfo(text: &str) -> Option<(usize, usize)> {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let at = start + text[start..].rfind('@')?;
+    (start > 0 || text[..at].contains(':')).then_some((start, at))
 }
 
 /// Replaces the values of credential-carrying query parameters.

@@ -351,6 +351,10 @@ impl Store {
     pub fn list(&self) -> Result<Vec<(Id, u64)>, IoError> {
         let root = self.objects_dir();
         let mut out = Vec::new();
+        // A store that was removed (or never written to) is an empty store.
+        if !root.exists() {
+            return Ok(out);
+        }
         for entry in walkdir::WalkDir::new(&root).min_depth(2).max_depth(2) {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(&root).to_path_buf();

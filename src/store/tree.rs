@@ -48,18 +48,15 @@ pub struct TreeError {
     pub message: String,
 }
 
-/// Checks that `name` is a single path component a tree may hold.
+/// Checks that `name` is a single path component a tree may hold: the
+/// safe-path gate's rule for one component.
 pub fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name == "." || name == ".." {
-        return Err(format!("`{name}` is not a valid file name"));
-    }
-    if name.contains('/') || name.contains('\0') || name.contains('\\') {
-        return Err(format!(
-            "file name `{}` contains a path separator or NUL",
+    crate::repo_path::check_component(name).map_err(|reason| {
+        format!(
+            "`{}` is not a valid file name: it {reason}",
             name.escape_debug()
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 impl Tree {

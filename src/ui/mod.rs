@@ -23,6 +23,32 @@ pub fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// Writes to stdout. A reader that has gone away (`kiln … | head -1`) ends
+/// kiln quietly with exit 0, as ripgrep does: the output was not wanted.
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        error(&format!("cannot write to standard output: {e}"));
+        std::process::exit(2);
+    }
+}
+
+/// `println!` through [`write_out`].
+macro_rules! outln {
+    () => { $crate::ui::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::ui::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` through [`write_out`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::ui::write_out(format_args!($($arg)*)) };
+}
+
+pub(crate) use {out, outln};
+
 /// The one error line.
 pub fn error(msg: &str) {
     // Fold any stray newline so the error stays one line.
@@ -37,7 +63,7 @@ pub fn size(bytes: u64) -> String {
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => outln!("{s}"),
         Err(e) => error(&format!("cannot encode JSON: {e}")),
     }
 }

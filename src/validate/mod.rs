@@ -444,14 +444,10 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, Validate
         selected = tracked;
     } else {
         for p in paths {
-            let mut rel = workspace::resolve(repo, cwd, p)?;
-            if let Some(data) = rel.strip_suffix(crate::pointer::SUFFIX) {
-                rel = data.to_string();
-            }
-            let prefix = format!("{rel}/");
+            let rel = workspace::resolve_data(repo, cwd, p)?;
             let found: Vec<_> = tracked
                 .iter()
-                .filter(|t| t.rel == rel || t.rel.starts_with(&prefix))
+                .filter(|t| t.rel.is_within(&rel))
                 .cloned()
                 .collect();
             if !found.is_empty() {
@@ -470,7 +466,7 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, Validate
             };
             let jobs = bindings.jobs(repo, files);
             if jobs.is_empty() {
-                return Err(ValidateError::Unbound { path: rel });
+                return Err(ValidateError::Unbound { path: rel.into() });
             }
             plan.jobs.extend(jobs);
         }
@@ -485,7 +481,7 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, Validate
             .or_else(|| bindings.schema_for(&t.rel).map(str::to_string))
         {
             plan.jobs.push(Job {
-                data: t.rel,
+                data: t.rel.into(),
                 schema,
             });
             continue;
@@ -498,7 +494,7 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, Validate
             Vec::new()
         };
         if jobs.is_empty() {
-            plan.unbound.push(t.rel);
+            plan.unbound.push(t.rel.into());
         }
         plan.jobs.extend(jobs);
     }

@@ -76,7 +76,7 @@ fn checkout_with(
             Ok(l) => l,
             Err(StoreError::Missing { id }) => {
                 report.missing.push(MissingObject {
-                    path: t.rel.clone(),
+                    path: t.rel.to_string(),
                     id: id.hex(),
                 });
                 continue;
@@ -162,7 +162,7 @@ fn apply(
         .conflicts
         .iter()
         .filter_map(|c| {
-            c.strip_prefix(&t.rel)
+            c.strip_prefix(t.rel.as_str())
                 .map(|s| s.trim_start_matches('/').to_string())
         })
         .collect();

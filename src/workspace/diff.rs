@@ -76,15 +76,13 @@ struct Side {
 fn side_at(git: &Git, rev: &str) -> Result<Side, WorkspaceError> {
     let mut pointers = BTreeMap::new();
     for (path, bytes) in git.pointers_at(rev)? {
-        let Some(data) = pointer::data_path(Path::new(&path)) else {
+        let shown = format!("{rev}:{path}");
+        let Some(data) = pointer::data_path(&path) else {
             continue;
         };
-        let shown = Path::new(&format!("{rev}:{path}")).to_path_buf();
+        let data = data?;
         let text = String::from_utf8_lossy(&bytes);
-        pointers.insert(
-            data.to_string_lossy().into_owned(),
-            Pointer::parse(&text, &shown)?,
-        );
+        pointers.insert(data.to_string(), Pointer::parse(&text, Path::new(&shown))?);
     }
     Ok(Side {
         pointers,
@@ -113,8 +111,8 @@ fn side_workspace(
                 schema: None,
                 origin: None,
             };
-            pointers.insert(t.rel.clone(), p);
-            listings.insert(t.rel, h.listing);
+            pointers.insert(t.rel.to_string(), p);
+            listings.insert(t.rel.into(), h.listing);
         }
     }
     Ok(Side { pointers, listings })

@@ -160,7 +160,7 @@ impl<'a> Hasher<'a> {
                 size: f.stat.size,
                 hashed: false,
                 staged: None,
-                adopted: None,
+                adopted: self.still_adopted(f, &id),
             });
         }
         let mut adopted = None;
@@ -199,13 +199,40 @@ impl<'a> Hasher<'a> {
             }
         };
         let staged = staged.map(|s| s.with_exec(f.exec));
+        // Only a new object is this inode; a known one left the file alone.
+        if staged.is_none() {
+            adopted = None;
+        }
         Ok(FileResult {
             id,
             size,
             hashed: true,
             staged,
-            adopted,
+            adopted: adopted.or_else(|| self.still_adopted(f, &id)),
         })
+    }
+
+    /// A file that is still its store object's own inode, in copy mode: an
+    /// add was stopped (say by `kill -9`) after it published the adopted
+    /// file and before it gave the workspace its copy back. Editing it in
+    /// place would corrupt the store, so it gets its copy now.
+    fn still_adopted(&self, f: &ScanFile, id: &Id) -> Option<(u32, SystemTime)> {
+        use std::os::unix::fs::MetadataExt;
+        let Mode::Ingest(links) = self.mode else {
+            return None;
+        };
+        let copies = links.iter().find(|m| **m != LinkMode::Reflink) == Some(&LinkMode::Copy);
+        if !copies || f.stat.size <= store::SMALL_FILE || f.store_link.is_some() {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(&f.abs).ok()?;
+        if !meta.is_file() || meta.nlink() < 2 {
+            return None;
+        }
+        let object = std::fs::metadata(self.store.object_path(id)).ok()?;
+        (object.ino() == meta.ino() && object.dev() == meta.dev())
+            .then(|| Some((meta.mode() & 0o7777 | 0o200, meta.modified().ok()?)))
+            .flatten()
     }
 
     fn hash_dir(&self, rel: &str, scan: scan::Scan) -> Result<Hashed, WorkspaceError> {
@@ -289,8 +316,6 @@ fn adoptable(f: &ScanFile) -> Option<(u32, SystemTime)> {
 
 fn adopted_at(rel: String, r: &FileResult) -> Option<Adopted> {
     let (mode, modified) = r.adopted?;
-    // Only a new object is this inode; a known one left the file alone.
-    r.staged.as_ref()?;
     Some(Adopted {
         rel,
         id: r.id,

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::fsutil::{self, Context, IoError};
 use crate::pointer::{self, Kind, Pointer, PointerError};
 use crate::repo::{LinkMode, Repo};
+use crate::repo_path::RepoPath;
 use crate::store::{EntryKind, Id, Store, StoreError, Tree};
 use statcache::Stat;
 
@@ -76,8 +77,8 @@ pub enum WorkspaceError {
 /// A tracked path and its pointer.
 #[derive(Clone, Debug)]
 pub struct Tracked {
-    /// Repository-relative path of the data, `/`-separated.
-    pub rel: String,
+    /// Repository-relative path of the data, through the safe-path gate.
+    pub rel: RepoPath,
     pub pointer: Pointer,
 }
 
@@ -111,14 +112,19 @@ pub fn tracked(repo: &Repo) -> Result<Vec<Tracked>, WorkspaceError> {
         let Some(rel) = fsutil::rel_string(root, entry.path()) else {
             continue;
         };
-        let Some(data) = pointer::data_path(Path::new(&rel)) else {
+        let Some(data) = pointer::data_path(&rel) else {
             continue;
         };
+        let data = data?;
+        // A folder on the way that is a symlink out of the repository would
+        // make every later read and write land outside it.
+        data.checked_abs(root)
+            .map_err(|source| PointerError::UnsafePath {
+                path: PathBuf::from(pointer::pointer_path(Path::new(&rel))),
+                source,
+            })?;
         let pointer = Pointer::read(entry.path())?;
-        out.push(Tracked {
-            rel: data.to_string_lossy().into_owned(),
-            pointer,
-        });
+        out.push(Tracked { rel: data, pointer });
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
@@ -126,7 +132,7 @@ pub fn tracked(repo: &Repo) -> Result<Vec<Tracked>, WorkspaceError> {
 
 /// Resolves a command-line path to a repository-relative one, refusing paths
 /// outside the repository and kiln's or git's own folders.
-pub fn resolve(repo: &Repo, cwd: &Path, arg: &Path) -> Result<String, WorkspaceError> {
+pub fn resolve(repo: &Repo, cwd: &Path, arg: &Path) -> Result<RepoPath, WorkspaceError> {
     let joined = cwd.join(arg);
     let normal = fsutil::normalize(&joined);
     let root = repo.root();
@@ -140,18 +146,19 @@ pub fn resolve(repo: &Repo, cwd: &Path, arg: &Path) -> Result<String, WorkspaceE
     let rel = fsutil::rel_string(root, &resolved).ok_or_else(|| WorkspaceError::Outside {
         path: arg.to_path_buf(),
     })?;
-    if rel.is_empty() {
-        return Err(WorkspaceError::Reserved {
-            path: arg.to_path_buf(),
-        });
-    }
-    let first = rel.split('/').next().unwrap_or("");
-    if first == ".git" || first == ".kiln" || rel.split('/').any(|p| p == ".git") {
-        return Err(WorkspaceError::Reserved {
-            path: arg.to_path_buf(),
-        });
-    }
-    Ok(rel.trim_end_matches('/').to_string())
+    RepoPath::new(rel.trim_end_matches('/')).map_err(|_| WorkspaceError::Reserved {
+        path: arg.to_path_buf(),
+    })
+}
+
+/// [`resolve`], where naming a pointer file (`data.csv.kiln`) means the
+/// path it tracks.
+pub fn resolve_data(repo: &Repo, cwd: &Path, arg: &Path) -> Result<RepoPath, WorkspaceError> {
+    let rel = resolve(repo, cwd, arg)?;
+    Ok(match pointer::data_path(&rel) {
+        Some(Ok(data)) => data,
+        _ => rel,
+    })
 }
 
 /// The tracked entries that `paths` select: all when `paths` is empty.
@@ -162,18 +169,16 @@ pub fn select(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Tracked>
     }
     let mut out = Vec::new();
     for p in paths {
-        let mut rel = resolve(repo, cwd, p)?;
-        if let Some(data) = rel.strip_suffix(pointer::SUFFIX) {
-            rel = data.to_string();
-        }
-        let prefix = format!("{rel}/");
+        let rel = resolve_data(repo, cwd, p)?;
         let found: Vec<_> = all
             .iter()
-            .filter(|t| t.rel == rel || t.rel.starts_with(&prefix))
+            .filter(|t| t.rel.is_within(&rel))
             .cloned()
             .collect();
         if found.is_empty() {
-            return Err(WorkspaceError::NotTracked { path: rel });
+            return Err(WorkspaceError::NotTracked {
+                path: rel.to_string(),
+            });
         }
         out.extend(found);
     }
@@ -499,6 +504,11 @@ pub fn gc_roots(
     };
     for (path, bytes) in found {
         let text = String::from_utf8_lossy(&bytes);
+        // A pointer in history is judged by the same gate, even though gc
+        // only reads its id: it names the pointer file if refused.
+        if let Some(data) = pointer::data_path(&path) {
+            data?;
+        }
         roots.push(root_of(&Pointer::parse(&text, Path::new(&path))?));
     }
     Ok(roots)

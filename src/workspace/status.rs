@@ -105,7 +105,7 @@ pub fn status(
             }
         };
         out.push(PathStatus {
-            path: t.rel.clone(),
+            path: t.rel.to_string(),
             kind: t.pointer.kind,
             workspace,
             store: store_state,

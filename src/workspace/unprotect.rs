@@ -34,7 +34,7 @@ pub fn unprotect(repo: &Repo, tracked: &[Tracked]) -> Result<Vec<String>, Worksp
             if linked {
                 placer.place(&id, kind == EntryKind::Exec, &abs)?;
                 copied.push(if sub.is_empty() {
-                    t.rel.clone()
+                    t.rel.to_string()
                 } else {
                     format!("{}/{sub}", t.rel)
                 });

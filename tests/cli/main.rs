@@ -6,3 +6,4 @@ mod hooks;
 mod lineage;
 mod remote;
 mod support;
+mod trust;
