@@ -18,10 +18,11 @@ if [ ! -x "$KILN_TOOLS/py/bin/python" ]; then
         exit 1
     }
 fi
-if ! "$KILN_TOOLS/py/bin/python" -c "import openlineage.client.constants as c
+# The crash trials hash files with the blake3 module.
+if ! "$KILN_TOOLS/py/bin/python" -c "import openlineage.client.constants as c, blake3
 assert c.__version__ == '1.54.0'" 2>/dev/null; then
     "$KILN_TOOLS/py/bin/python" -m pip install --quiet --disable-pip-version-check \
-        openlineage-python==1.54.0
+        openlineage-python==1.54.0 blake3==1.0.11
 fi
 export KILN_TEST_PYTHON="$KILN_TOOLS/py/bin/python"
 
@@ -33,3 +34,10 @@ if [ -f scripts/servers.sh ]; then
 fi
 
 cargo test --locked "$@"
+
+# A slice of the crash trials (`kill -9` at random moments of every mutating
+# command, in every link mode); the full run is by hand, see bench/RESULTS.md.
+if [ $# -eq 0 ]; then
+    "$KILN_TOOLS/py/bin/python" scripts/crash.py --trials 30 --seed 1 \
+        --kiln "$CARGO_TARGET_DIR/debug/kiln"
+fi

@@ -37,7 +37,13 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         } else {
             for s in &steps {
                 let why: Vec<String> = s.reasons.iter().map(|r| r.to_string()).collect();
-                outln!("{} → {} ({})", s.name, s.outputs.join(", "), why.join(", "));
+                outln!(
+                    "{} → {} ({}): {}",
+                    s.name,
+                    s.outputs.join(", "),
+                    why.join(", "),
+                    s.argv.join(" ")
+                );
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -48,13 +54,15 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     }
     let collector = super::run::collector(&repo)?;
     for (i, s) in steps.iter().enumerate() {
-        app.say(format_args!(
+        // Shown even under --quiet: run records are committed content, and
+        // this is the one place kiln executes what they say.
+        eprintln!(
             "[{}/{}] re-running {}: {}",
             i + 1,
             steps.len(),
             s.name,
             s.argv.join(" ")
-        ));
+        );
         let finished = super::run::execute(app, &repo, &s.spec, collector.as_ref(), false)?;
         let code = super::run::report(app, &finished, collector.as_ref());
         if finished.record.status == Status::Fail {

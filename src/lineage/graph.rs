@@ -257,9 +257,10 @@ pub fn stale_outputs(
         if reasons.is_empty() {
             continue;
         }
-        let run = index
-            .producer(&t.rel, &t.pointer.id)
-            .expect("a stale version has a producer");
+        // Staleness comes from a producing run; no run, nothing to report.
+        let Some(run) = index.producer(&t.rel, &t.pointer.id) else {
+            continue;
+        };
         out.push(StaleOutput {
             path: t.rel.into(),
             id: t.pointer.id,

@@ -73,9 +73,10 @@ fn visit<'i>(
     if reasons.is_empty() {
         return Ok(());
     }
-    let run = index
-        .producer(path, id)
-        .expect("a stale version has a producer");
+    // Staleness comes from a producing run; no run, nothing to repeat.
+    let Some(run) = index.producer(path, id) else {
+        return Ok(());
+    };
     if !planned.insert(run.id) {
         return Ok(());
     }

@@ -157,6 +157,14 @@ pub fn run(repo: &Repo, spec: &RunSpec, env: &RunEnv) -> Result<Finished, Lineag
             add::check_addable(repo, o, git.as_ref())?;
         }
     }
+    // An output still linked to the store (hardlink or symlink mode) would
+    // be written through by a command that rewrites it in place, corrupting
+    // the store: it gets its own copy first, as `kiln unprotect` makes.
+    let linked: Vec<_> = crate::workspace::tracked(repo)?
+        .into_iter()
+        .filter(|t| spec.outputs.iter().any(|o| t.rel == **o))
+        .collect();
+    crate::workspace::unprotect::unprotect(repo, &linked)?;
     let code = code_context(repo, &spec.outputs)?;
     if spec.strict && code.as_ref().is_some_and(|c| c.dirty) {
         return Err(LineageError::Dirty);

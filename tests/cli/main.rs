@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the real `kiln` binary.
 
 mod check;
+mod dvc;
 mod foundation;
 mod hooks;
 mod lineage;

@@ -184,7 +184,7 @@ fn trees_with_unsafe_names_from_a_remote_are_refused() {
         let file = blake3::hash(b"owned\n").to_hex().to_string();
         let remote = outside.path().join("remote");
         let put = |id: &str, bytes: &[u8]| {
-            let dir = remote.join(&id[..2]);
+            let dir = remote.join("objects").join(&id[..2]);
             fs::create_dir_all(&dir).unwrap();
             fs::write(dir.join(&id[2..]), bytes).unwrap();
         };
