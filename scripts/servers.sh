@@ -133,6 +133,80 @@ EOF
     }
 }
 
+# A three-node Garage cluster (replication factor 3) for the tests that stop
+# one node during a transfer. Each node has start and stop scripts; the S3
+# endpoint is node 1's, and node 3 is the one the tests stop.
+_kiln_start_garage_cluster() {
+    local dir=$1 garage secret i t node key s3_port nd rpc s3
+    garage=$(_kiln_install_garage) || return 1
+    secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+    local ids=()
+    for i in 1 2 3; do
+        nd="$dir/cluster/n$i"
+        rpc=$(_kiln_free_port) && s3=$(_kiln_free_port) || return 1
+        [ "$i" = 1 ] && s3_port=$s3
+        mkdir -p "$nd/meta" "$nd/data"
+        printf '%s\n' \
+            "metadata_dir = \"$nd/meta\"" \
+            "data_dir = \"$nd/data\"" \
+            'db_engine = "lmdb"' \
+            'replication_factor = 3' \
+            "rpc_bind_addr = \"127.0.0.1:$rpc\"" \
+            "rpc_public_addr = \"127.0.0.1:$rpc\"" \
+            "rpc_secret = \"$secret\"" \
+            '' \
+            '[s3_api]' \
+            's3_region = "garage"' \
+            "api_bind_addr = \"127.0.0.1:$s3\"" \
+            'root_domain = ".s3.garage.localhost"' >"$nd/garage.toml"
+        printf '%s\n' \
+            '#!/usr/bin/env bash' \
+            "RUST_LOG=garage=warn \"$garage\" -c \"$nd/garage.toml\" server >>\"$nd/log\" 2>&1 &" \
+            "echo \$! >\"$nd/pid\"" \
+            'for _ in $(seq 600); do' \
+            "    (exec 3<>/dev/tcp/127.0.0.1/$s3) 2>/dev/null && exit 0" \
+            '    sleep 0.1' \
+            'done' \
+            "echo \"garage node $i did not start; see $nd/log\" >&2" \
+            'exit 1' >"$nd/start"
+        printf '%s\n' \
+            '#!/usr/bin/env bash' \
+            "pid=\$(cat \"$nd/pid\" 2>/dev/null) || exit 0" \
+            'kill -9 "$pid" 2>/dev/null' \
+            'for _ in $(seq 300); do' \
+            '    kill -0 "$pid" 2>/dev/null || exit 0' \
+            '    sleep 0.1' \
+            'done' >"$nd/stop"
+        chmod +x "$nd/start" "$nd/stop"
+        "$nd/start" || return 1
+        node=""
+        for t in $(seq 100); do
+            node=$("$garage" -c "$nd/garage.toml" node id -q 2>/dev/null) && break
+            sleep 0.2
+        done
+        [ -n "$node" ] || { echo "servers: cluster node $i is not answering" >&2; return 1; }
+        ids+=("$node")
+    done
+    local g=("$garage" -c "$dir/cluster/n1/garage.toml")
+    for i in 1 2; do
+        "${g[@]}" node connect "${ids[$i]}" >/dev/null || return 1
+    done
+    for i in 0 1 2; do
+        "${g[@]}" layout assign -z "dc$i" -c 1G "${ids[$i]%%@*}" >/dev/null || return 1
+    done
+    "${g[@]}" layout apply --version 1 >/dev/null || return 1
+    key=$("${g[@]}" key create kiln-cluster) || return 1
+    "${g[@]}" bucket create kiln-cluster >/dev/null || return 1
+    "${g[@]}" bucket allow --read --write --owner kiln-cluster --key kiln-cluster >/dev/null || return 1
+    export KILN_TEST_CLUSTER_ENDPOINT="http://127.0.0.1:$s3_port"
+    export KILN_TEST_CLUSTER_BUCKET=kiln-cluster
+    KILN_TEST_CLUSTER_KEY_ID=$(echo "$key" | sed -n 's/^Key ID:[[:space:]]*//p')
+    KILN_TEST_CLUSTER_SECRET=$(echo "$key" | sed -n 's/^Secret key:[[:space:]]*//p')
+    export KILN_TEST_CLUSTER_KEY_ID KILN_TEST_CLUSTER_SECRET
+    export KILN_TEST_CLUSTER_NODE_STOP="$dir/cluster/n3/stop"
+    export KILN_TEST_CLUSTER_NODE_START="$dir/cluster/n3/start"
+}
+
 # Azurite's documented development account.
 KILN_AZURITE_ACCOUNT=devstoreaccount1
 KILN_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
@@ -183,19 +257,21 @@ servers_start() {
     }
     KILN_SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kiln-servers.XXXXXX") || return 1
     export KILN_SERVERS_DIR
-    if ! _kiln_start_garage "$KILN_SERVERS_DIR" || ! _kiln_start_azurite "$KILN_SERVERS_DIR"; then
+    if ! _kiln_start_garage "$KILN_SERVERS_DIR" || ! _kiln_start_azurite "$KILN_SERVERS_DIR" ||
+        ! _kiln_start_garage_cluster "$KILN_SERVERS_DIR"; then
         servers_stop
         return 1
     fi
-    echo "servers: garage at $KILN_TEST_S3_ENDPOINT, azurite at $KILN_TEST_AZURE_ENDPOINT" >&2
+    echo "servers: garage at $KILN_TEST_S3_ENDPOINT, azurite at $KILN_TEST_AZURE_ENDPOINT, three garage nodes at $KILN_TEST_CLUSTER_ENDPOINT" >&2
 }
 
 servers_stop() {
     local dir=${KILN_SERVERS_DIR:-}
     [ -n "$dir" ] && [ -d "$dir" ] || return 0
-    if [ -x "$dir/garage/stop" ]; then
-        "$dir/garage/stop"
-    fi
+    local stop
+    for stop in "$dir/garage/stop" "$dir"/cluster/n*/stop; do
+        if [ -x "$stop" ]; then "$stop"; fi
+    done
     if [ -f "$dir/azurite/pid" ]; then
         local pid i
         pid=$(cat "$dir/azurite/pid")
@@ -210,6 +286,8 @@ servers_stop() {
     rm -rf "$dir" || true
     unset KILN_SERVERS_DIR KILN_TEST_S3_ENDPOINT KILN_TEST_S3_BUCKET KILN_TEST_S3_REGION \
         KILN_TEST_S3_KEY_ID KILN_TEST_S3_SECRET KILN_TEST_GARAGE_START KILN_TEST_GARAGE_STOP \
-        KILN_TEST_AZURE_ENDPOINT KILN_TEST_AZURE_ACCOUNT KILN_TEST_AZURE_KEY KILN_TEST_AZURE_CONTAINER
+        KILN_TEST_AZURE_ENDPOINT KILN_TEST_AZURE_ACCOUNT KILN_TEST_AZURE_KEY KILN_TEST_AZURE_CONTAINER \
+        KILN_TEST_CLUSTER_ENDPOINT KILN_TEST_CLUSTER_BUCKET KILN_TEST_CLUSTER_KEY_ID \
+        KILN_TEST_CLUSTER_SECRET KILN_TEST_CLUSTER_NODE_STOP KILN_TEST_CLUSTER_NODE_START
     return 0
 }

@@ -118,8 +118,23 @@ impl Config {
     pub fn load(kiln_dir: &Path) -> Result<Config, RepoError> {
         let main = kiln_dir.join("config.toml");
         let local = kiln_dir.join("config.local.toml");
-        let mut value = read_toml(&main)?.unwrap_or_default();
-        let over = read_toml(&local)?;
+        let (main_text, local_text) = (read_text(&main)?, read_text(&local)?);
+        Config::parse(main_text.as_deref(), local_text.as_deref(), &main, &local)
+    }
+
+    /// The config from the committed file's text and the local one's (each
+    /// absent or not); the paths name the files in errors.
+    pub fn parse(
+        main_text: Option<&str>,
+        local_text: Option<&str>,
+        main: &Path,
+        local: &Path,
+    ) -> Result<Config, RepoError> {
+        let mut value = main_text
+            .map(|t| parse_toml(t, main))
+            .transpose()?
+            .unwrap_or_default();
+        let over = local_text.map(|t| parse_toml(t, local)).transpose()?;
         // A value that is wrong in the local file is reported there: it
         // fails on its own as well as laid over the committed one.
         let local_is_wrong = over
@@ -132,24 +147,20 @@ impl Config {
             toml::Value::Table(value)
                 .try_into()
                 .map_err(|e: toml::de::Error| RepoError::Config {
-                    path: if local_is_wrong {
-                        local.clone()
-                    } else {
-                        main.clone()
-                    },
+                    path: if local_is_wrong { local } else { main }.to_path_buf(),
                     message: e.message().to_string(),
                 })?;
         // Bindings are committed content: the schema they name is read, so
         // it passes the safe-path gate like every other path from a clone.
         for b in &config.check {
             crate::repo_path::RepoPath::new(&b.schema).map_err(|e| RepoError::Config {
-                path: main.clone(),
+                path: main.to_path_buf(),
                 message: format!("[[check]] schema {e}"),
             })?;
         }
         if config.kiln.format > CONFIG_FORMAT {
             return Err(RepoError::Config {
-                path: main,
+                path: main.to_path_buf(),
                 message: format!(
                     "config format {} is newer than this kiln reads ({CONFIG_FORMAT}); upgrade kiln",
                     config.kiln.format
@@ -160,24 +171,31 @@ impl Config {
     }
 }
 
-fn read_toml(path: &Path) -> Result<Option<toml::Table>, RepoError> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(IoError::new("read", path, e).into()),
-    };
-    text.parse::<toml::Table>()
-        .map(Some)
-        .map_err(|e| RepoError::Config {
-            path: path.to_path_buf(),
-            message: one_line_toml(&e, &text),
-        })
+/// A config file's text; `None` when there is no such file.
+fn read_text(path: &Path) -> Result<Option<String>, RepoError> {
+    match fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(IoError::new("read", path, e).into()),
+    }
+}
+
+fn parse_toml(text: &str, path: &Path) -> Result<toml::Table, RepoError> {
+    text.parse::<toml::Table>().map_err(|e| RepoError::Config {
+        path: path.to_path_buf(),
+        message: one_line_toml(&e, text),
+    })
 }
 
 fn one_line_toml(e: &toml::de::Error, text: &str) -> String {
     match e.span() {
         Some(span) => {
-            let line = text[..span.start].matches('\n').count() + 1;
+            // Counted in bytes: a span never has to fall on a character.
+            let line = text.as_bytes()[..span.start.min(text.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
             format!("line {line}: {}", e.message())
         }
         None => e.message().to_string(),

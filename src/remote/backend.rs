@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use futures::StreamExt;
+use object_store::client::{HttpError, HttpErrorKind};
 use object_store::path::Path as Key;
 use object_store::{
     BackoffConfig, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig, WriteMultipart,
@@ -160,7 +161,7 @@ impl Conn {
             return Ok(());
         }
         let prefix = (!self.root.as_ref().is_empty()).then_some(&self.root);
-        match self.store.list_with_delimiter(prefix).await {
+        match self.again(|| self.store.list_with_delimiter(prefix)).await {
             Ok(_) => Ok(()),
             Err(e)
                 if matches!(e, object_store::Error::NotFound { .. })
@@ -178,7 +179,8 @@ impl Conn {
 
     /// The size of an object on the remote, or None if it is not there.
     pub async fn head(&self, id: &Id) -> Result<Option<u64>, RemoteError> {
-        match self.store.head(&self.key(id)).await {
+        let key = self.key(id);
+        match self.again(|| self.store.head(&key)).await {
             Ok(meta) => Ok(Some(meta.size)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.fail(format!("check object {}", id.short()), &e)),
@@ -193,23 +195,52 @@ impl Conn {
         limit: usize,
     ) -> Result<(Vec<(Id, u64)>, bool), RemoteError> {
         let key = self.prefix_key(prefix);
-        let mut stream = self.store.list(Some(&key));
-        let mut out = Vec::new();
-        while let Some(item) = stream.next().await {
-            if out.len() >= limit {
-                return Ok((out, false));
-            }
-            match item {
-                Ok(meta) => {
-                    if let Some(id) = Self::id_of(&meta.location) {
-                        out.push((id, meta.size));
+        // A listing that broke off is listed again from the start.
+        let listed = self
+            .again(|| async {
+                let mut stream = self.store.list(Some(&key));
+                let mut out = Vec::new();
+                while let Some(item) = stream.next().await {
+                    if out.len() >= limit {
+                        return Ok((out, false));
+                    }
+                    match item {
+                        Ok(meta) => {
+                            if let Some(id) = Self::id_of(&meta.location) {
+                                out.push((id, meta.size));
+                            }
+                        }
+                        Err(object_store::Error::NotFound { .. }) => break,
+                        Err(e) => return Err(e),
                     }
                 }
-                Err(object_store::Error::NotFound { .. }) => break,
-                Err(e) => return Err(self.fail(format!("list {key}"), &e)),
+                Ok((out, true))
+            })
+            .await;
+        listed.map_err(|e| self.fail(format!("list {key}"), &e))
+    }
+
+    /// Sends an idempotent request again when its answer broke off part way
+    /// (a reset connection, a body shorter than it said): object_store
+    /// retries requests that fail, not answers that end early.
+    async fn again<T, F, Fut>(&self, mut request: F) -> Result<T, object_store::Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, object_store::Error>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match request().await {
+                Err(e) if attempt < DOWNLOAD_ATTEMPTS && broke_off(&e) => {
+                    tracing::debug!(
+                        "an answer broke off ({}); asking again",
+                        redact::describe(&e, &self.scrub)
+                    );
+                    attempt += 1;
+                }
+                done => return done,
             }
         }
-        Ok((out, true))
     }
 
     /// Uploads a stored object, checking on the way that its bytes still
@@ -502,6 +533,22 @@ impl Conn {
         let staged = super::blocking(move || staging.stage_with_id(&bytes, id)).await??;
         Ok(Got::Ok((tree, staged, len)))
     }
+}
+
+/// Whether a failed request's answer broke off part way, which asking again
+/// can mend (as opposed to an answer that says no).
+fn broke_off(e: &object_store::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(h) = c.downcast_ref::<HttpError>() {
+            return matches!(
+                h.kind(),
+                HttpErrorKind::Interrupted | HttpErrorKind::Decode | HttpErrorKind::Timeout
+            );
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// A body that broke off after the request succeeded.

@@ -191,7 +191,7 @@ impl std::fmt::Debug for RemoteConfig {
 }
 
 impl RemoteConfig {
-    fn from_table(name: &str, table: &toml::Table) -> Result<RemoteConfig, RemoteError> {
+    pub fn from_table(name: &str, table: &toml::Table) -> Result<RemoteConfig, RemoteError> {
         let url = match table.get("url") {
             Some(toml::Value::String(s)) => s.clone(),
             _ => {

@@ -12,7 +12,7 @@ mod fetch;
 mod index;
 mod plan;
 mod push;
-pub(crate) mod redact;
+pub mod redact;
 mod status;
 
 use std::path::PathBuf;

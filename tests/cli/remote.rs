@@ -943,3 +943,195 @@ fn status_remote_tells_what_is_not_pushed_or_pulled() {
     // With a quiet status, anything out of step is exit 1.
     repo.kiln(["-q", "status", "--remote"]).code(1);
 }
+
+// ---- faults between kiln and the server ----
+
+/// `tests/faults/proxy.py` in front of Garage: it breaks a share of the
+/// answers in one way (see its header), and stops by itself.
+struct Proxy {
+    child: std::process::Child,
+    port: u16,
+    count: tempfile::NamedTempFile,
+}
+
+impl Proxy {
+    fn start(mode: &str, rate: f64, limit: u32) -> Proxy {
+        let python = std::env::var("KILN_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faults/proxy.py");
+        let count = tempfile::NamedTempFile::new().unwrap();
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg("--count")
+            .arg(count.path())
+            .args(["--upstream", &env("KILN_TEST_S3_ENDPOINT"), "--mode", mode])
+            .args(["--rate", &rate.to_string(), "--limit", &limit.to_string()])
+            .args(["--delay", "0.5"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the fault proxy");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port = line.trim().parse().expect("the proxy prints its port");
+        Proxy { child, port, count }
+    }
+
+    /// How many answers it has broken so far.
+    fn faults(&self) -> u32 {
+        fs::read_to_string(self.count.path())
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Push, fetch and pull through a proxy that breaks answers: each retries
+/// where that is right and completes, never stores unverified bytes, and
+/// what lands is byte for byte what was pushed.
+fn through_faults(mode: &str) {
+    let _garage = garage_shared();
+    let backend = Backend::new(Kind::S3);
+    let repo = Repo::new();
+    let files = dataset(&repo);
+    backend.add_to(&repo, "origin");
+    let proxy = Proxy::start(mode, 0.25, 12);
+    repo.kiln(["remote", "modify", "origin", "endpoint", &proxy.endpoint()])
+        .ok();
+    repo.commit("data");
+    let push = repo.kiln(["push"]);
+    assert!(!push.stderr.contains("panicked"), "{}", push.stderr);
+    if push.code != 0 {
+        // Given up on after its retries: one clear line, and a rerun completes.
+        push.fails();
+        repo.kiln(["push"]).ok();
+    }
+    // Every object arrived once; the pull below verifies their bytes.
+    let ids = backend.ids();
+    assert_eq!(ids.len(), 47, "{mode}");
+    wipe(&repo);
+    let pull = repo.kiln(["pull"]);
+    assert!(!pull.stderr.contains("panicked"), "{}", pull.stderr);
+    if pull.code != 0 {
+        pull.fails();
+        repo.kiln(["pull"]).ok();
+    }
+    for (rel, bytes) in &files {
+        assert!(repo.read(rel) == *bytes, "{mode}: {rel} differs");
+    }
+    let fsck = repo.kiln(["fsck", "--json"]).ok().json();
+    assert_eq!(fsck["corrupt"].as_array().unwrap().len(), 0, "{mode}");
+    assert!(proxy.faults() > 0, "{mode}: the proxy broke no answer");
+}
+
+#[test]
+fn s3_push_and_pull_survive_server_errors() {
+    through_faults("5xx");
+}
+
+#[test]
+fn s3_push_and_pull_survive_connection_resets() {
+    through_faults("reset");
+}
+
+#[test]
+fn s3_push_and_pull_survive_truncated_answers() {
+    through_faults("truncate");
+}
+
+#[test]
+fn s3_push_and_pull_survive_slow_answers() {
+    through_faults("slow");
+}
+
+/// A server that only ever fails: a clear one-line error after the retries
+/// the remote allows, nothing stored, and a rerun once it is back completes.
+#[test]
+fn s3_a_server_that_always_fails_gives_a_clear_error() {
+    let _garage = garage_shared();
+    let backend = Backend::new(Kind::S3);
+    let repo = Repo::new();
+    let files = dataset(&repo);
+    backend.add_to(&repo, "origin");
+    repo.kiln(["push"]).ok();
+    let proxy = Proxy::start("5xx", 1.0, 0);
+    repo.kiln(["remote", "modify", "origin", "endpoint", &proxy.endpoint()])
+        .ok();
+    repo.kiln(["remote", "modify", "origin", "retries", "1"])
+        .ok();
+    wipe(&repo);
+    let run = repo.kiln(["pull"]).fails();
+    assert!(run.stderr.contains("remote `origin`"), "{}", run.stderr);
+    assert!(repo.store_objects().is_empty(), "nothing unverified stored");
+    repo.kiln([
+        "remote",
+        "modify",
+        "origin",
+        "endpoint",
+        &env("KILN_TEST_S3_ENDPOINT"),
+    ])
+    .ok();
+    repo.kiln(["pull"]).ok();
+    for (rel, bytes) in &files {
+        assert!(repo.read(rel) == *bytes, "{rel} differs");
+    }
+}
+
+/// A three-node Garage cluster (replication factor 3): one node stopped in
+/// the middle of a push, and again in the middle of a pull; both complete.
+#[test]
+fn s3_cluster_survives_a_node_stopped_mid_transfer() {
+    let repo = Repo::new();
+    let files = dataset(&repo);
+    let url = format!("s3://{}/{}", env("KILN_TEST_CLUSTER_BUCKET"), unique());
+    repo.kiln(["remote", "add", "origin", &url, "--default"])
+        .ok();
+    for (k, v) in [
+        ("endpoint", env("KILN_TEST_CLUSTER_ENDPOINT")),
+        ("region", "garage".into()),
+        ("allow-http", "true".into()),
+        ("access-key-id", env("KILN_TEST_CLUSTER_KEY_ID")),
+        ("secret-access-key", env("KILN_TEST_CLUSTER_SECRET")),
+    ] {
+        repo.kiln(["remote", "modify", "origin", k, &v]).ok();
+    }
+    let node = |script: &str| {
+        let ok = Command::new(env(script)).status().unwrap().success();
+        assert!(ok, "{script}");
+    };
+    let stop_during = |args: &[&str]| {
+        let child = repo
+            .kiln_command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        node("KILN_TEST_CLUSTER_NODE_STOP");
+        let out = child.wait_with_output().unwrap();
+        node("KILN_TEST_CLUSTER_NODE_START");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+    };
+    stop_during(&["push"]);
+    wipe(&repo);
+    stop_during(&["pull"]);
+    for (rel, bytes) in &files {
+        assert!(repo.read(rel) == *bytes, "{rel} differs");
+    }
+    repo.kiln(["fsck"]).ok();
+}
