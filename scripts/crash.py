@@ -243,8 +243,11 @@ def main():
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
-    kiln = str(Path(args.kiln).resolve())
     base = Path(tempfile.mkdtemp(prefix="kiln-crash-"))
+    # A copy of its own: a rebuild during a long run must not pull the
+    # binary away under it.
+    kiln = str(base / "kiln")
+    shutil.copy2(Path(args.kiln).resolve(), kiln)
     templates = {}
     for mode in LINK_MODES:
         templates[mode] = prepare(base / f"template-{mode}" / "repo", kiln, mode).root
