@@ -501,6 +501,14 @@ fn field(
         Some(v) => missing_values(cx, v)?,
         None => schema_missing.to_vec(),
     };
+    let decimal = rf.decimal_char.as_deref().unwrap_or(".");
+    if rf.group_char.as_deref() == Some(decimal) {
+        return Err(cx.err(
+            &rf.name.referenced,
+            format!("field `{name}`: `groupChar` and `decimalChar` are both `{decimal}`"),
+            None,
+        ));
+    }
     let defaults = Field::new(&name, kind);
     let mut out = Field {
         format,

@@ -11,8 +11,9 @@ use crate::store::Id;
 /// Versioned by name: a new layout gets a new folder.
 const DIR: &str = "checks-v1";
 /// Raised when the same kiln version would judge data differently (v2:
-/// blanks around numbers ignored, the profile's distinct estimate).
-const KEY_CONTEXT: &str = "kiln 2026-11 check result v2";
+/// blanks around numbers ignored, the profile's distinct estimate; v3: row
+/// shapes, quoted empty cells, missing values matched on the raw cell).
+const KEY_CONTEXT: &str = "kiln 2026-11 check result v3";
 
 pub struct Cache {
     dir: PathBuf,

@@ -237,16 +237,20 @@ pub fn compile(
         };
         let text = is_text(&c.dtype);
         // Blanks around a number are ignored, as the CSV reader's own number
-        // parsing ignores those before it (see `reader_types`).
+        // parsing ignores those before it (see `reader_types`); a cell of
+        // blanks only is left empty, which no number type accepts.
         let numeric = text && field.is_some_and(|f| is_number(f.kind));
         let trimmed = if numeric {
             raw.clone().str().strip_chars(lit(" \t"))
         } else {
             raw.clone()
         };
-        let value = if text && !missing_values.is_empty() && (numeric || !read_as_null) {
+        // Missing values are matched on the cell as read, before anything
+        // else (Table Schema): ` NA` is not `NA`. The reader matched them
+        // itself where it could.
+        let value = if text && !missing_values.is_empty() && !read_as_null {
             let texts: Vec<Literal> = missing_values.iter().cloned().map(Literal::Str).collect();
-            when(one_of(trimmed.clone(), &texts, DataType::String))
+            when(one_of(raw.clone(), &texts, DataType::String))
                 .then(null_of(DataType::String))
                 .otherwise(trimmed)
         } else {
@@ -336,6 +340,7 @@ pub fn compile(
             },
         });
     }
+    blank_rows(columns.len(), &mut checks);
     Compiled {
         columns,
         prep,
@@ -343,6 +348,33 @@ pub fn compile(
         checks,
         not_checked,
     }
+}
+
+/// A row whose every cell is missing is one `row/blank` finding (Table
+/// Schema's blank row), not a finding for each of its cells.
+fn blank_rows(columns: usize, checks: &mut Vec<Check>) {
+    let Some(blank) = (0..columns)
+        .map(|j| col(v(j)).is_null())
+        .reduce(|a, b| a.and(b))
+    else {
+        return;
+    };
+    for check in checks.iter_mut() {
+        if let Measure::Cells { mask, .. } = &mut check.measure {
+            *mask = mask.clone().and(blank.clone().not());
+        }
+    }
+    checks.push(Check {
+        code: "row/blank",
+        field: None,
+        rule: Rule::default(),
+        expected: "a value in some cell".into(),
+        what: "are blank: every cell is missing".into(),
+        measure: Measure::Cells {
+            mask: blank,
+            value: lit(""),
+        },
+    });
 }
 
 fn is_number(kind: FieldType) -> bool {
@@ -526,13 +558,23 @@ fn number_text(f: &Field, v: Expr) -> Expr {
     if let Some(g) = &f.group_char {
         e = e.str().replace_all(lit(g.as_str()), lit(""), true);
     }
-    if let Some(d) = &f.decimal_char {
-        e = e.str().replace_all(lit(d.as_str()), lit("."), true);
+    // `decimalChar` replaces the point: with `,` a `.` left after the group
+    // separators makes the cell no number (a letter the cast refuses).
+    if f.kind == FieldType::Number
+        && let Some(d) = f.decimal_char.as_deref().filter(|d| *d != ".")
+    {
+        e = e.str().replace_all(lit("."), lit("x"), true);
+        e = e.str().replace_all(lit(d), lit("."), true);
     }
     if !f.bare_number {
-        e = e
-            .str()
-            .extract(lit(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"), 1);
+        // Only text around the number may go: `12abc34` and `1.2.3%` are
+        // no numbers (nothing matches, the cell is null, a type error).
+        let pattern = if f.kind == FieldType::Integer {
+            r"^\D*?([-+]?\d+)\D*$"
+        } else {
+            r"^[^\d.]*?([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)[^\d.]*$"
+        };
+        e = e.str().extract(lit(pattern), 1);
     }
     e
 }

@@ -171,6 +171,28 @@ pub fn run(
         }
     };
     let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
+    // Rows with cells missing or extra, from the file's bytes: the reader
+    // pads the first with empty cells and cuts the second.
+    let shapes = if format.is_delimited() {
+        match lines::row_shapes(path, layout(schema, format), data_schema.len(), max_samples) {
+            Ok(shapes) => shapes,
+            Err(e) => return unreadable(findings, e.to_string(), compiled.not_checked),
+        }
+    } else {
+        lines::Shapes::default()
+    };
+    findings.extend(shape_finding(
+        "row/missing-cell",
+        "fewer",
+        &shapes.short,
+        data_schema.len(),
+    ));
+    findings.extend(shape_finding(
+        "row/extra-cell",
+        "more",
+        &shapes.long,
+        data_schema.len(),
+    ));
     let counts = match typed_counts(
         path,
         format,
@@ -178,6 +200,7 @@ pub fn run(
         reader_missing,
         &data_schema,
         &compiled,
+        &shapes.blank_cells,
     ) {
         Some(counted) => Ok(counted),
         None => {
@@ -314,13 +337,21 @@ fn typed_counts(
     reader_missing: Option<&[String]>,
     text_schema: &polars::prelude::Schema,
     text: &Compiled,
+    blank_cells: &[bool],
 ) -> Option<(DataFrame, Vec<ProfilePlan>)> {
     // The reader makes blank number cells null; kiln only where blank is missing.
     let blank_is_missing = reader_missing.is_some_and(|m| m.iter().any(String::is_empty));
     if !format.is_delimited() || !schema.dialect.header || !blank_is_missing {
         return None;
     }
-    let types = compile::reader_types(schema, text);
+    // A cell of blanks is no number to kiln, and empty to the reader.
+    let types: Vec<_> = compile::reader_types(schema, text)
+        .into_iter()
+        .filter(|(name, _)| {
+            let j = text_schema.index_of(name.as_str());
+            !j.is_some_and(|j| blank_cells.get(j).copied().unwrap_or(false))
+        })
+        .collect();
     if types.is_empty() {
         return None;
     }
@@ -359,7 +390,7 @@ fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Fi
     let field = check.field.as_deref();
     let message = match (check.code, &check.measure) {
         (_, Measure::Cells { .. }) => {
-            let noun = if check.code == "cell/required" {
+            let noun = if check.code == "cell/required" || check.code.starts_with("row/") {
                 plural(count, "row", "rows")
             } else {
                 plural(count, "value", "values")
@@ -648,6 +679,60 @@ fn collect_samples(limited: LazyFrame) -> PolarsResult<Vec<Sample>> {
     Ok(out)
 }
 
+/// How the file's bytes split into records and cells.
+fn layout(schema: &Schema, format: Format) -> lines::Layout {
+    let dialect = &schema.dialect;
+    if format == Format::Ndjson {
+        // A JSON line holds no raw newline, quoted or not.
+        return lines::Layout {
+            quote: None,
+            comment: None,
+            delimiter: None,
+            header: false,
+        };
+    }
+    lines::Layout {
+        quote: dialect.quote_char,
+        comment: dialect.comment_char,
+        delimiter: Some(source::delimiter(format, dialect)),
+        header: dialect.header,
+    }
+}
+
+/// A finding for rows with fewer or more cells than the header has.
+fn shape_finding(
+    code: &str,
+    side: &str,
+    ragged: &lines::Ragged,
+    columns: usize,
+) -> Option<Finding> {
+    (ragged.rows > 0).then(|| Finding {
+        code: code.into(),
+        field: None,
+        severity: crate::schema::Severity::Error,
+        status: Status::Failed,
+        count: ragged.rows,
+        fraction: None,
+        mostly: None,
+        expected: Some(plural(columns as u64, "cell", "cells")),
+        observed: None,
+        message: format!(
+            "{} {} {side} cells than the header's {columns}",
+            plural(ragged.rows, "row", "rows"),
+            if ragged.rows == 1 { "has" } else { "have" }
+        ),
+        samples: ragged
+            .samples
+            .iter()
+            .map(|&(row, line, cells)| Sample {
+                row,
+                line: Some(line),
+                value: Some(plural(cells as u64, "cell", "cells")),
+            })
+            .collect(),
+    })
+}
+
 /// Adds the file line each sample row starts on.
 fn add_lines(path: &Path, schema: &Schema, format: Format, findings: &mut [Finding]) {
     let mut rows: Vec<u64> = findings
@@ -659,20 +744,7 @@ fn add_lines(path: &Path, schema: &Schema, format: Format, findings: &mut [Findi
     }
     rows.sort_unstable();
     rows.dedup();
-    let dialect = &schema.dialect;
-    // A JSON line holds no raw newline, quoted or not.
-    let found = if format == Format::Ndjson {
-        lines::lines_of_rows(path, &rows, None, None, false)
-    } else {
-        lines::lines_of_rows(
-            path,
-            &rows,
-            dialect.quote_char,
-            dialect.comment_char,
-            dialect.header,
-        )
-    };
-    match found {
+    match lines::lines_of_rows(path, &rows, layout(schema, format)) {
         Ok(map) => {
             for s in findings.iter_mut().flat_map(|f| f.samples.iter_mut()) {
                 s.line = map.get(&s.row).copied();

@@ -115,10 +115,12 @@ pub fn scan(
                 Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
             };
             let empty_is_missing = missing.is_some_and(|m| m.iter().any(String::is_empty));
+            // Matched on each cell's value after unquoting, so a quoted empty
+            // cell (`""`) is missing like an unquoted one (Table Schema: the
+            // default missing value is the empty string).
             let null_values = missing
                 .map(|m| {
                     m.iter()
-                        .filter(|t| !t.is_empty())
                         .map(|t| PlSmallStr::from(t.as_str()))
                         .collect::<Vec<_>>()
                 })
@@ -144,6 +146,9 @@ pub fn scan(
                 )
                 .with_encoding(encoding)
                 .with_infer_schema_length(Some(0))
+                // Rows with extra cells are findings (`row/extra-cell`,
+                // from the bytes), not a failed read.
+                .with_truncate_ragged_lines(true)
                 .with_missing_is_null(empty_is_missing)
                 .with_null_values(null_values)
                 .finish()

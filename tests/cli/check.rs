@@ -276,7 +276,6 @@ fn unreadable_data_is_a_finding_and_exit_3_never_a_panic() {
     let repo = Repo::new();
     let cases = [
         (broken("file-parse.parquet"), "PAR1"),
-        (broken("file-parse.csv"), "ragged rows"),
         (broken("file-parse.ndjson"), "invalid JSON"),
         (broken("not-utf8.csv"), "UTF-8"),
         (broken("empty.csv"), "empty"),
@@ -869,14 +868,17 @@ fn numbers_read_alike_by_the_reader_and_from_text() {
          \x20 - {name: i, type: integer, constraints: {required: true, minimum: 0}}\n\
          \x20 - {name: x, type: number, constraints: {maximum: 10}}\n",
     );
+    // A cell of blanks only (row 3) is no integer in either read.
     let shared = vec![
-        ("cell/required", "i", 2, vec![2, 3]),
+        ("cell/required", "i", 1, vec![2]),
         ("cell/minimum", "i", 1, vec![5]),
         ("cell/maximum", "x", 1, vec![4]),
     ];
-    let mut with_bad_cell = vec![("cell/type", "i", 1, vec![6])];
+    let mut blank_cell = vec![("cell/type", "i", 1, vec![3])];
+    blank_cell.extend(shared.clone());
+    let mut with_bad_cell = vec![("cell/type", "i", 2, vec![3, 6])];
     with_bad_cell.extend(shared.clone());
-    for (file, want, as_text) in [("a.csv", shared, false), ("b.csv", with_bad_cell, true)] {
+    for (file, want, as_text) in [("a.csv", blank_cell, false), ("b.csv", with_bad_cell, true)] {
         let run = repo
             .kiln_env(
                 ["check", file, "--schema", "n.yaml", "--json", "--no-cache"],
@@ -913,9 +915,13 @@ fn enum_of_an_untyped_field_compares_text() {
     );
     let report = check_json(&repo, "t.ndjson", "t.yaml", 1);
     let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    // A row whose only cell is missing is a blank row.
     assert_eq!(
         got,
-        vec![("cell/enum".into(), Some("k".into()), 1, vec![2])]
+        vec![
+            ("cell/enum".into(), Some("k".into()), 1, vec![2]),
+            ("row/blank".into(), None, 1, vec![4])
+        ]
     );
 }
 
@@ -1374,4 +1380,100 @@ fn repeats_far_into_a_large_file_are_sampled() {
         ("cell/unique", Some("id"), 2)
     );
     assert_eq!(samples, vec![rows - 1, rows]);
+}
+
+/// Row shapes (blank rows, cells missing, cells extra) are findings with
+/// rows and lines; a quoted empty cell is missing like an unquoted one; a
+/// cell of blanks is no number; missing values match the cell as written.
+#[test]
+fn row_shapes_and_empty_cells_follow_table_schema() {
+    let repo = Repo::new();
+    let data = "a,b\n1,\"x\ny\"\n\n3\n4,5,6\n7,8\n\"\",9\n  ,10\n";
+    repo.write("d.csv", data);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, data.as_bytes()).unwrap();
+    repo.write("d.csv.gz", gz.finish().unwrap());
+    repo.write(
+        "s.yaml",
+        "fields:\n\
+         \x20 - {name: a, type: integer, constraints: {required: true}}\n\
+         \x20 - {name: b, type: string}\n",
+    );
+    for file in ["d.csv", "d.csv.gz"] {
+        let report = check_json(&repo, file, "s.yaml", 1);
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let want: Vec<(String, Option<String>, u64, Vec<u64>)> = vec![
+            ("row/missing-cell".into(), None, 1, vec![3]),
+            ("row/extra-cell".into(), None, 1, vec![4]),
+            ("cell/type".into(), Some("a".into()), 1, vec![7]),
+            ("cell/required".into(), Some("a".into()), 1, vec![6]),
+            ("row/blank".into(), None, 1, vec![2]),
+        ];
+        assert_eq!(got, want, "{file}");
+        let lines: Vec<_> = findings(&report)
+            .iter()
+            .map(|f| f["samples"][0]["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, vec![5, 6, 9, 8, 4], "{file}");
+    }
+
+    // Missing values are matched before blanks are trimmed.
+    repo.write("m.csv", "n\n NA\nNA\n  \n5\n");
+    repo.write(
+        "m.yaml",
+        "missingValues: ['', NA]\nfields:\n  - {name: n, type: integer, constraints: {required: true}}\n",
+    );
+    let report = check_json(&repo, "m.csv", "m.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("cell/type".into(), Some("n".into()), 2, vec![1, 3]),
+            ("row/blank".into(), None, 1, vec![2]),
+        ]
+    );
+}
+
+/// `bareNumber: false` cuts only text around a number; `decimalChar`
+/// replaces the point; `groupChar` is dropped; the two may not be equal.
+#[test]
+fn number_options_follow_table_schema() {
+    let repo = Repo::new();
+    repo.write("n.csv", "x,i,g\n€12,12 kg,\"1.234,5\"\n45 %,-3,\"2,5\"\n-3 USD,7,\"3.5\"\n12abc34,12.5,1\n1.2.3%,x9y,2\n");
+    repo.write(
+        "n.yaml",
+        "fields:\n\
+         \x20 - {name: x, type: number, bareNumber: false}\n\
+         \x20 - {name: i, type: integer, bareNumber: false}\n\
+         \x20 - {name: g, type: number, groupChar: '.', decimalChar: ',', constraints: {maximum: 1234.4}}\n",
+    );
+    let report = check_json(&repo, "n.csv", "n.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("cell/type".into(), Some("x".into()), 2, vec![4, 5]),
+            ("cell/type".into(), Some("i".into()), 1, vec![4]),
+            ("cell/maximum".into(), Some("g".into()), 1, vec![1]),
+        ]
+    );
+    repo.write("c.csv", "g\n\"1,5\"\n1.5\n");
+    repo.write(
+        "c.yaml",
+        "fields:\n  - {name: g, type: number, decimalChar: ','}\n",
+    );
+    let report = check_json(&repo, "c.csv", "c.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![("cell/type".into(), Some("g".into()), 1, vec![2])]
+    );
+    repo.write(
+        "bad.yaml",
+        "fields:\n  - {name: g, type: number, groupChar: ',', decimalChar: ','}\n",
+    );
+    let run = repo
+        .kiln(["check", "c.csv", "--schema", "bad.yaml"])
+        .code(2);
+    assert!(run.stderr.contains("groupChar"), "{}", run.stderr);
 }

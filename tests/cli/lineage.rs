@@ -532,6 +532,9 @@ fn validate_events(ndjson: &Path) -> Result<usize, String> {
 
 #[test]
 fn openlineage_export_validates_against_the_spec() {
+    if !crate::support::python_up("openlineage_export_validates_against_the_spec") {
+        return;
+    }
     let repo = pipeline_repo();
     repo.write(
         "schemas/clean.yaml",
@@ -767,6 +770,11 @@ fn wait_for(collector: &Collector, n: usize) -> Vec<Value> {
 
 #[test]
 fn runs_post_their_events_and_spool_them_while_the_collector_is_down() {
+    if !crate::support::python_up(
+        "runs_post_their_events_and_spool_them_while_the_collector_is_down",
+    ) {
+        return;
+    }
     let repo = pipeline_repo();
     let collector = Collector::start(Duration::from_secs(60));
     std::fs::OpenOptions::new()

@@ -527,12 +527,18 @@ fn folder_round_trip() {
 
 #[test]
 fn s3_round_trip() {
+    if !crate::support::servers_up("s3_round_trip") {
+        return;
+    }
     let _g = garage_shared();
     round_trip(Kind::S3);
 }
 
 #[test]
 fn azure_round_trip() {
+    if !crate::support::servers_up("azure_round_trip") {
+        return;
+    }
     round_trip(Kind::Azure);
 }
 
@@ -543,12 +549,18 @@ fn folder_corrupt_object_is_refused() {
 
 #[test]
 fn s3_corrupt_object_is_refused() {
+    if !crate::support::servers_up("s3_corrupt_object_is_refused") {
+        return;
+    }
     let _g = garage_shared();
     corrupt_object_is_refused(Kind::S3);
 }
 
 #[test]
 fn azure_corrupt_object_is_refused() {
+    if !crate::support::servers_up("azure_corrupt_object_is_refused") {
+        return;
+    }
     corrupt_object_is_refused(Kind::Azure);
 }
 
@@ -559,23 +571,35 @@ fn folder_missing_remote() {
 
 #[test]
 fn s3_missing_remote() {
+    if !crate::support::servers_up("s3_missing_remote") {
+        return;
+    }
     let _g = garage_shared();
     missing_remote(Kind::S3);
 }
 
 #[test]
 fn azure_missing_remote() {
+    if !crate::support::servers_up("azure_missing_remote") {
+        return;
+    }
     missing_remote(Kind::Azure);
 }
 
 #[test]
 fn s3_credentials_stay_hidden() {
+    if !crate::support::servers_up("s3_credentials_stay_hidden") {
+        return;
+    }
     let _g = garage_shared();
     credentials_stay_hidden(Kind::S3);
 }
 
 #[test]
 fn azure_credentials_stay_hidden() {
+    if !crate::support::servers_up("azure_credentials_stay_hidden") {
+        return;
+    }
     credentials_stay_hidden(Kind::Azure);
 }
 
@@ -731,6 +755,9 @@ fn folder_kill_during_push_and_pull_then_rerun_completes() {
 
 #[test]
 fn s3_server_stopped_mid_push_then_push_completes() {
+    if !crate::support::servers_up("s3_server_stopped_mid_push_then_push_completes") {
+        return;
+    }
     let _g = garage_exclusive();
     let backend = Backend::new(Kind::S3);
     let repo = Repo::new();
@@ -1040,21 +1067,33 @@ fn through_faults(mode: &str) {
 
 #[test]
 fn s3_push_and_pull_survive_server_errors() {
+    if !crate::support::servers_up("s3_push_and_pull_survive_server_errors") {
+        return;
+    }
     through_faults("5xx");
 }
 
 #[test]
 fn s3_push_and_pull_survive_connection_resets() {
+    if !crate::support::servers_up("s3_push_and_pull_survive_connection_resets") {
+        return;
+    }
     through_faults("reset");
 }
 
 #[test]
 fn s3_push_and_pull_survive_truncated_answers() {
+    if !crate::support::servers_up("s3_push_and_pull_survive_truncated_answers") {
+        return;
+    }
     through_faults("truncate");
 }
 
 #[test]
 fn s3_push_and_pull_survive_slow_answers() {
+    if !crate::support::servers_up("s3_push_and_pull_survive_slow_answers") {
+        return;
+    }
     through_faults("slow");
 }
 
@@ -1062,6 +1101,9 @@ fn s3_push_and_pull_survive_slow_answers() {
 /// the remote allows, nothing stored, and a rerun once it is back completes.
 #[test]
 fn s3_a_server_that_always_fails_gives_a_clear_error() {
+    if !crate::support::servers_up("s3_a_server_that_always_fails_gives_a_clear_error") {
+        return;
+    }
     let _garage = garage_shared();
     let backend = Backend::new(Kind::S3);
     let repo = Repo::new();
@@ -1095,6 +1137,9 @@ fn s3_a_server_that_always_fails_gives_a_clear_error() {
 /// the middle of a push, and again in the middle of a pull; both complete.
 #[test]
 fn s3_cluster_survives_a_node_stopped_mid_transfer() {
+    if !crate::support::servers_up("s3_cluster_survives_a_node_stopped_mid_transfer") {
+        return;
+    }
     let repo = Repo::new();
     let files = dataset(&repo);
     let url = format!("s3://{}/{}", env("KILN_TEST_CLUSTER_BUCKET"), unique());

@@ -261,3 +261,28 @@ pub fn is_root() -> bool {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
+
+/// Whether the test servers (Garage, Azurite) that `scripts/test.sh` starts
+/// are there. A plain `cargo test` has none: the tests that need them say
+/// they were skipped and pass. Under `scripts/test.sh`, which sets
+/// `KILN_TEST_SERVERS`, a missing server is a failure instead.
+pub fn servers_up(test: &str) -> bool {
+    needs(test, "KILN_TEST_S3_ENDPOINT", "the object-store servers")
+}
+
+/// Whether the tools Python (`KILN_TEST_PYTHON`) is there; as [`servers_up`].
+pub fn python_up(test: &str) -> bool {
+    needs(test, "KILN_TEST_PYTHON", "the tools Python")
+}
+
+fn needs(test: &str, var: &str, what: &str) -> bool {
+    if std::env::var_os(var).is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("KILN_TEST_SERVERS").is_none(),
+        "{test}: {var} is not set, though scripts/test.sh should have set it up"
+    );
+    eprintln!("skipped {test}: it needs {what}, which `bash scripts/test.sh` sets up");
+    false
+}
