@@ -26,6 +26,11 @@ pub fn t(j: usize) -> String {
 pub fn r(j: usize) -> String {
     format!("__kiln_r{j}")
 }
+/// Column `j` of a JSON-lines file read again as numbers: not null where
+/// the JSON value is a number (see [`Compiled::json_numbers`]).
+pub fn jn(j: usize) -> String {
+    format!("__kiln_jn{j}")
+}
 
 /// How a check is counted.
 pub enum Measure {
@@ -69,6 +74,10 @@ pub struct Compiled {
     pub typed: Vec<Expr>,
     pub checks: Vec<Check>,
     pub not_checked: Vec<NotChecked>,
+    /// JSON-lines columns of `string` fields, with the name [`jn`] gives
+    /// them read as numbers: the reader turns a JSON number in a column of
+    /// strings into text, which a `string` field must not accept.
+    pub json_numbers: Vec<(String, String)>,
 }
 
 impl Compiled {
@@ -225,6 +234,7 @@ pub fn compile(
     }
 
     let mut prep = Vec::new();
+    let mut json_numbers = Vec::new();
     let mut typed_cols = Vec::new();
     let mut typed_dtypes = Vec::new();
     for (j, c) in columns.iter().enumerate() {
@@ -273,7 +283,22 @@ pub fn compile(
         let typed = typed(f, col(v(j)), &c.dtype);
         typed_cols.push(typed.expr(col(v(j))).alias(t(j)));
         typed_dtypes.push(typed.dtype(f, &c.dtype));
-        field_checks(f, j, c, &typed, format, &mut checks, &mut not_checked);
+        let json_number =
+            (format == Format::Ndjson && text && f.kind == FieldType::String).then(|| {
+                json_numbers.push((c.name.clone(), jn(j)));
+                prep.push(col(jn(j)));
+                col(jn(j)).is_not_null()
+            });
+        field_checks(
+            f,
+            j,
+            c,
+            &typed,
+            json_number,
+            format,
+            &mut checks,
+            &mut not_checked,
+        );
     }
 
     let column_of = |name: &str| {
@@ -347,6 +372,7 @@ pub fn compile(
         typed: typed_cols,
         checks,
         not_checked,
+        json_numbers,
     }
 }
 
@@ -816,11 +842,13 @@ pub fn dtype_name(d: &DataType) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn field_checks(
     f: &Field,
     j: usize,
     c: &Column,
     typed: &Typed,
+    json_number: Option<Expr>,
     format: Format,
     checks: &mut Vec<Check>,
     not_checked: &mut Vec<NotChecked>,
@@ -857,6 +885,10 @@ fn field_checks(
         Typed::Same => None,
         Typed::Parsed(_) => Some(col(v(j)).is_not_null().and(col(t(j)).is_null())),
         Typed::Incompatible(_) => Some(col(v(j)).is_not_null()),
+    };
+    let mask = match (mask, json_number) {
+        (Some(m), Some(n)) => Some(m.or(n)),
+        (m, n) => m.or(n),
     };
     if let Some(mask) = mask {
         let what = match typed {

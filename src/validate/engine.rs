@@ -171,6 +171,14 @@ pub fn run(
         }
     };
     let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
+    if !compiled.json_numbers.is_empty() {
+        lf = match with_json_numbers(lf, path, &compiled.json_numbers) {
+            Ok(lf) => lf,
+            Err(e) => {
+                return unreadable(findings, polars_message(&e, format), compiled.not_checked);
+            }
+        };
+    }
     // Rows with cells missing or extra, from the file's bytes: the reader
     // pads the first with empty cells and cuts the second.
     let shapes = if format.is_delimited() {
@@ -677,6 +685,30 @@ fn collect_samples(limited: LazyFrame) -> PolarsResult<Vec<Sample>> {
         .collect();
     out.sort_by_key(|s| s.row);
     Ok(out)
+}
+
+/// The JSON-lines scan beside a second scan of the same file that reads
+/// `columns` as numbers: a value there is a JSON number (strings and other
+/// values read as null), zipped row by row in the same streaming pass.
+fn with_json_numbers(
+    lf: LazyFrame,
+    path: &Path,
+    columns: &[(String, String)],
+) -> PolarsResult<LazyFrame> {
+    let numbers = Arc::new(polars::prelude::Schema::from_iter(columns.iter().map(
+        |(name, _)| Field::new(PlSmallStr::from(name.as_str()), DataType::Float64),
+    )));
+    let probe = LazyJsonLineReader::new(PlRefPath::try_from_path(path)?)
+        .with_schema(Some(numbers))
+        .with_ignore_errors(true)
+        .finish()?
+        .select(
+            columns
+                .iter()
+                .map(|(name, alias)| col(name.as_str()).alias(alias.as_str()))
+                .collect::<Vec<_>>(),
+        );
+    concat_lf_horizontal([lf, probe], HConcatOptions::default())
 }
 
 /// How the file's bytes split into records and cells.

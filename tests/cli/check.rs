@@ -1477,3 +1477,25 @@ fn number_options_follow_table_schema() {
         .code(2);
     assert!(run.stderr.contains("groupChar"), "{}", run.stderr);
 }
+
+/// A JSON number is no string, though the reader turns it into text when
+/// its column also holds strings.
+#[test]
+fn json_numbers_in_string_fields_are_type_errors() {
+    let repo = Repo::new();
+    repo.write(
+        "j.ndjson",
+        "{\"s\":\"a\",\"n\":1}\n{\"s\":1,\"n\":2}\n{\"s\":\"2\",\"n\":3}\n{\"s\":null,\"n\":4}\n{\"s\":1.5,\"n\":6}\n",
+    );
+    repo.write(
+        "j.yaml",
+        "fields:\n  - {name: s, type: string}\n  - {name: n, type: integer}\n",
+    );
+    let report = check_json(&repo, "j.ndjson", "j.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![("cell/type".into(), Some("s".into()), 2, vec![2, 5])]
+    );
+    assert_eq!(findings(&report)[0]["samples"][0]["line"], 2);
+}

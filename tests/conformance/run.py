@@ -250,9 +250,12 @@ def fl_validate(path: Path, fmt: str, schema: dict) -> dict:
             data = [table.column_names] + [list(r.values()) for r in table.to_pylist()]
             res = Resource(data=data, schema=sch, datapackage_version=version)
         elif fmt in ("csv", "tsv"):
+            # Table Dialect defaults, stated so that frictionless does not sniff
+            # a dialect from the sample (it would, e.g., turn on skipInitialSpace).
             delim = "," if fmt == "csv" else "\t"
             res = Resource(path=path.name, basepath=str(path.parent), format=fmt, encoding="utf-8",
-                           schema=sch, dialect=Dialect(controls=[formats.CsvControl(delimiter=delim)]),
+                           schema=sch, dialect=Dialect(controls=[formats.CsvControl(
+                               delimiter=delim, quote_char='"', double_quote=True, skip_initial_space=False)]),
                            datapackage_version=version)
         else:
             res = Resource(path=path.name, basepath=str(path.parent), format=fmt, encoding="utf-8", schema=sch,
@@ -329,7 +332,7 @@ def run_kiln(kiln: str, repo: Path, rel_paths: list, schema_rel: str) -> dict:
                 r["exit"] = p.returncode
         else:
             r = {"exit": p.returncode, "verdict": None, "findings": [], "notChecked": []}
-        r["stderr"] = p.stderr.strip()[-2000:]
+        r["stderr"] = p.stderr.replace(str(repo) + os.sep, "").strip()[-2000:]
         out[rp] = r
     return out
 
