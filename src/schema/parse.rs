@@ -606,7 +606,19 @@ fn check_format(
     f: &S<String>,
     name: &str,
 ) -> Result<String, SchemaError> {
-    let v = f.value.as_str();
+    // Table Schema: a pattern may be written `fmt:PATTERN`; consumers drop
+    // the prefix.
+    let v = match f.value.strip_prefix("fmt:") {
+        Some(pattern)
+            if matches!(
+                kind,
+                FieldType::Date | FieldType::Time | FieldType::Datetime
+            ) =>
+        {
+            pattern
+        }
+        _ => f.value.as_str(),
+    };
     let ok = match kind {
         FieldType::String => STRING_FORMATS.contains(&v),
         FieldType::Date | FieldType::Time | FieldType::Datetime => v == "any" || v.contains('%'),

@@ -137,8 +137,35 @@ pub fn compile(
             field: None,
         })
         .collect();
-    // Without a header, columns are the fields in order.
-    let positional = format.is_delimited() && !header;
+    // Without a header, columns are the fields in order; with `exact`,
+    // Table Schema maps fields to columns by their order too, and a label
+    // that differs is a finding while the cells are checked against the
+    // field at their place.
+    let positional =
+        (format.is_delimited() && !header) || schema.fields_match == FieldsMatch::Exact;
+    // The reader renames a repeated label `x` to `x_duplicated_0`, …
+    let labels: Vec<&str> = names
+        .iter()
+        .map(|n| match n.rsplit_once("_duplicated_") {
+            Some((base, k)) if k.parse::<u32>().is_ok() && names.iter().any(|m| m == base) => base,
+            _ => n.as_str(),
+        })
+        .collect();
+    for (n, label) in names.iter().zip(&labels) {
+        if n != label {
+            checks.push(Check {
+                code: "fields/duplicate-label",
+                field: Some(label.to_string()),
+                rule: Rule::default(),
+                expected: "labels that differ".into(),
+                what: format!("the label `{label}` is repeated"),
+                measure: Measure::Known {
+                    count: 1,
+                    observed: label.to_string(),
+                },
+            });
+        }
+    }
     let mut missing = Vec::new();
     for (i, f) in schema.fields.iter().enumerate() {
         let found = if positional {
@@ -149,6 +176,21 @@ pub fn compile(
         match found {
             Some(j) => columns[j].field = Some(i),
             None => missing.push(f.name.clone()),
+        }
+        if let Some(j) = found.filter(|_| positional && header)
+            && labels[j] != f.name
+        {
+            checks.push(Check {
+                code: "fields/label",
+                field: Some(f.name.clone()),
+                rule: Rule::default(),
+                expected: f.name.clone(),
+                what: format!("the column at its place is labelled `{}`", labels[j]),
+                measure: Measure::Known {
+                    count: 1,
+                    observed: labels[j].to_string(),
+                },
+            });
         }
     }
     let extra: Vec<String> = columns
@@ -203,25 +245,35 @@ pub fn compile(
                     ));
                 }
             }
-            if m == FieldsMatch::Exact && missing.is_empty() && extra.is_empty() && !positional {
-                let order: Vec<&str> = columns
-                    .iter()
-                    .filter_map(|c| c.field.map(|i| schema.fields[i].name.as_str()))
-                    .collect();
-                let want: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
-                if order != want {
-                    checks.push(Check {
-                        code: "fields/order",
-                        field: None,
-                        rule: Rule::default(),
-                        expected: want.join(", "),
-                        what: "columns are not in the schema's order".into(),
-                        measure: Measure::Known {
-                            count: 1,
-                            observed: order.join(", "),
-                        },
-                    });
-                }
+        }
+    }
+    // Where a field may be absent (`superset`, `partial`), its cells are
+    // all missing: a required one fails on every row, as Table Schema
+    // reads an absent column.
+    if matches!(
+        schema.fields_match,
+        FieldsMatch::Superset | FieldsMatch::Partial
+    ) {
+        for name in &missing {
+            let Some(f) = schema.fields.iter().find(|f| f.name == *name) else {
+                continue;
+            };
+            if let Some(con) = f
+                .constraints
+                .iter()
+                .find(|c| matches!(c.kind, ConstraintKind::Required))
+            {
+                checks.push(Check {
+                    code: "cell/required",
+                    field: Some(name.clone()),
+                    rule: con.rule,
+                    expected: con.kind.expected(),
+                    what: "have no value (the field is not in the data)".into(),
+                    measure: Measure::Cells {
+                        mask: lit(true),
+                        value: lit(""),
+                    },
+                });
             }
         }
     }
@@ -498,6 +550,16 @@ fn matches_re(v: Expr, re: &str) -> Expr {
     v.str().contains(lit(re), true)
 }
 
+/// `below` (a comparison with a lower bound), or the value is NaN, which is
+/// no number a bound can hold.
+fn or_nan(below: Expr, j: usize, dtype: &DataType) -> Expr {
+    if dtype.is_float() {
+        below.or(col(t(j)).is_nan())
+    } else {
+        below
+    }
+}
+
 fn keep_if(v: Expr, ok: Expr) -> Expr {
     when(ok).then(v).otherwise(null_of(DataType::String))
 }
@@ -534,47 +596,88 @@ fn strptime(v: Expr, dtype: DataType, formats: &[&str]) -> Expr {
     }
 }
 
-const EMAIL: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
-const URI: &str = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$";
+/// A local part of dot-separated atoms (no leading, trailing or doubled
+/// dot), `@`, and a domain with a dot.
+const EMAIL: &str = r"^[^@\s.]+(?:\.[^@\s.]+)*@[^@\s.]+(?:\.[^@\s.]+)+$";
+/// RFC 3986: a scheme, an optional authority whose host may be an
+/// IP-literal in brackets (closed), then path, query and fragment of the
+/// characters the RFC allows, or percent-encoded bytes.
+const URI: &str = concat!(
+    r"^[A-Za-z][A-Za-z0-9+.\-]*:",
+    r"(?://(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*@)?",
+    r"(?:\[[0-9A-Fa-f:.vV]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)",
+    r"(?::[0-9]*)?)?",
+    r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#]|%[0-9A-Fa-f]{2})*$"
+);
 const UUID: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const BASE64: &str = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$";
 const YEARMONTH: &str = r"^\d{4}-(?:0[1-9]|1[0-2])$";
 const DURATION: &str =
     r"^-?P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$";
-const YEAR: &str = r"^-?\d{1,4}$";
+/// XML Schema `gYear`: at least four digits.
+const YEAR: &str = r"^-?\d{4,}$";
 
-/// The date and time forms read when a field's format is `default` or `any`.
-fn temporal_formats(kind: FieldType, format: Option<&str>) -> Vec<String> {
-    if let Some(f) = format.filter(|f| f.contains('%')) {
-        return vec![f.to_string()];
+/// A regular expression for the text a strptime pattern reads, as C and
+/// Python read it (`%Y` four digits, `%m` one or two, …); `None` for
+/// `any` or a directive without a fixed shape here.
+fn pattern_shape(format: &str) -> Option<String> {
+    if !format.contains('%') {
+        return None;
     }
-    let any = format == Some("any");
-    match kind {
-        FieldType::Date if any => vec![
-            "%Y-%m-%d".into(),
-            "%d/%m/%Y".into(),
-            "%Y/%m/%d".into(),
-            "%d.%m.%Y".into(),
-        ],
-        FieldType::Date => vec![dates::ISO.into()],
-        FieldType::Time => vec!["%H:%M:%S".into(), "%H:%M:%S%.f".into()],
-        FieldType::Datetime => {
-            let mut v: Vec<String> = vec![
-                "%Y-%m-%dT%H:%M:%S".into(),
-                "%Y-%m-%dT%H:%M:%S%.f".into(),
-                "%Y-%m-%dT%H:%M:%SZ".into(),
-                "%Y-%m-%dT%H:%M:%S%.fZ".into(),
-                "%Y-%m-%dT%H:%M:%S%:z".into(),
-                "%Y-%m-%dT%H:%M:%S%.f%:z".into(),
-            ];
-            if any {
-                v.push("%Y-%m-%d %H:%M:%S".into());
-                v.push("%Y-%m-%d %H:%M:%S%.f".into());
-            }
-            v
+    let mut out = String::from("^");
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push_str(&regex::escape(&c.to_string()));
+            continue;
         }
-        _ => Vec::new(),
+        out.push_str(match chars.next()? {
+            'Y' => r"\d{4}",
+            'y' | 'C' => r"\d{2}",
+            'm' => r"(?:1[0-2]|0?[1-9])",
+            'd' | 'e' => r"(?:3[01]|[12]\d|0?[1-9]| [1-9])",
+            'H' => r"(?:2[0-3]|[01]?\d)",
+            'I' => r"(?:1[0-2]|0?[1-9])",
+            'M' => r"[0-5]?\d",
+            'S' => r"(?:6[01]|[0-5]?\d)",
+            'j' => r"\d{1,3}",
+            'f' => r"\d{1,9}",
+            'p' => r"(?i:am|pm)",
+            'b' | 'h' | 'B' | 'a' | 'A' => r"\p{L}+",
+            'z' => r"(?:Z|[+-]\d{2}:?\d{2})",
+            'T' => r"\d{2}:\d{2}:\d{2}",
+            'D' => r"\d{2}/\d{2}/\d{2}",
+            'F' => r"\d{4}-\d{2}-\d{2}",
+            '%' => "%",
+            _ => return None,
+        });
     }
+    out.push('$');
+    Some(out)
+}
+
+/// The date and time forms read for a field's format: its one pattern
+/// (`%d/%m/%Y`), or for `any` the common forms.
+fn temporal_formats(kind: FieldType, format: &str) -> Vec<String> {
+    if format.contains('%') {
+        return vec![format.to_string()];
+    }
+    let list: &[&str] = match kind {
+        FieldType::Date => &[dates::ISO, "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y"],
+        FieldType::Time => &["%H:%M:%S", "%H:%M:%S%.f"],
+        FieldType::Datetime => &[
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%SZ",
+            "%Y-%m-%dT%H:%M:%S%.fZ",
+            "%Y-%m-%dT%H:%M:%S%:z",
+            "%Y-%m-%dT%H:%M:%S%.f%:z",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M:%S%.f",
+        ],
+        _ => &[],
+    };
+    list.iter().map(|f| f.to_string()).collect()
 }
 
 /// Cleans a number's text as the field says: group separators dropped, a
@@ -683,12 +786,30 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
             )
         }
         FieldType::Date | FieldType::Time | FieldType::Datetime => {
+            // The default forms are exact (zero-padded, nothing around
+            // them), which polars' parsers are not: kiln reads them itself.
+            let Some(format) = format else {
+                return Typed::Parsed(dates::parse_default(v, target(f.kind)));
+            };
             let formats = temporal_formats(f.kind, format);
             let refs: Vec<&str> = formats.iter().map(String::as_str).collect();
-            Typed::Parsed(strptime(v, target(f.kind), &refs))
+            let parsed = strptime(v.clone(), target(f.kind), &refs);
+            // chrono's `%Y` takes any number of digits (`24`), Python's and
+            // C's four: a pattern is also held to its text's shape.
+            Typed::Parsed(match pattern_shape(format) {
+                Some(shape) => when(matches_re(v, &shape))
+                    .then(parsed)
+                    .otherwise(null_of(target(f.kind))),
+                None => parsed,
+            })
         }
         FieldType::YearMonth => Typed::Parsed(keep_if(v.clone(), matches_re(v, YEARMONTH))),
-        FieldType::Duration => Typed::Parsed(keep_if(v.clone(), matches_re(v, DURATION))),
+        // The pattern allows every part to be absent: `P` and `PT` name no
+        // duration, so a digit must follow the designator.
+        FieldType::Duration => Typed::Parsed(keep_if(
+            v.clone(),
+            matches_re(v.clone(), DURATION).and(matches_re(v, r"\d[A-Z]?$")),
+        )),
         _ => Typed::Same,
     }
 }
@@ -936,8 +1057,9 @@ fn field_checks(
                 });
                 continue;
             }
+            // NaN sorts above every number in polars: no lower bound takes it.
             ConstraintKind::Minimum(b) => (
-                tv.lt(literal(&b.value)),
+                or_nan(tv.lt(literal(&b.value)), j, &typed_dtype),
                 format!("are below the minimum {}", b.text),
             ),
             ConstraintKind::Maximum(b) => (
@@ -945,7 +1067,7 @@ fn field_checks(
                 format!("are above the maximum {}", b.text),
             ),
             ConstraintKind::ExclusiveMinimum(b) => (
-                tv.lt_eq(literal(&b.value)),
+                or_nan(tv.lt_eq(literal(&b.value)), j, &typed_dtype),
                 format!("are not above {}", b.text),
             ),
             ConstraintKind::ExclusiveMaximum(b) => (

@@ -448,7 +448,7 @@ fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Fi
             };
             format!("{kind} `{}` {}", field.unwrap_or_default(), check.what)
         }
-        ("fields/order", _) => format!("{}; expected {}", check.what, check.expected),
+        ("fields/label", _) => format!("{}; expected `{}`", check.what, check.expected),
         ("file/dtype", _) => format!(
             "`{}` {}; expected {}",
             field.unwrap_or_default(),

@@ -96,7 +96,6 @@ const EXPECTED: &[Expected] = &[
     ("row-primary-key", "row/primary-key", None, 1, &[3]),
     ("fields-missing", "fields/missing", Some("email"), 1, &[]),
     ("fields-extra", "fields/extra", Some("notes"), 1, &[]),
-    ("fields-order", "fields/order", None, 1, &[]),
     ("table-rows", "table/rows", None, 1, &[]),
     ("file-bytes", "file/bytes", None, 1, &[]),
 ];
@@ -925,10 +924,12 @@ fn enum_of_an_untyped_field_compares_text() {
     );
 }
 
-/// Dates in the plain `YYYY-MM-DD` form are parsed by kiln, any other text
-/// by polars: together they accept and refuse what polars alone did.
+/// A date field's default form is exactly `YYYY-MM-DD` (Table Schema),
+/// read by kiln; the pattern `%Y-%m-%d` reads as strptime reads it (one-
+/// or two-digit months and days, four-digit years), through kiln's fast
+/// path for the plain form and polars for the rest.
 #[test]
-fn dates_in_every_form_parse_as_polars_parses_them() {
+fn default_dates_are_exact_and_patterns_parse_as_polars_parses_them() {
     let repo = Repo::new();
     let cells = [
         "2024-01-31",
@@ -950,29 +951,116 @@ fn dates_in_every_form_parse_as_polars_parses_them() {
         "2024-01-1",
     ];
     repo.write("d.csv", format!("d\n{}\n", cells.join("\n")));
-    repo.write("d.yaml", "fields:\n  - {name: d, type: date}\n");
-    let run = repo
-        .kiln([
-            "check",
-            "d.csv",
-            "--schema",
+    for (format, refused, min) in [
+        (
+            "",
+            vec![2, 3, 4, 6, 8, 9, 10, 11, 12, 13, 16, 17],
+            "0000-01-01",
+        ),
+        // As C and Python read the pattern: `%Y` is four digits.
+        (
+            ", format: '%Y-%m-%d'",
+            vec![2, 3, 6, 8, 9, 10, 11, 12, 13, 16],
+            "0000-01-01",
+        ),
+    ] {
+        repo.write(
             "d.yaml",
-            "--json",
-            "--max-samples",
-            "20",
-        ])
-        .code(1);
-    let report = run.json();
+            format!("fields:\n  - {{name: d, type: date{format}}}\n"),
+        );
+        let run = repo
+            .kiln([
+                "check",
+                "d.csv",
+                "--schema",
+                "d.yaml",
+                "--json",
+                "--max-samples",
+                "20",
+                "--no-cache",
+            ])
+            .code(1);
+        let report = run.json();
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let n = refused.len() as u64;
+        assert_eq!(
+            got,
+            vec![("cell/type".into(), Some("d".into()), n, refused)],
+            "{format}"
+        );
+        let profile = &report["files"][0]["profile"][0];
+        assert_eq!(
+            (&profile["min"], &profile["max"]),
+            (&min.into(), &"9999-12-31".into())
+        );
+    }
+}
+
+/// Times and datetimes in their default forms: `hh:mm:ss` and XML Schema
+/// `dateTime`, zero-padded, a zone as `Z` or `±hh:mm`; `year` has at least
+/// four digits.
+#[test]
+fn default_times_datetimes_and_years_are_exact() {
+    let repo = Repo::new();
+    repo.write(
+        "t.csv",
+        "t,dt,y\n\
+         10:00:00,2024-01-01T10:00:00Z,2024\n\
+         10:00:00.5,2024-01-01T10:00:00.123456+02:00,0999\n\
+         1:00:00,2024-01-01 10:00:00,99\n\
+         24:00:00,2024-01-01T10:00,-2024\n\
+         10:00,2024-01-01T10:00:00+0200,12345\n\
+         10:60:00,2024-1-01T10:00:00Z,20x4\n",
+    );
+    repo.write(
+        "t.yaml",
+        "fields:\n\
+         \x20 - {name: t, type: time}\n\
+         \x20 - {name: dt, type: datetime, constraints: {minimum: '2024-01-01T08:00:00Z'}}\n\
+         \x20 - {name: y, type: year}\n",
+    );
+    let report = check_json(&repo, "t.csv", "t.yaml", 1);
     let got: Vec<_> = findings(&report).iter().map(summary).collect();
-    let refused = vec![2, 3, 8, 10, 11, 13, 16];
     assert_eq!(
         got,
-        vec![("cell/type".into(), Some("d".into()), 7, refused)]
+        vec![
+            ("cell/type".into(), Some("t".into()), 4, vec![3, 4, 5, 6]),
+            ("cell/type".into(), Some("dt".into()), 4, vec![3, 4, 5, 6]),
+            // 10:00:00.123456+02:00 is 08:00:00.123456 UTC: above the bound.
+            ("cell/type".into(), Some("y".into()), 2, vec![3, 6]),
+        ]
     );
-    let profile = &report["files"][0]["profile"][0];
+}
+
+/// `email` refuses dots at the ends of the local part or doubled; `uri` is
+/// RFC 3986 (an IP-literal must be closed).
+#[test]
+fn string_formats_follow_their_rfcs() {
+    let repo = Repo::new();
+    repo.write(
+        "s.csv",
+        "e,u\n\
+         a.b@example.com,http://example.com/a?b=c#d\n\
+         .a@example.com,http://[::1]:80/x\n\
+         a.@example.com,http://[::1/x\n\
+         a..b@example.com,mailto:a@example.com\n\
+         a@b,urn:isbn:0451450523\n\
+         a b@example.com,http://exa mple.com\n",
+    );
+    repo.write(
+        "s.yaml",
+        "fields:\n\
+         \x20 - {name: e, type: string, format: email}\n\
+         \x20 - {name: u, type: string, format: uri}\n",
+    );
+    let report = check_json(&repo, "s.csv", "s.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
     assert_eq!(
-        (&profile["min"], &profile["max"]),
-        (&"-0001-01-01".into(), &"9999-12-31".into())
+        got,
+        vec![
+            ("cell/type".into(), Some("e".into()), 5, vec![2, 3, 4, 5, 6]),
+            ("cell/type".into(), Some("u".into()), 2, vec![3, 6]),
+        ]
     );
 }
 
@@ -1498,4 +1586,59 @@ fn json_numbers_in_string_fields_are_type_errors() {
         vec![("cell/type".into(), Some("s".into()), 2, vec![2, 5])]
     );
     assert_eq!(findings(&report)[0]["samples"][0]["line"], 2);
+}
+
+/// With `fieldsMatch: exact` (people.yaml), fields map to columns by their
+/// order: swapped columns give a label finding for each place, and the
+/// cells are checked against the field at their place.
+#[test]
+fn exact_matching_is_by_position_and_labels_are_findings() {
+    let repo = Repo::new();
+    for ext in ["csv", "parquet", "ndjson"] {
+        let file = broken(&format!("fields-order.{ext}"));
+        let report = check_json(&repo, &file, &schema("people.yaml"), 1);
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        assert_eq!(
+            got[..2],
+            [
+                ("fields/label".into(), Some("id".into()), 1, vec![]),
+                ("fields/label".into(), Some("name".into()), 1, vec![]),
+            ],
+            "{file}"
+        );
+        assert!(
+            got[2..]
+                .iter()
+                .any(|f| f.0 == "cell/type" && f.1.as_deref() == Some("id")),
+            "{file}: {got:?}"
+        );
+    }
+    // A repeated label is a finding whatever the mode.
+    repo.write("dup.csv", "id,id,name\n1,2,a\n");
+    for mode in ["exact", "equal", "subset", "superset", "partial"] {
+        repo.write(
+            "dup.yaml",
+            format!("fieldsMatch: {mode}\nfields:\n  - {{name: id, type: integer}}\n  - {{name: x}}\n  - {{name: name}}\n"),
+        );
+        let report = check_json(&repo, "dup.csv", "dup.yaml", 1);
+        let codes: Vec<_> = findings(&report).iter().map(summary).collect();
+        assert!(
+            codes
+                .iter()
+                .any(|f| f.0 == "fields/duplicate-label" && f.1.as_deref() == Some("id")),
+            "{mode}: {codes:?}"
+        );
+    }
+    // Where a field may be absent, a required one is missing on every row.
+    repo.write("sup.csv", "a\n1\n2\n");
+    repo.write(
+        "sup.yaml",
+        "fieldsMatch: superset\nfields:\n  - {name: a}\n  - {name: b, constraints: {required: true}}\n",
+    );
+    let report = check_json(&repo, "sup.csv", "sup.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![("cell/required".into(), Some("b".into()), 2, vec![1, 2])]
+    );
 }

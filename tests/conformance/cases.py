@@ -232,7 +232,8 @@ TYPE_VALUES = [
     ]),
     ("number-not-bare", {"type": "number", "bareNumber": False}, [
         ("euro", "€95"), ("percent", "95%"), ("eur-word", "EUR 95"), ("plain", "95.5"),
-        ("dollar-group", "$1,000"), ("word", "abc"),
+        ("dollar-group", "$1,000"), ("word", "abc"), ("comma-no-group", "1,000"), ("inner-junk", "1a2"),
+        ("junk-both-ends", "x1,2y"),
     ]),
     ("number-bare", {"type": "number", "bareNumber": True}, [
         ("percent", "95%"), ("plain", "95"),

@@ -420,6 +420,12 @@ def main() -> int:
     args = ap.parse_args()
     kiln = os.path.abspath(args.kiln) if args.kiln and os.sep in args.kiln else (args.kiln or default_kiln())
     warnings.filterwarnings("ignore")
+    try:
+        import frictionless  # noqa: F401
+    except ImportError:
+        print("frictionless is not importable: run with $HOME/.cache/kiln-tools/py/bin/python "
+              "(pip install frictionless==5.21.0 ijson==3.6.0 jsonlines==4.0.0 pyarrow==26.0.1)", file=sys.stderr)
+        return 2
     t0 = time.monotonic()
 
     all_cases = [c for c in cases_mod.all_cases() if args.filter in c.name]
