@@ -148,12 +148,14 @@ impl FieldType {
     pub fn is_checked(self) -> bool {
         !matches!(
             self,
-            FieldType::Object
-                | FieldType::Array
-                | FieldType::List
-                | FieldType::GeoPoint
-                | FieldType::GeoJson
+            FieldType::List | FieldType::GeoPoint | FieldType::GeoJson
         )
+    }
+
+    /// `object` and `array`: JSON values, checked for their kind and their
+    /// length; no order, pattern or list of values applies to them.
+    pub fn is_json(self) -> bool {
+        matches!(self, FieldType::Object | FieldType::Array)
     }
 }
 

@@ -662,10 +662,12 @@ fn constraint(
     };
     match key {
         "required" | "unique" => match value {
-            Value::Bool(true) if key == "unique" && !f.kind.is_checked() => skip(
-                not_checked,
-                format!("unique {} values are not checked", f.kind.name()),
-            ),
+            Value::Bool(true) if key == "unique" && (!f.kind.is_checked() || f.kind.is_json()) => {
+                skip(
+                    not_checked,
+                    format!("unique {} values are not checked", f.kind.name()),
+                )
+            }
             Value::Bool(true) => Ok(Some(if key == "required" {
                 ConstraintKind::Required
             } else {
@@ -684,7 +686,8 @@ fn constraint(
             if matches!(
                 f.kind,
                 FieldType::String | FieldType::Boolean | FieldType::Any
-            ) {
+            ) || f.kind.is_json()
+            {
                 return Err(bad(format!(
                     "{key} applies to numbers, dates and times, not {}",
                     f.kind.name()
@@ -730,7 +733,7 @@ fn constraint(
                     "pattern is not a valid regular expression: {first}"
                 )));
             }
-            if !f.kind.is_checked() {
+            if !f.kind.is_checked() || f.kind.is_json() {
                 return skip(
                     not_checked,
                     format!("pattern on {} values is not checked", f.kind.name()),
@@ -745,7 +748,7 @@ fn constraint(
             if items.is_empty() {
                 return Err(bad("enum needs at least one value".into()));
             }
-            if !f.kind.is_checked() || f.kind == FieldType::Duration {
+            if !f.kind.is_checked() || f.kind == FieldType::Duration || f.kind.is_json() {
                 return skip(
                     not_checked,
                     format!("enum of {} values is not checked", f.kind.name()),

@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use super::dates;
 use super::distinct::KeyKind;
+use super::json_cells;
 use super::source::Format;
 use crate::schema::{
     ConstraintKind, Dtype, Field, FieldType, FieldsMatch, Literal, NotChecked, Rule, Schema,
@@ -550,6 +551,14 @@ fn matches_re(v: Expr, re: &str) -> Expr {
     v.str().contains(lit(re), true)
 }
 
+fn json_shape(kind: FieldType) -> json_cells::Shape {
+    if kind == FieldType::Object {
+        json_cells::Shape::Object
+    } else {
+        json_cells::Shape::Array
+    }
+}
+
 /// `below` (a comparison with a lower bound), or the value is NaN, which is
 /// no number a bound can hold.
 fn or_nan(below: Expr, j: usize, dtype: &DataType) -> Expr {
@@ -751,6 +760,8 @@ fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
             Typed::Parsed(v.cast(target(kind)))
         }
         DataType::Time if kind == FieldType::Time => Typed::Same,
+        DataType::Struct(_) if kind == FieldType::Object => Typed::Same,
+        DataType::List(_) | DataType::Array(..) if kind == FieldType::Array => Typed::Same,
         DataType::Duration(_) if kind == FieldType::Duration => Typed::Same,
         _ => Typed::Incompatible(target(kind)),
     }
@@ -803,6 +814,10 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
                 None => parsed,
             })
         }
+        FieldType::Object | FieldType::Array => Typed::Parsed(keep_if(
+            v.clone(),
+            json_cells::length(v, json_shape(f.kind)).is_not_null(),
+        )),
         FieldType::YearMonth => Typed::Parsed(keep_if(v.clone(), matches_re(v, YEARMONTH))),
         // The pattern allows every part to be absent: `P` and `PT` name no
         // duration, so a digit must follow the designator.
@@ -1011,6 +1026,26 @@ fn field_checks(
         (Some(m), Some(n)) => Some(m.or(n)),
         (m, n) => m.or(n),
     };
+    // Integers have no 64-bit bound (Table Schema): digits past it are an
+    // integer too, above every upper bound kiln can hold, or below every
+    // lower one.
+    let big = (f.kind == FieldType::Integer && is_text(&c.dtype)).then(|| {
+        let digits = number_text(f, col(v(j)));
+        let big = col(t(j))
+            .is_null()
+            .and(digits.clone().str().contains(lit(r"^[+-]?\d+$"), true))
+            .fill_null(lit(false));
+        (big.clone(), big.and(digits.str().starts_with(lit("-"))))
+    });
+    let mask = match (mask, &big) {
+        (Some(m), Some((big, _))) => Some(m.and(big.clone().not())),
+        (m, _) => m,
+    };
+    let past = |bound: Expr, low: bool| match &big {
+        Some((_, negative)) if low => bound.or(negative.clone()),
+        Some((big, negative)) => bound.or(big.clone().and(negative.clone().not())),
+        None => bound,
+    };
     if let Some(mask) = mask {
         let what = match typed {
             Typed::Incompatible(_) => format!(
@@ -1038,6 +1073,36 @@ fn field_checks(
     } else {
         col(r(j))
     };
+    // Lengths: characters of text, members of an object, items of an array.
+    let (length, unit) = match (f.kind.is_json(), &c.dtype) {
+        (false, _) => (text.clone().str().len_chars(), "characters"),
+        (true, DataType::List(_) | DataType::Array(..)) => (col(v(j)).list().len(), "items"),
+        (true, d) if is_text(d) => (
+            json_cells::length(col(v(j)), json_shape(f.kind)),
+            if f.kind == FieldType::Object {
+                "members"
+            } else {
+                "items"
+            },
+        ),
+        // A JSON object read as a struct: its members are the fields with
+        // a value on that row.
+        (true, DataType::Struct(fields)) => (
+            fields
+                .iter()
+                .map(|m| {
+                    col(v(j))
+                        .struct_()
+                        .field_by_name(m.name().as_str())
+                        .is_not_null()
+                        .cast(DataType::UInt32)
+                })
+                .reduce(|a, b| a + b)
+                .unwrap_or_else(|| lit(0u32)),
+            "members",
+        ),
+        (true, _) => (null_of(DataType::UInt32), "members"),
+    };
     for con in &f.constraints {
         let tv = col(t(j));
         let (mask, what) = match &con.kind {
@@ -1059,28 +1124,28 @@ fn field_checks(
             }
             // NaN sorts above every number in polars: no lower bound takes it.
             ConstraintKind::Minimum(b) => (
-                or_nan(tv.lt(literal(&b.value)), j, &typed_dtype),
+                past(or_nan(tv.lt(literal(&b.value)), j, &typed_dtype), true),
                 format!("are below the minimum {}", b.text),
             ),
             ConstraintKind::Maximum(b) => (
-                tv.gt(literal(&b.value)),
+                past(tv.gt(literal(&b.value)), false),
                 format!("are above the maximum {}", b.text),
             ),
             ConstraintKind::ExclusiveMinimum(b) => (
-                or_nan(tv.lt_eq(literal(&b.value)), j, &typed_dtype),
+                past(or_nan(tv.lt_eq(literal(&b.value)), j, &typed_dtype), true),
                 format!("are not above {}", b.text),
             ),
             ConstraintKind::ExclusiveMaximum(b) => (
-                tv.gt_eq(literal(&b.value)),
+                past(tv.gt_eq(literal(&b.value)), false),
                 format!("are not below {}", b.text),
             ),
             ConstraintKind::MinLength(n) => (
-                text.clone().str().len_chars().lt(lit(*n)),
-                format!("are shorter than {n} characters"),
+                length.clone().lt(lit(*n)),
+                format!("are shorter than {n} {unit}"),
             ),
             ConstraintKind::MaxLength(n) => (
-                text.clone().str().len_chars().gt(lit(*n)),
-                format!("are longer than {n} characters"),
+                length.clone().gt(lit(*n)),
+                format!("are longer than {n} {unit}"),
             ),
             ConstraintKind::Pattern(p) => (
                 text.clone()

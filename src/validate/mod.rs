@@ -10,6 +10,7 @@ pub(crate) mod compile;
 pub(crate) mod dates;
 mod distinct;
 mod engine;
+mod json_cells;
 mod lines;
 pub mod render;
 pub mod report;

@@ -1642,3 +1642,40 @@ fn exact_matching_is_by_position_and_labels_are_findings() {
         vec![("cell/required".into(), Some("b".into()), 2, vec![1, 2])]
     );
 }
+
+/// Integers have no 64-bit bound; object and array fields hold JSON objects
+/// and arrays, whose lengths count members and items.
+#[test]
+fn big_integers_objects_and_arrays() {
+    let repo = Repo::new();
+    repo.write(
+        "b.csv",
+        "n,o,a\n\
+         5,\"{\"\"k\"\": 1}\",\"[1, 2]\"\n\
+         99999999999999999999,\"[1]\",\"[]\"\n\
+         -99999999999999999999,\"{\"\"k\"\": 1, \"\"j\"\": 2, \"\"i\"\": 3}\",\"{}\"\n\
+         12x,not json,\"[1, 2, 3, 4]\"\n",
+    );
+    repo.write(
+        "b.yaml",
+        "fields:\n\
+         \x20 - {name: n, type: integer, constraints: {minimum: 0, maximum: 100}}\n\
+         \x20 - {name: o, type: object, constraints: {maxLength: 2}}\n\
+         \x20 - {name: a, type: array, constraints: {minLength: 1, maxLength: 3}}\n",
+    );
+    let report = check_json(&repo, "b.csv", "b.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("cell/type".into(), Some("n".into()), 1, vec![4]),
+            ("cell/minimum".into(), Some("n".into()), 1, vec![3]),
+            ("cell/maximum".into(), Some("n".into()), 1, vec![2]),
+            ("cell/type".into(), Some("o".into()), 2, vec![2, 4]),
+            ("cell/max-length".into(), Some("o".into()), 1, vec![3]),
+            ("cell/type".into(), Some("a".into()), 1, vec![3]),
+            ("cell/min-length".into(), Some("a".into()), 1, vec![2]),
+            ("cell/max-length".into(), Some("a".into()), 1, vec![4]),
+        ]
+    );
+}

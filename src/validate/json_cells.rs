@@ -1,0 +1,34 @@
+//! `object` and `array` fields written as JSON text (in CSV, or as strings
+//! in JSON lines): Table Schema wants a JSON object or a JSON array, and
+//! their lengths are counts of members or items.
+
+use polars::prelude::*;
+
+/// Which JSON value a field wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Object,
+    Array,
+}
+
+/// The number of members or items of `text` read as JSON of `shape`;
+/// `None` where it is not JSON of that shape.
+fn measure(text: &str, shape: Shape) -> Option<u32> {
+    match (serde_json::from_str::<serde_json::Value>(text).ok()?, shape) {
+        (serde_json::Value::Object(m), Shape::Object) => Some(m.len() as u32),
+        (serde_json::Value::Array(a), Shape::Array) => Some(a.len() as u32),
+        _ => None,
+    }
+}
+
+/// For text `v`: its member or item count where it is JSON of `shape`,
+/// null elsewhere (a type error where the cell has a value).
+pub fn length(v: Expr, shape: Shape) -> Expr {
+    v.map(
+        move |c: Column| {
+            let counts: UInt32Chunked = c.str()?.iter().map(|s| measure(s?, shape)).collect();
+            Ok(counts.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::UInt32)),
+    )
+}
