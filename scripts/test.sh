@@ -18,13 +18,19 @@ if [ ! -x "$KILN_TOOLS/py/bin/python" ]; then
         exit 1
     }
 fi
-# The crash trials hash files with the blake3 module.
-if ! "$KILN_TOOLS/py/bin/python" -c "import openlineage.client.constants as c, blake3
-assert c.__version__ == '1.54.0'" 2>/dev/null; then
+# The crash trials hash files with the blake3 module; the conformance suite
+# compares kiln's verdicts with frictionless-py's (pinned: its verdicts are
+# the oracle, so a new release must not move them unseen).
+if ! "$KILN_TOOLS/py/bin/python" -c "import openlineage.client.constants as c, blake3, frictionless, pyarrow
+assert c.__version__ == '1.54.0' and frictionless.__version__ == '5.21.0'" 2>/dev/null; then
     "$KILN_TOOLS/py/bin/python" -m pip install --quiet --disable-pip-version-check \
-        openlineage-python==1.54.0 blake3==1.0.11
+        openlineage-python==1.54.0 blake3==1.0.11 frictionless==5.21.0 ijson==3.6.0 \
+        jsonlines==4.0.0 pyarrow==26.0.1
 fi
 export KILN_TEST_PYTHON="$KILN_TOOLS/py/bin/python"
+# Every server-backed test runs here: one whose server is missing fails
+# instead of being skipped as under a plain `cargo test`.
+export KILN_TEST_SERVERS=1
 
 if [ -f scripts/servers.sh ]; then
     # shellcheck source=scripts/servers.sh

@@ -1679,3 +1679,24 @@ fn big_integers_objects_and_arrays() {
         ]
     );
 }
+
+/// The conformance suite (`tests/conformance/`): hundreds of generated
+/// tables checked by kiln and by frictionless-py, whose verdicts must agree
+/// except where `departures.json` says why kiln follows the spec instead.
+#[test]
+fn verdicts_agree_with_frictionless_py_or_are_documented_departures() {
+    if !crate::support::python_up("verdicts_agree_with_frictionless_py") {
+        return;
+    }
+    let python = std::env::var("KILN_TEST_PYTHON").unwrap();
+    let script = fixtures().join("../tests/conformance/run.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args(["--kiln", crate::support::KILN])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("0 are not"), "{stdout}");
+}
