@@ -25,6 +25,11 @@ const TEXT_TYPES: [FieldType; 6] = [
     FieldType::Time,
 ];
 
+/// Texts that R, pandas and spreadsheets write for a missing value. Where a
+/// column holds one of them and every other value has one type, they are
+/// written as the field's `missingValues` instead of making it text.
+const MISSING_MARKERS: [&str; 5] = ["NA", "N/A", "null", "NaN", "-"];
+
 /// An inferred schema, as YAML text.
 pub struct Inferred {
     pub text: String,
@@ -98,13 +103,39 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         let v = if text {
             when(raw.clone().eq(lit("")))
                 .then(lit(Null {}).cast(DataType::String))
-                .otherwise(raw)
+                .otherwise(raw.clone())
         } else {
-            raw
+            raw.clone()
         };
         let vname = name("v", j, 0);
-        prep.push(v.alias(vname.as_str()));
+        prep.push(v.clone().alias(vname.as_str()));
         let vc = col(vname.as_str());
+        // The same with the common missing-value markers taken as missing,
+        // for typing: a numeric column with a few `NA` is numeric.
+        let marked = name("m", j, 0);
+        if text {
+            let is_marker = MISSING_MARKERS
+                .iter()
+                .map(|m| raw.clone().eq(lit(*m)))
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(false));
+            prep.push(
+                when(is_marker)
+                    .then(lit(Null {}).cast(DataType::String))
+                    .otherwise(v)
+                    .alias(marked.as_str()),
+            );
+            for (k, m) in MISSING_MARKERS.iter().enumerate() {
+                aggs.push(
+                    vc.clone()
+                        .eq(lit(*m))
+                        .cast(DataType::UInt64)
+                        .sum()
+                        .alias(name("mk", j, k)),
+                );
+            }
+        }
+        let mc = col(marked.as_str());
         aggs.push(
             vc.clone()
                 .count()
@@ -126,15 +157,29 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         if text {
             for (k, kind) in TEXT_TYPES.iter().enumerate() {
                 let k = k + 1;
-                let typed = typed_value(&Field::new(col_name, *kind), vc.clone(), dtype);
+                let typed = typed_value(&Field::new(col_name, *kind), mc.clone(), dtype);
                 let tname = name("t", j, k);
                 typed_cols.push(typed.alias(tname.as_str()));
                 let tc = col(tname.as_str());
-                let fails = vc.clone().is_not_null().and(tc.clone().is_null());
+                let fails = mc.clone().is_not_null().and(tc.clone().is_null());
                 aggs.push(fails.cast(DataType::UInt64).sum().alias(name("f", j, k)));
                 if *kind != FieldType::Boolean {
-                    aggs.push(min_max(tc.clone().min(), kind).alias(name("min", j, k)));
-                    aggs.push(min_max(tc.clone().max(), kind).alias(name("max", j, k)));
+                    let (lo, hi) = if matches!(
+                        kind,
+                        FieldType::Date | FieldType::Datetime | FieldType::Time
+                    ) {
+                        // Bounds in the data's own text (its zone, its
+                        // fractions), which reads back as the same instant.
+                        let at = |bound: Expr| mc.clone().filter(tc.clone().eq(bound)).first();
+                        (at(tc.clone().min()), at(tc.clone().max()))
+                    } else {
+                        (
+                            min_max(tc.clone().min(), kind),
+                            min_max(tc.clone().max(), kind),
+                        )
+                    };
+                    aggs.push(lo.alias(name("min", j, k)));
+                    aggs.push(hi.alias(name("max", j, k)));
                     // Distinct typed values: "7" and "007" are one integer.
                     aggs.push(tc.n_unique().cast(DataType::UInt64).alias(name("u", j, k)));
                 }
@@ -186,8 +231,8 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
     );
     out.push_str("fields:\n");
     for (j, (col_name, dtype)) in columns.iter().enumerate() {
-        let present = u64_at(&df, &name("n", j, 0));
-        let missing = u64_at(&df, &name("z", j, 0));
+        let mut present = u64_at(&df, &name("n", j, 0));
+        let mut missing = u64_at(&df, &name("z", j, 0));
         let text = is_text(dtype);
         // The first text type every present value has; else string.
         let (kind, k) = if text && present > 0 {
@@ -202,6 +247,26 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         } else {
             (kind_of(dtype), 0)
         };
+        // Markers seen in a column of another type are its missing values.
+        let markers: Vec<&str> = if text && kind != FieldType::String {
+            MISSING_MARKERS
+                .iter()
+                .enumerate()
+                .filter(|(m, _)| u64_at(&df, &name("mk", j, *m)) > 0)
+                .map(|(_, t)| *t)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (m, _) in MISSING_MARKERS
+            .iter()
+            .enumerate()
+            .filter(|_| !markers.is_empty())
+        {
+            let seen = u64_at(&df, &name("mk", j, m));
+            missing += seen;
+            present -= seen;
+        }
         let distinct_typed = if k > 0 && kind != FieldType::Boolean {
             u64_at(&df, &name("u", j, k))
         } else {
@@ -235,6 +300,13 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
             serde_json::to_string(col_name).unwrap_or_default()
         );
         let _ = writeln!(out, "    type: {}", kind.name());
+        if !markers.is_empty() {
+            let quoted: Vec<String> = std::iter::once("")
+                .chain(markers.iter().copied())
+                .map(|m| serde_json::to_string(m).unwrap_or_default())
+                .collect();
+            let _ = writeln!(out, "    missingValues: [{}]", quoted.join(", "));
+        }
         if format.has_physical_types() {
             let _ = writeln!(
                 out,

@@ -15,13 +15,19 @@ pub enum Format {
     Tsv,
     Parquet,
     Ndjson,
+    /// A JSON array of records (`[{"a": 1}, …]`), the form of many small
+    /// published datasets.
+    Json,
     Ipc,
 }
 
 impl Format {
-    /// The format a file name says, looking through a `.gz` suffix.
+    /// The format a file name says, looking through a `.gz` suffix. A
+    /// `.json` file is a JSON array of records when its first character is
+    /// `[`, JSON lines otherwise.
     pub fn of(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let gz = name.ends_with(".gz");
         let name = name.strip_suffix(".gz").unwrap_or(&name);
         let ext = name.rsplit_once('.')?.1;
         Some(match ext {
@@ -29,6 +35,8 @@ impl Format {
             "tsv" | "tab" => Format::Tsv,
             "parquet" | "pq" => Format::Parquet,
             "ndjson" | "jsonl" => Format::Ndjson,
+            "json" if starts_with_bracket(path, gz) => Format::Json,
+            "json" => Format::Ndjson,
             "arrow" | "ipc" | "feather" => Format::Ipc,
             _ => return None,
         })
@@ -40,6 +48,7 @@ impl Format {
             Format::Tsv => "tsv",
             Format::Parquet => "parquet",
             Format::Ndjson => "ndjson",
+            Format::Json => "json",
             Format::Ipc => "ipc",
         }
     }
@@ -53,6 +62,26 @@ impl Format {
     pub fn has_physical_types(self) -> bool {
         matches!(self, Format::Parquet | Format::Ipc)
     }
+}
+
+/// Whether the first character of the file (through gzip) that is not
+/// blank is `[`.
+fn starts_with_bracket(path: &Path, gz: bool) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let reader: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    reader
+        .bytes()
+        .take(4096)
+        .map_while(Result::ok)
+        .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
+        == Some(b'[')
 }
 
 /// The delimiter a delimited file is read with.
@@ -159,6 +188,23 @@ pub fn scan(
                 ..Default::default()
             };
             LazyFrame::scan_parquet(pl_path, args)
+        }
+        // A JSON document is read whole (such files are small); the rest of
+        // the check streams as for any other scan.
+        Format::Json => {
+            let file = std::fs::File::open(path).map_err(|e| polars_err!(ComputeError: "{e}"))?;
+            let reader: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
+                Box::new(flate2::read::MultiGzDecoder::new(file))
+            } else {
+                Box::new(file)
+            };
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::BufReader::new(reader), &mut bytes)
+                .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+            JsonReader::new(std::io::Cursor::new(bytes))
+                .with_json_format(JsonFormat::Json)
+                .finish()
+                .map(DataFrame::lazy)
         }
         Format::Ndjson => LazyJsonLineReader::new(pl_path)
             // Types from every line, so a late value of another type is

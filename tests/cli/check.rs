@@ -1700,3 +1700,42 @@ fn verdicts_agree_with_frictionless_py_or_are_documented_departures() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("0 are not"), "{stdout}");
 }
+
+/// `schema infer` on tables as R and web APIs publish them: `NA` in a
+/// numeric column is its missing value, datetime bounds keep the data's own
+/// zone, and a JSON array of records is a table; each passes its schema.
+#[test]
+fn inference_reads_published_tables() {
+    let repo = Repo::new();
+    repo.write(
+        "p.csv",
+        "id,mass,when\n1,3750,2013-01-01T10:00:00Z\n2,NA,2013-01-02T09:30:00+01:00\n3,3250.5,2013-01-01T05:00:00Z\n",
+    );
+    repo.write(
+        "r.json",
+        "[{\"a\": 1, \"b\": \"x\"}, {\"a\": 2, \"b\": null}]\n",
+    );
+    for (file, wants) in [
+        (
+            "p.csv",
+            &[
+                "type: number",
+                "missingValues: [\"\", \"NA\"]",
+                "minimum: \"2013-01-01T05:00:00Z\"",
+                "maximum: \"2013-01-02T09:30:00+01:00\"",
+            ][..],
+        ),
+        (
+            "r.json",
+            &["name: \"a\"", "type: integer", "name: \"b\""][..],
+        ),
+    ] {
+        let out = format!("{file}.yaml");
+        repo.kiln(["schema", "infer", file, "-o", &out]).ok();
+        let text = repo.read_string(&out);
+        for want in wants {
+            assert!(text.contains(want), "{file}: {want}\n{text}");
+        }
+        repo.kiln(["check", file, "--schema", &out]).ok();
+    }
+}
