@@ -62,6 +62,24 @@ _kiln_install_azurite() {
     echo "$root/node_modules/.bin/azurite-blob"
 }
 
+# Applies the layout assigned so far, makes a key and a bucket named $1 it
+# owns (the rest of the arguments run garage), and prints "KEY_ID SECRET".
+_kiln_garage_bucket() {
+    local name=$1 key id secret
+    shift
+    "$@" layout apply --version 1 >/dev/null || return 1
+    key=$("$@" key create "$name") || return 1
+    "$@" bucket create "$name" >/dev/null || return 1
+    "$@" bucket allow --read --write --owner "$name" --key "$name" >/dev/null || return 1
+    id=$(echo "$key" | sed -n 's/^Key ID:[[:space:]]*//p')
+    secret=$(echo "$key" | sed -n 's/^Secret key:[[:space:]]*//p')
+    [ -n "$id" ] && [ -n "$secret" ] || {
+        echo "servers: could not read the key garage created" >&2
+        return 1
+    }
+    echo "$id $secret"
+}
+
 _kiln_start_garage() {
     local dir=$1 garage s3_port rpc_port node="" key
     garage=$(_kiln_install_garage) || return 1
@@ -115,22 +133,15 @@ EOF
     done
     [ -n "$node" ] || { echo "servers: garage is not answering; see $dir/garage/log" >&2; return 1; }
     "${g[@]}" layout assign -z dc1 -c 1G "${node%%@*}" >/dev/null || return 1
-    "${g[@]}" layout apply --version 1 >/dev/null || return 1
-    key=$("${g[@]}" key create kiln-test) || return 1
-    "${g[@]}" bucket create kiln-test >/dev/null || return 1
-    "${g[@]}" bucket allow --read --write --owner kiln-test --key kiln-test >/dev/null || return 1
+    key=$(_kiln_garage_bucket kiln-test "${g[@]}") || return 1
     export KILN_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
     export KILN_TEST_S3_BUCKET=kiln-test
     export KILN_TEST_S3_REGION=garage
-    KILN_TEST_S3_KEY_ID=$(echo "$key" | sed -n 's/^Key ID:[[:space:]]*//p')
-    KILN_TEST_S3_SECRET=$(echo "$key" | sed -n 's/^Secret key:[[:space:]]*//p')
+    KILN_TEST_S3_KEY_ID=${key% *}
+    KILN_TEST_S3_SECRET=${key#* }
     export KILN_TEST_S3_KEY_ID KILN_TEST_S3_SECRET
     export KILN_TEST_GARAGE_START="$dir/garage/start"
     export KILN_TEST_GARAGE_STOP="$dir/garage/stop"
-    [ -n "$KILN_TEST_S3_KEY_ID" ] && [ -n "$KILN_TEST_S3_SECRET" ] || {
-        echo "servers: could not read the key garage created" >&2
-        return 1
-    }
 }
 
 # A three-node Garage cluster (replication factor 3) for the tests that stop
@@ -194,14 +205,11 @@ _kiln_start_garage_cluster() {
     for i in 0 1 2; do
         "${g[@]}" layout assign -z "dc$i" -c 1G "${ids[$i]%%@*}" >/dev/null || return 1
     done
-    "${g[@]}" layout apply --version 1 >/dev/null || return 1
-    key=$("${g[@]}" key create kiln-cluster) || return 1
-    "${g[@]}" bucket create kiln-cluster >/dev/null || return 1
-    "${g[@]}" bucket allow --read --write --owner kiln-cluster --key kiln-cluster >/dev/null || return 1
+    key=$(_kiln_garage_bucket kiln-cluster "${g[@]}") || return 1
     export KILN_TEST_CLUSTER_ENDPOINT="http://127.0.0.1:$s3_port"
     export KILN_TEST_CLUSTER_BUCKET=kiln-cluster
-    KILN_TEST_CLUSTER_KEY_ID=$(echo "$key" | sed -n 's/^Key ID:[[:space:]]*//p')
-    KILN_TEST_CLUSTER_SECRET=$(echo "$key" | sed -n 's/^Secret key:[[:space:]]*//p')
+    KILN_TEST_CLUSTER_KEY_ID=${key% *}
+    KILN_TEST_CLUSTER_SECRET=${key#* }
     export KILN_TEST_CLUSTER_KEY_ID KILN_TEST_CLUSTER_SECRET
     export KILN_TEST_CLUSTER_NODE_STOP="$dir/cluster/n3/stop"
     export KILN_TEST_CLUSTER_NODE_START="$dir/cluster/n3/start"
