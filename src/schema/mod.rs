@@ -408,7 +408,19 @@ pub struct Schema {
     pub rows: Option<Bounds>,
     pub bytes: Option<Bounds>,
     pub dialect: Dialect,
+    pub foreign_keys: Vec<ForeignKey>,
     pub not_checked: Vec<NotChecked>,
+}
+
+/// `foreignKeys`: each row's `fields` (all with a value) must appear as the
+/// `reference_fields` of some row of the referenced table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForeignKey {
+    pub fields: Vec<String>,
+    /// The referenced table: a repository-relative path of a tracked file
+    /// or folder, or empty for this table itself (Table Schema's `""`).
+    pub resource: String,
+    pub reference_fields: Vec<String>,
 }
 
 impl Schema {

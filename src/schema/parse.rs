@@ -34,7 +34,7 @@ struct RawSchema {
     #[serde(rename = "uniqueKeys", default)]
     unique_keys: Option<S<Value>>,
     #[serde(rename = "foreignKeys", default)]
-    foreign_keys: Option<Value>,
+    foreign_keys: Option<S<Value>>,
     #[serde(default)]
     rows: Option<S<Value>>,
     #[serde(default)]
@@ -290,6 +290,10 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
             }
         },
     };
+    let foreign_keys = match &raw.foreign_keys {
+        None => Vec::new(),
+        Some(v) => foreign_keys(cx, v, &names)?,
+    };
     // A primary key's fields are implicitly required.
     for name in &primary_key {
         if let Some(f) = fields.iter_mut().find(|f| &f.name == name)
@@ -300,14 +304,6 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
                 rule: f.rule,
             });
         }
-    }
-    if raw.foreign_keys.is_some() {
-        not_checked.push(NotChecked {
-            field: None,
-            check: "foreignKeys".into(),
-            reason: "foreign keys need the referenced table; kiln checks one table at a time"
-                .into(),
-        });
     }
     let rows = raw
         .rows
@@ -332,6 +328,7 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         rows,
         bytes,
         dialect,
+        foreign_keys,
         not_checked,
     })
 }
@@ -366,6 +363,67 @@ fn missing_values(cx: &Ctx, v: &S<Value>) -> Result<Vec<String>, SchemaError> {
             _ => Err(bad()),
         })
         .collect()
+}
+
+/// `foreignKeys: [{fields, reference: {resource, fields}}]`. The resource
+/// is a repository-relative path (a kiln reading of Table Schema's resource
+/// name), through the safe-path gate, or `""` for this table.
+fn foreign_keys(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Vec<ForeignKey>, SchemaError> {
+    let bad = |m: String| cx.err(&v.referenced, format!("foreignKeys: {m}"), None);
+    let Value::Array(items) = &v.value else {
+        return Err(bad("must be a list of {fields, reference}".into()));
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Value::Object(map) = item else {
+            return Err(bad("each foreign key is {fields, reference}".into()));
+        };
+        let at = |val: &Value| Spanned::new(val.clone(), v.referenced, v.defined);
+        let fields = match map.get("fields") {
+            Some(f) => key_list(cx, &at(f), names)?,
+            None => return Err(bad("a foreign key needs `fields`".into())),
+        };
+        let Some(Value::Object(reference)) = map.get("reference") else {
+            return Err(bad(
+                "a foreign key needs `reference: {resource, fields}`".into()
+            ));
+        };
+        let resource = match reference.get("resource") {
+            None => String::new(),
+            Some(Value::String(r)) => r.clone(),
+            Some(_) => return Err(bad("`reference.resource` must be a path".into())),
+        };
+        if !resource.is_empty() {
+            crate::repo_path::RepoPath::new(&resource)
+                .map_err(|e| bad(format!("reference.resource {e}")))?;
+        }
+        // A reference into this table names this table's fields.
+        let any: Vec<&str> = Vec::new();
+        let target_names = if resource.is_empty() { names } else { &any[..] };
+        let reference_fields = match reference.get("fields") {
+            Some(f) if resource.is_empty() => key_list(cx, &at(f), target_names)?,
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| bad("`reference.fields` must be field names".into()))?,
+            _ => return Err(bad("a foreign key needs `reference.fields`".into())),
+        };
+        if reference_fields.len() != fields.len() {
+            return Err(bad(format!(
+                "`fields` has {} names and `reference.fields` {}",
+                fields.len(),
+                reference_fields.len()
+            )));
+        }
+        out.push(ForeignKey {
+            fields,
+            resource,
+            reference_fields,
+        });
+    }
+    Ok(out)
 }
 
 fn key_list(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Vec<String>, SchemaError> {

@@ -12,7 +12,7 @@ use super::distinct;
 use super::lines;
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
 use super::source::{self, Format, polars_message};
-use crate::schema::{Bounds, NotChecked, Rule, Schema};
+use crate::schema::{Bounds, ForeignKey, NotChecked, Rule, Schema};
 
 const ROWS: &str = "__kiln_rows";
 const VALUE: &str = "__kiln_value";
@@ -105,12 +105,18 @@ fn orderable(d: &DataType) -> bool {
         )
 }
 
+/// The data files of each of a schema's foreign keys' referenced tables,
+/// as the caller resolved them (in the order of `Schema::foreign_keys`);
+/// an empty list means this table itself; an error says why not found.
+pub type References = [Result<Vec<std::path::PathBuf>, String>];
+
 /// Checks one file. `bytes` is its size; `schema` is already parsed.
 pub fn run(
     path: &Path,
     format: Format,
     bytes: u64,
     schema: &Schema,
+    references: &References,
     max_samples: usize,
 ) -> Outcome {
     let mut findings = Vec::new();
@@ -320,6 +326,19 @@ pub fn run(
                 path.display(),
                 polars_message(&e, format)
             ),
+        }
+    }
+    for (fk, files) in schema.foreign_keys.iter().zip(references) {
+        match foreign_key_finding(&lf, &compiled, schema, fk, files, rows, max_samples) {
+            Ok(Some(f)) => findings.push(f),
+            Ok(None) => passed.push(Passed {
+                code: "row/foreign-key".into(),
+                field: None,
+            }),
+            Err(message) => findings.push(Finding {
+                message,
+                ..foreign_key_base(fk, 1)
+            }),
         }
     }
     if format.is_delimited() || format == Format::Ndjson {
@@ -685,6 +704,154 @@ fn collect_samples(limited: LazyFrame) -> PolarsResult<Vec<Sample>> {
         .collect();
     out.sort_by_key(|s| s.row);
     Ok(out)
+}
+
+fn foreign_key_base(fk: &ForeignKey, count: u64) -> Finding {
+    let target = if fk.resource.is_empty() {
+        "this table".to_string()
+    } else {
+        fk.resource.clone()
+    };
+    Finding {
+        code: "row/foreign-key".into(),
+        field: None,
+        severity: crate::schema::Severity::Error,
+        status: Status::Failed,
+        count,
+        fraction: None,
+        mostly: None,
+        expected: Some(format!("{target} ({})", fk.reference_fields.join(", "))),
+        observed: None,
+        message: String::new(),
+        samples: Vec::new(),
+    }
+}
+
+/// Rows whose foreign key (every part with a value) is no row's reference
+/// fields in the referenced table: a left join on the distinct referenced
+/// keys, keeping the rows that found none.
+fn foreign_key_finding(
+    lf: &LazyFrame,
+    compiled: &Compiled,
+    schema: &Schema,
+    fk: &ForeignKey,
+    files: &Result<Vec<std::path::PathBuf>, String>,
+    rows: u64,
+    max_samples: usize,
+) -> Result<Option<Finding>, String> {
+    let files = files.as_ref().map_err(Clone::clone)?;
+    let column = |name: &str| {
+        compiled
+            .columns
+            .iter()
+            .position(|c| c.field.is_some_and(|i| schema.fields[i].name == name))
+    };
+    let Some(ours) = fk
+        .fields
+        .iter()
+        .map(|f| column(f))
+        .collect::<Option<Vec<_>>>()
+    else {
+        // A field missing from the data is its own finding.
+        return Ok(None);
+    };
+    let key = |k: usize| format!("__kiln_fk{k}");
+    let keyed = |e: Vec<Expr>| {
+        e.into_iter()
+            .enumerate()
+            .map(|(k, e)| e.cast(DataType::String).alias(key(k)))
+            .collect::<Vec<_>>()
+    };
+    let mut select = vec![col(ROW)];
+    select.extend(keyed(ours.iter().map(|&j| col(compile::v(j))).collect()));
+    let all_set = (0..ours.len())
+        .map(|k| col(key(k)).is_not_null())
+        .reduce(|a, b| a.and(b))
+        .unwrap_or(lit(true));
+    let rows_keyed = compiled
+        .prepared(lf.clone(), true)
+        .select(select)
+        .filter(all_set);
+    let theirs = if files.is_empty() {
+        let Some(refs) = fk
+            .reference_fields
+            .iter()
+            .map(|f| column(f))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Err(format!(
+                "the referenced fields ({}) are not in the data",
+                fk.reference_fields.join(", ")
+            ));
+        };
+        compiled
+            .prepared(lf.clone(), false)
+            .select(keyed(refs.iter().map(|&j| col(compile::v(j))).collect()))
+    } else {
+        let mut parts = Vec::new();
+        for file in files {
+            let format = Format::of(file)
+                .ok_or_else(|| format!("{}: not a data file kiln reads", file.display()))?;
+            let scan = source::scan(
+                file,
+                format,
+                &crate::schema::Dialect::default(),
+                Some(&[String::new()]),
+                &[],
+            )
+            .map_err(|e| format!("{}: {}", file.display(), polars_message(&e, format)))?;
+            parts.push(
+                scan.select(keyed(
+                    fk.reference_fields
+                        .iter()
+                        .map(|f| col(f.as_str()))
+                        .collect(),
+                )),
+            );
+        }
+        concat(parts, UnionArgs::default()).map_err(|e| e.to_string())?
+    };
+    let on: Vec<Expr> = (0..ours.len()).map(|k| col(key(k))).collect();
+    let found = theirs
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(lit(true).alias("__kiln_found"));
+    let missing = rows_keyed
+        .join(found, on.clone(), on, JoinArgs::new(JoinType::Left))
+        .filter(col("__kiln_found").is_null());
+    let value = concat_str(
+        (0..ours.len()).map(|k| col(key(k))).collect::<Vec<_>>(),
+        ", ",
+        true,
+    );
+    let count = missing
+        .clone()
+        .select([len().cast(DataType::UInt64).alias(ROWS)])
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| u64_at(&r.unwrap_single(), ROWS))
+        .map_err(|e| e.to_string())?;
+    if count == 0 {
+        return Ok(None);
+    }
+    let samples = collect_samples(
+        missing
+            .sort([ROW], SortMultipleOptions::default())
+            .limit(max_samples as IdxSize)
+            .select([col(ROW), value.alias(VALUE)]),
+    )
+    .map_err(|e| e.to_string())?;
+    let base = foreign_key_base(fk, count);
+    Ok(Some(Finding {
+        fraction: (rows > 0).then(|| count as f64 / rows as f64),
+        message: format!(
+            "{} {} a key ({}) not found in {}",
+            plural(count, "row", "rows"),
+            if count == 1 { "has" } else { "have" },
+            fk.fields.join(", "),
+            base.expected.clone().unwrap_or_default()
+        ),
+        samples,
+        ..base
+    }))
 }
 
 /// The JSON-lines scan beside a second scan of the same file that reads

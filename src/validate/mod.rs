@@ -217,6 +217,37 @@ impl<'a> Checker<'a> {
         Ok(out)
     }
 
+    /// The data files of each foreign key's referenced table: a path in the
+    /// repository (through the safe-path gate, as schemas are content from
+    /// a clone), a file or a folder of files; none for this table itself.
+    fn references(&self, schema: &crate::schema::Schema) -> Vec<Result<Vec<PathBuf>, String>> {
+        let root = self
+            .repo
+            .map_or_else(|| PathBuf::from("."), |r| r.root().to_path_buf());
+        schema
+            .foreign_keys
+            .iter()
+            .map(|fk| {
+                if fk.resource.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let abs = crate::repo_path::RepoPath::new(&fk.resource)
+                    .and_then(|p| p.checked_abs(&root))
+                    .map_err(|e| format!("the referenced table {e}"))?;
+                if abs.is_dir() {
+                    data_files(&abs).map_err(|e| e.to_string())
+                } else if abs.is_file() {
+                    Ok(vec![abs])
+                } else {
+                    Err(format!(
+                        "the referenced table {} does not exist",
+                        fk.resource
+                    ))
+                }
+            })
+            .collect()
+    }
+
     /// The content id of a data file, without reading it when the stat
     /// cache knows it.
     fn file_id(&self, path: &Path, rel: Option<&str>) -> Result<Id, ValidateError> {
@@ -241,8 +272,16 @@ impl<'a> Checker<'a> {
         })?;
         let rel = self.rel(path);
         let shown = rel.clone().unwrap_or_else(|| path.display().to_string());
+        let references = self.references(&schema.schema);
+        // A verdict that depends on other tables is not cached under this
+        // data's id alone.
+        let external = schema
+            .schema
+            .foreign_keys
+            .iter()
+            .any(|fk| !fk.resource.is_empty());
         let keyed = match &self.cache {
-            Some(cache) => {
+            Some(cache) if !external => {
                 let id = match data_id {
                     Some(id) => id,
                     None => self.file_id(path, rel.as_deref())?,
@@ -261,10 +300,17 @@ impl<'a> Checker<'a> {
                 }
                 Some((cache, id, key))
             }
-            None => None,
+            _ => None,
         };
         tracing::info!("{shown}: checking against {}", schema.display);
-        let outcome = engine::run(path, format, bytes, &schema.schema, self.opts.max_samples);
+        let outcome = engine::run(
+            path,
+            format,
+            bytes,
+            &schema.schema,
+            &references,
+            self.opts.max_samples,
+        );
         let report = FileReport {
             path: shown,
             schema: schema.display.clone(),

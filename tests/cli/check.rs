@@ -1757,3 +1757,54 @@ fn inference_reads_published_tables() {
         repo.kiln(["check", file, "--schema", &out]).ok();
     }
 }
+
+/// `foreignKeys` against another tracked table (a file or a folder of
+/// them) and against the table itself, with counts and sample rows; a
+/// missing referenced table is a finding; results depending on another
+/// table are not cached under this one's id.
+#[test]
+fn foreign_keys_are_checked_against_tracked_tables() {
+    let repo = Repo::new();
+    repo.write("ref/codes/a.csv", "code,name\nA,x\n");
+    repo.write("ref/codes/b.csv", "code,name\nB,y\n");
+    repo.write("t.csv", "id,code,parent\n1,A,\n2,C,1\n3,B,9\n4,,2\n");
+    repo.write(
+        "t.yaml",
+        "fields:\n  - {name: id, type: integer}\n  - {name: code}\n  - {name: parent, type: integer}\n\
+         foreignKeys:\n\
+         \x20 - {fields: code, reference: {resource: ref/codes, fields: code}}\n\
+         \x20 - {fields: [parent], reference: {resource: \"\", fields: [id]}}\n",
+    );
+    let report = check_json(&repo, "t.csv", "t.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("row/foreign-key".into(), None, 1, vec![2]),
+            ("row/foreign-key".into(), None, 1, vec![3]),
+        ]
+    );
+    // The referenced table gains the code: the same data now passes.
+    repo.write("ref/codes/c.csv", "code,name\nC,z\n");
+    repo.write("t.csv", "id,code,parent\n1,A,\n2,C,1\n3,B,1\n4,,2\n");
+    check_json(&repo, "t.csv", "t.yaml", 0);
+    repo.write(
+        "gone.yaml",
+        "fields:\n  - {name: code}\nforeignKeys:\n  - {fields: code, reference: {resource: nowhere.csv, fields: code}}\n",
+    );
+    repo.write("g.csv", "code\nA\n");
+    let report = check_json(&repo, "g.csv", "gone.yaml", 1);
+    assert!(
+        findings(&report)[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist"),
+        "{report}"
+    );
+    repo.write(
+        "out.yaml",
+        "fields:\n  - {name: code}\nforeignKeys:\n  - {fields: code, reference: {resource: ../x.csv, fields: code}}\n",
+    );
+    repo.kiln(["check", "g.csv", "--schema", "out.yaml"])
+        .code(2);
+}

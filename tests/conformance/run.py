@@ -394,6 +394,42 @@ def is_departure(departures: list, case: str, fmt: str) -> bool:
     return any(d.get("case") == case and d.get("format") in (fmt, "*") for d in departures)
 
 
+def init_repo(repo: Path, kiln: str):
+    """A new git + kiln repository with data/ and schemas/; an error text, or None."""
+    (repo / "data").mkdir(parents=True)
+    (repo / "schemas").mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    p = subprocess.run([kiln, "init"], cwd=repo, capture_output=True, text=True)
+    if p.returncode != 0:
+        return f"kiln init failed ({p.returncode}): {p.stderr}"
+    return None
+
+
+def schema_file(repo: Path, schema: dict, schema_files: dict) -> str:
+    """The schema's file in repo/schemas (written once per distinct schema)."""
+    text = json.dumps(schema, sort_keys=True, ensure_ascii=False, indent=1)
+    h = hashlib.sha256(text.encode()).hexdigest()[:12]
+    if h not in schema_files:
+        rel = f"schemas/{h}.json"
+        (repo / rel).write_text(text, encoding="utf-8")
+        schema_files[h] = rel
+    return schema_files[h]
+
+
+def submit_kiln(pool, kiln: str, repo: Path, by_schema: dict, size: int = 48) -> list:
+    """kiln on each schema's files (by_schema: schema_rel -> [rel_path]), `size`
+    files an invocation; futures of run_kiln's {rel_path: result}."""
+    futures = []
+    for srel, rels in by_schema.items():
+        for i in range(0, len(rels), size):
+            futures.append(pool.submit(run_kiln, kiln, repo, rels[i:i + size], srel))
+    return futures
+
+
+def resolve_kiln(arg) -> str:
+    return os.path.abspath(arg) if arg and os.sep in arg else (arg or default_kiln())
+
+
 def default_kiln() -> str:
     if os.environ.get("KILN"):
         return os.environ["KILN"]
@@ -418,7 +454,7 @@ def main() -> int:
     ap.add_argument("--departures", default=str(HERE / "departures.json"))
     ap.add_argument("--emit-departures", metavar="FILE", help="write the current disagreements as departures entries")
     args = ap.parse_args()
-    kiln = os.path.abspath(args.kiln) if args.kiln and os.sep in args.kiln else (args.kiln or default_kiln())
+    kiln = resolve_kiln(args.kiln)
     warnings.filterwarnings("ignore")
     try:
         import frictionless  # noqa: F401
@@ -437,40 +473,27 @@ def main() -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="kiln-conformance-")
         root = Path(cleanup.name)
     repo = root / "repo"
-    (repo / "data").mkdir(parents=True)
-    (repo / "schemas").mkdir()
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    p = subprocess.run([kiln, "init"], cwd=repo, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(f"kiln init failed ({p.returncode}): {p.stderr}", file=sys.stderr)
+    err = init_repo(repo, kiln)
+    if err:
+        print(err, file=sys.stderr)
         return 2
 
     # write the cases; one schema file per distinct schema
     schema_files: dict = {}
     items = []  # (case, fmt, rel_path, schema_rel)
     for c in all_cases:
-        text = json.dumps(c.schema, sort_keys=True, ensure_ascii=False, indent=1)
-        h = hashlib.sha256(text.encode()).hexdigest()[:12]
-        if h not in schema_files:
-            rel = f"schemas/{h}.json"
-            (repo / rel).write_text(text, encoding="utf-8")
-            schema_files[h] = rel
+        srel = schema_file(repo, c.schema, schema_files)
         for fmt in c.formats:
             rel = f"data/{c.name}.{EXT[fmt]}"
             write_case(c, fmt, repo / rel)
-            items.append((c, fmt, rel, schema_files[h]))
+            items.append((c, fmt, rel, srel))
 
     # kiln in the background, grouped by schema
     by_schema = defaultdict(list)
     for c, fmt, rel, srel in items:
         by_schema[srel].append(rel)
-    batches = []  # (schema_rel, [rel_path, ...])
-    size = 1 if args.per_file else 48
-    for srel, rels in by_schema.items():
-        for i in range(0, len(rels), size):
-            batches.append((srel, rels[i:i + size]))
     pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
-    futures = [pool.submit(run_kiln, kiln, repo, rels, srel) for srel, rels in batches]
+    futures = submit_kiln(pool, kiln, repo, by_schema, 1 if args.per_file else 48)
 
     # frictionless in this process, meanwhile
     fl_results = {}
