@@ -153,6 +153,12 @@ impl Tree {
         {
             return Err(err("entries are not sorted and distinct".into()));
         }
-        Ok(Tree { entries })
+        // One tree, one encoding: `+4`, `04` or an upper-case id would read
+        // as the same entries under another id.
+        let tree = Tree { entries };
+        if tree.encode() != bytes {
+            return Err(err("not in the canonical encoding".into()));
+        }
+        Ok(tree)
     }
 }

@@ -527,6 +527,30 @@ fn a_tree_with_a_dotdot_name_is_refused() {
     assert!(!repo.exists("x"));
 }
 
+/// A tree has one encoding: the same entries written another way (`+1`,
+/// `01`, an upper-case id) would be the same tree under another id.
+#[test]
+fn a_tree_in_a_non_canonical_encoding_is_refused() {
+    for size in ["+1", "01"] {
+        let repo = Repo::new();
+        let body = format!("kiln tree 1\nf {} {size} f\0", id_of(b"x"));
+        let tree_id = blake3::Hasher::new_derive_key("kiln 2026-11 tree v1")
+            .update(body.as_bytes())
+            .finalize()
+            .to_hex()
+            .to_string();
+        let path = repo.object_path(&tree_id);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &body).unwrap();
+        repo.write(
+            "d.kiln",
+            format!("kiln: 1\nkind: dir\nid: {tree_id}\nsize: 1\nfiles: 1\n"),
+        );
+        let run = repo.kiln(["checkout"]).fails();
+        assert!(run.stderr.contains("canonical"), "{size}: {}", run.stderr);
+    }
+}
+
 #[test]
 fn add_refuses_bad_paths() {
     let repo = Repo::new();
