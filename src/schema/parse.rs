@@ -806,7 +806,8 @@ fn constraint(
             if items.is_empty() {
                 return Err(bad("enum needs at least one value".into()));
             }
-            if !f.kind.is_checked() || f.kind == FieldType::Duration || f.kind.is_json() {
+            // Durations are compared as written.
+            if !f.kind.is_checked() || f.kind.is_json() {
                 return skip(
                     not_checked,
                     format!("enum of {} values is not checked", f.kind.name()),

@@ -606,8 +606,13 @@ fn strptime(v: Expr, dtype: DataType, formats: &[&str]) -> Expr {
 }
 
 /// A local part of dot-separated atoms (no leading, trailing or doubled
-/// dot), `@`, and a domain with a dot.
-const EMAIL: &str = r"^[^@\s.]+(?:\.[^@\s.]+)*@[^@\s.]+(?:\.[^@\s.]+)+$";
+/// dot), `@`, and a host name: labels of letters, digits and inner hyphens,
+/// the last one letters (or an IDN `xn--` label).
+const EMAIL: &str = concat!(
+    r"^[^@\s.]+(?:\.[^@\s.]+)*@",
+    r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+",
+    r"(?:\p{L}{2,}|xn--[A-Za-z0-9-]+)$"
+);
 /// RFC 3986: a scheme, an optional authority whose host may be an
 /// IP-literal in brackets (closed), then path, query and fragment of the
 /// characters the RFC allows, or percent-encoded bytes.
@@ -620,11 +625,10 @@ const URI: &str = concat!(
 );
 const UUID: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const BASE64: &str = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$";
-const YEARMONTH: &str = r"^\d{4}-(?:0[1-9]|1[0-2])$";
-const DURATION: &str =
-    r"^-?P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$";
+const YEARMONTH: &str = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$";
+const DURATION: &str = r"^-?P(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?(?:T(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\.[0-9]+)?S)?)?$";
 /// XML Schema `gYear`: at least four digits.
-const YEAR: &str = r"^-?\d{4,}$";
+const YEAR: &str = r"^-?[0-9]{4,}$";
 
 /// A regular expression for the text a strptime pattern reads, as C and
 /// Python read it (`%Y` four digits, `%m` one or two, …); `None` for
@@ -641,22 +645,23 @@ fn pattern_shape(format: &str) -> Option<String> {
             continue;
         }
         out.push_str(match chars.next()? {
-            'Y' => r"\d{4}",
-            'y' | 'C' => r"\d{2}",
+            'Y' => r"[0-9]{4}",
+            'y' | 'C' => r"[0-9]{2}",
             'm' => r"(?:1[0-2]|0?[1-9])",
-            'd' | 'e' => r"(?:3[01]|[12]\d|0?[1-9]| [1-9])",
-            'H' => r"(?:2[0-3]|[01]?\d)",
+            'd' | 'e' => r"(?:3[01]|[12][0-9]|0?[1-9]| [1-9])",
+            'H' => r"(?:2[0-3]|[01]?[0-9])",
             'I' => r"(?:1[0-2]|0?[1-9])",
-            'M' => r"[0-5]?\d",
-            'S' => r"(?:6[01]|[0-5]?\d)",
-            'j' => r"\d{1,3}",
-            'f' => r"\d{1,9}",
+            'M' => r"[0-5]?[0-9]",
+            // Python's datetime has no leap second.
+            'S' => r"[0-5]?[0-9]",
+            'j' => r"[0-9]{1,3}",
+            'f' => r"[0-9]{1,9}",
             'p' => r"(?i:am|pm)",
             'b' | 'h' | 'B' | 'a' | 'A' => r"\p{L}+",
-            'z' => r"(?:Z|[+-]\d{2}:?\d{2})",
-            'T' => r"\d{2}:\d{2}:\d{2}",
-            'D' => r"\d{2}/\d{2}/\d{2}",
-            'F' => r"\d{4}-\d{2}-\d{2}",
+            'z' => r"(?:Z|[+-][0-9]{2}:?[0-9]{2})",
+            'T' => r"[0-9]{2}:[0-9]{2}:[0-9]{2}",
+            'D' => r"[0-9]{2}/[0-9]{2}/[0-9]{2}",
+            'F' => r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
             '%' => "%",
             _ => return None,
         });
@@ -708,9 +713,9 @@ fn number_text(f: &Field, v: Expr) -> Expr {
         // Only text around the number may go: `12abc34` and `1.2.3%` are
         // no numbers (nothing matches, the cell is null, a type error).
         let pattern = if f.kind == FieldType::Integer {
-            r"^\D*?([-+]?\d+)\D*$"
+            r"^[^0-9+-]*([-+]?[0-9]+)[^0-9]*$"
         } else {
-            r"^[^\d.]*?([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)[^\d.]*$"
+            r"^[^0-9.+-]*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)[^0-9.]*$"
         };
         e = e.str().extract(lit(pattern), 1);
     }
@@ -823,7 +828,7 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
         // duration, so a digit must follow the designator.
         FieldType::Duration => Typed::Parsed(keep_if(
             v.clone(),
-            matches_re(v.clone(), DURATION).and(matches_re(v, r"\d[A-Z]?$")),
+            matches_re(v.clone(), DURATION).and(matches_re(v, r"[0-9][A-Z]?$")),
         )),
         _ => Typed::Same,
     }
@@ -1033,7 +1038,7 @@ fn field_checks(
         let digits = number_text(f, col(v(j)));
         let big = col(t(j))
             .is_null()
-            .and(digits.clone().str().contains(lit(r"^[+-]?\d+$"), true))
+            .and(digits.clone().str().contains(lit(r"^[+-]?[0-9]+$"), true))
             .fill_null(lit(false));
         (big.clone(), big.and(digits.str().starts_with(lit("-"))))
     });
@@ -1164,8 +1169,14 @@ fn field_checks(
                 } else {
                     (tv, typed_dtype.clone())
                 };
+                let outside = one_of(subject, &lits, dtype).not();
+                // An integer past 64 bits is none of a list kiln can hold.
+                let outside = match &big {
+                    Some((big, _)) => outside.or(big.clone()),
+                    None => outside,
+                };
                 (
-                    one_of(subject, &lits, dtype).not(),
+                    outside,
                     format!("are not one of {}{more}", shown.join(", ")),
                 )
             }

@@ -1709,6 +1709,21 @@ fn verdicts_agree_with_frictionless_py_or_are_documented_departures() {
     }
 }
 
+/// No false pass: random valid tables of every type, mutated by random
+/// cell, row and header edits; whenever frictionless-py says invalid, kiln
+/// must too (documented departures aside). 300 cases here; 10,000 by hand
+/// (`tests/conformance/property.py --cases 10000`, bench/RESULTS.md).
+#[test]
+fn no_false_pass_on_random_mutations() {
+    if let Some(out) = conformance(
+        "no_false_pass_on_random_mutations",
+        "property.py",
+        &["--cases", "300", "--seed", "1"],
+    ) {
+        assert!(out.contains(" 0 false passes"), "{out}");
+    }
+}
+
 /// Published tables (PyPI data packages): kiln's inferred schema passes
 /// them in kiln and in frictionless-py, and kiln's verdict on
 /// frictionless-py's own inferred schema is frictionless-py's.

@@ -89,11 +89,12 @@ def render_delimited(header, rows, delim: str) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-INT_RE = re.compile(r"-?(0|[1-9]\d*)")
-NUM_RE = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-TIME_RE = re.compile(r"\d{2}:\d{2}:\d{2}")
-DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?")
+# ASCII digits only: `\d` alone would take `１２` for a JSON number
+INT_RE = re.compile(r"-?(0|[1-9]\d*)", re.ASCII)
+NUM_RE = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+TIME_RE = re.compile(r"\d{2}:\d{2}:\d{2}", re.ASCII)
+DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?", re.ASCII)
 NO_VALUE = object()
 
 
