@@ -2,6 +2,7 @@
 
 mod check;
 mod dvc;
+mod fuzz_corpus;
 mod foundation;
 mod hooks;
 mod lineage;
