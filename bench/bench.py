@@ -4,6 +4,7 @@ would use instead on the same machine in one run, and prints ratios.
 
     python3 bench/bench.py store       # add / status / checkout vs DVC and b3sum
     python3 bench/bench.py validate    # kiln check vs polars, pandera, frictionless
+    python3 bench/bench.py verdicts    # issue 12's tables, clean and 0.1%/1% broken
     python3 bench/bench.py remote      # push / pull vs dvc-s3, against Garage
     python3 bench/bench.py all
     python3 bench/bench.py validate --simd   # kiln built with SIMD (nightly Rust)
@@ -463,6 +464,156 @@ def bench_validate(runs):
         print(f"| same check in a 1 GiB memory cgroup | {verdict} in {capped[0]:.1f} s | | < 1 GiB |")
 
 
+# Issue 12's tables: an integer id (required, unique), an integer age (a
+# range), a number, a string with a pattern, an enum, a datetime, a time, a
+# boolean, a year and a date in another format; clean, and with 0.1% and 1%
+# of rows broken, each broken row in one way (a value out of range, an empty
+# required cell, a value outside the enum, a non-number in the number
+# column, a malformed timestamp). Text (CSV) and typed (Parquet; only the
+# breaks a typed column can hold).
+GEN_VERDICTS = """
+import polars as pl, sys
+n, broken, csv, parquet = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+i = pl.int_range(0, n, eager=True)
+ts = pl.datetime_range(pl.datetime(2024, 1, 1), pl.datetime(2024, 12, 31), "1m", eager=True)
+df = pl.DataFrame({
+    "id": i,
+    "age": (i * 7919) % 121,
+    "score": ((i * 104729) % 10000).cast(pl.Float64) / 100.0,
+    "name": "user_" + i.cast(pl.String),
+    "category": pl.Series(["a", "b", "c", "d", "e"])[(i * 31) % 5],
+    "ts": ts.gather((i * 13) % len(ts)).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+    "t": ts.gather((i * 17) % len(ts)).dt.strftime("%H:%M:%S"),
+    "flag": (i % 3) == 0,
+    "yr": 1990 + (i * 7) % 40,
+    "d": ts.gather((i * 19) % len(ts)).dt.strftime("%d/%m/%Y"),
+})
+text = df.with_columns(pl.all().cast(pl.String))
+every = int(1 / broken) if broken else 0
+if every:
+    k = (i % every == 0) & (i > 0)
+    kind = (i // every) % 5
+    text = text.with_columns(
+        age=pl.when(k & (kind == 0)).then(pl.lit("500")).otherwise(pl.col("age")),
+        name=pl.when(k & (kind == 1)).then(pl.lit("")).otherwise(pl.col("name")),
+        category=pl.when(k & (kind == 2)).then(pl.lit("z")).otherwise(pl.col("category")),
+        score=pl.when(k & (kind == 3)).then(pl.lit("n/a")).otherwise(pl.col("score")),
+        ts=pl.when(k & (kind == 4)).then(pl.lit("2024-13-45T99:00")).otherwise(pl.col("ts")),
+    )
+    typed = df.with_columns(
+        age=pl.when(k & (kind == 0)).then(500).otherwise(pl.col("age")),
+        name=pl.when(k & (kind == 1)).then(None).otherwise(pl.col("name")),
+        category=pl.when(k & (kind == 2)).then(pl.lit("z")).otherwise(pl.col("category")),
+    )
+else:
+    typed = df
+text.write_csv(csv)
+typed.with_columns(pl.col("ts").str.to_datetime(strict=False), pl.col("t").str.to_time(strict=False)).write_parquet(parquet)
+"""
+
+VERDICTS_SCHEMA = """\
+fields:
+  - {name: id, type: integer, constraints: {required: true, unique: true}}
+  - {name: age, type: integer, constraints: {minimum: 0, maximum: 120}}
+  - {name: score, type: number}
+  - {name: name, type: string, constraints: {required: true, pattern: "user_[0-9]+"}}
+  - {name: category, type: string, constraints: {enum: [a, b, c, d, e]}}
+  - {name: ts, type: datetime}
+  - {name: t, type: time}
+  - {name: flag, type: boolean, trueValues: ["true"], falseValues: ["false"]}
+  - {name: yr, type: year}
+  - {name: d, type: date, format: "%d/%m/%Y"}
+"""
+
+PANDERA_VERDICTS = """
+import sys, time
+import polars as pl
+import pandera.polars as pa
+
+class Table(pa.DataFrameModel):
+    id: int = pa.Field(nullable=False, unique=True)
+    age: int = pa.Field(nullable=True, ge=0, le=120)
+    score: float = pa.Field(nullable=True)
+    name: str = pa.Field(nullable=False, str_matches=r"^user_[0-9]+$")
+    category: str = pa.Field(nullable=True, isin=["a", "b", "c", "d", "e"])
+    ts: pl.Datetime = pa.Field(nullable=True)
+    t: pl.Time = pa.Field(nullable=True)
+    flag: bool = pa.Field(nullable=True)
+    yr: int = pa.Field(nullable=True, ge=0)
+    d: pl.Date = pa.Field(nullable=True)
+    class Config:
+        coerce = True
+
+t = time.perf_counter()
+path = sys.argv[1]
+if path.endswith(".csv"):
+    df = pl.read_csv(path, infer_schema=False).with_columns(
+        pl.col("ts").str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
+        pl.col("t").str.to_time("%H:%M:%S", strict=False),
+        pl.col("d").str.to_date("%d/%m/%Y", strict=False),
+        pl.col("flag") == "true",
+    )
+else:
+    df = pl.read_parquet(path).with_columns(pl.col("d").str.to_date("%d/%m/%Y", strict=False))
+try:
+    Table.validate(df, lazy=True)
+except (pa.errors.SchemaErrors, pa.errors.SchemaError):
+    pass
+print(time.perf_counter() - t)
+"""
+
+POLARS_READ_ANY = """
+import polars as pl, sys, time
+t = time.perf_counter()
+p = sys.argv[1]
+df = pl.read_csv(p, infer_schema=False) if p.endswith(".csv") else pl.read_parquet(p)
+print(time.perf_counter() - t)
+"""
+
+
+def bench_verdicts(runs):
+    import json
+
+    print("\n## verdicts: the issue's tables, clean and broken, kiln vs polars, pandera, frictionless", flush=True)
+    data = WORK / "verdicts"
+    data.mkdir(parents=True, exist_ok=True)
+    repo = git_repo(WORK / "repos" / "verdicts", "kiln")
+    (repo / "t.yaml").write_text(VERDICTS_SCHEMA)
+    print("| table | kiln | polars read | × polars | pandera | × faster than pandera | frictionless (1M rows) | × faster than frictionless | verdict |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for broken in (0.0, 0.001, 0.01):
+        csv, parquet = data / f"t-{broken}.csv", data / f"t-{broken}.parquet"
+        if not csv.exists():
+            sh([VENV / "bin" / "python", "-c", GEN_VERDICTS, "5000000", str(broken), csv, parquet])
+        for path in (csv, parquet):
+            cmd = lambda cwd, path=path: [KILN, "check", "--no-cache", "--schema", "t.yaml", str(path)]
+            k = timed(f"kiln check {path.name}", lambda: repo, cmd, runs)[0]
+            code = subprocess.run(cmd(repo), cwd=repo, capture_output=True).returncode
+            pr = inner_time(POLARS_READ_ANY, path, runs=runs)
+            pd = inner_time(PANDERA_VERDICTS, path, runs=runs)
+            fl_text = ""
+            if path.suffix == ".csv":
+                first = data / f"first-{path.name}"
+                if not first.exists():
+                    with open(path) as src, open(first, "w") as dst:
+                        for n, line in enumerate(src):
+                            if n > 1_000_000:
+                                break
+                            dst.write(line)
+                fl_schema = data / "t.json"
+                import yaml  # noqa: F401 - only to be sure the venv has it
+                fl_schema.write_text(json.dumps(yaml.safe_load(VERDICTS_SCHEMA)))
+                fl = timed("frictionless, first 1M rows", lambda: data,
+                           lambda cwd, first=first: [tool("frictionless"), "validate", "--schema", "t.json", first.name], 1)[0]
+                k1 = timed("kiln, first 1M rows", lambda: repo,
+                           lambda cwd, first=first: [KILN, "check", "--no-cache", "--schema", "t.yaml", str(first)], runs)[0]
+                fl_text = f"{fl:.1f} s | {fl / k1:.0f}×"
+            else:
+                fl_text = "– | –"
+            verdict = {0: "valid", 1: "invalid"}.get(code, f"exit {code}")
+            print(f"| {path.name} | {k:.2f} s | {pr:.2f} s | {k / pr:.2f}× | {pd:.2f} s | {pd / k:.1f}× | {fl_text} | {verdict} |", flush=True)
+
+
 def bench_remote():
     print("\n## remote: push and pull against Garage on loopback, vs dvc-s3", flush=True)
     r = subprocess.run(["bash", str(ROOT / "bench" / "remote.sh")], capture_output=True, text=True)
@@ -485,7 +636,7 @@ def bench_remote():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("section", choices=["store", "validate", "remote", "all"])
+    ap.add_argument("section", choices=["store", "validate", "verdicts", "remote", "all"])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--simd", action="store_true", help="build kiln with polars' SIMD code (nightly Rust)")
     args = ap.parse_args()
@@ -495,6 +646,8 @@ def main():
         bench_store(args.runs)
     if args.section in ("validate", "all"):
         bench_validate(args.runs)
+    if args.section in ("verdicts", "all"):
+        bench_verdicts(args.runs)
     if args.section in ("remote", "all"):
         bench_remote()
 

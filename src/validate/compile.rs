@@ -141,9 +141,11 @@ pub fn compile(
     // Without a header, columns are the fields in order; with `exact`,
     // Table Schema maps fields to columns by their order too, and a label
     // that differs is a finding while the cells are checked against the
-    // field at their place.
-    let positional =
-        (format.is_delimited() && !header) || schema.fields_match == FieldsMatch::Exact;
+    // field at their place. JSON objects have no order: their members are
+    // matched by name.
+    let ordered = !matches!(format, Format::Ndjson | Format::Json);
+    let positional = (format.is_delimited() && !header)
+        || (schema.fields_match == FieldsMatch::Exact && ordered);
     // The reader renames a repeated label `x` to `x_duplicated_0`, …
     let labels: Vec<&str> = names
         .iter()

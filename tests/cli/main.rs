@@ -2,8 +2,8 @@
 
 mod check;
 mod dvc;
-mod fuzz_corpus;
 mod foundation;
+mod fuzz_corpus;
 mod hooks;
 mod lineage;
 mod remote;
