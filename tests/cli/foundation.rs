@@ -499,21 +499,27 @@ fn broken_pointers_give_one_line_errors_and_change_nothing() {
     }
 }
 
+/// Stores `body` in the store as a tree object under its own id, as a
+/// hostile clone or remote could; returns the id.
+fn forge_tree(repo: &Repo, body: &str) -> String {
+    let id = blake3::Hasher::new_derive_key("kiln 2026-11 tree v1")
+        .update(body.as_bytes())
+        .finalize()
+        .to_hex()
+        .to_string();
+    let path = repo.object_path(&id);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, body).unwrap();
+    id
+}
+
 #[test]
 fn a_tree_with_a_dotdot_name_is_refused() {
     let repo = Repo::new();
     repo.write("d/f", "x");
     repo.kiln(["add", "d"]).ok();
     // Forge a tree naming `..`, store it under its own id, and point at it.
-    let body = format!("kiln tree 1\nf {} 1 ..\0", id_of(b"x"));
-    let tree_id = blake3::Hasher::new_derive_key("kiln 2026-11 tree v1")
-        .update(body.as_bytes())
-        .finalize()
-        .to_hex()
-        .to_string();
-    let path = repo.object_path(&tree_id);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(&path, &body).unwrap();
+    let tree_id = forge_tree(&repo, &format!("kiln tree 1\nf {} 1 ..\0", id_of(b"x")));
     let text = repo.read_string("d.kiln");
     let old = pointer_field(&text, "id").unwrap();
     repo.write("d.kiln", text.replace(&old, &tree_id));
@@ -533,15 +539,7 @@ fn a_tree_with_a_dotdot_name_is_refused() {
 fn a_tree_in_a_non_canonical_encoding_is_refused() {
     for size in ["+1", "01"] {
         let repo = Repo::new();
-        let body = format!("kiln tree 1\nf {} {size} f\0", id_of(b"x"));
-        let tree_id = blake3::Hasher::new_derive_key("kiln 2026-11 tree v1")
-            .update(body.as_bytes())
-            .finalize()
-            .to_hex()
-            .to_string();
-        let path = repo.object_path(&tree_id);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, &body).unwrap();
+        let tree_id = forge_tree(&repo, &format!("kiln tree 1\nf {} {size} f\0", id_of(b"x")));
         repo.write(
             "d.kiln",
             format!("kiln: 1\nkind: dir\nid: {tree_id}\nsize: 1\nfiles: 1\n"),

@@ -964,8 +964,8 @@ def json_scalar(rng):
     return rng.choice([rng.randint(-9, 99), word(rng, 1, 4), True, None, 1.5, [], {"k": 1}])
 
 
-class ObjectCol(Col):
-    type = "object"
+class JsonCol(Col):
+    """object and array: JSON values, with lengths in members or items."""
     uniqueable = False
 
     def setup(self, rng):
@@ -977,6 +977,10 @@ class ObjectCol(Col):
             self.maxlen = (self.minlen or 0) + rng.randint(0, 3)
             self.cons["maxLength"] = self.maxlen
         self.finish(rng, allow_enum=False)
+
+
+class ObjectCol(JsonCol):
+    type = "object"
 
     def fresh(self, rng):
         lo = self.minlen or 0
@@ -1009,19 +1013,8 @@ class ObjectCol(Col):
                            '\ufeff{"a":1}', '{"a": Infinity}', '{"a": "\\x41"}', '{"a": 1e999}'])
 
 
-class ArrayCol(Col):
+class ArrayCol(JsonCol):
     type = "array"
-    uniqueable = False
-
-    def setup(self, rng):
-        self.minlen = self.maxlen = None
-        if rng.random() < 0.3:
-            self.minlen = rng.randint(0, 2)
-            self.cons["minLength"] = self.minlen
-        if rng.random() < 0.3:
-            self.maxlen = (self.minlen or 0) + rng.randint(0, 3)
-            self.cons["maxLength"] = self.maxlen
-        self.finish(rng, allow_enum=False)
 
     def fresh(self, rng):
         lo = self.minlen or 0
