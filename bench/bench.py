@@ -388,6 +388,18 @@ def inner_time(script, *args, runs=3):
     return statistics.median(out)
 
 
+def first_rows(csv, dest, rows=1_000_000):
+    """The header and the first `rows` rows of a CSV (made once), for the
+    tools too slow to read the whole file."""
+    if not dest.exists():
+        with open(csv) as src, open(dest, "w") as dst:
+            for i, line in enumerate(src):
+                if i > rows:
+                    break
+                dst.write(line)
+    return dest
+
+
 def bench_validate(runs):
     import json
 
@@ -412,13 +424,7 @@ def bench_validate(runs):
     print(f"  {'pandera (polars), read + validate CSV':<44} {pandera_csv:8.3f} s", flush=True)
     pandera_pq = inner_time(PANDERA, parquet, runs=runs)
     print(f"  {'pandera (polars), read + validate Parquet':<44} {pandera_pq:8.3f} s", flush=True)
-    first = data / "table1m.csv"
-    if not first.exists():
-        with open(csv) as src, open(first, "w") as dst:
-            for i, line in enumerate(src):
-                if i > 1_000_000:
-                    break
-                dst.write(line)
+    first = first_rows(csv, data / "table1m.csv")
     # frictionless reads only paths below its working folder.
     (data / "table.json").write_text(json.dumps(SCHEMA_JSON))
     fl = timed(
@@ -594,16 +600,10 @@ def bench_verdicts(runs):
             pd = inner_time(PANDERA_VERDICTS, path, runs=runs)
             fl_text = ""
             if path.suffix == ".csv":
-                first = data / f"first-{path.name}"
-                if not first.exists():
-                    with open(path) as src, open(first, "w") as dst:
-                        for n, line in enumerate(src):
-                            if n > 1_000_000:
-                                break
-                            dst.write(line)
-                fl_schema = data / "t.json"
-                import yaml  # noqa: F401 - only to be sure the venv has it
-                fl_schema.write_text(json.dumps(yaml.safe_load(VERDICTS_SCHEMA)))
+                first = first_rows(path, data / f"first-{path.name}")
+                import yaml
+
+                (data / "t.json").write_text(json.dumps(yaml.safe_load(VERDICTS_SCHEMA)))
                 fl = timed("frictionless, first 1M rows", lambda: data,
                            lambda cwd, first=first: [tool("frictionless"), "validate", "--schema", "t.json", first.name], 1,
                            ok=(0, 1))[0]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use futures::StreamExt;
-use object_store::client::{HttpError, HttpErrorKind};
+use object_store::client::HttpErrorKind;
 use object_store::path::Path as Key;
 use object_store::{
     BackoffConfig, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig, WriteMultipart,
@@ -538,17 +538,12 @@ impl Conn {
 /// Whether a failed request's answer broke off part way, which asking again
 /// can mend (as opposed to an answer that says no).
 fn broke_off(e: &object_store::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(c) = cause {
-        if let Some(h) = c.downcast_ref::<HttpError>() {
-            return matches!(
-                h.kind(),
-                HttpErrorKind::Interrupted | HttpErrorKind::Decode | HttpErrorKind::Timeout
-            );
-        }
-        cause = c.source();
-    }
-    false
+    redact::transport(e).is_some_and(|h| {
+        matches!(
+            h.kind(),
+            HttpErrorKind::Interrupted | HttpErrorKind::Decode | HttpErrorKind::Timeout
+        )
+    })
 }
 
 /// A body that broke off after the request succeeded.

@@ -116,18 +116,14 @@ impl Scrubber {
 /// One short line saying why a backend call failed, for people: transport
 /// failures plainly, the S3/Azure error code when the server sent one.
 pub fn describe(e: &object_store::Error, scrub: &Scrubber) -> String {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = e.source();
-    while let Some(c) = cause {
-        if let Some(h) = c.downcast_ref::<HttpError>() {
-            let what = match h.kind() {
-                HttpErrorKind::Connect => "cannot connect to the server",
-                HttpErrorKind::Timeout => "the server did not answer in time",
-                HttpErrorKind::Interrupted => "the connection was interrupted",
-                _ => "the request failed",
-            };
-            return one_line(&format!("{what} ({})", innermost(h)), scrub);
-        }
-        cause = c.source();
+    if let Some(h) = transport(e) {
+        let what = match h.kind() {
+            HttpErrorKind::Connect => "cannot connect to the server",
+            HttpErrorKind::Timeout => "the server did not answer in time",
+            HttpErrorKind::Interrupted => "the connection was interrupted",
+            _ => "the request failed",
+        };
+        return one_line(&format!("{what} ({})", innermost(h)), scrub);
     }
     let text = e.to_string();
     let code = xml_field(&text, "Code");
@@ -154,6 +150,18 @@ pub fn describe(e: &object_store::Error, scrub: &Scrubber) -> String {
         (false, true) => summary,
     };
     one_line(&joined, scrub)
+}
+
+/// The HTTP transport failure behind a backend error, if that is what it is.
+pub fn transport(e: &object_store::Error) -> Option<&HttpError> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = e.source();
+    while let Some(c) = cause {
+        if let Some(h) = c.downcast_ref::<HttpError>() {
+            return Some(h);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// The error code an S3 or Azure server sent, such as `NoSuchBucket`.

@@ -36,19 +36,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 fn parse_finding(message: String) -> Finding {
-    Finding {
-        code: "file/parse".into(),
-        field: None,
-        severity: crate::schema::Severity::Error,
-        status: Status::Failed,
-        count: 1,
-        fraction: None,
-        mostly: None,
-        expected: None,
-        observed: None,
-        message,
-        samples: Vec::new(),
-    }
+    failed("file/parse", 1, None, message)
 }
 
 fn unreadable(findings: Vec<Finding>, message: String, not_checked: Vec<NotChecked>) -> Outcome {
@@ -66,22 +54,17 @@ fn unreadable(findings: Vec<Finding>, message: String, not_checked: Vec<NotCheck
 fn bytes_finding(b: &Bounds, bytes: u64) -> Option<Finding> {
     let low = b.min.is_some_and(|m| bytes < m);
     let high = b.max.is_some_and(|m| bytes > m);
-    (low || high).then(|| Finding {
-        code: "file/bytes".into(),
-        field: None,
-        severity: b.rule.severity,
-        status: Status::Failed,
-        count: 1,
-        fraction: None,
-        mostly: None,
-        expected: Some(compile::bounds_text(b.min, b.max, "bytes")),
-        observed: Some(bytes.to_string()),
-        message: format!(
-            "the file has {}; expected {}",
-            plural(bytes, "byte", "bytes"),
-            compile::bounds_text(b.min, b.max, "bytes")
-        ),
-        samples: Vec::new(),
+    (low || high).then(|| {
+        let expected = compile::bounds_text(b.min, b.max, "bytes");
+        let message = format!(
+            "the file has {}; expected {expected}",
+            plural(bytes, "byte", "bytes")
+        );
+        Finding {
+            severity: b.rule.severity,
+            observed: Some(bytes.to_string()),
+            ..failed("file/bytes", 1, Some(expected), message)
+        }
     })
 }
 
@@ -712,19 +695,8 @@ fn foreign_key_base(fk: &ForeignKey, count: u64) -> Finding {
     } else {
         fk.resource.clone()
     };
-    Finding {
-        code: "row/foreign-key".into(),
-        field: None,
-        severity: crate::schema::Severity::Error,
-        status: Status::Failed,
-        count,
-        fraction: None,
-        mostly: None,
-        expected: Some(format!("{target} ({})", fk.reference_fields.join(", "))),
-        observed: None,
-        message: String::new(),
-        samples: Vec::new(),
-    }
+    let expected = format!("{target} ({})", fk.reference_fields.join(", "));
+    failed("row/foreign-key", count, Some(expected), String::new())
 }
 
 /// Rows whose foreign key (every part with a value) is no row's reference
@@ -906,20 +878,6 @@ fn shape_finding(
     columns: usize,
 ) -> Option<Finding> {
     (ragged.rows > 0).then(|| Finding {
-        code: code.into(),
-        field: None,
-        severity: crate::schema::Severity::Error,
-        status: Status::Failed,
-        count: ragged.rows,
-        fraction: None,
-        mostly: None,
-        expected: Some(plural(columns as u64, "cell", "cells")),
-        observed: None,
-        message: format!(
-            "{} {} {side} cells than the header's {columns}",
-            plural(ragged.rows, "row", "rows"),
-            if ragged.rows == 1 { "has" } else { "have" }
-        ),
         samples: ragged
             .samples
             .iter()
@@ -929,7 +887,34 @@ fn shape_finding(
                 value: Some(plural(cells as u64, "cell", "cells")),
             })
             .collect(),
+        ..failed(
+            code,
+            ragged.rows,
+            Some(plural(columns as u64, "cell", "cells")),
+            format!(
+                "{} {} {side} cells than the header's {columns}",
+                plural(ragged.rows, "row", "rows"),
+                if ragged.rows == 1 { "has" } else { "have" }
+            ),
+        )
     })
+}
+
+/// A failed table-level finding, an error, without samples or fractions.
+fn failed(code: &str, count: u64, expected: Option<String>, message: String) -> Finding {
+    Finding {
+        code: code.into(),
+        field: None,
+        severity: crate::schema::Severity::Error,
+        status: Status::Failed,
+        count,
+        fraction: None,
+        mostly: None,
+        expected,
+        observed: None,
+        message,
+        samples: Vec::new(),
+    }
 }
 
 /// Adds the file line each sample row starts on.

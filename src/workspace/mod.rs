@@ -120,7 +120,7 @@ pub fn tracked(repo: &Repo) -> Result<Vec<Tracked>, WorkspaceError> {
         // make every later read and write land outside it.
         data.checked_abs(root)
             .map_err(|source| PointerError::UnsafePath {
-                path: PathBuf::from(pointer::pointer_path(Path::new(&rel))),
+                path: PathBuf::from(&rel),
                 source,
             })?;
         let pointer = Pointer::read(entry.path())?;

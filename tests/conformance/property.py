@@ -48,7 +48,6 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
 import uuid
 import warnings
@@ -1588,13 +1587,7 @@ def main() -> int:
     groups = generate(args.seed, args.cases)
     t_gen = time.monotonic() - t0
 
-    if args.keep:
-        root = Path(args.keep)
-        root.mkdir(parents=True)
-        cleanup = None
-    else:
-        cleanup = tempfile.TemporaryDirectory(prefix="kiln-property-")
-        root = Path(cleanup.name)
+    root, cleanup = harness.work_root(args.keep, "kiln-property-")
     repo = root / "repo"
     err = harness.init_repo(repo, kiln)
     if err:

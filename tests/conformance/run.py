@@ -395,6 +395,17 @@ def is_departure(departures: list, case: str, fmt: str) -> bool:
     return any(d.get("case") == case and d.get("format") in (fmt, "*") for d in departures)
 
 
+def work_root(keep, prefix):
+    """The folder the cases are written in: `keep` if given (and kept),
+    else a temporary folder (removed with the returned handle)."""
+    if keep:
+        root = Path(keep)
+        root.mkdir(parents=True)
+        return root, None
+    cleanup = tempfile.TemporaryDirectory(prefix=prefix)
+    return Path(cleanup.name), cleanup
+
+
 def init_repo(repo: Path, kiln: str):
     """A new git + kiln repository with data/ and schemas/; an error text, or None."""
     (repo / "data").mkdir(parents=True)
@@ -466,13 +477,7 @@ def main() -> int:
     t0 = time.monotonic()
 
     all_cases = [c for c in cases_mod.all_cases() if args.filter in c.name]
-    if args.keep:
-        root = Path(args.keep)
-        root.mkdir(parents=True)
-        cleanup = None
-    else:
-        cleanup = tempfile.TemporaryDirectory(prefix="kiln-conformance-")
-        root = Path(cleanup.name)
+    root, cleanup = work_root(args.keep, "kiln-conformance-")
     repo = root / "repo"
     err = init_repo(repo, kiln)
     if err:
