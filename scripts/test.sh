@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs kiln's whole test suite: installs and starts the servers the remote
-# tests talk to (Garage for S3, Azurite for Azure) on loopback, runs every
+# tests talk to (Garage for S3, Azurite for Azure, fake-gcs-server for GCS)
+# on loopback, runs every
 # test, and stops the servers again.
 set -euo pipefail
 cd "$(dirname "$0")/.."

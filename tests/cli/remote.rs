@@ -1,6 +1,7 @@
-//! Remotes: the same scenarios against a local folder, Garage (S3) and
-//! Azurite (Azure Blob). The servers are started by `scripts/servers.sh`
-//! (sourced by `scripts/test.sh`); without them the S3 and Azure tests fail.
+//! Remotes: the same scenarios against a local folder, Garage (S3),
+//! Azurite (Azure Blob) and fake-gcs-server (GCS). The servers are started
+//! by `scripts/servers.sh` (sourced by `scripts/test.sh`); without them the
+//! server tests are skipped, or fail where the script asks for them.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -31,7 +32,7 @@ fn garage_exclusive() -> RwLockWriteGuard<'static, ()> {
 fn env(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
         panic!(
-            "{var} is not set: the S3 and Azure tests run against the servers that scripts/test.sh starts (or `source scripts/servers.sh && servers_start` first)"
+            "{var} is not set: the S3, Azure and GCS tests run against the servers that scripts/test.sh starts (or `source scripts/servers.sh && servers_start` first)"
         )
     })
 }
@@ -79,6 +80,7 @@ enum Kind {
     Folder,
     S3,
     Azure,
+    Gcs,
 }
 
 /// A remote of one kind under a prefix (or folder) of its own.
@@ -96,6 +98,7 @@ impl Backend {
             Kind::Folder => String::new(),
             Kind::S3 => env("KILN_TEST_S3_BUCKET"),
             Kind::Azure => env("KILN_TEST_AZURE_CONTAINER"),
+            Kind::Gcs => env("KILN_TEST_GCS_BUCKET"),
         };
         Backend {
             kind,
@@ -126,6 +129,7 @@ impl Backend {
             Kind::Folder => self.folder().display().to_string(),
             Kind::S3 => format!("s3://{}/{}", self.bucket, self.prefix),
             Kind::Azure => format!("az://{}/{}", self.bucket, self.prefix),
+            Kind::Gcs => format!("gs://{}/{}", self.bucket, self.prefix),
         }
     }
 
@@ -143,6 +147,10 @@ impl Backend {
                 ("account", env("KILN_TEST_AZURE_ACCOUNT")),
                 ("allow-http", "true".into()),
             ],
+            Kind::Gcs => vec![
+                ("endpoint", env("KILN_TEST_GCS_ENDPOINT")),
+                ("allow-http", "true".into()),
+            ],
         }
     }
 
@@ -155,6 +163,7 @@ impl Backend {
                 ("secret-access-key", env("KILN_TEST_S3_SECRET")),
             ],
             Kind::Azure => vec![("access-key", env("KILN_TEST_AZURE_KEY"))],
+            Kind::Gcs => vec![("service-account-key", env("KILN_TEST_GCS_KEY"))],
         }
     }
 
@@ -210,6 +219,19 @@ impl Backend {
                     .build()
                     .unwrap();
                 (Arc::new(az), Key::from(self.prefix.as_str()))
+            }
+            Kind::Gcs => {
+                let gcs = object_store::gcp::GoogleCloudStorageBuilder::new()
+                    .with_bucket_name(&self.bucket)
+                    .with_service_account_key(env("KILN_TEST_GCS_KEY"))
+                    .with_config(
+                        object_store::gcp::GoogleConfigKey::BaseUrl,
+                        env("KILN_TEST_GCS_ENDPOINT"),
+                    )
+                    .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
+                    .build()
+                    .unwrap();
+                (Arc::new(gcs), Key::from(self.prefix.as_str()))
             }
         }
     }
@@ -543,6 +565,14 @@ fn azure_round_trip() {
 }
 
 #[test]
+fn gcs_round_trip() {
+    if !crate::support::servers_up("gcs_round_trip") {
+        return;
+    }
+    round_trip(Kind::Gcs);
+}
+
+#[test]
 fn folder_corrupt_object_is_refused() {
     corrupt_object_is_refused(Kind::Folder);
 }
@@ -562,6 +592,14 @@ fn azure_corrupt_object_is_refused() {
         return;
     }
     corrupt_object_is_refused(Kind::Azure);
+}
+
+#[test]
+fn gcs_corrupt_object_is_refused() {
+    if !crate::support::servers_up("gcs_corrupt_object_is_refused") {
+        return;
+    }
+    corrupt_object_is_refused(Kind::Gcs);
 }
 
 #[test]
@@ -587,6 +625,14 @@ fn azure_missing_remote() {
 }
 
 #[test]
+fn gcs_missing_remote() {
+    if !crate::support::servers_up("gcs_missing_remote") {
+        return;
+    }
+    missing_remote(Kind::Gcs);
+}
+
+#[test]
 fn s3_credentials_stay_hidden() {
     if !crate::support::servers_up("s3_credentials_stay_hidden") {
         return;
@@ -601,6 +647,14 @@ fn azure_credentials_stay_hidden() {
         return;
     }
     credentials_stay_hidden(Kind::Azure);
+}
+
+#[test]
+fn gcs_credentials_stay_hidden() {
+    if !crate::support::servers_up("gcs_credentials_stay_hidden") {
+        return;
+    }
+    credentials_stay_hidden(Kind::Gcs);
 }
 
 #[test]
