@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Runs kiln's whole test suite: installs and starts the servers the remote
-# tests talk to (Garage for S3, Azurite for Azure, fake-gcs-server for GCS)
-# on loopback, runs every
-# test, and stops the servers again.
+# tests talk to on loopback (Garage for S3, Azurite for Azure,
+# fake-gcs-server for GCS), runs every test, and stops the servers again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
