@@ -4,7 +4,7 @@
 //! the row-shape findings (rows with cells missing or extra).
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use crate::fsutil::{self, Context, IoError};
@@ -31,6 +31,260 @@ struct Record<'a> {
     blank_cells: &'a [usize],
 }
 
+/// Where a record and its cell stand between two chunks of the file.
+struct Scan {
+    layout: Layout,
+    /// The line being read, 1-based.
+    line: u64,
+    /// The first line of the record being read.
+    start: u64,
+    /// The record has no bytes yet (carriage returns aside).
+    empty: bool,
+    in_comment: bool,
+    in_quotes: bool,
+    delimiters: usize,
+    /// The cell being read has bytes, and all of them are blanks.
+    cell_bytes: bool,
+    cell_blank: bool,
+    blank_cells: Vec<usize>,
+    /// Data rows seen; -1 while the header is still to come.
+    row: i64,
+}
+
+impl Scan {
+    fn new(layout: Layout) -> Scan {
+        Scan {
+            layout,
+            line: 1,
+            start: 1,
+            empty: true,
+            in_comment: false,
+            in_quotes: false,
+            delimiters: 0,
+            cell_bytes: false,
+            cell_blank: true,
+            blank_cells: Vec::new(),
+            row: if layout.header { -1 } else { 0 },
+        }
+    }
+
+    /// Bytes that are neither a quote, a delimiter nor a newline (any byte
+    /// but a quote or a newline inside quotes), outside comments.
+    fn plain(&mut self, bytes: &[u8]) {
+        // Most cells start with a byte that is no blank: one test decides.
+        match bytes.first() {
+            None => return,
+            Some(&b) if !matches!(b, b' ' | b'\t' | b'\r') => {
+                self.empty = false;
+                self.cell_bytes = true;
+                self.cell_blank = false;
+                return;
+            }
+            _ => {}
+        }
+        for &b in bytes {
+            if b == b'\r' {
+                continue;
+            }
+            self.empty = false;
+            self.cell_bytes = true;
+            self.cell_blank &= b == b' ' || b == b'\t';
+        }
+    }
+
+    fn end_cell(&mut self) {
+        if self.cell_bytes && self.cell_blank {
+            self.blank_cells.push(self.delimiters);
+        }
+        self.cell_bytes = false;
+        self.cell_blank = true;
+    }
+
+    /// The record ends at a newline; false when `visit` says stop.
+    fn end_record(&mut self, visit: &mut impl FnMut(&Record) -> bool) -> bool {
+        self.end_cell();
+        self.line += 1;
+        // A header line is never blank: blank lines before it go.
+        let before_header = self.empty && self.row < 0;
+        let mut go_on = true;
+        if !self.in_comment && !before_header {
+            self.row += 1;
+            if self.row > 0 {
+                go_on = visit(&Record {
+                    row: self.row as u64,
+                    line: self.start,
+                    cells: if self.empty { 0 } else { self.delimiters + 1 },
+                    blank_cells: &self.blank_cells,
+                });
+            }
+        }
+        self.start = self.line;
+        self.empty = true;
+        self.in_comment = false;
+        self.delimiters = 0;
+        self.blank_cells.clear();
+        go_on
+    }
+
+    /// Whether the next byte starts a record.
+    fn at_boundary(&self) -> bool {
+        self.empty && !self.in_quotes && !self.in_comment
+    }
+
+    /// A whole line (without its newline) read at a record boundary in one
+    /// vectorised pass, when nothing in it needs the byte-by-byte reading:
+    /// no quote, no carriage return but a last one, no cell that starts with
+    /// a blank. `Some(None)` for a comment line, `Some(Some(cells))` for a
+    /// record; `None` when the line needs the careful reading.
+    fn plain_line(&self, line: &[u8]) -> Option<Option<usize>> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let quote = self.layout.quote.unwrap_or(b'\n');
+        let delimiter = self.layout.delimiter.unwrap_or(b'\n');
+        // Each byte with the next: one branch-free loop the compiler
+        // vectorises. `odd` marks a quote or carriage return, or a cell
+        // after a delimiter that starts with a blank.
+        let (mut delimiters, mut odd) = (0usize, 0u8);
+        if let Some((&last, head)) = line.split_last() {
+            let next = &line[1..];
+            for (&b, &c) in head.iter().zip(next) {
+                let is_delimiter = u8::from(b == delimiter);
+                delimiters += usize::from(is_delimiter);
+                odd |= u8::from(b == quote) | u8::from(b == b'\r');
+                odd |= is_delimiter & (u8::from(c == b' ') | u8::from(c == b'\t'));
+            }
+            delimiters += usize::from(last == delimiter);
+            odd |= u8::from(last == quote) | u8::from(last == b'\r');
+        }
+        let first = line.first().copied();
+        if odd == 0 && first.is_some() && first == self.layout.comment {
+            return Some(None);
+        }
+        odd |= u8::from(matches!(first, Some(b' ' | b'\t')));
+        if odd != 0 {
+            return None;
+        }
+        Some(Some(if line.is_empty() { 0 } else { delimiters + 1 }))
+    }
+
+    /// Counts a line [`plain_line`](Self::plain_line) read; false when
+    /// `visit` says stop.
+    fn plain_record(&mut self, cells: Option<usize>, visit: &mut impl FnMut(&Record) -> bool) -> bool {
+        self.line += 1;
+        let mut go_on = true;
+        // A header line is never blank: blank lines before it go.
+        if let Some(cells) = cells
+            && !(cells == 0 && self.row < 0)
+        {
+            self.row += 1;
+            if self.row > 0 {
+                go_on = visit(&Record {
+                    row: self.row as u64,
+                    line: self.start,
+                    cells,
+                    blank_cells: &[],
+                });
+            }
+        }
+        self.start = self.line;
+        go_on
+    }
+
+    /// Reads one chunk; false when `visit` says stop. Plain lines are read
+    /// whole; the others, and a line cut by the chunk's end, byte by byte
+    /// between the quotes, delimiters and newlines that `memchr` finds. This
+    /// pass runs over every byte of every checked CSV file.
+    fn feed(&mut self, chunk: &[u8], visit: &mut impl FnMut(&Record) -> bool) -> bool {
+        let mut at = 0;
+        while at < chunk.len() {
+            if self.at_boundary()
+                && let Some(i) = memchr::memchr(b'\n', &chunk[at..])
+                && let Some(cells) = self.plain_line(&chunk[at..at + i])
+            {
+                at += i + 1;
+                if !self.plain_record(cells, visit) {
+                    return false;
+                }
+                continue;
+            }
+            match self.careful(&chunk[at..], visit) {
+                Some(n) => at += n,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Reads up to the end of the next record, or of `rest`: the bytes it
+    /// took, or none when `visit` says stop.
+    fn careful(&mut self, rest: &[u8], visit: &mut impl FnMut(&Record) -> bool) -> Option<usize> {
+        let quote = self.layout.quote.unwrap_or(b'\n');
+        let delimiter = self.layout.delimiter.unwrap_or(b'\n');
+        let mut at = 0;
+        while at < rest.len() {
+            let part = &rest[at..];
+            if self.empty && !self.in_quotes && self.layout.comment.is_some() {
+                // A comment starts with the record's first byte.
+                let first = part.iter().find(|&&b| b != b'\r');
+                if first.is_some() && first.copied() == self.layout.comment {
+                    self.in_comment = true;
+                }
+            }
+            let next = if self.in_comment {
+                memchr::memchr(b'\n', part)
+            } else if self.in_quotes {
+                memchr::memchr2(quote, b'\n', part)
+            } else {
+                memchr::memchr3(quote, delimiter, b'\n', part)
+            };
+            let Some(i) = next else {
+                if !self.in_comment {
+                    self.plain(part);
+                }
+                return Some(rest.len());
+            };
+            if !self.in_comment {
+                self.plain(&part[..i]);
+            }
+            at += i + 1;
+            let b = part[i];
+            if b == b'\n' {
+                if self.in_quotes {
+                    self.line += 1;
+                } else if !self.end_record(visit) {
+                    return None;
+                } else {
+                    return Some(at);
+                }
+            } else if Some(b) == self.layout.quote && !self.in_comment {
+                self.in_quotes = !self.in_quotes;
+                self.empty = false;
+            } else {
+                // A delimiter outside quotes.
+                self.end_cell();
+                self.empty = false;
+                self.delimiters += 1;
+            }
+        }
+        Some(rest.len())
+    }
+
+    /// A last record without a final newline.
+    fn finish(mut self, visit: &mut impl FnMut(&Record) -> bool) {
+        if !self.empty && !self.in_comment {
+            self.end_cell();
+            self.row += 1;
+            if self.row > 0 {
+                visit(&Record {
+                    row: self.row as u64,
+                    line: self.start,
+                    cells: self.delimiters + 1,
+                    blank_cells: &self.blank_cells,
+                });
+            }
+        }
+    }
+}
+
 /// Calls `visit` with each data record until it returns false. Blank lines
 /// are rows, as the CSV reader counts them (its blank-row finding comes
 /// from the cells); comment lines are not. Gzipped files are read through.
@@ -43,98 +297,23 @@ fn records(
     let mut magic = [0u8; 2];
     let gz = file.read(&mut magic).ctx("read", path)? == 2 && magic == [0x1f, 0x8b];
     let file = fsutil::open(path)?;
-    let raw: Box<dyn Read> = if gz {
+    let mut raw: Box<dyn Read> = if gz {
         Box::new(flate2::read::MultiGzDecoder::new(file))
     } else {
         Box::new(file)
     };
-    let mut reader = BufReader::with_capacity(1 << 16, raw);
-    let mut buf = vec![0u8; 1 << 16];
-    let mut line = 1u64;
-    // The record being read: its first line, whether it has bytes yet,
-    // whether it is a comment, whether a quote is open, its delimiters;
-    // the cell being read: its bytes, whether all are blanks.
-    let mut start = 1u64;
-    let mut empty = true;
-    let mut in_comment = false;
-    let mut in_quotes = false;
-    let mut delimiters = 0usize;
-    let mut cell_bytes = 0usize;
-    let mut cell_blank = true;
-    let mut blank_cells: Vec<usize> = Vec::new();
-    let mut row: i64 = if layout.header { -1 } else { 0 };
+    let mut buf = vec![0u8; 1 << 18];
+    let mut scan = Scan::new(layout);
     loop {
-        let n = reader.read(&mut buf).ctx("read", path)?;
+        let n = raw.read(&mut buf).ctx("read", path)?;
         if n == 0 {
             break;
         }
-        for &b in &buf[..n] {
-            if empty && !in_quotes && layout.comment == Some(b) {
-                in_comment = true;
-            }
-            if Some(b) == layout.quote && !in_comment {
-                in_quotes = !in_quotes;
-                empty = false;
-                continue;
-            }
-            let ends_cell = !in_quotes && (b == b'\n' || Some(b) == layout.delimiter);
-            if ends_cell && cell_bytes > 0 && cell_blank {
-                blank_cells.push(delimiters);
-            }
-            if b == b'\n' {
-                line += 1;
-                if in_quotes {
-                    continue;
-                }
-                // A header line is never blank: blank lines before it go.
-                let before_header = empty && row < 0;
-                if !in_comment && !before_header {
-                    row += 1;
-                    let record = Record {
-                        row: row.max(0) as u64,
-                        line: start,
-                        cells: if empty { 0 } else { delimiters + 1 },
-                        blank_cells: &blank_cells,
-                    };
-                    if row > 0 && !visit(&record) {
-                        return Ok(());
-                    }
-                }
-                start = line;
-                empty = true;
-                in_comment = false;
-                delimiters = 0;
-                cell_bytes = 0;
-                cell_blank = true;
-                blank_cells.clear();
-            } else if b != b'\r' {
-                empty = false;
-                if ends_cell {
-                    delimiters += 1;
-                    cell_bytes = 0;
-                    cell_blank = true;
-                } else {
-                    cell_bytes += 1;
-                    cell_blank &= b == b' ' || b == b'\t';
-                }
-            }
+        if !scan.feed(&buf[..n], &mut visit) {
+            return Ok(());
         }
     }
-    // A last record without a final newline.
-    if !empty && !in_comment {
-        if cell_bytes > 0 && cell_blank {
-            blank_cells.push(delimiters);
-        }
-        row += 1;
-        if row > 0 {
-            visit(&Record {
-                row: row as u64,
-                line: start,
-                cells: delimiters + 1,
-                blank_cells: &blank_cells,
-            });
-        }
-    }
+    scan.finish(&mut visit);
     Ok(())
 }
 
