@@ -24,7 +24,25 @@ pub enum Error {
     #[error(transparent)]
     Validate(#[from] crate::validate::ValidateError),
     #[error(transparent)]
+    Binding(#[from] crate::binding::BindingError),
+    #[error(transparent)]
     Lineage(#[from] crate::lineage::LineageError),
     #[error(transparent)]
     Remote(#[from] crate::remote::RemoteError),
+}
+
+impl Error {
+    /// Advice for the user, from the error that knows it, however the
+    /// command that met it wrapped it.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Repo(e) => e.hint(),
+            Error::Schema(e) => e.hint(),
+            Error::Validate(e) => e.hint(),
+            Error::Binding(e) => e.hint(),
+            Error::Lineage(e) => e.hint(),
+            Error::Remote(e) => e.hint(),
+            _ => None,
+        }
+    }
 }

@@ -8,19 +8,24 @@ use gix::bstr::ByteSlice;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("cannot open the git repository at {}: {message}", path.display())]
-    Open { path: PathBuf, message: String },
-    #[error("git revision `{rev}`: {message}")]
-    Revision { rev: String, message: String },
-    #[error("reading git: {message}")]
-    Read { message: String },
+    #[error("cannot open the git repository at {}: {source}", repo.display())]
+    Open { repo: PathBuf, source: Source },
+    #[error("git repository at {}: revision `{rev}`: {source}", repo.display())]
+    Revision {
+        repo: PathBuf,
+        rev: String,
+        source: Source,
+    },
+    #[error("git repository at {}: cannot {op}: {source}", repo.display())]
+    Read {
+        repo: PathBuf,
+        op: &'static str,
+        source: Source,
+    },
 }
 
-fn read_err(e: impl std::fmt::Display) -> GitError {
-    GitError::Read {
-        message: e.to_string(),
-    }
-}
+/// gix's own error, kept whole.
+pub type Source = Box<dyn std::error::Error + Send + Sync>;
 
 /// The root of the git work tree holding `dir`, if any.
 pub fn work_tree_root(dir: &Path) -> Option<PathBuf> {
@@ -46,21 +51,34 @@ pub struct CodeContext {
 
 pub struct Git {
     repo: gix::Repository,
+    root: PathBuf,
 }
 
 impl Git {
     pub fn open(root: &Path) -> Result<Git, GitError> {
         let repo = gix::open(root).map_err(|e| GitError::Open {
-            path: root.to_path_buf(),
-            message: e.to_string(),
+            repo: root.to_path_buf(),
+            source: e.into(),
         })?;
-        Ok(Git { repo })
+        Ok(Git {
+            repo,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// An error of the operation `op` on this repository.
+    fn fail<E: Into<Source>>(&self, op: &'static str) -> impl FnOnce(E) -> GitError + '_ {
+        move |e| GitError::Read {
+            repo: self.root.clone(),
+            op,
+            source: e.into(),
+        }
     }
 
     /// HEAD, branch, dirty flag and origin URL. `ignore` names paths whose
     /// changes do not make the tree dirty (kiln's pointers and records).
     pub fn context(&self, ignore: &dyn Fn(&str) -> bool) -> Result<CodeContext, GitError> {
-        let head = self.repo.head().map_err(read_err)?;
+        let head = self.repo.head().map_err(self.fail("read HEAD"))?;
         let branch = head
             .referent_name()
             .map(|n| n.shorten().to_str_lossy().into_owned());
@@ -88,12 +106,12 @@ impl Git {
         let status = self
             .repo
             .status(gix::progress::Discard)
-            .map_err(read_err)?
+            .map_err(self.fail("read the status"))?
             .untracked_files(gix::status::UntrackedFiles::None)
             .index_worktree_rewrites(None);
-        let iter = status.into_iter(None).map_err(read_err)?;
+        let iter = status.into_iter(None).map_err(self.fail("read the status"))?;
         for item in iter {
-            let item = item.map_err(read_err)?;
+            let item = item.map_err(self.fail("read the status"))?;
             let path = item.location().to_str_lossy();
             if !ignore(&path) {
                 return Ok(true);
@@ -104,7 +122,7 @@ impl Git {
 
     /// Whether git tracks `rel` (a file) or anything below it (a folder).
     pub fn is_tracked(&self, rel: &str) -> Result<bool, GitError> {
-        let index = self.repo.index_or_empty().map_err(read_err)?;
+        let index = self.repo.index_or_empty().map_err(self.fail("read the index"))?;
         let prefix = format!("{rel}/");
         Ok(index.entries().iter().any(|e| {
             let p = e.path(&index);
@@ -113,25 +131,26 @@ impl Git {
     }
 
     fn resolve(&self, rev: &str) -> Result<gix::Commit<'_>, GitError> {
-        let bad = |message: String| GitError::Revision {
+        let bad = |source: Source| GitError::Revision {
+            repo: self.root.clone(),
             rev: rev.to_string(),
-            message,
+            source,
         };
         let id = self
             .repo
             .rev_parse_single(rev)
-            .map_err(|e| bad(e.to_string()))?;
+            .map_err(|e| bad(e.into()))?;
         id.object()
-            .map_err(|e| bad(e.to_string()))?
+            .map_err(|e| bad(e.into()))?
             .peel_to_commit()
-            .map_err(|e| bad(e.to_string()))
+            .map_err(|e| bad(e.into()))
     }
 
     /// Every pointer file (`*.kiln`, outside `.kiln/`) in `rev`'s tree, with its bytes.
     pub fn pointers_at(&self, rev: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let commit = self.resolve(rev)?;
         let mut seen = HashSet::new();
-        self.pointers_in_tree(commit.tree_id().map_err(read_err)?.detach(), &mut seen)
+        self.pointers_in_tree(commit.tree_id().map_err(self.fail("read a commit's tree"))?.detach(), &mut seen)
     }
 
     /// Pointer files in a tree, skipping blobs already in `seen` (so walks over
@@ -141,11 +160,11 @@ impl Git {
         tree_id: gix::ObjectId,
         seen: &mut HashSet<gix::ObjectId>,
     ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let tree = self.repo.find_tree(tree_id).map_err(read_err)?;
+        let tree = self.repo.find_tree(tree_id).map_err(self.fail("read a tree"))?;
         let mut recorder = gix::traverse::tree::Recorder::default();
         tree.traverse()
             .breadthfirst(&mut recorder)
-            .map_err(read_err)?;
+            .map_err(self.fail("read a tree"))?;
         let mut out = Vec::new();
         for entry in recorder.records {
             let path = entry.filepath.to_str_lossy();
@@ -158,7 +177,7 @@ impl Git {
             if !seen.insert(entry.oid) {
                 continue;
             }
-            let blob = self.repo.find_object(entry.oid).map_err(read_err)?;
+            let blob = self.repo.find_object(entry.oid).map_err(self.fail("read a pointer file"))?;
             out.push((path.into_owned(), blob.data.clone()));
         }
         Ok(out)
@@ -168,11 +187,11 @@ impl Git {
     pub fn pointers_on_branches(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        let refs = self.repo.references().map_err(read_err)?;
-        for r in refs.local_branches().map_err(read_err)? {
-            let mut r = r.map_err(read_err)?;
-            let commit = r.peel_to_commit().map_err(read_err)?;
-            let tree = commit.tree_id().map_err(read_err)?.detach();
+        let refs = self.repo.references().map_err(self.fail("list references"))?;
+        for r in refs.local_branches().map_err(self.fail("list branches"))? {
+            let mut r = r.map_err(self.fail("read a branch"))?;
+            let commit = r.peel_to_commit().map_err(self.fail("read a branch's commit"))?;
+            let tree = commit.tree_id().map_err(self.fail("read a commit's tree"))?.detach();
             out.extend(self.pointers_in_tree(tree, &mut seen)?);
         }
         Ok(out)
@@ -181,9 +200,9 @@ impl Git {
     /// Pointer files in every commit reachable from any reference.
     pub fn pointers_in_history(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let mut tips = Vec::new();
-        let refs = self.repo.references().map_err(read_err)?;
-        for r in refs.all().map_err(read_err)? {
-            let mut r = r.map_err(read_err)?;
+        let refs = self.repo.references().map_err(self.fail("list references"))?;
+        for r in refs.all().map_err(self.fail("list references"))? {
+            let mut r = r.map_err(self.fail("read a reference"))?;
             if let Ok(c) = r.peel_to_commit() {
                 tips.push(c.id);
             }
@@ -194,7 +213,7 @@ impl Git {
         if tips.is_empty() {
             return Ok(Vec::new());
         }
-        self.pointers_in_walk(self.repo.rev_walk(tips).all().map_err(read_err)?)
+        self.pointers_in_walk(self.repo.rev_walk(tips).all().map_err(self.fail("walk the history"))?)
     }
 
     /// Pointer files in every commit of a walk, each tree and blob read once.
@@ -206,9 +225,9 @@ impl Git {
         let mut seen_trees = HashSet::new();
         let mut out = Vec::new();
         for info in walk {
-            let info = info.map_err(read_err)?;
-            let commit = info.object().map_err(read_err)?;
-            let tree = commit.tree_id().map_err(read_err)?.detach();
+            let info = info.map_err(self.fail("walk the history"))?;
+            let commit = info.object().map_err(self.fail("read a commit"))?;
+            let tree = commit.tree_id().map_err(self.fail("read a commit's tree"))?.detach();
             if seen_trees.insert(tree) {
                 out.extend(self.pointers_in_tree(tree, &mut seen_blobs)?);
             }
@@ -243,7 +262,7 @@ impl Git {
     /// Pointer files whose staged content differs from HEAD's, with the
     /// staged bytes.
     pub fn staged_pointers(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let index = self.repo.index_or_empty().map_err(read_err)?;
+        let index = self.repo.index_or_empty().map_err(self.fail("read the index"))?;
         let head_tree = self.repo.head_commit().ok().and_then(|c| c.tree().ok());
         let mut out = Vec::new();
         for entry in index.entries() {
@@ -254,14 +273,14 @@ impl Git {
             let in_head = match &head_tree {
                 Some(t) => t
                     .lookup_entry_by_path(&path)
-                    .map_err(read_err)?
+                    .map_err(self.fail("read HEAD's tree"))?
                     .map(|e| e.object_id()),
                 None => None,
             };
             if in_head == Some(entry.id) {
                 continue;
             }
-            let blob = self.repo.find_object(entry.id).map_err(read_err)?;
+            let blob = self.repo.find_object(entry.id).map_err(self.fail("read a pointer file"))?;
             out.push((path, blob.data.clone()));
         }
         Ok(out)
@@ -288,7 +307,7 @@ impl Git {
             .rev_walk(tip_ids)
             .with_hidden(hidden)
             .all()
-            .map_err(read_err)?;
+            .map_err(self.fail("walk the history"))?;
         self.pointers_in_walk(walk)
     }
 }

@@ -167,7 +167,7 @@ pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
     use crate::workspace::hashing::{Hasher, Mode};
     let git = Git::open(repo.root())?;
     let store = repo.store();
-    let cache = crate::workspace::statcache::StatCache::load(&repo.state_dir());
+    let cache = crate::store::statcache::StatCache::load(&repo.state_dir());
     let silent = crate::progress::Silent;
     let hasher = Hasher::new(&store, repo.root(), &cache, Mode::HashOnly, &silent);
     let mut out = PreCommit::default();
@@ -202,7 +202,7 @@ pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
                 continue;
             }
         }
-        if let Some((schema, reports)) = validate::failing(repo, &rel, &pointer)? {
+        if let Some((schema, reports)) = crate::binding::failing(repo, &rel, &pointer)? {
             block(format!("does not pass its schema {schema}"));
             out.invalid.extend(reports);
         }

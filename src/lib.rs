@@ -3,6 +3,9 @@
 //! The library never prints and never exits; the `kiln` binary is a thin
 //! front end over it.
 
+pub mod binding;
+pub mod calendar;
+pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod git;

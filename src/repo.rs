@@ -40,6 +40,17 @@ pub enum RepoError {
     Locked { path: PathBuf, waited: Duration },
 }
 
+impl RepoError {
+    /// Advice for the user, if there is any.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            RepoError::NotFound { .. } => Some("run `kiln init` at the root of your git repository"),
+            RepoError::Locked { .. } => Some("wait longer with --wait SECONDS"),
+            _ => None,
+        }
+    }
+}
+
 /// How a workspace copy of stored content is made, tried in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

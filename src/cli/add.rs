@@ -2,9 +2,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln::Error;
-use kiln::workspace::{self, add::AddOptions, statcache::StatCache};
+use kiln::store::statcache::StatCache;
+use kiln::workspace::{self, add::AddOptions};
 
 use super::App;
+use crate::ui::summary::count;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,7 +42,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let mut result = Ok(());
     for p in &args.paths {
         let rel = workspace::resolve(&repo, &app.cwd, p)?;
-        match workspace::add::add(&repo, &rel, &opts, &mut cache, progress.as_ref()) {
+        match kiln::binding::add(&repo, &rel, &opts, &mut cache, progress.as_ref()) {
             Ok(a) => added.push(a),
             Err(e) => {
                 result = Err(e);
@@ -56,12 +58,12 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         for a in &added {
             let what = if a.changed { "added" } else { "unchanged" };
             app.say(format_args!(
-                "{what} {} ({}, {} files, {} hashed, {} new objects)",
+                "{what} {} ({}, {}, {} hashed, {})",
                 a.path,
                 crate::ui::size(a.pointer.size),
-                a.pointer.files.unwrap_or(1),
+                count(a.pointer.files.unwrap_or(1), "file"),
                 a.hashed,
-                a.new_objects
+                count(a.new_objects, "new object")
             ));
         }
         if added.iter().any(|a| a.changed) {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln::Error;
+use kiln::binding::BindingError;
 use kiln::repo::RepoError;
 use kiln::validate::{self, CheckOptions, Checker, FileReport, ValidateError, Verdict, render};
 
@@ -73,11 +74,11 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         }
     } else {
         let repo = app.repo()?;
-        let plan = validate::plan(&repo, &app.cwd, &args.paths)?;
+        let plan = kiln::binding::plan(&repo, &app.cwd, &args.paths)?;
         if !args.paths.is_empty()
             && let Some(path) = plan.unbound.first()
         {
-            return Err(ValidateError::Unbound { path: path.clone() }.into());
+            return Err(BindingError::Unbound { path: path.clone() }.into());
         }
         if plan.jobs.is_empty() {
             app.say("nothing to check: no tracked data has a schema");

@@ -27,34 +27,11 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     if args.json {
         crate::ui::print_json(&report);
     } else {
-        print_report(app, &report);
+        app.say(crate::ui::summary::checkout(&report));
     }
     Ok(if report.complete() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-/// What a checkout did and what it could not do, on stderr.
-pub fn print_report(app: &App, report: &checkout::CheckoutReport) {
-    for m in &report.missing {
-        eprintln!(
-            "missing from the store: {} (object {}); run `kiln pull`",
-            m.path,
-            &m.id[..12]
-        );
-    }
-    for c in &report.conflicts {
-        eprintln!(
-            "kept {c}: its content is not in the store (`kiln add` it, or use --force to replace it)"
-        );
-    }
-    app.say(format_args!(
-        "{} files written ({}), {} deleted, {} unchanged",
-        report.written.len(),
-        crate::ui::size(report.bytes),
-        report.deleted.len(),
-        report.unchanged
-    ));
 }

@@ -24,8 +24,8 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             eprintln!("corrupt object {}: moved to {}", q.id, q.moved_to);
         }
         app.say(format_args!(
-            "checked {} objects ({}), {} corrupt",
-            report.checked,
+            "checked {} ({}), {} corrupt",
+            crate::ui::summary::count(report.checked, "object"),
             crate::ui::size(report.bytes),
             report.corrupt.len()
         ));

@@ -47,8 +47,8 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             "removed"
         };
         app.say(format_args!(
-            "{verb} {} objects ({}), kept {}",
-            report.removed,
+            "{verb} {} ({}), kept {}",
+            crate::ui::summary::count(report.removed, "object"),
             crate::ui::size(report.removed_bytes),
             report.kept
         ));

@@ -76,7 +76,7 @@ fn run_hook(app: &App, hook: &str, args: &[String]) -> Result<ExitCode, Error> {
             let tracked = workspace::tracked(&repo)?;
             let progress = app.progress(false);
             let report = checkout::checkout(&repo, &tracked, false, progress.as_ref())?;
-            super::checkout::print_report(app, &report);
+            app.say(crate::ui::summary::checkout(&report));
             Ok(ExitCode::SUCCESS)
         }
         other => Err(hooks::HooksError::Unknown {
@@ -110,8 +110,10 @@ fn pre_push(app: &App, repo: &kiln::repo::Repo, input: &str) -> Result<ExitCode,
     match hooks::pre_push(repo, input, progress.as_ref()) {
         Ok(Some(r)) => {
             app.say(format_args!(
-                "kiln: {} objects on {}, {} uploaded",
-                r.objects, r.remote, r.uploaded
+                "kiln: {} on {}, {} uploaded",
+                crate::ui::summary::count(r.objects, "object"),
+                r.remote,
+                r.uploaded
             ));
             Ok(ExitCode::SUCCESS)
         }

@@ -72,7 +72,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         if matches!(args.format, Format::Json) {
             crate::ui::print_json(&stale);
         } else {
-            print_stale(&stale);
+            crate::ui::summary::stale(&stale);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -109,33 +109,6 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
 }
 
 /// What to do about a lineage error, where there is something to say.
-pub fn hint(err: &LineageError) -> Option<&'static str> {
-    match err {
-        LineageError::Dirty => Some("commit or stash the changes, or run without --strict"),
-        LineageError::DepMissing { .. } => {
-            Some("`kiln checkout` restores tracked data; code must exist in the workspace")
-        }
-        LineageError::Spawn { .. } => {
-            Some("use --shell for pipes, redirections or shell built-ins")
-        }
-        _ => None,
-    }
-}
-
-/// One line per stale output, on stdout; shared with `kiln status`.
-pub fn print_stale(stale: &[graph::StaleOutput]) {
-    for s in stale {
-        let why: Vec<String> = s.reasons.iter().map(|r| r.to_string()).collect();
-        outln!(
-            "{:<12} {} (run {}: {})",
-            "stale:",
-            s.path,
-            s.run_name,
-            why.join(", ")
-        );
-    }
-}
-
 fn export(app: &App, args: ExportArgs) -> Result<ExitCode, Error> {
     // clap requires it: OpenLineage is the one export format so far.
     debug_assert!(args.openlineage);
@@ -151,9 +124,9 @@ fn export(app: &App, args: ExportArgs) -> Result<ExitCode, Error> {
             let path = app.cwd.join(path);
             std::fs::write(&path, text).map_err(|e| IoError::new("write", &path, e))?;
             app.say(format_args!(
-                "wrote {} events for {} runs to {}",
-                runs.len() * 2,
-                runs.len(),
+                "wrote {} for {} to {}",
+                crate::ui::summary::count(runs.len() as u64 * 2, "event"),
+                crate::ui::summary::count(runs.len() as u64, "run"),
                 path.display()
             ));
         }

@@ -13,6 +13,7 @@ mod lineage;
 mod pull;
 mod push;
 mod remote;
+mod transfer;
 mod repro;
 mod run;
 mod schema;
@@ -26,18 +27,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use kiln::Error;
+use kiln::binding::BindingError;
 use kiln::progress::{Progress, Silent};
 use kiln::repo::{Repo, RepoLock};
-
-/// Environment variables kiln reads, in one place.
-pub mod env {
-    pub const LOG: &str = "KILN_LOG";
-    pub const NO_COLOR: &str = "NO_COLOR";
-    /// The standard OpenLineage client settings.
-    pub const OPENLINEAGE_URL: &str = "OPENLINEAGE_URL";
-    pub const OPENLINEAGE_ENDPOINT: &str = "OPENLINEAGE_ENDPOINT";
-    pub const OPENLINEAGE_API_KEY: &str = "OPENLINEAGE_API_KEY";
-}
 
 #[derive(Parser)]
 #[command(
@@ -195,7 +187,7 @@ pub fn main() -> ExitCode {
                 );
             }
             crate::ui::error(&err.to_string());
-            if let Some(hint) = hint(&err) {
+            if let Some(hint) = err.hint() {
                 eprintln!("hint: {hint}");
             }
             ExitCode::from(exit_code(&err))
@@ -208,7 +200,7 @@ pub fn main() -> ExitCode {
 fn exit_code(err: &Error) -> u8 {
     match err {
         _ if rejection(err).is_some() => 1,
-        Error::Validate(e) if e.is_unreadable_data() => 3,
+        Error::Validate(e) | Error::Binding(BindingError::Validate(e)) if e.is_unreadable_data() => 3,
         _ => 2,
     }
 }
@@ -216,29 +208,12 @@ fn exit_code(err: &Error) -> u8 {
 /// The reports of data refused for failing its schema, wherever the refusal came from.
 fn rejection(err: &Error) -> Option<&[kiln::validate::FileReport]> {
     use kiln::lineage::LineageError;
-    use kiln::workspace::WorkspaceError::Rejected;
+    use kiln::workspace::WorkspaceError::Refused;
     match err {
-        Error::Workspace(Rejected { reports, .. })
-        | Error::Lineage(LineageError::Workspace(Rejected { reports, .. })) => Some(reports),
+        Error::Workspace(Refused(r)) | Error::Lineage(LineageError::Workspace(Refused(r))) => r
+            .downcast_ref::<kiln::binding::Rejected>()
+            .map(|r| r.reports.as_slice()),
         _ => None,
     }
 }
 
-fn hint(err: &Error) -> Option<String> {
-    use kiln::repo::RepoError;
-    use kiln::validate::ValidateError;
-    match err {
-        Error::Repo(RepoError::NotFound { .. }) => {
-            Some("run `kiln init` at the root of your git repository".into())
-        }
-        Error::Repo(RepoError::Locked { .. }) => Some("wait longer with --wait SECONDS".into()),
-        Error::Schema(e) | Error::Validate(ValidateError::Schema(e)) => e.hint().map(String::from),
-        Error::Validate(ValidateError::Unbound { .. }) => Some(
-            "bind one with `kiln add --schema FILE`, a [[check]] entry in .kiln/config.toml, or pass --schema FILE"
-                .into(),
-        ),
-        Error::Remote(e) => remote::hint(e).map(String::from),
-        Error::Lineage(e) => lineage::hint(e).map(String::from),
-        _ => None,
-    }
-}

@@ -9,7 +9,7 @@ use super::App;
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    transfer: super::remote::TransferArgs,
+    transfer: super::transfer::TransferArgs,
     /// Replace or delete workspace files even when their content is not in the store
     #[arg(long)]
     force: bool,
@@ -28,7 +28,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             fetch: &'a kiln::remote::FetchReport,
             checkout: &'a checkout::CheckoutReport,
         }
-        super::remote::print_timed(
+        crate::ui::summary::print_timed(
             &Pulled {
                 fetch: &fetched,
                 checkout: &report,
@@ -36,14 +36,14 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             started,
         );
     } else {
-        super::fetch::say_fetched(app, &fetched, started);
+        app.say(crate::ui::summary::fetched(&fetched, started));
         if fetched.problems().is_ok() {
-            super::checkout::print_report(app, &report);
+            app.say(crate::ui::summary::checkout(&report));
         } else {
             // The error below names what is missing; no advice to pull again.
             app.say(format_args!(
-                "{} files written ({}), {} left as they were",
-                report.written.len(),
+                "{} written ({}), {} left as they were",
+                crate::ui::summary::count(report.written.len() as u64, "file"),
                 crate::ui::size(report.bytes),
                 report.missing.len() + report.conflicts.len()
             ));

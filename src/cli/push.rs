@@ -5,12 +5,11 @@ use kiln::Error;
 use kiln::remote::PushOptions;
 
 use super::App;
-use super::remote::objects;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    transfer: super::remote::TransferArgs,
+    transfer: super::transfer::TransferArgs,
     /// Check every object on the remote instead of trusting the local record of what is there
     #[arg(long)]
     verify_remote: bool,
@@ -25,22 +24,9 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     };
     let report = remote.push(repo, tracked, opts, progress.as_ref())?;
     if args.transfer.json {
-        super::remote::print_timed(&report, started);
-    } else if report.uploaded == 0 {
-        app.say(format_args!(
-            "everything is already on {} ({})",
-            report.remote,
-            objects(report.objects)
-        ));
+        crate::ui::summary::print_timed(&report, started);
     } else {
-        app.say(format_args!(
-            "pushed {} ({}) to {} in {:.1}s; {} already there",
-            objects(report.uploaded),
-            crate::ui::size(report.uploaded_bytes),
-            report.remote,
-            started.elapsed().as_secs_f64(),
-            report.present
-        ));
+        app.say(crate::ui::summary::pushed(&report, started));
     }
     Ok(ExitCode::SUCCESS)
 }

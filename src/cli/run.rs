@@ -39,9 +39,9 @@ pub struct Args {
 pub fn collector(repo: &Repo) -> Result<Option<Collector>, Error> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let env = Settings {
-        url: var(super::env::OPENLINEAGE_URL),
-        endpoint: var(super::env::OPENLINEAGE_ENDPOINT),
-        api_key: var(super::env::OPENLINEAGE_API_KEY),
+        url: var(kiln::env::OPENLINEAGE_URL),
+        endpoint: var(kiln::env::OPENLINEAGE_ENDPOINT),
+        api_key: var(kiln::env::OPENLINEAGE_API_KEY),
     };
     Ok(Collector::resolve(repo, env)?)
 }

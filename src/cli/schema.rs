@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use kiln::Error;
 use kiln::fsutil::{self, IoError};
-use kiln::schema::infer;
+use kiln::validate::infer;
 
 use super::App;
 
@@ -59,10 +59,10 @@ fn run_infer(app: &App, args: InferArgs) -> Result<ExitCode, Error> {
     fsutil::create_dir_all(&dir)?;
     fsutil::write_atomic(&out, inferred.text.as_bytes(), &dir)?;
     app.say(format_args!(
-        "wrote {} ({} fields, from {} rows)",
+        "wrote {} ({}, from {})",
         out.display(),
-        inferred.fields,
-        inferred.rows
+        crate::ui::summary::count(inferred.fields as u64, "field"),
+        crate::ui::summary::count(inferred.rows, "row")
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use kiln::Error;
 use kiln::workspace::status::{self, Stored, Workspace};
-use kiln::workspace::{self, statcache::StatCache};
+use kiln::store::statcache::StatCache;
+use kiln::workspace;
 
 use super::App;
 
@@ -91,14 +92,14 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             }
         }
         if let Some((name, r)) = &remote {
-            super::remote::print_status(name, r);
+            crate::ui::summary::remote_status(name, r);
         }
         // Outputs whose recorded inputs changed; scripts use `kiln lineage --stale --format json`.
         let index = kiln::lineage::graph::Index::load_runs(&repo)?;
         if !index.runs.is_empty() {
             let mut stale = kiln::lineage::graph::stale_outputs(&repo, &index, progress.as_ref())?;
             stale.retain(|s| tracked.iter().any(|t| t.rel == *s.path));
-            super::lineage::print_stale(&stale);
+            crate::ui::summary::stale(&stale);
         }
     }
     Ok(if clean || !app.quiet {

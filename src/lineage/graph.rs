@@ -17,7 +17,7 @@ use crate::repo::Repo;
 use crate::store::Id;
 use crate::workspace;
 use crate::workspace::hashing::{Hasher, Mode as HashMode};
-use crate::workspace::statcache::StatCache;
+use crate::store::statcache::StatCache;
 
 /// The runs of a repository, and where each data version was committed.
 pub struct Index {

@@ -49,3 +49,20 @@ pub enum LineageError {
     #[error("{}: cannot write the OpenLineage spool: {message}", path.display())]
     Spool { path: PathBuf, message: String },
 }
+
+impl LineageError {
+    /// Advice for the user, looking through the errors it wraps.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            LineageError::Dirty => Some("commit or stash the changes, or run without --strict"),
+            LineageError::DepMissing { .. } => {
+                Some("`kiln checkout` restores tracked data; code must exist in the workspace")
+            }
+            LineageError::Spawn { .. } => {
+                Some("use --shell for pipes, redirections or shell built-ins")
+            }
+            LineageError::Repo(e) => e.hint(),
+            _ => None,
+        }
+    }
+}

@@ -163,7 +163,7 @@ fn dataset(repo: &Repo, run: &RunRecord, path: &str, version: Option<String>) ->
 /// The last check report of an input, as OpenLineage assertions: one per
 /// check, failed or passed, with its column.
 fn quality_assertions(repo: &Repo, path: &str, id: &crate::store::Id) -> Option<Value> {
-    let report = crate::validate::last_report(repo, path, id)?;
+    let report = crate::binding::last_report(repo, path, id)?;
     let failed = report
         .findings
         .iter()
@@ -241,7 +241,7 @@ fn schema_fields(repo: &Repo, path: &str) -> Option<Vec<Value>> {
         #[serde(default, rename = "type")]
         ty: Option<String>,
     }
-    let schema = crate::validate::tracked_schema(repo, path)?;
+    let schema = crate::binding::tracked_schema(repo, path)?;
     let text = std::fs::read_to_string(repo.root().join(schema)).ok()?;
     let doc: Doc = serde_saphyr::from_str(&text).ok()?;
     Some(

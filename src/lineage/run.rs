@@ -15,7 +15,7 @@ use crate::progress::Progress;
 use crate::repo::{Repo, RepoLock};
 use crate::workspace::add::{self, AddOptions, Added};
 use crate::workspace::hashing::{Hasher, Mode as HashMode};
-use crate::workspace::statcache::StatCache;
+use crate::store::statcache::StatCache;
 
 /// What to run; every path repository-relative.
 #[derive(Clone, Debug)]
@@ -282,7 +282,7 @@ fn execute(
             ..Default::default()
         };
         for (o, out) in spec.outputs.iter().zip(record.outputs.iter_mut()) {
-            let a = add::add(repo, o, &opts, cache, env.progress)?;
+            let a = crate::binding::add(repo, o, &opts, cache, env.progress)?;
             out.kind = Some(a.pointer.kind);
             out.id = Some(a.pointer.id);
             out.size = Some(a.pointer.size);

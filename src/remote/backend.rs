@@ -613,7 +613,7 @@ fn build_cloud(
     // spares a SHA-256 pass over all data on each side.
     if config.scheme == Scheme::S3
         && config.text("unsigned-payload").is_none()
-        && std::env::var_os("AWS_UNSIGNED_PAYLOAD").is_none()
+        && std::env::var_os(crate::env::AWS_UNSIGNED_PAYLOAD).is_none()
     {
         options.push(("unsigned_payload", "true".into()));
     }

@@ -128,6 +128,28 @@ pub enum RemoteError {
     NowhereToBeFound { path: String, id: Id, name: String },
 }
 
+impl RemoteError {
+    /// Advice for the user, if there is any.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            RemoteError::Backend { .. } => Some(
+                "check that the server is reachable and the remote's settings (`kiln remote list`); running the command again continues where it stopped",
+            ),
+            RemoteError::Corrupt { .. } => Some(
+                "the copy on the remote is damaged and was not stored here; delete it on the remote and push it again from a clone that has the data",
+            ),
+            RemoteError::Missing { .. } => {
+                Some("push it from a clone that has the data, or check that this is the right remote")
+            }
+            RemoteError::NoBucket { .. } => Some("create it first: kiln does not create buckets"),
+            RemoteError::NoFolder { .. } => {
+                Some("push to it first, or fix its path with `kiln remote modify NAME url PATH`")
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The other paths, named on the one line (up to a screenful; `--json`
 /// lists every one).
 fn more_text(others: &[String]) -> String {

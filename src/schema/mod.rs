@@ -5,7 +5,6 @@
 //! Parsing resolves everything a check needs (types of bounds, regexes,
 //! missing values) so that a schema that loads can always be compiled.
 
-pub mod infer;
 mod parse;
 
 use std::fmt;

@@ -872,7 +872,7 @@ fn literal(f: &Field, v: &Value) -> Result<Bound, String> {
 }
 
 fn date_days(d: jiff::civil::Date) -> i32 {
-    crate::validate::dates::days_from_civil(d.year().into(), d.month().into(), d.day().into())
+    crate::calendar::days_from_civil(d.year().into(), d.month().into(), d.day().into())
 }
 
 fn parse_date(s: &str, format: Option<&str>) -> Option<i32> {

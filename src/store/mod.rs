@@ -5,6 +5,7 @@
 //! read-only files; an object already present is success.
 
 pub mod gc;
+pub mod statcache;
 mod id;
 pub mod tree;
 

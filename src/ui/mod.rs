@@ -1,10 +1,11 @@
 //! Everything the terminal sees: progress bars, logs, errors, sizes.
 
 mod bars;
+pub mod summary;
 
 pub use bars::Bars;
 
-use crate::cli::env;
+use kiln::env;
 
 /// Logs go to stderr: `-v` info, `-vv` debug, or a filter in `KILN_LOG`.
 pub fn init_logging(verbose: u8) {

@@ -5,6 +5,8 @@
 
 use polars::prelude::*;
 
+use crate::calendar::days_from_civil;
+
 /// The format this module reads.
 pub const ISO: &str = "%Y-%m-%d";
 
@@ -21,18 +23,6 @@ fn iso_days(s: &[u8]) -> Option<i32> {
     let (y, m, d) = (number(&s[..4])?, number(&s[5..7])?, number(&s[8..])?);
     jiff::civil::Date::new(y, m as i8, d as i8).ok()?;
     Some(days_from_civil(i32::from(y), i32::from(m), i32::from(d)))
-}
-
-/// Days since 1970-01-01 of a valid proleptic Gregorian date, as polars
-/// stores a date, by Howard Hinnant's algorithm: a tenth of the cost of a
-/// jiff span, per cell.
-pub(crate) fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 /// `v` (text) parsed with the format `%Y-%m-%d` as polars' strptime parses

@@ -10,6 +10,7 @@ pub(crate) mod compile;
 pub(crate) mod dates;
 mod distinct;
 mod engine;
+pub mod infer;
 mod json_cells;
 mod lines;
 pub mod render;
@@ -17,7 +18,7 @@ pub mod report;
 pub(crate) mod source;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -25,19 +26,15 @@ pub use report::{ColumnProfile, FileReport, Finding, Passed, Sample, Status, Ver
 pub use source::Format;
 
 use crate::fsutil::{self, IoError};
-use crate::pointer::Kind;
 use crate::repo::Repo;
 use crate::schema::{Schema, SchemaError};
 use crate::store::{self, Id};
-use crate::workspace::statcache::{Stat, StatCache};
-use crate::workspace::{self, WorkspaceError};
+use crate::store::statcache::{Stat, StatCache};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    #[error(transparent)]
-    Workspace(#[from] WorkspaceError),
     /// The data itself could not be read.
     #[error("{}", .0)]
     Data(IoError),
@@ -50,17 +47,17 @@ pub enum ValidateError {
     UnknownFormat { path: PathBuf },
     #[error("{}: holds no data file kiln reads", path.display())]
     NoData { path: PathBuf },
-    #[error("{path}: no schema is bound to it")]
-    Unbound { path: String },
-    #[error("{}: [[check]] path `{glob}` is not a valid glob: {message}", config.display())]
-    Glob {
-        config: PathBuf,
-        glob: String,
-        message: String,
-    },
 }
 
 impl ValidateError {
+    /// Advice for the user, looking through the errors it wraps.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ValidateError::Schema(e) => e.hint(),
+            _ => None,
+        }
+    }
+
     /// Whether the failure is the data's (exit 3) rather than the request's.
     pub fn is_unreadable_data(&self) -> bool {
         matches!(
@@ -338,7 +335,7 @@ impl<'a> Checker<'a> {
 }
 
 /// Every data file below `dir`, in path order.
-fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ValidateError> {
+pub fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ValidateError> {
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| {
@@ -352,217 +349,14 @@ fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ValidateError> {
     Ok(out)
 }
 
-/// One data path to check and the schema it is bound to (both
-/// repository-relative).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Job {
-    pub data: String,
-    pub schema: String,
-}
-
-/// What `kiln check` checks.
-#[derive(Clone, Debug, Default)]
-pub struct Plan {
-    pub jobs: Vec<Job>,
-    /// Tracked data with no schema bound.
-    pub unbound: Vec<String>,
-}
-
-/// The `[[check]]` bindings of the repository's config, compiled.
-struct Bindings(Vec<(globset::GlobMatcher, String)>);
-
-impl Bindings {
-    fn load(repo: &Repo) -> Result<Bindings, ValidateError> {
-        let mut out = Vec::new();
-        for b in &repo.config.check {
-            let glob = globset::GlobBuilder::new(&b.path)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| ValidateError::Glob {
-                    config: repo.config_path(),
-                    glob: b.path.clone(),
-                    message: e.kind().to_string(),
-                })?;
-            out.push((glob.compile_matcher(), b.schema.clone()));
-        }
-        Ok(Bindings(out))
-    }
-
-    fn schema_for(&self, rel: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(g, _)| g.is_match(rel))
-            .map(|(_, s)| s.as_str())
-    }
-
-    /// A job for each of `files` (absolute) that a glob binds.
-    fn jobs(&self, repo: &Repo, files: Vec<PathBuf>) -> Vec<Job> {
-        files
-            .iter()
-            .filter_map(|f| {
-                let data = repo.rel(f)?;
-                let schema = self.schema_for(&data)?.to_string();
-                Some(Job { data, schema })
-            })
-            .collect()
-    }
-}
-
-/// The schema governing the tracked path `rel`: its pointer's, else a
-/// `[[check]]` glob's; none when neither binds one or the pointer is unreadable.
-pub fn tracked_schema(repo: &Repo, rel: &str) -> Option<String> {
-    let pointer = crate::pointer::pointer_path(Path::new(rel));
-    match crate::pointer::Pointer::read(&repo.root().join(pointer)) {
-        Ok(p) => schema_of(repo, rel, &p),
-        Err(_) => bound_schema(repo, rel),
-    }
-    .ok()
-    .flatten()
-}
-
-/// The schema `pointer` (at `rel`) names, else the one a `[[check]]` glob binds.
-fn schema_of(
-    repo: &Repo,
-    rel: &str,
-    pointer: &crate::pointer::Pointer,
-) -> Result<Option<String>, ValidateError> {
-    match &pointer.schema {
-        Some(s) => Ok(Some(s.clone())),
-        None => bound_schema(repo, rel),
-    }
-}
-
-/// Checks the content `pointer` names at `rel` against the schema governing
-/// it (`pointer.schema`, else a `[[check]]` glob). Returns that schema and the
-/// reports when the data fails it; none when it passes or nothing binds it.
-pub fn failing(
-    repo: &Repo,
-    rel: &str,
-    pointer: &crate::pointer::Pointer,
-) -> Result<Option<(String, Vec<FileReport>)>, ValidateError> {
-    let Some(schema) = schema_of(repo, rel, pointer)? else {
-        return Ok(None);
-    };
-    let id = (pointer.kind == crate::pointer::Kind::File).then_some(pointer.id);
-    let reports = check_path(
-        repo,
-        &repo.root().join(rel),
-        &repo.root().join(&schema),
-        id,
-        &CheckOptions::default(),
-    )?;
-    let fails = reports
-        .iter()
-        .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable));
-    Ok(fails.then_some((schema, reports)))
-}
-
-/// The cached report of the last check, with default options, of the file
-/// `rel` holding `data_id` against the schema governing it; none if it was
-/// never checked or cannot be found.
-pub fn last_report(repo: &Repo, rel: &str, data_id: &Id) -> Option<FileReport> {
-    let schema = tracked_schema(repo, rel)?;
-    let schema_id = Id::of_bytes(&std::fs::read(repo.root().join(schema)).ok()?);
-    let format = Format::of(Path::new(rel))?;
+/// The cached report of a check, with default options, of `data_id`
+/// against the schema `schema_id` as `format`; none if it was never checked.
+pub fn cached_report(repo: &Repo, data_id: &Id, schema_id: &Id, format: Format) -> Option<FileReport> {
     let key = cache::Cache::key(
         data_id,
-        &schema_id,
+        schema_id,
         format.name(),
         CheckOptions::default().max_samples,
     );
     cache::Cache::new(repo.state_dir(), repo.tmp_dir()).get(&key)
-}
-
-/// The schema bound to a repository-relative data path by a `[[check]]`
-/// glob in `.kiln/config.toml`, if any (for `kiln add`).
-pub fn bound_schema(repo: &Repo, rel: &str) -> Result<Option<String>, ValidateError> {
-    Ok(Bindings::load(repo)?.schema_for(rel).map(str::to_string))
-}
-
-/// The data `kiln check` checks: every tracked dataset with a schema (its
-/// pointer's, or a `[[check]]` glob's), or those under `paths`. A path that
-/// is not tracked is checked when a glob binds it.
-pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, ValidateError> {
-    let bindings = Bindings::load(repo)?;
-    let tracked = workspace::tracked(repo)?;
-    let mut plan = Plan::default();
-    let mut selected = Vec::new();
-    if paths.is_empty() {
-        selected = tracked;
-    } else {
-        for p in paths {
-            let rel = workspace::resolve_data(repo, cwd, p)?;
-            let found: Vec<_> = tracked
-                .iter()
-                .filter(|t| t.rel.is_within(&rel))
-                .cloned()
-                .collect();
-            if !found.is_empty() {
-                selected.extend(found);
-                continue;
-            }
-            // Not tracked: checked only where a glob binds it.
-            let abs = repo.root().join(&rel);
-            if !abs.exists() {
-                return Err(ValidateError::NotFound { path: p.clone() });
-            }
-            let files = if abs.is_dir() {
-                data_files(&abs)?
-            } else {
-                vec![abs]
-            };
-            let jobs = bindings.jobs(repo, files);
-            if jobs.is_empty() {
-                return Err(ValidateError::Unbound { path: rel.into() });
-            }
-            plan.jobs.extend(jobs);
-        }
-    }
-    selected.sort_by(|a, b| a.rel.cmp(&b.rel));
-    selected.dedup_by(|a, b| a.rel == b.rel);
-    for t in selected {
-        if let Some(schema) = t
-            .pointer
-            .schema
-            .clone()
-            .or_else(|| bindings.schema_for(&t.rel).map(str::to_string))
-        {
-            plan.jobs.push(Job {
-                data: t.rel.into(),
-                schema,
-            });
-            continue;
-        }
-        // A folder's files may each be bound by a glob.
-        let abs = repo.root().join(&t.rel);
-        let jobs = if t.pointer.kind == Kind::Dir && abs.is_dir() {
-            bindings.jobs(repo, data_files(&abs)?)
-        } else {
-            Vec::new()
-        };
-        if jobs.is_empty() {
-            plan.unbound.push(t.rel.into());
-        }
-        plan.jobs.extend(jobs);
-    }
-    plan.jobs = checked_once(plan.jobs);
-    Ok(plan)
-}
-
-/// `jobs` in order without repeats, and without files inside a folder that
-/// is itself checked against the same schema.
-fn checked_once(jobs: Vec<Job>) -> Vec<Job> {
-    let all: HashSet<Job> = jobs.iter().cloned().collect();
-    let mut seen = HashSet::new();
-    jobs.into_iter()
-        .filter(|job| {
-            let inside_checked = job.data.match_indices('/').any(|(i, _)| {
-                all.contains(&Job {
-                    data: job.data[..i].to_string(),
-                    schema: job.schema.clone(),
-                })
-            });
-            !inside_checked && seen.insert(job.clone())
-        })
-        .collect()
 }

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::hashing::{Hasher, Mode};
-use super::statcache::StatCache;
-use super::{Placer, WorkspaceError};
+use crate::store::statcache::StatCache;
+use super::{Placer, Refusal, WorkspaceError};
 use crate::fsutil::{self, IoError};
 use crate::git::Git;
 use crate::pointer::{self, Kind, Origin, Pointer};
@@ -107,13 +107,16 @@ pub fn check_addable(repo: &Repo, rel: &str, git: Option<&Git>) -> Result<(), Wo
     Ok(())
 }
 
-/// Adds one repository-relative path. The caller holds the lock.
+/// Adds one repository-relative path. The caller holds the lock. New
+/// content passes `gate` before its pointer is written (unless
+/// `opts.no_check`).
 pub fn add(
     repo: &Repo,
     rel: &str,
     opts: &AddOptions,
     cache: &mut StatCache,
     progress: &dyn Progress,
+    gate: &dyn Fn(&str, &Pointer) -> Result<(), Refusal>,
 ) -> Result<Added, WorkspaceError> {
     let git = if repo.scm() {
         Some(Git::open(repo.root())?)
@@ -175,7 +178,7 @@ pub fn add(
             *copy
         } else if first_link == Some(LinkMode::Hardlink) {
             match std::fs::metadata(repo.root().join(&path)) {
-                Ok(m) => super::statcache::Stat::of(&m),
+                Ok(m) => crate::store::statcache::Stat::of(&m),
                 Err(_) => continue,
             }
         } else {
@@ -225,7 +228,7 @@ pub fn add(
     {
         // Checking reads ids from the stat cache: save what hashing learnt.
         cache.save(&repo.state_dir(), &repo.tmp_dir())?;
-        admit(repo, rel, &new)?;
+        gate(rel, &new).map_err(WorkspaceError::Refused)?;
     }
     let changed = old.as_ref() != Some(&new);
     if changed {
@@ -250,20 +253,6 @@ pub fn add(
         cached: hashed.cached,
         new_objects,
     })
-}
-
-/// Refuses content that fails the schema bound to it (by its pointer or a
-/// `[[check]]` glob), so an invalid version is never recorded.
-fn admit(repo: &Repo, rel: &str, pointer: &Pointer) -> Result<(), WorkspaceError> {
-    match crate::validate::failing(repo, rel, pointer) {
-        Ok(None) => Ok(()),
-        Ok(Some((schema, reports))) => Err(WorkspaceError::Rejected {
-            path: rel.to_string(),
-            schema,
-            reports,
-        }),
-        Err(e) => Err(WorkspaceError::Check(Box::new(e))),
-    }
 }
 
 /// Adds `/NAME` to the `.gitignore` beside the data, once.

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::hashing::{Hasher, Mode};
-use super::statcache::{Stat, StatCache};
+use crate::store::statcache::{Stat, StatCache};
 use super::{Listing, Placer, Tracked, WorkspaceError, listing};
 use crate::fsutil;
 use crate::progress::{Progress, Unit};

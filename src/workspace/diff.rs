@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::hashing::{Hasher, Mode};
-use super::statcache::StatCache;
+use crate::store::statcache::StatCache;
 use super::{Listing, WorkspaceError, listing};
 use crate::git::Git;
 use crate::pointer::{self, Pointer};

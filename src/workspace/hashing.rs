@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 
 use super::scan::{self, ScanFile};
-use super::statcache::{Stat, StatCache};
+use crate::store::statcache::{Stat, StatCache};
 use super::{Listing, WorkspaceError};
 use crate::pointer::Kind;
 use crate::progress::{Progress, Unit};

@@ -6,7 +6,6 @@ pub mod checkout;
 pub mod diff;
 pub mod hashing;
 pub mod scan;
-pub mod statcache;
 pub mod status;
 pub mod unprotect;
 
@@ -20,7 +19,7 @@ use crate::pointer::{self, Kind, Pointer, PointerError};
 use crate::repo::{LinkMode, Repo};
 use crate::repo_path::RepoPath;
 use crate::store::{EntryKind, Id, Store, StoreError, Tree};
-use statcache::Stat;
+use crate::store::statcache::Stat;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -60,19 +59,16 @@ pub enum WorkspaceError {
     NotTracked { path: String },
     #[error("{path}: {message}")]
     BadTree { path: String, message: String },
-    #[error(
-        "{path} does not pass its schema {schema}: not recorded (add --no-check to record it anyway)"
-    )]
-    Rejected {
-        path: String,
-        schema: String,
-        reports: Vec<crate::validate::FileReport>,
-    },
+    /// The gate of `add` refused the content, or could not judge it.
     #[error(transparent)]
-    Check(Box<crate::validate::ValidateError>),
+    Refused(Refusal),
     #[error("object {id} in the store is corrupt (its bytes do not match); run `kiln fsck`")]
     Corrupt { id: Id },
 }
+
+/// Why the gate `add` is given refused content: the schema check, which
+/// lives above the workspace, keeps its own error whole.
+pub type Refusal = Box<dyn std::error::Error + Send + Sync>;
 
 /// A tracked path and its pointer.
 #[derive(Clone, Debug)]

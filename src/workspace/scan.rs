@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::WorkspaceError;
-use super::statcache::Stat;
+use crate::store::statcache::Stat;
 use crate::fsutil::{self, IoError};
 use crate::store::Id;
 

@@ -3,7 +3,7 @@
 
 use super::diff::{Changes, compare};
 use super::hashing::{Hasher, Mode};
-use super::statcache::StatCache;
+use crate::store::statcache::StatCache;
 use super::{Tracked, WorkspaceError, listing};
 use crate::pointer::Kind;
 use crate::progress::Progress;

@@ -7,5 +7,6 @@ mod fuzz_corpus;
 mod hooks;
 mod lineage;
 mod remote;
+mod snapshots;
 mod support;
 mod trust;

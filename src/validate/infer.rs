@@ -7,10 +7,10 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::{Field, FieldType};
-use crate::validate::ValidateError;
-use crate::validate::compile::{dtype_name, is_text, typed_value, u64_at};
-use crate::validate::source::{self, Format};
+use super::ValidateError;
+use super::compile::{dtype_name, is_text, typed_value, u64_at};
+use super::source::{self, Format};
+use crate::schema::{Field, FieldType};
 
 /// Strings with at most this many distinct values get an `enum`.
 const ENUM_MAX: usize = 10;
@@ -78,7 +78,7 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
             message: "the file is empty".into(),
         });
     }
-    let mut lf = source::scan(path, format, &super::Dialect::default(), None, &[])
+    let mut lf = source::scan(path, format, &crate::schema::Dialect::default(), None, &[])
         .map_err(|e| unreadable(path, format, e))?;
     let schema = lf
         .collect_schema()
