@@ -8,13 +8,15 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::pointer::{self, Kind, Pointer};
+use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::store::Id;
 use crate::store::statcache::StatCache;
-use crate::validate::{self, CheckOptions, FileReport, Format, ValidateError, Verdict, check_path, data_files};
+use crate::validate::{
+    self, CheckOptions, FileReport, Format, ValidateError, Verdict, check_path, data_files,
+};
 use crate::workspace::add::{AddOptions, Added};
 use crate::workspace::{self, WorkspaceError};
-use crate::progress::Progress;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BindingError {
@@ -47,7 +49,9 @@ impl BindingError {
 
 /// Data refused at `kiln add` for failing the schema bound to it.
 #[derive(Debug, thiserror::Error)]
-#[error("{path} does not pass its schema {schema}: not recorded (add --no-check to record it anyway)")]
+#[error(
+    "{path} does not pass its schema {schema}: not recorded (add --no-check to record it anyway)"
+)]
 pub struct Rejected {
     pub path: String,
     pub schema: String,
@@ -145,11 +149,7 @@ pub fn tracked_schema(repo: &Repo, rel: &str) -> Option<String> {
 }
 
 /// The schema `pointer` (at `rel`) names, else the one a `[[check]]` glob binds.
-fn schema_of(
-    repo: &Repo,
-    rel: &str,
-    pointer: &Pointer,
-) -> Result<Option<String>, BindingError> {
+fn schema_of(repo: &Repo, rel: &str, pointer: &Pointer) -> Result<Option<String>, BindingError> {
     match &pointer.schema {
         Some(s) => Ok(Some(s.clone())),
         None => bound_schema(repo, rel),

@@ -109,7 +109,9 @@ impl Git {
             .map_err(self.fail("read the status"))?
             .untracked_files(gix::status::UntrackedFiles::None)
             .index_worktree_rewrites(None);
-        let iter = status.into_iter(None).map_err(self.fail("read the status"))?;
+        let iter = status
+            .into_iter(None)
+            .map_err(self.fail("read the status"))?;
         for item in iter {
             let item = item.map_err(self.fail("read the status"))?;
             let path = item.location().to_str_lossy();
@@ -122,7 +124,10 @@ impl Git {
 
     /// Whether git tracks `rel` (a file) or anything below it (a folder).
     pub fn is_tracked(&self, rel: &str) -> Result<bool, GitError> {
-        let index = self.repo.index_or_empty().map_err(self.fail("read the index"))?;
+        let index = self
+            .repo
+            .index_or_empty()
+            .map_err(self.fail("read the index"))?;
         let prefix = format!("{rel}/");
         Ok(index.entries().iter().any(|e| {
             let p = e.path(&index);
@@ -136,10 +141,7 @@ impl Git {
             rev: rev.to_string(),
             source,
         };
-        let id = self
-            .repo
-            .rev_parse_single(rev)
-            .map_err(|e| bad(e.into()))?;
+        let id = self.repo.rev_parse_single(rev).map_err(|e| bad(e.into()))?;
         id.object()
             .map_err(|e| bad(e.into()))?
             .peel_to_commit()
@@ -150,7 +152,13 @@ impl Git {
     pub fn pointers_at(&self, rev: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let commit = self.resolve(rev)?;
         let mut seen = HashSet::new();
-        self.pointers_in_tree(commit.tree_id().map_err(self.fail("read a commit's tree"))?.detach(), &mut seen)
+        self.pointers_in_tree(
+            commit
+                .tree_id()
+                .map_err(self.fail("read a commit's tree"))?
+                .detach(),
+            &mut seen,
+        )
     }
 
     /// Pointer files in a tree, skipping blobs already in `seen` (so walks over
@@ -160,7 +168,10 @@ impl Git {
         tree_id: gix::ObjectId,
         seen: &mut HashSet<gix::ObjectId>,
     ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let tree = self.repo.find_tree(tree_id).map_err(self.fail("read a tree"))?;
+        let tree = self
+            .repo
+            .find_tree(tree_id)
+            .map_err(self.fail("read a tree"))?;
         let mut recorder = gix::traverse::tree::Recorder::default();
         tree.traverse()
             .breadthfirst(&mut recorder)
@@ -177,7 +188,10 @@ impl Git {
             if !seen.insert(entry.oid) {
                 continue;
             }
-            let blob = self.repo.find_object(entry.oid).map_err(self.fail("read a pointer file"))?;
+            let blob = self
+                .repo
+                .find_object(entry.oid)
+                .map_err(self.fail("read a pointer file"))?;
             out.push((path.into_owned(), blob.data.clone()));
         }
         Ok(out)
@@ -187,11 +201,19 @@ impl Git {
     pub fn pointers_on_branches(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        let refs = self.repo.references().map_err(self.fail("list references"))?;
+        let refs = self
+            .repo
+            .references()
+            .map_err(self.fail("list references"))?;
         for r in refs.local_branches().map_err(self.fail("list branches"))? {
             let mut r = r.map_err(self.fail("read a branch"))?;
-            let commit = r.peel_to_commit().map_err(self.fail("read a branch's commit"))?;
-            let tree = commit.tree_id().map_err(self.fail("read a commit's tree"))?.detach();
+            let commit = r
+                .peel_to_commit()
+                .map_err(self.fail("read a branch's commit"))?;
+            let tree = commit
+                .tree_id()
+                .map_err(self.fail("read a commit's tree"))?
+                .detach();
             out.extend(self.pointers_in_tree(tree, &mut seen)?);
         }
         Ok(out)
@@ -200,7 +222,10 @@ impl Git {
     /// Pointer files in every commit reachable from any reference.
     pub fn pointers_in_history(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let mut tips = Vec::new();
-        let refs = self.repo.references().map_err(self.fail("list references"))?;
+        let refs = self
+            .repo
+            .references()
+            .map_err(self.fail("list references"))?;
         for r in refs.all().map_err(self.fail("list references"))? {
             let mut r = r.map_err(self.fail("read a reference"))?;
             if let Ok(c) = r.peel_to_commit() {
@@ -213,7 +238,12 @@ impl Git {
         if tips.is_empty() {
             return Ok(Vec::new());
         }
-        self.pointers_in_walk(self.repo.rev_walk(tips).all().map_err(self.fail("walk the history"))?)
+        self.pointers_in_walk(
+            self.repo
+                .rev_walk(tips)
+                .all()
+                .map_err(self.fail("walk the history"))?,
+        )
     }
 
     /// Pointer files in every commit of a walk, each tree and blob read once.
@@ -227,7 +257,10 @@ impl Git {
         for info in walk {
             let info = info.map_err(self.fail("walk the history"))?;
             let commit = info.object().map_err(self.fail("read a commit"))?;
-            let tree = commit.tree_id().map_err(self.fail("read a commit's tree"))?.detach();
+            let tree = commit
+                .tree_id()
+                .map_err(self.fail("read a commit's tree"))?
+                .detach();
             if seen_trees.insert(tree) {
                 out.extend(self.pointers_in_tree(tree, &mut seen_blobs)?);
             }
@@ -262,7 +295,10 @@ impl Git {
     /// Pointer files whose staged content differs from HEAD's, with the
     /// staged bytes.
     pub fn staged_pointers(&self) -> Result<Vec<(String, Vec<u8>)>, GitError> {
-        let index = self.repo.index_or_empty().map_err(self.fail("read the index"))?;
+        let index = self
+            .repo
+            .index_or_empty()
+            .map_err(self.fail("read the index"))?;
         let head_tree = self.repo.head_commit().ok().and_then(|c| c.tree().ok());
         let mut out = Vec::new();
         for entry in index.entries() {
@@ -280,7 +316,10 @@ impl Git {
             if in_head == Some(entry.id) {
                 continue;
             }
-            let blob = self.repo.find_object(entry.id).map_err(self.fail("read a pointer file"))?;
+            let blob = self
+                .repo
+                .find_object(entry.id)
+                .map_err(self.fail("read a pointer file"))?;
             out.push((path, blob.data.clone()));
         }
         Ok(out)

@@ -163,7 +163,6 @@ pub struct PreCommit {
 /// The pre-commit gate: for every staged pointer, its content is in the
 /// store, the workspace matches it, and it passes its bound schema.
 pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
-    use crate::validate;
     use crate::workspace::hashing::{Hasher, Mode};
     let git = Git::open(repo.root())?;
     let store = repo.store();

@@ -44,7 +44,9 @@ impl RepoError {
     /// Advice for the user, if there is any.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            RepoError::NotFound { .. } => Some("run `kiln init` at the root of your git repository"),
+            RepoError::NotFound { .. } => {
+                Some("run `kiln init` at the root of your git repository")
+            }
             RepoError::Locked { .. } => Some("wait longer with --wait SECONDS"),
             _ => None,
         }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use kiln::Error;
 use kiln::binding::BindingError;
 use kiln::repo::RepoError;
-use kiln::validate::{self, CheckOptions, Checker, FileReport, ValidateError, Verdict, render};
+use kiln::validate::{CheckOptions, Checker, FileReport, Verdict, render};
 
 use super::App;
 

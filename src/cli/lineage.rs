@@ -1,4 +1,4 @@
-use crate::ui::{out, outln};
+use crate::ui::out;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use kiln::Error;
 use kiln::fsutil::IoError;
 use kiln::lineage::graph::{self, Current, Index, Staleness, Walk};
-use kiln::lineage::{LineageError, openlineage, record, render};
+use kiln::lineage::{openlineage, record, render};
 use kiln::workspace::{self, WorkspaceError};
 
 use super::App;

@@ -13,11 +13,11 @@ mod lineage;
 mod pull;
 mod push;
 mod remote;
-mod transfer;
 mod repro;
 mod run;
 mod schema;
 mod status;
+mod transfer;
 mod unprotect;
 
 use std::io::IsTerminal;
@@ -200,7 +200,11 @@ pub fn main() -> ExitCode {
 fn exit_code(err: &Error) -> u8 {
     match err {
         _ if rejection(err).is_some() => 1,
-        Error::Validate(e) | Error::Binding(BindingError::Validate(e)) if e.is_unreadable_data() => 3,
+        Error::Validate(e) | Error::Binding(BindingError::Validate(e))
+            if e.is_unreadable_data() =>
+        {
+            3
+        }
         _ => 2,
     }
 }
@@ -216,4 +220,3 @@ fn rejection(err: &Error) -> Option<&[kiln::validate::FileReport]> {
         _ => None,
     }
 }
-

@@ -1,11 +1,10 @@
 use crate::ui::outln;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln::Error;
 use kiln::progress::Progress;
-use kiln::remote::{self, PathRemoteStatus, Placement, Remote, RemoteError};
+use kiln::remote::{self, PathRemoteStatus, Placement, Remote};
 use kiln::repo::Repo;
 use kiln::workspace::Tracked;
 

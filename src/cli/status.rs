@@ -3,9 +3,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln::Error;
-use kiln::workspace::status::{self, Stored, Workspace};
 use kiln::store::statcache::StatCache;
 use kiln::workspace;
+use kiln::workspace::status::{self, Stored, Workspace};
 
 use super::App;
 

@@ -15,9 +15,9 @@ use crate::pointer::{Kind, Origin, Pointer};
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::store::Id;
+use crate::store::statcache::StatCache;
 use crate::workspace;
 use crate::workspace::hashing::{Hasher, Mode as HashMode};
-use crate::store::statcache::StatCache;
 
 /// The runs of a repository, and where each data version was committed.
 pub struct Index {

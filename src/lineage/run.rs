@@ -13,9 +13,9 @@ use crate::git::Git;
 use crate::pointer;
 use crate::progress::Progress;
 use crate::repo::{Repo, RepoLock};
+use crate::store::statcache::StatCache;
 use crate::workspace::add::{self, AddOptions, Added};
 use crate::workspace::hashing::{Hasher, Mode as HashMode};
-use crate::store::statcache::StatCache;
 
 /// What to run; every path repository-relative.
 #[derive(Clone, Debug)]

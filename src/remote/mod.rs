@@ -138,9 +138,9 @@ impl RemoteError {
             RemoteError::Corrupt { .. } => Some(
                 "the copy on the remote is damaged and was not stored here; delete it on the remote and push it again from a clone that has the data",
             ),
-            RemoteError::Missing { .. } => {
-                Some("push it from a clone that has the data, or check that this is the right remote")
-            }
+            RemoteError::Missing { .. } => Some(
+                "push it from a clone that has the data, or check that this is the right remote",
+            ),
             RemoteError::NoBucket { .. } => Some("create it first: kiln does not create buckets"),
             RemoteError::NoFolder { .. } => {
                 Some("push to it first, or fix its path with `kiln remote modify NAME url PATH`")

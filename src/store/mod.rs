@@ -5,8 +5,8 @@
 //! read-only files; an object already present is success.
 
 pub mod gc;
-pub mod statcache;
 mod id;
+pub mod statcache;
 pub mod tree;
 
 use std::collections::{HashMap, HashSet};

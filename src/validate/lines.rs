@@ -168,7 +168,11 @@ impl Scan {
 
     /// Counts a line [`plain_line`](Self::plain_line) read; false when
     /// `visit` says stop.
-    fn plain_record(&mut self, cells: Option<usize>, visit: &mut impl FnMut(&Record) -> bool) -> bool {
+    fn plain_record(
+        &mut self,
+        cells: Option<usize>,
+        visit: &mut impl FnMut(&Record) -> bool,
+    ) -> bool {
         self.line += 1;
         let mut go_on = true;
         // A header line is never blank: blank lines before it go.

@@ -28,8 +28,8 @@ pub use source::Format;
 use crate::fsutil::{self, IoError};
 use crate::repo::Repo;
 use crate::schema::{Schema, SchemaError};
-use crate::store::{self, Id};
 use crate::store::statcache::{Stat, StatCache};
+use crate::store::{self, Id};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
@@ -351,7 +351,12 @@ pub fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ValidateError> {
 
 /// The cached report of a check, with default options, of `data_id`
 /// against the schema `schema_id` as `format`; none if it was never checked.
-pub fn cached_report(repo: &Repo, data_id: &Id, schema_id: &Id, format: Format) -> Option<FileReport> {
+pub fn cached_report(
+    repo: &Repo,
+    data_id: &Id,
+    schema_id: &Id,
+    format: Format,
+) -> Option<FileReport> {
     let key = cache::Cache::key(
         data_id,
         schema_id,

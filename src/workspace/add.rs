@@ -3,13 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use super::hashing::{Hasher, Mode};
-use crate::store::statcache::StatCache;
 use super::{Placer, Refusal, WorkspaceError};
 use crate::fsutil::{self, IoError};
 use crate::git::Git;
 use crate::pointer::{self, Kind, Origin, Pointer};
 use crate::progress::Progress;
 use crate::repo::{LinkMode, Repo};
+use crate::store::statcache::StatCache;
 
 #[derive(Default)]
 pub struct AddOptions {

@@ -7,11 +7,11 @@
 use rayon::prelude::*;
 
 use super::hashing::{Hasher, Mode};
-use crate::store::statcache::{Stat, StatCache};
 use super::{Listing, Placer, Tracked, WorkspaceError, listing};
 use crate::fsutil;
 use crate::progress::{Progress, Unit};
 use crate::repo::Repo;
+use crate::store::statcache::{Stat, StatCache};
 use crate::store::{EntryKind, Id, StoreError};
 
 /// An object a pointer needs that the store lacks.

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::hashing::{Hasher, Mode};
-use crate::store::statcache::StatCache;
 use super::{Listing, WorkspaceError, listing};
 use crate::git::Git;
 use crate::pointer::{self, Pointer};
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::store::Store;
+use crate::store::statcache::StatCache;
 
 /// File-level changes inside one tracked path.
 #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]

@@ -10,11 +10,11 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 
 use super::scan::{self, ScanFile};
-use crate::store::statcache::{Stat, StatCache};
 use super::{Listing, WorkspaceError};
 use crate::pointer::Kind;
 use crate::progress::{Progress, Unit};
 use crate::repo::LinkMode;
+use crate::store::statcache::{Stat, StatCache};
 use crate::store::{self, Entry, EntryKind, Id, Staged, Store, Tree};
 
 /// Whether hashing also puts new content into the store.

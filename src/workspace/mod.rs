@@ -18,8 +18,8 @@ use crate::fsutil::{self, Context, IoError};
 use crate::pointer::{self, Kind, Pointer, PointerError};
 use crate::repo::{LinkMode, Repo};
 use crate::repo_path::RepoPath;
-use crate::store::{EntryKind, Id, Store, StoreError, Tree};
 use crate::store::statcache::Stat;
+use crate::store::{EntryKind, Id, Store, StoreError, Tree};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::WorkspaceError;
-use crate::store::statcache::Stat;
 use crate::fsutil::{self, IoError};
 use crate::store::Id;
+use crate::store::statcache::Stat;
 
 pub const IGNORE_FILE: &str = ".kilnignore";
 

@@ -3,11 +3,11 @@
 
 use super::diff::{Changes, compare};
 use super::hashing::{Hasher, Mode};
-use crate::store::statcache::StatCache;
 use super::{Tracked, WorkspaceError, listing};
 use crate::pointer::Kind;
 use crate::progress::Progress;
 use crate::repo::Repo;
+use crate::store::statcache::StatCache;
 use crate::store::{Id, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -33,6 +33,8 @@ fn subcommands(help: &str) -> Vec<String> {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // A name at two spaces; wrapped descriptions are indented further.
+        .filter(|l| !l[2..].starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|c| *c != "help")
         .map(String::from)
@@ -88,7 +90,10 @@ fn the_main_commands_human_output() {
     let remote = tempfile::tempdir().unwrap();
     let settings = {
         let mut s = settings(&repo);
-        s.add_filter(&regex::escape(&remote.path().display().to_string()), "[REMOTE]");
+        s.add_filter(
+            &regex::escape(&remote.path().display().to_string()),
+            "[REMOTE]",
+        );
         s
     };
     let mut runs: Vec<(&str, crate::support::Run)> = Vec::new();
@@ -110,7 +115,10 @@ fn the_main_commands_human_output() {
     runs.push(("add-folder", repo.kiln(["add", "data/images"])));
     runs.push(("diff", repo.kiln(["diff"])));
     let folder = remote.path().display().to_string();
-    runs.push(("remote-add", repo.kiln(["remote", "add", "shelf", &folder, "--default"])));
+    runs.push((
+        "remote-add",
+        repo.kiln(["remote", "add", "shelf", &folder, "--default"]),
+    ));
     runs.push(("push", repo.kiln(["push"])));
     runs.push(("push-again", repo.kiln(["push"])));
     runs.push(("status-remote", repo.kiln(["status", "--remote"])));
