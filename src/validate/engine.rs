@@ -337,9 +337,10 @@ pub fn run(
 }
 
 /// The counts of a delimited file read with the reader typing its plain
-/// number columns (`compile::reader_types`); `None` where there are none or
-/// a cell did not parse, and the file must be read as text. Both plans
-/// compile the same checks in the same order, so their counts agree.
+/// number columns (`compile::reader_types`) but those with a cell that does
+/// not parse; `None` where none is left to type, and the file must be read
+/// as text. Both plans compile the same checks in the same order, so their
+/// counts agree.
 fn typed_counts(
     path: &Path,
     format: Format,
@@ -355,34 +356,40 @@ fn typed_counts(
         return None;
     }
     // A cell of blanks is no number to kiln, and empty to the reader.
-    let types: Vec<_> = compile::reader_types(schema, text)
+    let mut types: Vec<_> = compile::reader_types(schema, text)
         .into_iter()
         .filter(|(name, _)| {
             let j = text_schema.index_of(name.as_str());
             !j.is_some_and(|j| blank_cells.get(j).copied().unwrap_or(false))
         })
         .collect();
-    if types.is_empty() {
-        return None;
-    }
-    let lf = source::scan(path, format, &schema.dialect, reader_missing, &types).ok()?;
-    let mut typed_schema = text_schema.clone();
-    for (name, dtype) in &types {
-        typed_schema.with_column(name.as_str().into(), dtype.clone());
-    }
-    let compiled = compile::compile(schema, &typed_schema, format, true);
-    let (aggs, plan) = aggregates(&compiled);
-    match compiled
-        .prepared(lf, false)
-        .select(aggs)
-        .collect_with_engine(Engine::Streaming)
-    {
-        Ok(r) => Some((r.unwrap_single(), plan)),
-        Err(e) => {
-            tracing::debug!("{}: reading as text: {e}", path.display());
-            None
+    while !types.is_empty() {
+        let lf = source::scan(path, format, &schema.dialect, reader_missing, &types).ok()?;
+        let mut typed_schema = text_schema.clone();
+        for (name, dtype) in &types {
+            typed_schema.with_column(name.as_str().into(), dtype.clone());
         }
+        let compiled = compile::compile(schema, &typed_schema, format, true);
+        let (aggs, plan) = aggregates(&compiled);
+        let e = match compiled
+            .prepared(lf, false)
+            .select(aggs)
+            .collect_with_engine(Engine::Streaming)
+        {
+            Ok(r) => return Some((r.unwrap_single(), plan)),
+            Err(e) => e.to_string(),
+        };
+        // A cell that is not of its column's type stops the read at its
+        // row: that column is read as text and the rest typed again, so a
+        // broken file costs a short read per broken column, not a whole
+        // read as text. The reader names the column in its message.
+        let broken = types
+            .iter()
+            .position(|(name, _)| e.contains(&format!("at column '{name}'")));
+        tracing::debug!("{}: typed read stopped: {e}", path.display());
+        types.remove(broken?);
     }
+    None
 }
 
 fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Finding {
