@@ -44,6 +44,11 @@ if [ -f scripts/servers.sh ]; then
     servers_start
 fi
 
+# The rules the code keeps (Cargo.toml's [lints], clippy.toml) and its format.
+if [ $# -eq 0 ]; then
+    cargo fmt --check
+    cargo clippy --locked --all-targets -- -D warnings
+fi
 cargo test --locked "$@"
 
 # A slice of the crash trials (`kill -9` at random moments of every mutating

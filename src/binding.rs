@@ -186,7 +186,7 @@ pub fn failing(
 /// never checked or cannot be found.
 pub fn last_report(repo: &Repo, rel: &str, data_id: &Id) -> Option<FileReport> {
     let schema = tracked_schema(repo, rel)?;
-    let schema_id = Id::of_bytes(&std::fs::read(repo.root().join(schema)).ok()?);
+    let schema_id = Id::of_bytes(&crate::fsutil::read(&repo.root().join(schema)).ok()?);
     validate::cached_report(repo, data_id, &schema_id, Format::of(Path::new(rel))?)
 }
 

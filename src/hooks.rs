@@ -57,7 +57,7 @@ printf '%s\n' "$input" | exec "$kiln" hooks run {name} "$@"
 }
 
 fn is_ours(path: &Path) -> bool {
-    std::fs::read_to_string(path)
+    fsutil::read_to_string(path)
         .is_ok_and(|t| t.lines().nth(1).is_some_and(|l| l.starts_with(MARKER)))
 }
 
@@ -76,7 +76,7 @@ pub fn install(root: &Path, tmp: &Path, kiln: &Path) -> Result<Vec<HookChange>, 
         let path = dir.join(name);
         let text = script(name, kiln);
         let action = if is_ours(&path) {
-            if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+            if fsutil::read_to_string(&path).is_ok_and(|t| t == text) {
                 "unchanged"
             } else {
                 "updated"

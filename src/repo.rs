@@ -186,11 +186,7 @@ impl Config {
 
 /// A config file's text; `None` when there is no such file.
 fn read_text(path: &Path) -> Result<Option<String>, RepoError> {
-    match fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(IoError::new("read", path, e).into()),
-    }
+    Ok(fsutil::read_to_string_if_exists(path)?)
 }
 
 fn parse_toml(text: &str, path: &Path) -> Result<toml::Table, RepoError> {
@@ -363,7 +359,7 @@ impl Repo {
                 .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > DEBRIS_AGE));
             if old && e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()) {
                 // Best effort: debris that cannot be removed now goes next time.
-                let _ = fs::remove_file(e.path());
+                let _ = fsutil::remove_file(&e.path());
             }
         }
     }

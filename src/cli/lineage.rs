@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln::Error;
-use kiln::fsutil::IoError;
-use kiln::lineage::graph::{self, Current, Index, Staleness, Walk};
+use kiln::lineage::graph::{self, Index, Walk};
+use kiln::lineage::staleness::{self, Current, Staleness};
 use kiln::lineage::{openlineage, record, render};
 use kiln::workspace::{self, WorkspaceError};
 
@@ -68,7 +68,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let progress = app.progress(matches!(args.format, Format::Json));
     if args.stale {
         let index = Index::load_runs(&repo)?;
-        let stale = graph::stale_outputs(&repo, &index, progress.as_ref())?;
+        let stale = staleness::stale_outputs(&repo, &index, progress.as_ref())?;
         if matches!(args.format, Format::Json) {
             crate::ui::print_json(&stale);
         } else {
@@ -122,7 +122,8 @@ fn export(app: &App, args: ExportArgs) -> Result<ExitCode, Error> {
     match &args.output {
         Some(path) => {
             let path = app.cwd.join(path);
-            std::fs::write(&path, text).map_err(|e| IoError::new("write", &path, e))?;
+            let dir = path.parent().unwrap_or(&app.cwd);
+            kiln::fsutil::write_atomic(&path, text.as_bytes(), dir)?;
             app.say(format_args!(
                 "wrote {} for {} to {}",
                 crate::ui::summary::count(runs.len() as u64 * 2, "event"),

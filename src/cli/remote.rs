@@ -68,7 +68,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     match args.command {
         Sub::Add { name, url, default } => {
             let _lock = app.lock(&repo)?;
-            let added = remote::config::add(&repo, &app.cwd, &name, &url, default)?;
+            let added = remote::edit::add(&repo, &app.cwd, &name, &url, default)?;
             app.say(format_args!(
                 "added remote {name}: {}{}",
                 added.display_url(),
@@ -103,7 +103,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         }
         Sub::Remove { name } => {
             let _lock = app.lock(&repo)?;
-            remote::config::remove(&repo, &name)?;
+            remote::edit::remove(&repo, &name)?;
             app.say(format_args!("removed remote {name}"));
         }
         Sub::Modify {
@@ -120,7 +120,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             let _lock = app.lock(&repo)?;
             let value = if unset { None } else { value };
             let placed =
-                remote::config::modify(&repo, &app.cwd, &name, &key, value.as_deref(), local)?;
+                remote::edit::modify(&repo, &app.cwd, &name, &key, value.as_deref(), local)?;
             let file = match placed {
                 Placement::Shared => ".kiln/config.toml",
                 Placement::Local => ".kiln/config.local.toml (not committed)",
@@ -130,7 +130,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         }
         Sub::Default { name } => {
             let _lock = app.lock(&repo)?;
-            remote::config::set_default(&repo, &name)?;
+            remote::edit::set_default(&repo, &name)?;
             app.say(format_args!("{name} is the default remote"));
         }
     }

@@ -3,9 +3,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln::Error;
-use kiln::lineage::graph::{Current, Index, Staleness};
+use kiln::lineage::graph::Index;
 use kiln::lineage::record::Status;
 use kiln::lineage::repro;
+use kiln::lineage::staleness::{Current, Staleness};
 use kiln::workspace;
 
 use super::App;

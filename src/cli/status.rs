@@ -97,7 +97,8 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         // Outputs whose recorded inputs changed; scripts use `kiln lineage --stale --format json`.
         let index = kiln::lineage::graph::Index::load_runs(&repo)?;
         if !index.runs.is_empty() {
-            let mut stale = kiln::lineage::graph::stale_outputs(&repo, &index, progress.as_ref())?;
+            let mut stale =
+                kiln::lineage::staleness::stale_outputs(&repo, &index, progress.as_ref())?;
             stale.retain(|s| tracked.iter().any(|t| t.rel == *s.path));
             crate::ui::summary::stale(&stale);
         }

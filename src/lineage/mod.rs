@@ -9,6 +9,7 @@ pub mod render;
 pub mod repro;
 pub mod run;
 pub mod send;
+pub mod staleness;
 
 use std::path::PathBuf;
 

@@ -242,7 +242,7 @@ fn schema_fields(repo: &Repo, path: &str) -> Option<Vec<Value>> {
         ty: Option<String>,
     }
     let schema = crate::binding::tracked_schema(repo, path)?;
-    let text = std::fs::read_to_string(repo.root().join(schema)).ok()?;
+    let text = crate::fsutil::read_to_string(&repo.root().join(schema)).ok()?;
     let doc: Doc = serde_saphyr::from_str(&text).ok()?;
     Some(
         doc.fields

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::LineageError;
-use super::graph::{Index, Reason, Staleness};
+use super::graph::Index;
 use super::record::RunRecord;
 use super::run::RunSpec;
+use super::staleness::{Reason, Staleness};
 use crate::workspace::Tracked;
 
 /// One run to repeat and why.

@@ -114,7 +114,7 @@ fn count_rows(path: &Path) -> Option<u64> {
     } else {
         return None;
     };
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = crate::fsutil::read(path).ok()?;
     let mut lines = 0u64;
     let mut quoted = false;
     for &b in &bytes {

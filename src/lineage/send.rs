@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::LineageError;
-use crate::fsutil::{self, IoError};
+use crate::fsutil;
 use crate::repo::Repo;
 
 /// The collector's API path, appended to its URL unless configured.
@@ -116,15 +116,12 @@ impl Collector {
         events: Vec<serde_json::Value>,
     ) -> Result<Delivery, LineageError> {
         let path = spool_path(repo);
-        let mut queue: Vec<String> = match std::fs::read_to_string(&path) {
-            Ok(text) => text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_string)
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(IoError::new("read", path, e).into()),
-        };
+        let mut queue: Vec<String> = fsutil::read_to_string_if_exists(&path)?
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
         queue.extend(
             events
                 .iter()

@@ -34,7 +34,7 @@ impl RemoteIndex {
             pending: Vec::new(),
             rewrite: false,
         };
-        let bytes = match fs::read(&index.path) {
+        let bytes = match crate::fsutil::read(&index.path) {
             Ok(b) => b,
             Err(_) => return index,
         };

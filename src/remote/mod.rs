@@ -8,6 +8,7 @@
 
 mod backend;
 pub mod config;
+pub mod edit;
 mod fetch;
 mod index;
 mod plan;
@@ -18,7 +19,8 @@ mod status;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use config::{Placement, RemoteConfig, Scheme};
+pub use config::{RemoteConfig, Scheme};
+pub use edit::Placement;
 pub use fetch::FetchReport;
 pub use push::{PushOptions, PushReport};
 pub use status::{Count, PathRemoteStatus};

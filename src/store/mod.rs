@@ -136,11 +136,11 @@ impl Store {
         fsutil::create_dir_all(&self.tmp)?;
         let tag = self.dir.join("CACHEDIR.TAG");
         if !tag.exists() {
-            fs::write(
+            fsutil::write_atomic(
                 &tag,
-                "Signature: 8a477f597d28d172789f06886806bc55\n# This is kiln's object store: backups may skip it, `kiln pull` refills it.\n",
-            )
-            .ctx("write", &tag)?;
+                b"Signature: 8a477f597d28d172789f06886806bc55\n# This is kiln's object store: backups may skip it, `kiln pull` refills it.\n",
+                &self.tmp,
+            )?;
         }
         Ok(())
     }
@@ -315,22 +315,20 @@ impl Store {
 
     pub fn read_tree(&self, id: &Id) -> Result<Tree, StoreError> {
         let path = self.object_path(id);
-        let bytes = match fs::read(&path) {
+        let bytes = match fsutil::read(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::Missing { id: *id });
-            }
-            Err(e) => return Err(IoError::new("read", path, e).into()),
+            Err(e) if e.is_not_found() => return Err(StoreError::Missing { id: *id }),
+            Err(e) => return Err(e.into()),
         };
         Ok(Tree::decode(*id, &bytes)?)
     }
 
     pub fn open(&self, id: &Id) -> Result<File, StoreError> {
         let path = self.object_path(id);
-        match File::open(&path) {
+        match fsutil::open(&path) {
             Ok(f) => Ok(f),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::Missing { id: *id }),
-            Err(e) => Err(IoError::new("open", path, e).into()),
+            Err(e) if e.is_not_found() => Err(StoreError::Missing { id: *id }),
+            Err(e) => Err(e.into()),
         }
     }
 

@@ -47,7 +47,7 @@ impl StatCache {
 
     /// Loads the cache; a missing or unreadable cache is an empty one.
     pub fn load(state_dir: &Path) -> StatCache {
-        let bytes = match fs::read(Self::path(state_dir)) {
+        let bytes = match fsutil::read(&Self::path(state_dir)) {
             Ok(b) => b,
             Err(_) => return StatCache::default(),
         };

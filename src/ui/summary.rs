@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use kiln::lineage::graph::StaleOutput;
+use kiln::lineage::staleness::StaleOutput;
 use kiln::remote::{self, FetchReport, PathRemoteStatus, PushReport};
 use kiln::workspace::checkout::CheckoutReport;
 

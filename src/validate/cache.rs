@@ -47,7 +47,7 @@ impl Cache {
 
     /// The stored report; a missing or unreadable entry is a miss.
     pub fn get(&self, key: &Id) -> Option<FileReport> {
-        let bytes = std::fs::read(self.path(key)).ok()?;
+        let bytes = crate::fsutil::read(&self.path(key)).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 

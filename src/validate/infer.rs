@@ -8,7 +8,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::ValidateError;
-use super::compile::{dtype_name, is_text, typed_value, u64_at};
+use super::compile::{dtype_name, is_text, u64_at};
+use super::convert::typed_value;
 use super::source::{self, Format};
 use crate::schema::{Field, FieldType};
 

@@ -7,6 +7,7 @@
 
 mod cache;
 pub(crate) mod compile;
+mod convert;
 pub(crate) mod dates;
 mod distinct;
 mod engine;

@@ -68,7 +68,7 @@ impl Format {
 /// blank is `[`.
 fn starts_with_bracket(path: &Path, gz: bool) -> bool {
     use std::io::Read;
-    let Ok(file) = std::fs::File::open(path) else {
+    let Ok(file) = crate::fsutil::open(path) else {
         return false;
     };
     let reader: Box<dyn Read> = if gz {
@@ -76,7 +76,7 @@ fn starts_with_bracket(path: &Path, gz: bool) -> bool {
     } else {
         Box::new(file)
     };
-    reader
+    std::io::BufReader::new(reader)
         .bytes()
         .take(4096)
         .map_while(Result::ok)
@@ -105,7 +105,7 @@ pub fn utf8_copy(
     if !format.is_delimited() {
         return Ok(None);
     }
-    let file = std::fs::File::open(path)?;
+    let file = crate::fsutil::open(path).map_err(|e| e.source)?;
     let raw: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(file))
     } else {
@@ -192,7 +192,7 @@ pub fn scan(
         // A JSON document is read whole (such files are small); the rest of
         // the check streams as for any other scan.
         Format::Json => {
-            let file = std::fs::File::open(path).map_err(|e| polars_err!(ComputeError: "{e}"))?;
+            let file = crate::fsutil::open(path).map_err(|e| polars_err!(ComputeError: "{e}"))?;
             let reader: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
                 Box::new(flate2::read::MultiGzDecoder::new(file))
             } else {

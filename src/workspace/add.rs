@@ -263,11 +263,7 @@ fn ignore_in_git(repo: &Repo, rel: &str) -> Result<(), IoError> {
     };
     let path = repo.root().join(dir).join(".gitignore");
     let line = format!("/{}", escape_gitignore(name));
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(IoError::new("read", path, e)),
-    };
+    let text = fsutil::read_to_string_if_exists(&path)?.unwrap_or_default();
     if text.lines().any(|l| l.trim_end() == line) {
         return Ok(());
     }

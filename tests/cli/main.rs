@@ -1,3 +1,5 @@
+// The harness reads and writes test files directly and prints what it saw.
+#![allow(clippy::disallowed_methods, clippy::print_stdout, clippy::print_stderr)]
 //! The one integration-test binary: every test runs the real `kiln` binary.
 
 mod check;

@@ -1,0 +1,346 @@
+//! How a column's values become its field's type: numbers by the field's
+//! lexical options, dates and times by kiln's own parsers or strptime held
+//! to the pattern's shape, string formats by the RFCs' grammars, JSON cells
+//! by their shape. Each conversion yields null where a value is not of the
+//! type, which the type check counts.
+
+use polars::prelude::*;
+
+use super::compile::{is_text, null_of, one_of, t};
+use super::{dates, json_cells};
+use crate::schema::{Field, FieldType, Literal};
+
+/// How a column's values become its field's type.
+pub(super) enum Typed {
+    /// No conversion: every value is of the type.
+    Same,
+    /// A conversion that yields null where a value is not of the type.
+    Parsed(Expr),
+    /// The column's physical type cannot hold the field's type: every
+    /// value fails. Carries the type the field would have.
+    Incompatible(DataType),
+}
+
+impl Typed {
+    /// The type of the typed values of `f` over a column stored as `physical`.
+    pub(super) fn dtype(&self, f: &Field, physical: &DataType) -> DataType {
+        match self {
+            Typed::Same => physical.clone(),
+            _ => target(f.kind),
+        }
+    }
+
+    /// The typed values, given the column's own values `v`.
+    pub(super) fn expr(&self, v: Expr) -> Expr {
+        match self {
+            Typed::Same => v,
+            Typed::Parsed(e) => e.clone(),
+            Typed::Incompatible(dtype) => null_of(dtype.clone()),
+        }
+    }
+}
+
+/// A column's values typed as `f` says, null where they are not of its
+/// type: the same conversion `kiln check` applies.
+pub fn typed_value(f: &Field, v: Expr, physical: &DataType) -> Expr {
+    typed(f, v.clone(), physical).expr(v)
+}
+
+pub(super) fn target(kind: FieldType) -> DataType {
+    match kind {
+        FieldType::Integer | FieldType::Year => DataType::Int64,
+        FieldType::Number => DataType::Float64,
+        FieldType::Boolean => DataType::Boolean,
+        FieldType::Date => DataType::Date,
+        FieldType::Datetime => DataType::Datetime(TimeUnit::Microseconds, None),
+        FieldType::Time => DataType::Time,
+        _ => DataType::String,
+    }
+}
+
+fn matches_re(v: Expr, re: &str) -> Expr {
+    v.str().contains(lit(re), true)
+}
+
+pub(super) fn json_shape(kind: FieldType) -> json_cells::Shape {
+    if kind == FieldType::Object {
+        json_cells::Shape::Object
+    } else {
+        json_cells::Shape::Array
+    }
+}
+
+/// `below` (a comparison with a lower bound), or the value is NaN, which is
+/// no number a bound can hold.
+pub(super) fn or_nan(below: Expr, j: usize, dtype: &DataType) -> Expr {
+    if dtype.is_float() {
+        below.or(col(t(j)).is_nan())
+    } else {
+        below
+    }
+}
+
+fn keep_if(v: Expr, ok: Expr) -> Expr {
+    when(ok).then(v).otherwise(null_of(DataType::String))
+}
+
+fn strptime(v: Expr, dtype: DataType, formats: &[&str]) -> Expr {
+    let attempts: Vec<Expr> = formats
+        .iter()
+        .map(|f| {
+            if dtype == DataType::Date && *f == dates::ISO {
+                return dates::parse_iso(v.clone());
+            }
+            let opts = StrptimeOptions {
+                format: Some((*f).into()),
+                strict: false,
+                exact: true,
+                cache: false,
+            };
+            let parsed = v.clone().str().strptime(dtype.clone(), opts, lit("raise"));
+            // Zone-aware parses hold UTC instants; naive UTC compares with them.
+            if matches!(dtype, DataType::Datetime(_, _)) {
+                parsed.cast(DataType::Datetime(TimeUnit::Microseconds, None))
+            } else {
+                parsed
+            }
+        })
+        .collect();
+    if attempts.len() == 1 {
+        attempts
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| null_of(dtype))
+    } else {
+        coalesce(&attempts)
+    }
+}
+
+/// A local part of dot-separated atoms (no leading, trailing or doubled
+/// dot), `@`, and a host name: labels of letters, digits and inner hyphens,
+/// the last one letters (or an IDN `xn--` label).
+const EMAIL: &str = concat!(
+    r"^[^@\s.]+(?:\.[^@\s.]+)*@",
+    r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+",
+    r"(?:\p{L}{2,}|xn--[A-Za-z0-9-]+)$"
+);
+/// RFC 3986: a scheme, an optional authority whose host may be an
+/// IP-literal in brackets (closed), then path, query and fragment of the
+/// characters the RFC allows, or percent-encoded bytes.
+const URI: &str = concat!(
+    r"^[A-Za-z][A-Za-z0-9+.\-]*:",
+    r"(?://(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*@)?",
+    r"(?:\[[0-9A-Fa-f:.vV]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)",
+    r"(?::[0-9]*)?)?",
+    r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#]|%[0-9A-Fa-f]{2})*$"
+);
+const UUID: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+const BASE64: &str = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$";
+const YEARMONTH: &str = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$";
+const DURATION: &str = r"^-?P(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?(?:T(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\.[0-9]+)?S)?)?$";
+/// XML Schema `gYear`: at least four digits.
+const YEAR: &str = r"^-?[0-9]{4,}$";
+
+/// A regular expression for the text a strptime pattern reads, as C and
+/// Python read it (`%Y` four digits, `%m` one or two, …); `None` for
+/// `any` or a directive without a fixed shape here.
+fn pattern_shape(format: &str) -> Option<String> {
+    if !format.contains('%') {
+        return None;
+    }
+    let mut out = String::from("^");
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push_str(&regex::escape(&c.to_string()));
+            continue;
+        }
+        out.push_str(match chars.next()? {
+            'Y' => r"[0-9]{4}",
+            'y' | 'C' => r"[0-9]{2}",
+            'm' => r"(?:1[0-2]|0?[1-9])",
+            'd' | 'e' => r"(?:3[01]|[12][0-9]|0?[1-9]| [1-9])",
+            'H' => r"(?:2[0-3]|[01]?[0-9])",
+            'I' => r"(?:1[0-2]|0?[1-9])",
+            'M' => r"[0-5]?[0-9]",
+            // Python's datetime has no leap second.
+            'S' => r"[0-5]?[0-9]",
+            'j' => r"[0-9]{1,3}",
+            'f' => r"[0-9]{1,9}",
+            'p' => r"(?i:am|pm)",
+            'b' | 'h' | 'B' | 'a' | 'A' => r"\p{L}+",
+            'z' => r"(?:Z|[+-][0-9]{2}:?[0-9]{2})",
+            'T' => r"[0-9]{2}:[0-9]{2}:[0-9]{2}",
+            'D' => r"[0-9]{2}/[0-9]{2}/[0-9]{2}",
+            'F' => r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+            '%' => "%",
+            _ => return None,
+        });
+    }
+    out.push('$');
+    Some(out)
+}
+
+/// The date and time forms read for a field's format: its one pattern
+/// (`%d/%m/%Y`), or for `any` the common forms.
+fn temporal_formats(kind: FieldType, format: &str) -> Vec<String> {
+    if format.contains('%') {
+        return vec![format.to_string()];
+    }
+    let list: &[&str] = match kind {
+        FieldType::Date => &[dates::ISO, "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y"],
+        FieldType::Time => &["%H:%M:%S", "%H:%M:%S%.f"],
+        FieldType::Datetime => &[
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%SZ",
+            "%Y-%m-%dT%H:%M:%S%.fZ",
+            "%Y-%m-%dT%H:%M:%S%:z",
+            "%Y-%m-%dT%H:%M:%S%.f%:z",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M:%S%.f",
+        ],
+        _ => &[],
+    };
+    list.iter().map(|f| f.to_string()).collect()
+}
+
+/// Cleans a number's text as the field says: group separators dropped, a
+/// decimal comma made a point, and (without `bareNumber`) text around it cut.
+pub(super) fn number_text(f: &Field, v: Expr) -> Expr {
+    let mut e = v;
+    if let Some(g) = &f.group_char {
+        e = e.str().replace_all(lit(g.as_str()), lit(""), true);
+    }
+    // `decimalChar` replaces the point: with `,` a `.` left after the group
+    // separators makes the cell no number (a letter the cast refuses).
+    if f.kind == FieldType::Number
+        && let Some(d) = f.decimal_char.as_deref().filter(|d| *d != ".")
+    {
+        e = e.str().replace_all(lit("."), lit("x"), true);
+        e = e.str().replace_all(lit(d), lit("."), true);
+    }
+    if !f.bare_number {
+        // Only text around the number may go: `12abc34` and `1.2.3%` are
+        // no numbers (nothing matches, the cell is null, a type error).
+        let pattern = if f.kind == FieldType::Integer {
+            r"^[^0-9+-]*([-+]?[0-9]+)[^0-9]*$"
+        } else {
+            r"^[^0-9.+-]*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)[^0-9.]*$"
+        };
+        e = e.str().extract(lit(pattern), 1);
+    }
+    e
+}
+
+pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
+    if !f.kind.is_checked() || f.kind == FieldType::Any {
+        return Typed::Same;
+    }
+    if is_text(physical) {
+        return typed_text(f, v);
+    }
+    let kind = f.kind;
+    match physical {
+        p if p.is_integer() && matches!(kind, FieldType::Integer | FieldType::Year) => {
+            Typed::Parsed(v.cast(DataType::Int64))
+        }
+        p if p.is_float() && kind == FieldType::Integer => {
+            // A float column holds integers where no value has a fraction.
+            let whole = v.clone().cast(DataType::Int64);
+            Typed::Parsed(
+                when(whole.clone().cast(DataType::Float64).eq(v))
+                    .then(whole)
+                    .otherwise(null_of(DataType::Int64)),
+            )
+        }
+        p if p.is_primitive_numeric() || p.is_decimal() => {
+            if kind == FieldType::Number {
+                Typed::Parsed(v.cast(DataType::Float64))
+            } else if kind == FieldType::Boolean && p.is_integer() {
+                Typed::Parsed(
+                    when(v.clone().eq(lit(1)))
+                        .then(lit(true))
+                        .when(v.eq(lit(0)))
+                        .then(lit(false))
+                        .otherwise(null_of(DataType::Boolean)),
+                )
+            } else {
+                Typed::Incompatible(target(kind))
+            }
+        }
+        DataType::Boolean if kind == FieldType::Boolean => Typed::Same,
+        DataType::Date if kind == FieldType::Date => Typed::Same,
+        DataType::Date if kind == FieldType::Datetime => Typed::Parsed(v.cast(target(kind))),
+        DataType::Datetime(_, _) if kind == FieldType::Datetime => {
+            Typed::Parsed(v.cast(target(kind)))
+        }
+        DataType::Time if kind == FieldType::Time => Typed::Same,
+        DataType::Struct(_) if kind == FieldType::Object => Typed::Same,
+        DataType::List(_) | DataType::Array(..) if kind == FieldType::Array => Typed::Same,
+        DataType::Duration(_) if kind == FieldType::Duration => Typed::Same,
+        _ => Typed::Incompatible(target(kind)),
+    }
+}
+
+fn typed_text(f: &Field, v: Expr) -> Typed {
+    let format = f.format.as_deref();
+    match f.kind {
+        FieldType::String => match format {
+            Some("email") => Typed::Parsed(keep_if(v.clone(), matches_re(v, EMAIL))),
+            Some("uri") => Typed::Parsed(keep_if(v.clone(), matches_re(v, URI))),
+            Some("uuid") => Typed::Parsed(keep_if(v.clone(), matches_re(v, UUID))),
+            Some("binary") => Typed::Parsed(keep_if(v.clone(), matches_re(v, BASE64))),
+            _ => Typed::Same,
+        },
+        FieldType::Integer => Typed::Parsed(number_text(f, v).cast(DataType::Int64)),
+        FieldType::Number => Typed::Parsed(number_text(f, v).cast(DataType::Float64)),
+        FieldType::Year => Typed::Parsed(
+            when(matches_re(v.clone(), YEAR))
+                .then(v.cast(DataType::Int64))
+                .otherwise(null_of(DataType::Int64)),
+        ),
+        FieldType::Boolean => {
+            let texts = |vals: &Vec<String>| -> Vec<Literal> {
+                vals.iter().cloned().map(Literal::Str).collect()
+            };
+            Typed::Parsed(
+                when(one_of(v.clone(), &texts(&f.true_values), DataType::String))
+                    .then(lit(true))
+                    .when(one_of(v, &texts(&f.false_values), DataType::String))
+                    .then(lit(false))
+                    .otherwise(null_of(DataType::Boolean)),
+            )
+        }
+        FieldType::Date | FieldType::Time | FieldType::Datetime => {
+            // The default forms are exact (zero-padded, nothing around
+            // them), which polars' parsers are not: kiln reads them itself.
+            let Some(format) = format else {
+                return Typed::Parsed(dates::parse_default(v, target(f.kind)));
+            };
+            let formats = temporal_formats(f.kind, format);
+            let refs: Vec<&str> = formats.iter().map(String::as_str).collect();
+            let parsed = strptime(v.clone(), target(f.kind), &refs);
+            // chrono's `%Y` takes any number of digits (`24`), Python's and
+            // C's four: a pattern is also held to its text's shape.
+            Typed::Parsed(match pattern_shape(format) {
+                Some(shape) => when(matches_re(v, &shape))
+                    .then(parsed)
+                    .otherwise(null_of(target(f.kind))),
+                None => parsed,
+            })
+        }
+        FieldType::Object | FieldType::Array => Typed::Parsed(keep_if(
+            v.clone(),
+            json_cells::length(v, json_shape(f.kind)).is_not_null(),
+        )),
+        FieldType::YearMonth => Typed::Parsed(keep_if(v.clone(), matches_re(v, YEARMONTH))),
+        // The pattern allows every part to be absent: `P` and `PT` name no
+        // duration, so a digit must follow the designator.
+        FieldType::Duration => Typed::Parsed(keep_if(
+            v.clone(),
+            matches_re(v.clone(), DURATION).and(matches_re(v, r"[0-9][A-Z]?$")),
+        )),
+        _ => Typed::Same,
+    }
+}
