@@ -5,6 +5,7 @@
 
 pub mod binding;
 pub mod calendar;
+pub mod clock;
 pub mod env;
 pub mod error;
 pub mod fsutil;

@@ -110,6 +110,22 @@ pub struct CheckBinding {
     pub schema: String,
 }
 
+/// `[openlineage]`: where `kiln run` sends its events. The standard
+/// `OPENLINEAGE_*` environment variables win (`lineage::send` applies them).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenLineageSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Seconds to wait for the collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<std::num::NonZeroU64>,
+}
+
 /// `.kiln/config.toml`, with `.kiln/config.local.toml` laid over it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Config {
@@ -123,7 +139,7 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub check: Vec<CheckBinding>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub openlineage: Option<toml::Table>,
+    pub openlineage: Option<OpenLineageSection>,
 }
 
 impl Config {
@@ -148,20 +164,29 @@ impl Config {
             .transpose()?
             .unwrap_or_default();
         let over = local_text.map(|t| parse_toml(t, local)).transpose()?;
-        // A value that is wrong in the local file is reported there: it
-        // fails on its own as well as laid over the committed one.
-        let local_is_wrong = over
-            .as_ref()
-            .is_some_and(|o| toml::Value::Table(o.clone()).try_into::<Config>().is_err());
         if let Some(over) = over {
             merge(&mut value, over);
         }
         let config: Config =
             toml::Value::Table(value)
                 .try_into()
-                .map_err(|e: toml::de::Error| RepoError::Config {
-                    path: if local_is_wrong { local } else { main }.to_path_buf(),
-                    message: e.message().to_string(),
+                .map_err(|e: toml::de::Error| {
+                    // Read alone, the file at fault (the local one first: its
+                    // values win) gives the error its line and key.
+                    [(local_text, local), (main_text, main)]
+                        .into_iter()
+                        .find_map(|(text, path)| {
+                            let text = text?;
+                            let e = toml::from_str::<Config>(text).err()?;
+                            Some(RepoError::Config {
+                                path: path.to_path_buf(),
+                                message: one_line_toml(&e, text),
+                            })
+                        })
+                        .unwrap_or_else(|| RepoError::Config {
+                            path: main.to_path_buf(),
+                            message: e.message().to_string(),
+                        })
                 })?;
         // Bindings are committed content: the schema they name is read, so
         // it passes the safe-path gate like every other path from a clone.
@@ -196,18 +221,39 @@ fn parse_toml(text: &str, path: &Path) -> Result<toml::Table, RepoError> {
     })
 }
 
+/// A TOML error on one line: its line number and, where the error is a
+/// value's, the key (`section.key`), then what was expected.
 fn one_line_toml(e: &toml::de::Error, text: &str) -> String {
-    match e.span() {
-        Some(span) => {
-            // Counted in bytes: a span never has to fall on a character.
-            let line = text.as_bytes()[..span.start.min(text.len())]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
-            format!("line {line}: {}", e.message())
-        }
-        None => e.message().to_string(),
+    let Some(span) = e.span() else {
+        return e.message().to_string();
+    };
+    // Counted in bytes: a span never has to fall on a character.
+    let before = &text.as_bytes()[..span.start.min(text.len())];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let number = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line = text
+        .get(line_start..)
+        .and_then(|t| t.lines().next())
+        .unwrap_or("");
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let section = text.get(..line_start).and_then(|t| {
+        t.lines().rev().find_map(|l| {
+            let l = l.trim();
+            l.strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+                .map(|s| s.trim_matches(['[', ']']).trim())
+        })
+    });
+    match (section, key) {
+        (Some(s), Some(k)) => format!("line {number}, `{s}.{k}`: {}", e.message()),
+        (None, Some(k)) => format!("line {number}, `{k}`: {}", e.message()),
+        _ => format!("line {number}: {}", e.message()),
     }
 }
 

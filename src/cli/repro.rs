@@ -53,7 +53,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         app.say("everything is up to date");
         return Ok(ExitCode::SUCCESS);
     }
-    let collector = super::run::collector(&repo)?;
+    let collector = kiln::lineage::send::Collector::resolve(&repo)?;
     for (i, s) in steps.iter().enumerate() {
         // Shown even under --quiet: run records are committed content, and
         // this is the one place kiln executes what they say.

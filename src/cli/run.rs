@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use kiln::Error;
 use kiln::lineage::record::Status;
 use kiln::lineage::run::{self, Finished, RunEnv, RunSpec};
-use kiln::lineage::send::{Collector, Delivery, Settings};
+use kiln::lineage::send::{Collector, Delivery};
 use kiln::repo::Repo;
 use kiln::workspace;
 
@@ -35,17 +35,6 @@ pub struct Args {
     command: Vec<String>,
 }
 
-/// The collector from the environment and the config, if any.
-pub fn collector(repo: &Repo) -> Result<Option<Collector>, Error> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let env = Settings {
-        url: var(kiln::env::OPENLINEAGE_URL),
-        endpoint: var(kiln::env::OPENLINEAGE_ENDPOINT),
-        api_key: var(kiln::env::OPENLINEAGE_API_KEY),
-    };
-    Ok(Collector::resolve(repo, env)?)
-}
-
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let repo = app.repo()?;
     let resolve = |paths: &[PathBuf]| -> Result<Vec<String>, Error> {
@@ -65,7 +54,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         outputs: resolve(&args.outputs)?,
         strict: args.strict,
     };
-    let collector = collector(&repo)?;
+    let collector = Collector::resolve(&repo)?;
     let finished = execute(app, &repo, &spec, collector.as_ref(), args.json)?;
     if args.json {
         crate::ui::print_json(&finished.record);

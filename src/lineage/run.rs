@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use uuid::Uuid;
-
 use super::LineageError;
 use super::record::{Code, Dep, Output, RunRecord, Status};
 use super::send::{Collector, Delivery};
@@ -174,8 +172,8 @@ pub fn run(repo: &Repo, spec: &RunSpec, env: &RunEnv) -> Result<Finished, Lineag
     for d in &spec.deps {
         deps.push(hash_dep(repo, &mut cache, env.progress, d)?);
     }
-    let id = Uuid::now_v7();
-    let started = jiff::Timestamp::now();
+    let id = crate::clock::run_id();
+    let started = crate::clock::now();
     let mut record = RunRecord {
         kiln_run: super::record::FORMAT,
         id,
@@ -219,7 +217,7 @@ pub fn run(repo: &Repo, spec: &RunSpec, env: &RunEnv) -> Result<Finished, Lineag
             if let (Some(c), Some(_)) = (env.collector, &delivery)
                 && let Ok(_lock) = lock(repo, env)
             {
-                let abort = super::openlineage::abort_event(repo, &record, jiff::Timestamp::now());
+                let abort = super::openlineage::abort_event(repo, &record, crate::clock::now());
                 if let Err(e) = c.deliver(repo, vec![abort]) {
                     tracing::warn!("cannot send the OpenLineage ABORT event: {e}");
                 }
@@ -254,7 +252,7 @@ fn execute(
     cache: &mut StatCache,
 ) -> Result<(RepoLock, Vec<Added>), LineageError> {
     let status = spawn(repo, spec)?;
-    record.ended = jiff::Timestamp::now();
+    record.ended = crate::clock::now();
     record.exit_code = status.code();
 
     let held = lock(repo, env)?;

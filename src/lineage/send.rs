@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::LineageError;
+use crate::env;
 use crate::fsutil;
 use crate::repo::Repo;
 
@@ -46,31 +47,18 @@ impl Delivery {
     }
 }
 
-/// Collector settings from the environment, which win over the
-/// `[openlineage]` config section (`url`, `endpoint`, `api_key`, and
-/// `timeout` in seconds).
-#[derive(Clone, Debug, Default)]
-pub struct Settings {
-    pub url: Option<String>,
-    pub endpoint: Option<String>,
-    pub api_key: Option<String>,
-}
-
 impl Collector {
-    /// The collector to use, if one is configured.
-    pub fn resolve(repo: &Repo, env: Settings) -> Result<Option<Collector>, LineageError> {
-        let table = repo.config.openlineage.as_ref();
-        let get = |key: &str| -> Result<Option<String>, LineageError> {
-            match table.and_then(|t| t.get(key)) {
-                None => Ok(None),
-                Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(LineageError::Config {
-                    path: repo.config_path(),
-                    message: format!("openlineage.{key} must be a string"),
-                }),
-            }
-        };
-        let Some(url) = env.url.or(get("url")?).filter(|u| !u.is_empty()) else {
+    /// The collector to use, if one is configured: the `[openlineage]`
+    /// section (checked when the config was read) with the standard
+    /// `OPENLINEAGE_*` environment variables laid over it, as the
+    /// OpenLineage clients do.
+    pub fn resolve(repo: &Repo) -> Result<Option<Collector>, LineageError> {
+        let section = repo.config.openlineage.clone().unwrap_or_default();
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let Some(url) = var(env::OPENLINEAGE_URL)
+            .or(section.url)
+            .filter(|u| !u.is_empty())
+        else {
             return Ok(None);
         };
         if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -82,28 +70,17 @@ impl Collector {
                 ),
             });
         }
-        let endpoint = env
-            .endpoint
-            .or(get("endpoint")?)
+        let endpoint = var(env::OPENLINEAGE_ENDPOINT)
+            .or(section.endpoint)
             .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-        let timeout = match table.and_then(|t| t.get("timeout")) {
-            None => Duration::from_secs(5),
-            Some(toml::Value::Integer(n)) if *n > 0 => Duration::from_secs(*n as u64),
-            Some(_) => {
-                return Err(LineageError::Config {
-                    path: repo.config_path(),
-                    message: "openlineage.timeout must be a positive number of seconds".into(),
-                });
-            }
-        };
         Ok(Some(Collector {
             url: format!(
                 "{}/{}",
                 url.trim_end_matches('/'),
                 endpoint.trim_start_matches('/')
             ),
-            api_key: env.api_key.or(get("api_key")?),
-            timeout,
+            api_key: var(env::OPENLINEAGE_API_KEY).or(section.api_key),
+            timeout: Duration::from_secs(section.timeout.map_or(5, |t| t.get())),
         }))
     }
 

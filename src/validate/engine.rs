@@ -383,12 +383,20 @@ fn typed_counts(
         // row: that column is read as text and the rest typed again, so a
         // broken file costs a short read per broken column, not a whole
         // read as text. The reader names the column in its message.
-        let broken = types
+        let Some(broken) = types
             .iter()
-            .position(|(name, _)| e.contains(&format!("at column '{name}'")));
-        tracing::debug!("{}: typed read stopped: {e}", path.display());
-        types.remove(broken?);
+            .position(|(name, _)| e.contains(&format!("at column '{name}'")))
+        else {
+            tracing::debug!("{}: reading as text: {e}", path.display());
+            return None;
+        };
+        let (name, _) = types.remove(broken);
+        tracing::debug!("{}: reading column `{name}` as text: {e}", path.display());
     }
+    tracing::debug!(
+        "{}: reading as text: no column left to type",
+        path.display()
+    );
     None
 }
 

@@ -130,3 +130,70 @@ fn the_main_commands_human_output() {
         settings.bind(|| insta::assert_snapshot!(*name, shown(run)));
     }
 }
+
+#[test]
+fn lineage_and_run_records() {
+    let repo = Repo::new();
+    repo.write("data/raw.csv", "id,value\n1,10\n2,20\n");
+    repo.kiln(["add", "data/raw.csv"]).ok();
+    repo.commit("raw data");
+    let settings = settings(&repo);
+    // Each run at its own fixed instant, which also makes its id.
+    let run = |at: &str, args: &[&str]| repo.kiln_env(args, &[("KILN_TEST_CLOCK", at)]);
+    let clean = run(
+        "2026-01-01T10:00:00Z",
+        &[
+            "run",
+            "-n",
+            "clean",
+            "-d",
+            "data/raw.csv",
+            "-o",
+            "data/clean.csv",
+            "--",
+            "cp",
+            "data/raw.csv",
+            "data/clean.csv",
+        ],
+    );
+    let features = run(
+        "2026-01-01T11:00:00Z",
+        &[
+            "run",
+            "-n",
+            "features",
+            "-d",
+            "data/clean.csv",
+            "-o",
+            "data/features.csv",
+            "--",
+            "cp",
+            "data/clean.csv",
+            "data/features.csv",
+        ],
+    );
+    let records: Vec<(String, String)> = std::fs::read_dir(repo.path(".kiln/runs"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(e.path()).unwrap())
+        })
+        .collect();
+    let mut records = records;
+    records.sort();
+    let lineage = repo.kiln(["lineage", "data/features.csv"]);
+    repo.write("data/raw.csv", "id,value\n1,10\n2,21\n");
+    let stale = repo.kiln(["status"]);
+    let repro = repo.kiln(["repro", "--dry-run"]);
+    settings.bind(|| {
+        insta::assert_snapshot!("run-clean", shown(&clean));
+        insta::assert_snapshot!("run-features", shown(&features));
+        for (i, (name, text)) in records.iter().enumerate() {
+            insta::assert_snapshot!(format!("run-record-{i}"), format!("{name}\n{text}"));
+        }
+        insta::assert_snapshot!("lineage-tree", shown(&lineage));
+        insta::assert_snapshot!("status-stale", shown(&stale));
+        insta::assert_snapshot!("repro-dry-run", shown(&repro));
+    });
+}
