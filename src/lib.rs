@@ -6,6 +6,7 @@
 pub mod binding;
 pub mod calendar;
 pub mod clock;
+pub mod config;
 pub mod env;
 pub mod error;
 pub mod fsutil;
@@ -14,6 +15,7 @@ pub mod hooks;
 pub mod lineage;
 pub mod pointer;
 pub mod progress;
+pub mod redact;
 pub mod remote;
 pub mod repo;
 pub mod repo_path;

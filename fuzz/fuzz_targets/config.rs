@@ -12,18 +12,16 @@ fuzz_target!(|data: &[u8]| {
         Some((m, l)) => (m, Some(l)),
         None => (&*text, None),
     };
-    let parsed = kiln::repo::Config::parse(
+    let parsed = kiln::config::Config::parse(
         Some(main),
         local,
         Path::new("config.toml"),
         Path::new("config.local.toml"),
     );
     if let Ok(config) = parsed {
-        for (name, table) in &config.remote {
-            if let Ok(r) = kiln::remote::config::RemoteConfig::from_table(name, table) {
-                let _ = format!("{r:?} {}", r.display_url());
-            }
+        for r in config.remotes.values().flatten() {
+            let _ = format!("{r:?} {}", r.display_url());
         }
     }
-    let _ = kiln::remote::redact::url(&text);
+    let _ = kiln::redact::url(&text);
 });

@@ -66,7 +66,7 @@ impl Collector {
                 path: repo.config_path(),
                 message: format!(
                     "openlineage url `{}` must start with http:// or https://",
-                    crate::remote::redact::url(&url)
+                    crate::redact::url(&url)
                 ),
             });
         }
@@ -169,7 +169,7 @@ impl Collector {
 
     /// The endpoint, with any credentials in it removed, for messages.
     pub fn display_url(&self) -> String {
-        crate::remote::redact::url(&self.url)
+        crate::redact::url(&self.url)
     }
 }
 

@@ -16,9 +16,9 @@ use object_store::{
 };
 
 use super::RemoteError;
-use super::config::{RemoteConfig, Scheme};
-use super::redact::{self, Scrubber};
+use crate::config::remote::{RemoteConfig, Scheme, SettingsError};
 use crate::fsutil::{self, IoError};
+use crate::redact::{self, Scrubber};
 use crate::store::{Id, Staged, Store, Tree};
 
 /// Objects this large go up in parts; smaller ones in one request.
@@ -87,16 +87,17 @@ impl Conn {
                 (Arc::new(fs), Key::default())
             }
             None => {
-                let parsed = url::Url::parse(&config.url).map_err(|e| RemoteError::BadUrl {
+                let parsed = url::Url::parse(&config.url).map_err(|e| SettingsError::BadUrl {
                     name: config.name.clone(),
                     url: url.clone(),
                     reason: e.to_string(),
                 })?;
-                let root = Key::from_url_path(parsed.path()).map_err(|e| RemoteError::BadUrl {
-                    name: config.name.clone(),
-                    url: url.clone(),
-                    reason: e.to_string(),
-                })?;
+                let root =
+                    Key::from_url_path(parsed.path()).map_err(|e| SettingsError::BadUrl {
+                        name: config.name.clone(),
+                        url: url.clone(),
+                        reason: e.to_string(),
+                    })?;
                 (build_cloud(config, build_err)?, root)
             }
         };
@@ -642,11 +643,12 @@ fn build_cloud(
         Scheme::Gs => build!(object_store::gcp::GoogleCloudStorageBuilder),
         Scheme::Az => build!(object_store::azure::MicrosoftAzureBuilder),
         Scheme::Local => {
-            return Err(RemoteError::BadUrl {
+            return Err(SettingsError::BadUrl {
                 name: config.name.clone(),
                 url: config.display_url(),
                 reason: "a folder is not an object store".into(),
-            });
+            }
+            .into());
         }
     })
 }

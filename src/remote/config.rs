@@ -1,422 +1,23 @@
-//! Remotes as configured: `[remote.NAME]` in `.kiln/config.toml` (shared,
-//! committed) with `.kiln/config.local.toml` (this machine only) laid over
-//! it, and the edits `kiln remote …` makes to those files. Secrets live only
-//! in the local file or the environment.
+//! The configured remotes of a repository: by name or the default one, with
+//! secrets refused in the committed file. Each remote's settings were read
+//! and checked with the config (`config::remote`).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use toml_edit::{DocumentMut, Item};
+use toml_edit::DocumentMut;
 
 use super::RemoteError;
-use super::redact;
+use crate::config::ConfigError;
+use crate::config::remote::RemoteConfig;
 use crate::fsutil;
 use crate::repo::{Repo, RepoError};
-
-/// Where a remote's objects live.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scheme {
-    S3,
-    Gs,
-    Az,
-    Local,
-}
-
-impl Scheme {
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            Scheme::S3 => "s3",
-            Scheme::Gs => "gs",
-            Scheme::Az => "az",
-            Scheme::Local => "local folder",
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    Bool,
-    /// A whole number in a range.
-    Count(u64, u64),
-    Seconds,
-    Text,
-}
-
-/// One option a remote accepts.
-pub(super) struct Opt {
-    pub(super) key: &'static str,
-    pub(super) kind: Kind,
-    /// Never shown, never committed.
-    pub(super) secret: bool,
-    /// Kept in the local file: it names something on this machine.
-    pub(super) machine: bool,
-    /// The object_store configuration key per backend (s3, gs, az).
-    backend: [Option<&'static str>; 3],
-    /// kiln's own setting, valid for every scheme with `local` too.
-    kiln: bool,
-    local: bool,
-}
-
-const fn backend(key: &'static str, kind: Kind, backend: [Option<&'static str>; 3]) -> Opt {
-    Opt {
-        key,
-        kind,
-        secret: false,
-        machine: false,
-        backend,
-        kiln: false,
-        local: false,
-    }
-}
-
-const fn secret(key: &'static str, backend: [Option<&'static str>; 3]) -> Opt {
-    Opt {
-        secret: true,
-        ..self::backend(key, Kind::Text, backend)
-    }
-}
-
-const fn kiln(key: &'static str, kind: Kind, local: bool) -> Opt {
-    Opt {
-        kiln: true,
-        local,
-        ..self::backend(key, kind, [None, None, None])
-    }
-}
-
-const OPTIONS: &[Opt] = &[
-    backend(
-        "endpoint",
-        Kind::Text,
-        [Some("endpoint"), Some("base_url"), Some("endpoint")],
-    ),
-    backend("region", Kind::Text, [Some("region"), None, None]),
-    backend(
-        "allow-http",
-        Kind::Bool,
-        [Some("allow_http"), Some("allow_http"), Some("allow_http")],
-    ),
-    backend(
-        "virtual-hosted-style",
-        Kind::Bool,
-        [Some("virtual_hosted_style_request"), None, None],
-    ),
-    backend(
-        "unsigned-payload",
-        Kind::Bool,
-        [Some("unsigned_payload"), None, None],
-    ),
-    backend(
-        "skip-signature",
-        Kind::Bool,
-        [
-            Some("skip_signature"),
-            Some("skip_signature"),
-            Some("skip_signature"),
-        ],
-    ),
-    secret("access-key-id", [Some("access_key_id"), None, None]),
-    secret("secret-access-key", [Some("secret_access_key"), None, None]),
-    secret("session-token", [Some("token"), None, None]),
-    backend("account", Kind::Text, [None, None, Some("account_name")]),
-    secret("access-key", [None, None, Some("access_key")]),
-    secret("sas-token", [None, None, Some("sas_token")]),
-    backend(
-        "use-emulator",
-        Kind::Bool,
-        [None, None, Some("use_emulator")],
-    ),
-    Opt {
-        machine: true,
-        ..backend(
-            "service-account",
-            Kind::Text,
-            [None, Some("service_account"), None],
-        )
-    },
-    secret(
-        "service-account-key",
-        [None, Some("service_account_key"), None],
-    ),
-    // Each transfer holds a connection and a file open.
-    kiln("jobs", Kind::Count(1, 256), true),
-    kiln("retries", Kind::Count(0, 100), false),
-    kiln("timeout", Kind::Seconds, false),
-    kiln("connect-timeout", Kind::Seconds, false),
-];
-
-pub(super) fn find(key: &str) -> Option<&'static Opt> {
-    OPTIONS.iter().find(|o| o.key == key)
-}
-
-pub(super) fn applies(o: &Opt, scheme: Scheme) -> bool {
-    match scheme {
-        Scheme::S3 => o.kiln || o.backend[0].is_some(),
-        Scheme::Gs => o.kiln || o.backend[1].is_some(),
-        Scheme::Az => o.kiln || o.backend[2].is_some(),
-        Scheme::Local => o.kiln && o.local,
-    }
-}
-
-pub(super) fn known_keys(scheme: Scheme) -> String {
-    let keys: Vec<&str> = OPTIONS
-        .iter()
-        .filter(|o| applies(o, scheme))
-        .map(|o| o.key)
-        .collect();
-    keys.join(", ")
-}
-
-/// A remote as configured, shared and local settings merged. Its `Debug`
-/// form is redacted like everything else shown.
-#[derive(Clone)]
-pub struct RemoteConfig {
-    pub name: String,
-    /// The URL or folder as written in the config.
-    pub url: String,
-    pub scheme: Scheme,
-    values: BTreeMap<String, String>,
-}
-
-impl std::fmt::Debug for RemoteConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RemoteConfig")
-            .field("name", &self.name)
-            .field("url", &self.display_url())
-            .field("scheme", &self.scheme)
-            .field("values", &self.shown_options())
-            .finish()
-    }
-}
-
-impl RemoteConfig {
-    pub fn from_table(name: &str, table: &toml::Table) -> Result<RemoteConfig, RemoteError> {
-        let url = match table.get("url") {
-            Some(toml::Value::String(s)) => s.clone(),
-            _ => {
-                return Err(RemoteError::NoUrl {
-                    name: name.to_string(),
-                });
-            }
-        };
-        let scheme = parse_url(name, &url)?;
-        let mut values = BTreeMap::new();
-        for (key, value) in table {
-            if key == "url" {
-                continue;
-            }
-            let text = match value {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                _ => {
-                    return Err(RemoteError::BadOption {
-                        name: name.to_string(),
-                        key: key.clone(),
-                        reason: "expected a string, a number or true/false".into(),
-                    });
-                }
-            };
-            let opt = check_option(name, scheme, key, &text)?;
-            values.insert(opt.key.to_string(), text);
-        }
-        Ok(RemoteConfig {
-            name: name.to_string(),
-            url,
-            scheme,
-            values,
-        })
-    }
-
-    /// A remote with its URL and no options, as `kiln remote add` makes it.
-    pub(super) fn bare(name: &str, url: String, scheme: Scheme) -> RemoteConfig {
-        RemoteConfig {
-            name: name.to_string(),
-            url,
-            scheme,
-            values: BTreeMap::new(),
-        }
-    }
-
-    /// The URL with any credentials removed, for showing.
-    pub fn display_url(&self) -> String {
-        redact::url(&self.url)
-    }
-
-    /// The folder of a local remote: relative paths are relative to the
-    /// repository root.
-    pub fn local_path(&self, root: &Path) -> Option<PathBuf> {
-        if self.scheme != Scheme::Local {
-            return None;
-        }
-        let path = match url::Url::parse(&self.url) {
-            Ok(u) if u.scheme() == "file" => u.to_file_path().ok()?,
-            _ => PathBuf::from(&self.url),
-        };
-        Some(root.join(path))
-    }
-
-    pub(crate) fn text(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str)
-    }
-
-    /// A count or a number of seconds (validated when loaded).
-    pub(crate) fn number(&self, key: &str) -> Option<u64> {
-        self.text(key).and_then(|v| v.parse().ok())
-    }
-
-    /// The object_store configuration for this remote's backend.
-    pub(crate) fn backend_options(&self) -> Vec<(&'static str, String)> {
-        let slot = match self.scheme {
-            Scheme::S3 => 0,
-            Scheme::Gs => 1,
-            Scheme::Az => 2,
-            Scheme::Local => return Vec::new(),
-        };
-        self.values
-            .iter()
-            .filter_map(|(k, v)| Some((find(k)?.backend[slot]?, v.clone())))
-            .collect()
-    }
-
-    /// Secret values, to scrub from anything shown: secret options and
-    /// whatever user info the URL holds.
-    pub(crate) fn secrets(&self) -> Vec<String> {
-        let in_url = redact::userinfo(&self.url).map(|(a, b)| self.url[a..b].to_string());
-        self.values
-            .iter()
-            .filter(|(k, _)| find(k).is_some_and(|o| o.secret))
-            .map(|(_, v)| v.clone())
-            .chain(in_url)
-            .collect()
-    }
-
-    /// Options as they may be shown: secret values hidden.
-    pub fn shown_options(&self) -> BTreeMap<String, String> {
-        self.values
-            .iter()
-            .map(|(k, v)| {
-                let secret = find(k).is_some_and(|o| o.secret);
-                (k.clone(), if secret { "***".into() } else { v.clone() })
-            })
-            .collect()
-    }
-}
-
-const CREDENTIALS_IN_URL: &str = "credentials do not belong in a URL that is committed; set them with `kiln remote modify` (kept in .kiln/config.local.toml) or in the environment";
-
-/// Judged by text, so a URL whose secret breaks parsing is caught too: user
-/// info is `user@` or `user:secret@` after `://`.
-fn has_credentials(url: &str) -> bool {
-    let Some((a, b)) = redact::userinfo(url) else {
-        return false;
-    };
-    let info = &url[a..b];
-    info.contains(':') || !info.contains('/')
-}
-
-/// Checks a URL and names its scheme; credentials in a URL are refused
-/// because the URL is committed.
-pub(super) fn parse_url(name: &str, text: &str) -> Result<Scheme, RemoteError> {
-    let bad = |reason: &str| RemoteError::BadUrl {
-        name: name.to_string(),
-        url: redact::url(text),
-        reason: reason.to_string(),
-    };
-    if text.trim().is_empty() {
-        return Err(bad("empty"));
-    }
-    if !text.contains("://") {
-        return Ok(Scheme::Local);
-    }
-    if has_credentials(text) {
-        return Err(bad(CREDENTIALS_IN_URL));
-    }
-    let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("query strings and fragments are not supported"));
-    }
-    let scheme = match url.scheme() {
-        "s3" => Scheme::S3,
-        "gs" => Scheme::Gs,
-        "az" | "azure" => Scheme::Az,
-        "file" => {
-            return if url.to_file_path().is_ok() {
-                Ok(Scheme::Local)
-            } else {
-                Err(bad("not a local file path"))
-            };
-        }
-        other => {
-            return Err(bad(&format!(
-                "unsupported scheme `{other}`; use s3://, gs://, az://, file:// or a folder path"
-            )));
-        }
-    };
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("the bucket or container name is missing"));
-    }
-    Ok(scheme)
-}
-
-/// Validates one option's key and value for a scheme.
-pub(super) fn check_option(
-    name: &str,
-    scheme: Scheme,
-    key: &str,
-    value: &str,
-) -> Result<&'static Opt, RemoteError> {
-    let opt =
-        find(key)
-            .filter(|o| applies(o, scheme))
-            .ok_or_else(|| RemoteError::UnknownOption {
-                name: name.to_string(),
-                key: key.to_string(),
-                scheme: scheme.label(),
-                known: known_keys(scheme),
-            })?;
-    let bad = |reason: &str| RemoteError::BadOption {
-        name: name.to_string(),
-        key: key.to_string(),
-        reason: reason.to_string(),
-    };
-    match opt.kind {
-        Kind::Bool if value != "true" && value != "false" => Err(bad("expected true or false")),
-        Kind::Count(min, max) if !value.parse::<u64>().is_ok_and(|n| (min..=max).contains(&n)) => {
-            Err(bad(&format!("expected a whole number from {min} to {max}")))
-        }
-        Kind::Seconds if !value.parse::<u64>().is_ok_and(|n| (1..=3600).contains(&n)) => {
-            Err(bad("expected a whole number of seconds, up to 3600"))
-        }
-        Kind::Text if value.is_empty() => Err(bad("empty value")),
-        _ if opt.key == "endpoint" && has_credentials(value) => Err(bad(CREDENTIALS_IN_URL)),
-        _ => Ok(opt),
-    }
-}
-
-pub(super) fn check_name(name: &str) -> Result<(), RemoteError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        && !name.starts_with(['.', '-']);
-    if ok {
-        Ok(())
-    } else {
-        Err(RemoteError::BadName {
-            name: name.to_string(),
-        })
-    }
-}
 
 /// Every configured remote, by name.
 pub fn all(repo: &Repo) -> Result<Vec<RemoteConfig>, RemoteError> {
     repo.config
-        .remote
-        .iter()
-        .map(|(name, table)| RemoteConfig::from_table(name, table))
+        .remotes
+        .values()
+        .map(|r| r.clone().map_err(RemoteError::from))
         .collect()
 }
 
@@ -425,43 +26,27 @@ pub fn default_name(repo: &Repo) -> Option<String> {
     if let Some(name) = &repo.config.kiln.remote {
         return Some(name.clone());
     }
-    let mut names = repo.config.remote.keys();
+    let mut names = repo.config.remotes.keys();
     match (names.next(), names.next()) {
         (Some(only), None) => Some(only.clone()),
         _ => None,
     }
 }
 
-/// The remote called `name`, or the default one. Refuses secrets written in
-/// the committed file.
+/// The remote called `name`, or the default one, as the config resolved it.
 pub fn resolve(repo: &Repo, name: Option<&str>) -> Result<RemoteConfig, RemoteError> {
     let name = match name {
         Some(n) => n.to_string(),
         None => default_name(repo).ok_or(RemoteError::NoDefault)?,
     };
-    let table = repo
-        .config
-        .remote
-        .get(&name)
-        .ok_or_else(|| unknown(repo, &name))?;
-    let config = RemoteConfig::from_table(&name, table)?;
-    let shared = read_doc(&repo.config_path())?;
-    if let Some(t) = shared
-        .get("remote")
-        .and_then(|r| r.get(&name))
-        .and_then(Item::as_table_like)
-        && let Some((key, _)) = t.iter().find(|(k, _)| find(k).is_some_and(|o| o.secret))
-    {
-        return Err(RemoteError::CommittedSecret {
-            name,
-            key: key.to_string(),
-        });
+    match repo.config.remotes.get(&name) {
+        Some(resolved) => Ok(resolved.clone()?),
+        None => Err(unknown(repo, &name)),
     }
-    Ok(config)
 }
 
 pub(super) fn unknown(repo: &Repo, name: &str) -> RemoteError {
-    let known: Vec<&str> = repo.config.remote.keys().map(String::as_str).collect();
+    let known: Vec<&str> = repo.config.remotes.keys().map(String::as_str).collect();
     RemoteError::Unknown {
         name: name.to_string(),
         known: if known.is_empty() {
@@ -475,9 +60,9 @@ pub(super) fn unknown(repo: &Repo, name: &str) -> RemoteError {
 pub(super) fn read_doc(path: &Path) -> Result<DocumentMut, RemoteError> {
     let text = fsutil::read_to_string_if_exists(path)?.unwrap_or_default();
     text.parse::<DocumentMut>().map_err(|e| {
-        RemoteError::Repo(RepoError::Config {
+        RemoteError::Repo(RepoError::Config(ConfigError::Invalid {
             path: path.to_path_buf(),
             message: e.message().to_string(),
-        })
+        }))
     })
 }

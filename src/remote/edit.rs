@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table};
 
 use super::RemoteError;
-use super::config::{
-    Kind, RemoteConfig, Scheme, check_name, check_option, find, known_keys, parse_url, read_doc,
-    unknown,
+use super::config::{read_doc, unknown};
+use crate::config::ConfigError;
+use crate::config::remote::{
+    Kind, RemoteConfig, Scheme, SettingsError, check_name, check_option, find, known_keys,
+    parse_url,
 };
 use crate::fsutil;
 use crate::repo::{Repo, RepoError};
@@ -37,10 +39,10 @@ fn remote_table<'a>(
     create: bool,
 ) -> Result<Option<&'a mut Table>, RemoteError> {
     let not_table = |key: &str| {
-        RemoteError::Repo(RepoError::Config {
+        RemoteError::Repo(RepoError::Config(ConfigError::Invalid {
             path: path.to_path_buf(),
             message: format!("`{key}` must be a table"),
-        })
+        }))
     };
     if !doc.contains_key("remote") {
         if !create {
@@ -111,10 +113,10 @@ fn set_default_in(doc: &mut DocumentMut, path: &Path, name: &str) -> Result<(), 
         doc.insert("kiln", Item::Table(Table::new()));
     }
     let kiln = doc["kiln"].as_table_mut().ok_or_else(|| {
-        RemoteError::Repo(RepoError::Config {
+        RemoteError::Repo(RepoError::Config(ConfigError::Invalid {
             path: path.to_path_buf(),
             message: "`kiln` must be a table".into(),
-        })
+        }))
     })?;
     kiln.insert("remote", toml_edit::value(name));
     Ok(())
@@ -187,11 +189,11 @@ pub fn modify(
     let current = RemoteConfig::from_table(name, table)?;
     let (placement, item) = if key == "url" {
         let Some(v) = value else {
-            return Err(RemoteError::BadOption {
+            return Err(RemoteError::from(SettingsError::BadOption {
                 name: name.to_string(),
                 key: key.to_string(),
                 reason: "a remote needs a URL; use `kiln remote remove` to drop it".into(),
-            });
+            }));
         };
         let scheme = parse_url(name, v)?;
         let place = if local {
@@ -207,7 +209,7 @@ pub fn modify(
         let scheme = current.scheme;
         let opt = match value {
             Some(v) => check_option(name, scheme, key, v)?,
-            None => find(key).ok_or_else(|| RemoteError::UnknownOption {
+            None => find(key).ok_or_else(|| SettingsError::UnknownOption {
                 name: name.to_string(),
                 key: key.to_string(),
                 scheme: scheme.label(),

@@ -13,13 +13,12 @@ mod fetch;
 mod index;
 mod plan;
 mod push;
-pub mod redact;
 mod status;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use config::{RemoteConfig, Scheme};
+pub use crate::config::remote::{RemoteConfig, Scheme, SettingsError};
 pub use edit::Placement;
 pub use fetch::FetchReport;
 pub use push::{PushOptions, PushReport};
@@ -49,33 +48,8 @@ pub enum RemoteError {
     Unknown { name: String, known: String },
     #[error("a remote named `{name}` already exists; change it with `kiln remote modify`")]
     Exists { name: String },
-    #[error("`{name}` is not a valid remote name (letters, digits, `-`, `_` and `.`)")]
-    BadName { name: String },
-    #[error("remote `{name}` has no `url`")]
-    NoUrl { name: String },
-    #[error("remote `{name}`: `{url}` cannot be used: {reason}")]
-    BadUrl {
-        name: String,
-        url: String,
-        reason: String,
-    },
-    #[error("remote `{name}`: unknown option `{key}` for {scheme} remotes (known: {known})")]
-    UnknownOption {
-        name: String,
-        key: String,
-        scheme: &'static str,
-        known: String,
-    },
-    #[error("remote `{name}`: option `{key}`: {reason}")]
-    BadOption {
-        name: String,
-        key: String,
-        reason: String,
-    },
-    #[error(
-        "remote `{name}`: the secret `{key}` is in the committed .kiln/config.toml; `kiln remote modify {name} {key} VALUE` moves it to .kiln/config.local.toml"
-    )]
-    CommittedSecret { name: String, key: String },
+    #[error(transparent)]
+    Settings(#[from] crate::config::remote::SettingsError),
     #[error("remote `{name}` ({url}): cannot set up the client: {message}")]
     Build {
         name: String,

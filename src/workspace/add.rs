@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 
 use super::hashing::{Hasher, Mode};
 use super::{Placer, Refusal, WorkspaceError};
+use crate::config::LinkMode;
 use crate::fsutil::{self, IoError};
 use crate::git::Git;
 use crate::pointer::{self, Kind, Origin, Pointer};
 use crate::progress::Progress;
-use crate::repo::{LinkMode, Repo};
+use crate::repo::Repo;
 use crate::store::statcache::StatCache;
 
 #[derive(Default)]

@@ -11,9 +11,9 @@ use rayon::prelude::*;
 
 use super::scan::{self, ScanFile};
 use super::{Listing, WorkspaceError};
+use crate::config::LinkMode;
 use crate::pointer::Kind;
 use crate::progress::{Progress, Unit};
-use crate::repo::LinkMode;
 use crate::store::statcache::{Stat, StatCache};
 use crate::store::{self, Entry, EntryKind, Id, Staged, Store, Tree};
 

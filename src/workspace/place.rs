@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::WorkspaceError;
+use crate::config::LinkMode;
 use crate::fsutil::{self, Context, IoError};
-use crate::repo::{LinkMode, Repo};
+use crate::repo::Repo;
 use crate::store::statcache::Stat;
 use crate::store::{Id, Store};
 

@@ -4,7 +4,8 @@
 use std::os::unix::fs::MetadataExt;
 
 use super::{Placer, Tracked, WorkspaceError, listing};
-use crate::repo::{LinkMode, Repo};
+use crate::config::LinkMode;
+use crate::repo::Repo;
 use crate::store::EntryKind;
 
 /// Replaces every linked file under the tracked paths with a verified copy.
