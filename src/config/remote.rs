@@ -203,7 +203,41 @@ pub struct RemoteConfig {
     /// The URL or folder as written in the config.
     pub url: String,
     pub scheme: Scheme,
+    /// kiln's own settings, typed.
+    pub kiln: KilnOptions,
+    /// Every option as written (checked), for the backend and for showing.
     values: BTreeMap<String, String>,
+}
+
+/// The options kiln itself reads, as values of their types.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KilnOptions {
+    /// Transfers at once.
+    pub jobs: Option<usize>,
+    /// Retries of a failed request.
+    pub retries: Option<usize>,
+    pub timeout: Option<std::time::Duration>,
+    pub connect_timeout: Option<std::time::Duration>,
+    /// Where the service is, when not at the provider's default address.
+    pub endpoint: Option<String>,
+    /// Whether the `unsigned-payload` option was given at all.
+    pub unsigned_payload_set: bool,
+}
+
+impl KilnOptions {
+    /// From checked option values: every count and number of seconds parses.
+    fn of(values: &BTreeMap<String, String>) -> KilnOptions {
+        let number = |key: &str| values.get(key).and_then(|v| v.parse::<u64>().ok());
+        let seconds = |key: &str| number(key).map(std::time::Duration::from_secs);
+        KilnOptions {
+            jobs: number("jobs").map(|n| n as usize),
+            retries: number("retries").map(|n| n as usize),
+            timeout: seconds("timeout"),
+            connect_timeout: seconds("connect-timeout"),
+            endpoint: values.get("endpoint").cloned(),
+            unsigned_payload_set: values.contains_key("unsigned-payload"),
+        }
+    }
 }
 
 impl std::fmt::Debug for RemoteConfig {
@@ -252,6 +286,7 @@ impl RemoteConfig {
             name: name.to_string(),
             url,
             scheme,
+            kiln: KilnOptions::of(&values),
             values,
         })
     }
@@ -262,6 +297,7 @@ impl RemoteConfig {
             name: name.to_string(),
             url,
             scheme,
+            kiln: KilnOptions::default(),
             values: BTreeMap::new(),
         }
     }
@@ -303,15 +339,6 @@ impl RemoteConfig {
             _ => PathBuf::from(&self.url),
         };
         Some(root.join(path))
-    }
-
-    pub(crate) fn text(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str)
-    }
-
-    /// A count or a number of seconds (validated when loaded).
-    pub(crate) fn number(&self, key: &str) -> Option<u64> {
-        self.text(key).and_then(|v| v.parse().ok())
     }
 
     /// The object_store configuration for this remote's backend.

@@ -62,7 +62,7 @@ impl Conn {
     ) -> Result<Conn, RemoteError> {
         // Errors name the endpoint too: the same bucket name means another
         // bucket elsewhere.
-        let url = match config.text("endpoint") {
+        let url = match &config.kiln.endpoint {
             Some(e) => format!("{} at {}", config.display_url(), redact::url(e)),
             None => config.display_url(),
         };
@@ -605,7 +605,7 @@ fn build_cloud(
             max_backoff: Duration::from_secs(8),
             base: 3.0,
         },
-        max_retries: config.number("retries").unwrap_or(6) as usize,
+        max_retries: config.kiln.retries.unwrap_or(6),
         retry_timeout: Duration::from_secs(180),
     };
     let mut options = config.backend_options();
@@ -613,17 +613,17 @@ fn build_cloud(
     // every object by its id at both ends, and TLS guards the wire. It
     // spares a SHA-256 pass over all data on each side.
     if config.scheme == Scheme::S3
-        && config.text("unsigned-payload").is_none()
+        && !config.kiln.unsigned_payload_set
         && std::env::var_os(crate::env::AWS_UNSIGNED_PAYLOAD).is_none()
     {
         options.push(("unsigned_payload", "true".into()));
     }
-    for (key, name) in [
-        ("timeout", "timeout"),
-        ("connect-timeout", "connect_timeout"),
+    for (name, time) in [
+        ("timeout", config.kiln.timeout),
+        ("connect_timeout", config.kiln.connect_timeout),
     ] {
-        if let Some(secs) = config.number(key) {
-            options.push((name, format!("{secs}s")));
+        if let Some(time) = time {
+            options.push((name, format!("{}s", time.as_secs())));
         }
     }
     // The keys come from kiln's own table of options, so they parse.

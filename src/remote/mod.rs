@@ -174,10 +174,7 @@ impl Remote {
         } else {
             JOBS_OBJECT_STORE
         };
-        let jobs = jobs
-            .or(config.number("jobs").map(|n| n as usize))
-            .unwrap_or(default_jobs)
-            .max(1);
+        let jobs = jobs.or(config.kiln.jobs).unwrap_or(default_jobs).max(1);
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -215,7 +212,7 @@ impl Remote {
             None => format!(
                 "{}\n{}",
                 self.display_url(),
-                self.config.text("endpoint").unwrap_or("")
+                self.config.kiln.endpoint.as_deref().unwrap_or("")
             ),
         }
     }
