@@ -13,7 +13,8 @@ use crate::repo::Repo;
 use crate::store::Id;
 use crate::store::statcache::StatCache;
 use crate::validate::{
-    self, CheckOptions, FileReport, Format, ValidateError, Verdict, check_path, data_files,
+    self, CheckOptions, FileReport, Format, RepoDirs, ValidateError, Verdict, check_path,
+    data_files,
 };
 use crate::workspace::add::{AddOptions, Added};
 use crate::workspace::{self, WorkspaceError};
@@ -56,6 +57,15 @@ pub struct Rejected {
     pub path: String,
     pub schema: String,
     pub reports: Vec<FileReport>,
+}
+
+/// The folders of `repo` that checks use.
+pub fn dirs(repo: &Repo) -> RepoDirs {
+    RepoDirs {
+        root: repo.root().to_path_buf(),
+        state: repo.state_dir(),
+        tmp: repo.tmp_dir(),
+    }
 }
 
 /// `kiln add` of one path, with the gate: content that fails the schema
@@ -169,7 +179,7 @@ pub fn failing(
     };
     let id = (pointer.kind == Kind::File).then_some(pointer.id);
     let reports = check_path(
-        repo,
+        &dirs(repo),
         &repo.root().join(rel),
         &repo.root().join(&schema),
         id,
@@ -187,7 +197,12 @@ pub fn failing(
 pub fn last_report(repo: &Repo, rel: &str, data_id: &Id) -> Option<FileReport> {
     let schema = tracked_schema(repo, rel)?;
     let schema_id = Id::of_bytes(&crate::fsutil::read(&repo.root().join(schema)).ok()?);
-    validate::cached_report(repo, data_id, &schema_id, Format::of(Path::new(rel))?)
+    validate::cached_report(
+        &dirs(repo),
+        data_id,
+        &schema_id,
+        Format::of(Path::new(rel))?,
+    )
 }
 
 /// The schema bound to a repository-relative data path by a `[[check]]`

@@ -68,7 +68,8 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             Err(Error::Repo(RepoError::NotFound { .. })) => None,
             Err(e) => return Err(e),
         };
-        let checker = Checker::new(repo.as_ref(), &opts);
+        let dirs = repo.as_ref().map(kiln::binding::dirs);
+        let checker = Checker::new(dirs.as_ref(), &opts);
         for p in &args.paths {
             reports.extend(checker.check_path(&app.cwd.join(p), &schema, None)?);
         }
@@ -84,7 +85,8 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             app.say("nothing to check: no tracked data has a schema");
             return Ok(ExitCode::SUCCESS);
         }
-        let checker = Checker::new(Some(&repo), &opts);
+        let dirs = kiln::binding::dirs(&repo);
+        let checker = Checker::new(Some(&dirs), &opts);
         for job in &plan.jobs {
             let data = repo.root().join(&job.data);
             let schema = repo.root().join(&job.schema);

@@ -43,12 +43,17 @@ pub enum LineageError {
     OutputMissing { path: String },
     #[error("the worktree has uncommitted changes to tracked files (--strict); commit them first")]
     Dirty,
-    #[error("cannot start `{program}`: {message}")]
-    Spawn { program: String, message: String },
+    #[error("cannot start `{program}`: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("no command given: put it after `--`")]
+    NoCommand,
     #[error("{}: {message}", path.display())]
     Config { path: PathBuf, message: String },
-    #[error("{}: cannot write the OpenLineage spool: {message}", path.display())]
-    Spool { path: PathBuf, message: String },
+    #[error("cannot write the OpenLineage spool: {source}")]
+    Spool { source: IoError },
 }
 
 impl LineageError {

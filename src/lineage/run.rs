@@ -299,18 +299,15 @@ fn spawn(repo: &Repo, spec: &RunSpec) -> Result<std::process::ExitStatus, Lineag
     let (program, args): (&str, Vec<String>) = if spec.shell {
         ("sh", vec!["-c".to_string(), spec.argv.join(" ")])
     } else {
-        let (first, rest) = spec.argv.split_first().ok_or_else(|| LineageError::Spawn {
-            program: String::new(),
-            message: "no command given".into(),
-        })?;
+        let (first, rest) = spec.argv.split_first().ok_or(LineageError::NoCommand)?;
         (first.as_str(), rest.to_vec())
     };
     std::process::Command::new(program)
         .args(&args)
         .current_dir(repo.root().join(&spec.workdir))
         .status()
-        .map_err(|e| LineageError::Spawn {
+        .map_err(|source| LineageError::Spawn {
             program: program.to_string(),
-            message: e.to_string(),
+            source,
         })
 }

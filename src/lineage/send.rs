@@ -112,12 +112,8 @@ impl Collector {
             fsutil::create_dir_all(&repo.state_dir())?;
             let mut text = rest.join("\n");
             text.push('\n');
-            fsutil::write_atomic(&path, text.as_bytes(), &repo.tmp_dir()).map_err(|e| {
-                LineageError::Spool {
-                    path: path.clone(),
-                    message: e.to_string(),
-                }
-            })?;
+            fsutil::write_atomic(&path, text.as_bytes(), &repo.tmp_dir())
+                .map_err(|source| LineageError::Spool { source })?;
         }
         Ok(Delivery {
             sent,

@@ -27,7 +27,6 @@ pub use report::{ColumnProfile, FileReport, Finding, Passed, Sample, Status, Ver
 pub use source::Format;
 
 use crate::fsutil::{self, IoError};
-use crate::repo::Repo;
 use crate::schema::{Schema, SchemaError};
 use crate::store::statcache::{Stat, StatCache};
 use crate::store::{self, Id};
@@ -110,10 +109,20 @@ fn load_schema(path: &Path, display: String) -> Result<LoadedSchema, SchemaError
     })
 }
 
+/// The folders of the repository a check runs in: its root (paths are
+/// shown relative to it, and foreign keys name tables in it) and where its
+/// derived state lives (the result and stat caches).
+#[derive(Clone, Debug)]
+pub struct RepoDirs {
+    pub root: PathBuf,
+    pub state: PathBuf,
+    pub tmp: PathBuf,
+}
+
 /// Checks a file, or every data file in a folder, against the schema at
 /// `schema`, through the repository's result cache (see [`Checker::check_path`]).
 pub fn check_path(
-    repo: &Repo,
+    repo: &RepoDirs,
     data: &Path,
     schema: &Path,
     data_id: Option<Id>,
@@ -125,7 +134,7 @@ pub fn check_path(
 /// Checks data against schemas, reading each schema and the repository's
 /// caches once however many files it checks.
 pub struct Checker<'a> {
-    repo: Option<&'a Repo>,
+    repo: Option<&'a RepoDirs>,
     opts: &'a CheckOptions,
     cache: Option<cache::Cache>,
     stat: Option<StatCache>,
@@ -134,13 +143,13 @@ pub struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     /// A checker in `repo` (with its result cache), or outside any repository.
-    pub fn new(repo: Option<&'a Repo>, opts: &'a CheckOptions) -> Checker<'a> {
+    pub fn new(repo: Option<&'a RepoDirs>, opts: &'a CheckOptions) -> Checker<'a> {
         let cache = repo
             .filter(|_| opts.use_cache)
-            .map(|r| cache::Cache::new(r.state_dir(), r.tmp_dir()));
+            .map(|r| cache::Cache::new(r.state.clone(), r.tmp.clone()));
         let stat = repo
             .filter(|_| opts.use_cache)
-            .map(|r| StatCache::load(&r.state_dir()));
+            .map(|r| StatCache::load(&r.state));
         Checker {
             repo,
             opts,
@@ -179,7 +188,7 @@ impl<'a> Checker<'a> {
     fn rel(&self, path: &Path) -> Option<String> {
         let repo = self.repo?;
         let abs = std::fs::canonicalize(path).ok()?;
-        repo.rel(&abs).filter(|r| !r.is_empty())
+        fsutil::rel_string(&repo.root, &abs).filter(|r| !r.is_empty())
     }
 
     /// A path as reports show it: repository-relative where possible.
@@ -221,7 +230,7 @@ impl<'a> Checker<'a> {
     fn references(&self, schema: &crate::schema::Schema) -> Vec<Result<Vec<PathBuf>, String>> {
         let root = self
             .repo
-            .map_or_else(|| PathBuf::from("."), |r| r.root().to_path_buf());
+            .map_or_else(|| PathBuf::from("."), |r| r.root.clone());
         schema
             .foreign_keys
             .iter()
@@ -353,7 +362,7 @@ pub fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ValidateError> {
 /// The cached report of a check, with default options, of `data_id`
 /// against the schema `schema_id` as `format`; none if it was never checked.
 pub fn cached_report(
-    repo: &Repo,
+    repo: &RepoDirs,
     data_id: &Id,
     schema_id: &Id,
     format: Format,
@@ -364,5 +373,5 @@ pub fn cached_report(
         format.name(),
         CheckOptions::default().max_samples,
     );
-    cache::Cache::new(repo.state_dir(), repo.tmp_dir()).get(&key)
+    cache::Cache::new(repo.state.clone(), repo.tmp.clone()).get(&key)
 }
