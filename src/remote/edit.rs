@@ -186,7 +186,6 @@ pub fn modify(
         .remote
         .get(name)
         .ok_or_else(|| unknown(repo, name))?;
-    let current = RemoteConfig::from_table(name, table)?;
     let (placement, item) = if key == "url" {
         let Some(v) = value else {
             return Err(RemoteError::from(SettingsError::BadOption {
@@ -206,7 +205,16 @@ pub fn modify(
             Some(toml_edit::value(stored_url(repo, cwd, v, scheme))),
         )
     } else {
-        let scheme = current.scheme;
+        // From the URL alone: the other options may be what is being mended.
+        let scheme = match table.get("url") {
+            Some(toml::Value::String(url)) => parse_url(name, url)?,
+            _ => {
+                return Err(SettingsError::NoUrl {
+                    name: name.to_string(),
+                }
+                .into());
+            }
+        };
         let opt = match value {
             Some(v) => check_option(name, scheme, key, v)?,
             None => find(key).ok_or_else(|| SettingsError::UnknownOption {

@@ -658,6 +658,28 @@ fn gcs_credentials_stay_hidden() {
 }
 
 #[test]
+fn a_broken_remote_is_reported_where_it_is_used_and_mended_by_modify() {
+    let repo = Repo::new();
+    repo.write("data/a.csv", "a\n");
+    repo.kiln(["add", "data/a.csv"]).ok();
+    let shelf = tempfile::tempdir().unwrap();
+    let folder = shelf.path().display().to_string();
+    repo.kiln(["remote", "add", "shelf", &folder, "--default"])
+        .ok();
+    // A value written by hand that is no count.
+    let config = repo.read_string(".kiln/config.toml");
+    repo.write(
+        ".kiln/config.toml",
+        config.replace("[remote.shelf]", "[remote.shelf]\njobs = \"many\""),
+    );
+    repo.kiln(["status"]).ok();
+    let run = repo.kiln(["push"]).fails();
+    assert!(run.stderr.contains("option `jobs`"), "{}", run.stderr);
+    repo.kiln(["remote", "modify", "shelf", "jobs", "8"]).ok();
+    repo.kiln(["push"]).ok();
+}
+
+#[test]
 fn a_forged_tree_on_the_remote_is_refused_before_anything_is_written() {
     let backend = Backend::new(Kind::Folder);
     let repo = Repo::new();
