@@ -10,6 +10,10 @@ pub const OPENLINEAGE_ENDPOINT: &str = "OPENLINEAGE_ENDPOINT";
 pub const OPENLINEAGE_API_KEY: &str = "OPENLINEAGE_API_KEY";
 /// Fixes the clock and run ids (tests only; see `clock`).
 pub const TEST_CLOCK: &str = "KILN_TEST_CLOCK";
+/// Tests only: kiln's fast paths (the typed read of a CSV, the fingerprinted
+/// repeat counting, its own pattern parser) give way to the slow paths they
+/// stand for, so that a test can require the same results from both.
+pub const TEST_SLOW_PATHS: &str = "KILN_TEST_SLOW_PATHS";
 /// S3: when set, it (not kiln's default of unsigned bodies) decides whether
 /// request bodies are hashed into signatures.
 pub const AWS_UNSIGNED_PAYLOAD: &str = "AWS_UNSIGNED_PAYLOAD";

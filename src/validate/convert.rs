@@ -318,12 +318,21 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
             let Some(format) = format else {
                 return Typed::Parsed(dates::parse_default(v, target(f.kind)));
             };
+            // chrono's `%Y` takes any number of digits (`24`), Python's and
+            // C's four: a pattern is also held to its text's shape.
+            let shape = pattern_shape(format);
+            // Plain numeric patterns (`%d/%m/%Y`) are read here, in one pass.
+            if let Some(pattern) = shape
+                .as_deref()
+                .filter(|_| !super::slow_paths())
+                .and_then(|s| dates::Pattern::new(format, &target(f.kind), s))
+            {
+                return Typed::Parsed(dates::parse_pattern(v, pattern));
+            }
             let formats = temporal_formats(f.kind, format);
             let refs: Vec<&str> = formats.iter().map(String::as_str).collect();
             let parsed = strptime(v.clone(), target(f.kind), &refs);
-            // chrono's `%Y` takes any number of digits (`24`), Python's and
-            // C's four: a pattern is also held to its text's shape.
-            Typed::Parsed(match pattern_shape(format) {
+            Typed::Parsed(match shape {
                 Some(shape) => when(matches_re(v, &shape))
                     .then(parsed)
                     .otherwise(null_of(target(f.kind))),

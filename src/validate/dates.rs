@@ -165,3 +165,251 @@ pub fn parse_default(v: Expr, dtype: DataType) -> Expr {
         move |_, field| Ok(Field::new(field.name().clone(), out.clone())),
     )
 }
+
+/// A numeric field of a strptime pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unit {
+    Year,
+    Month,
+    Day,
+    Hour,
+    Minute,
+    Second,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Field(Unit),
+    Text(u8),
+}
+
+/// A strptime pattern of numeric fields and plain text (`%d/%m/%Y`,
+/// `%Y-%m-%d %H:%M:%S`), read here when each value has one reading: every
+/// field of one or two digits is followed by text or the end, not by
+/// another number. Values it does not read go to polars' strptime, held to
+/// the pattern's shape, so each value reads as the same date, time or
+/// datetime (or as none) either way.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    parts: Vec<Part>,
+    format: String,
+    shape: regex::Regex,
+    dtype: DataType,
+}
+
+impl Pattern {
+    /// The pattern `format` for values of `dtype`, whose text matches
+    /// `shape`; none where the pattern is not one this module reads (other
+    /// directives, a field twice, fields missing for the type, or numbers
+    /// side by side).
+    pub fn new(format: &str, dtype: &DataType, shape: &str) -> Option<Pattern> {
+        let mut parts = Vec::new();
+        let mut bytes = format.bytes();
+        while let Some(b) = bytes.next() {
+            if !b.is_ascii() {
+                return None;
+            }
+            if b != b'%' {
+                parts.push(Part::Text(b));
+                continue;
+            }
+            parts.push(match bytes.next()? {
+                b'Y' => Part::Field(Unit::Year),
+                b'm' => Part::Field(Unit::Month),
+                b'd' => Part::Field(Unit::Day),
+                b'H' => Part::Field(Unit::Hour),
+                b'M' => Part::Field(Unit::Minute),
+                b'S' => Part::Field(Unit::Second),
+                b'%' => Part::Text(b'%'),
+                _ => return None,
+            });
+        }
+        let fields: Vec<Unit> = parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Field(f) => Some(*f),
+                Part::Text(_) => None,
+            })
+            .collect();
+        let mut wanted = match dtype {
+            DataType::Date => vec![Unit::Year, Unit::Month, Unit::Day],
+            DataType::Time => vec![Unit::Hour, Unit::Minute, Unit::Second],
+            DataType::Datetime(TimeUnit::Microseconds, None) => vec![
+                Unit::Year,
+                Unit::Month,
+                Unit::Day,
+                Unit::Hour,
+                Unit::Minute,
+                Unit::Second,
+            ],
+            _ => return None,
+        };
+        let mut sorted = fields.clone();
+        sorted.sort_by_key(|f| *f as u8);
+        wanted.sort_by_key(|f| *f as u8);
+        if sorted != wanted {
+            return None;
+        }
+        // A field of one or two digits must be followed by text that is no digit.
+        let ambiguous = parts.windows(2).any(|w| match w {
+            [Part::Field(f), next] if *f != Unit::Year => {
+                !matches!(next, Part::Text(t) if !t.is_ascii_digit())
+            }
+            _ => false,
+        });
+        if ambiguous {
+            return None;
+        }
+        Some(Pattern {
+            parts,
+            format: format.to_string(),
+            shape: regex::Regex::new(shape).ok()?,
+            dtype: dtype.clone(),
+        })
+    }
+
+    /// Year, month, day, hour, minute, second of `s`, if it is written
+    /// exactly as the pattern says with plain digits and is a real date and
+    /// time.
+    fn read(&self, s: &[u8]) -> Option<[i64; 6]> {
+        let mut out = [1970, 1, 1, 0, 0, 0];
+        let mut at = 0;
+        for part in &self.parts {
+            match *part {
+                Part::Text(t) => {
+                    if s.get(at) != Some(&t) {
+                        return None;
+                    }
+                    at += 1;
+                }
+                Part::Field(f) => {
+                    let digits = s[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    let (width_ok, range) = match f {
+                        Unit::Year => (digits == 4, 0..=9999),
+                        Unit::Month => (digits <= 2, 1..=12),
+                        Unit::Day => (digits <= 2, 1..=31),
+                        Unit::Hour => (digits <= 2, 0..=23),
+                        Unit::Minute | Unit::Second => (digits <= 2, 0..=59),
+                    };
+                    if digits == 0 || !width_ok {
+                        return None;
+                    }
+                    let value = s[at..at + digits]
+                        .iter()
+                        .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+                    if !range.contains(&value) {
+                        return None;
+                    }
+                    out[f as usize] = value;
+                    at += digits;
+                }
+            }
+        }
+        if at != s.len() {
+            return None;
+        }
+        let [y, m, d, ..] = out;
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let days_in_month = match m {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        (d <= days_in_month).then_some(out)
+    }
+
+    /// The value of `s` as polars stores `dtype`: days, nanoseconds since
+    /// midnight, or microseconds since the epoch.
+    fn value(&self, s: &[u8]) -> Option<i64> {
+        let [y, m, d, h, mi, sec] = self.read(s)?;
+        let days = i64::from(days_from_civil(y as i32, m as i32, d as i32));
+        let seconds = (h * 60 + mi) * 60 + sec;
+        Some(match self.dtype {
+            DataType::Date => days,
+            DataType::Time => seconds * 1_000_000_000,
+            _ => (days * 86_400 + seconds) * 1_000_000,
+        })
+    }
+
+    /// The values polars' strptime gives the texts this module does not read,
+    /// held to the pattern's shape.
+    fn others(&self, texts: &StringChunked) -> PolarsResult<Int64Chunked> {
+        let shaped: StringChunked = texts
+            .iter()
+            .map(|s| s.filter(|s| self.shape.is_match(s)))
+            .collect();
+        Ok(match &self.dtype {
+            DataType::Date => shaped
+                .as_date(Some(&self.format), false)?
+                .physical()
+                .cast(&DataType::Int64)?
+                .i64()?
+                .clone(),
+            DataType::Time => shaped
+                .as_time(Some(&self.format), false)?
+                .physical()
+                .clone(),
+            _ => {
+                let ambiguous = StringChunked::from_slice("ambiguous".into(), &["raise"]);
+                shaped
+                    .as_datetime(
+                        Some(&self.format),
+                        TimeUnit::Microseconds,
+                        false,
+                        false,
+                        None,
+                        &ambiguous,
+                    )?
+                    .physical()
+                    .clone()
+            }
+        })
+    }
+}
+
+/// `v` (text) read with `pattern`: its type's values, null where the text
+/// is not one.
+pub fn parse_pattern(v: Expr, pattern: Pattern) -> Expr {
+    let out = pattern.dtype.clone();
+    v.map(
+        move |c: Column| {
+            let texts = c.str()?;
+            let mut others = Vec::new();
+            let mut values: Vec<Option<i64>> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let s = s?;
+                    let value = pattern.value(s.as_bytes());
+                    if value.is_none() {
+                        others.push(i);
+                    }
+                    value
+                })
+                .collect();
+            if !others.is_empty() {
+                let rest: StringChunked = others.iter().map(|&i| texts.get(i)).collect();
+                let parsed = pattern.others(&rest)?;
+                for (k, &i) in others.iter().enumerate() {
+                    values[i] = parsed.get(k);
+                }
+            }
+            let values = Int64Chunked::from_iter(values).with_name(c.name().clone());
+            let column = match &pattern.dtype {
+                DataType::Date => values
+                    .cast(&DataType::Int32)?
+                    .i32()?
+                    .clone()
+                    .into_date()
+                    .into_column(),
+                DataType::Time => values.into_time().into_column(),
+                _ => values
+                    .into_datetime(TimeUnit::Microseconds, None)
+                    .into_column(),
+            };
+            Ok(column)
+        },
+        move |_, field| Ok(Field::new(field.name().clone(), out.clone())),
+    )
+}

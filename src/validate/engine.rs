@@ -237,7 +237,9 @@ pub fn run(
                 keys,
                 kind: Some(kind),
                 ..
-            } if !kind.is_exact() && u64_at(&df, &format!("__kiln_d{k}")) > 0 => {
+            } if !kind.is_exact()
+                && (super::slow_paths() || u64_at(&df, &format!("__kiln_d{k}")) > 0) =>
+            {
                 Some(exact_duplicates(k, keys))
             }
             _ => None,
@@ -352,7 +354,8 @@ fn typed_counts(
 ) -> Option<(DataFrame, Vec<ProfilePlan>)> {
     // The reader makes blank number cells null; kiln only where blank is missing.
     let blank_is_missing = reader_missing.is_some_and(|m| m.iter().any(String::is_empty));
-    if !format.is_delimited() || !schema.dialect.header || !blank_is_missing {
+    if !format.is_delimited() || !schema.dialect.header || !blank_is_missing || super::slow_paths()
+    {
         return None;
     }
     // A cell of blanks is no number to kiln, and empty to the reader.

@@ -31,6 +31,13 @@ use crate::schema::{Schema, SchemaError};
 use crate::store::statcache::{Stat, StatCache};
 use crate::store::{self, Id};
 
+/// Whether the fast paths give way to the slow ones they stand for
+/// (`KILN_TEST_SLOW_PATHS`, set only by tests that compare the two).
+pub(crate) fn slow_paths() -> bool {
+    static SLOW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SLOW.get_or_init(|| std::env::var_os(crate::env::TEST_SLOW_PATHS).is_some())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
     #[error(transparent)]

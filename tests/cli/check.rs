@@ -996,6 +996,117 @@ fn default_dates_are_exact_and_patterns_parse_as_polars_parses_them() {
     }
 }
 
+/// Plain numeric patterns (`%d/%m/%Y`, `%Y/%m/%d %H:%M:%S`, …) are read by
+/// kiln's own parser; every cell, odd ones included, reads as polars'
+/// strptime held to the pattern's shape reads it (the slow path, which
+/// `KILN_TEST_SLOW_PATHS` forces): the same findings, rows and bounds.
+#[test]
+fn patterns_read_alike_by_kiln_and_by_strptime() {
+    let repo = Repo::new();
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "date",
+            "%d/%m/%Y",
+            &[
+                "26/01/2024",
+                "1/2/2024",
+                "01/02/2024",
+                "31/02/2024",
+                "29/02/2023",
+                "29/02/2024",
+                " 1/02/2024",
+                "001/02/2024",
+                "26/01/24",
+                "26/01/02024",
+                "26-01-2024",
+                "26/01/2024 ",
+                "00/01/2024",
+                "32/01/2024",
+                "26/13/2024",
+                "26/0/2024",
+                "+1/01/2024",
+                "26/01/-024",
+                "",
+                "1/1/0000",
+                "31/12/9999",
+            ],
+        ),
+        (
+            "date",
+            "%Y.%m.%d",
+            &[
+                "2024.01.26",
+                "2024.1.2",
+                "24.01.26",
+                "2024.1.32",
+                "2024..26",
+                "2024.02.29",
+                "x",
+            ],
+        ),
+        (
+            "datetime",
+            "%d/%m/%Y %H:%M:%S",
+            &[
+                "12/11/2018 09:15:32",
+                "1/1/2018 9:5:3",
+                "12/11/2018 24:00:00",
+                "12/11/2018 23:60:00",
+                "12/11/2018 23:59:60",
+                "12/11/2018  9:15:32",
+                "12/11/2018T09:15:32",
+                "31/11/2018 00:00:00",
+            ],
+        ),
+        (
+            "time",
+            "%H.%M.%S",
+            &[
+                "09.15.32",
+                "9.5.3",
+                "24.00.00",
+                "23.59.59",
+                "23.59",
+                "23.59.59.5",
+                "-1.00.00",
+            ],
+        ),
+    ];
+    for (kind, pattern, cells) in cases {
+        repo.write("p.csv", format!("v\n{}\n", cells.join("\n")));
+        repo.write(
+            "p.yaml",
+            format!("fields:\n  - {{name: v, type: {kind}, format: '{pattern}'}}\n"),
+        );
+        let check = |env: &[(&str, &str)]| {
+            let args = [
+                "check",
+                "p.csv",
+                "--schema",
+                "p.yaml",
+                "--json",
+                "--max-samples",
+                "30",
+                "--no-cache",
+            ];
+            let report = repo.kiln_env(args, env).json();
+            let file = &report["files"][0];
+            (
+                findings(&report).iter().map(summary).collect::<Vec<_>>(),
+                file["profile"][0]["min"].clone(),
+                file["profile"][0]["max"].clone(),
+            )
+        };
+        let fast = check(&[]);
+        let slow = check(&[("KILN_TEST_SLOW_PATHS", "1")]);
+        assert_eq!(fast, slow, "{kind} {pattern}");
+        assert!(
+            !fast.0.is_empty(),
+            "{kind} {pattern}: some cells are refused"
+        );
+    }
+}
+
 /// Times and datetimes in their default forms: `hh:mm:ss` and XML Schema
 /// `dateTime`, zero-padded, a zone as `Z` or `±hh:mm`; `year` has at least
 /// four digits.
@@ -1711,8 +1822,17 @@ fn conformance(test: &str, script: &str, args: &[&str]) -> Option<String> {
 /// except where `departures.json` says why kiln follows the spec instead.
 #[test]
 fn verdicts_agree_with_frictionless_py_or_are_documented_departures() {
-    if let Some(out) = conformance("verdicts_agree_with_frictionless_py", "run.py", &[]) {
+    // Each file is also checked by the slow paths that kiln's fast ones
+    // stand for (the text read, exact repeat counting, polars' strptime):
+    // both must read it alike.
+    let out = conformance(
+        "verdicts_agree_with_frictionless_py",
+        "run.py",
+        &["--both-paths"],
+    );
+    if let Some(out) = out {
         assert!(out.contains("0 are not"), "{out}");
+        assert!(out.contains(" 0 differ"), "{out}");
     }
 }
 

@@ -304,14 +304,14 @@ def kiln_file_result(entry: dict) -> dict:
     }
 
 
-def run_kiln(kiln: str, repo: Path, rel_paths: list, schema_rel: str) -> dict:
+def run_kiln(kiln: str, repo: Path, rel_paths: list, schema_rel: str, env=None) -> dict:
     """Returns {rel_path: result}; re-runs one file at a time when needed."""
     cmd = [kiln, "check", *rel_paths, "--schema", schema_rel, "--json", "--no-cache", "-q"]
     try:
-        p = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=120)
+        p = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=120, env=env)
     except subprocess.TimeoutExpired:
         if len(rel_paths) > 1:
-            return {k: v for rp in rel_paths for k, v in run_kiln(kiln, repo, [rp], schema_rel).items()}
+            return {k: v for rp in rel_paths for k, v in run_kiln(kiln, repo, [rp], schema_rel, env).items()}
         return {rel_paths[0]: {"exit": "timeout", "verdict": None, "findings": [], "notChecked": [], "stderr": ""}}
     report = None
     if p.stdout.strip():
@@ -324,7 +324,7 @@ def run_kiln(kiln: str, repo: Path, rel_paths: list, schema_rel: str) -> dict:
         for entry in report.get("files", []):
             by_path[entry.get("path")] = entry
     if len(rel_paths) > 1 and (p.returncode not in (0, 1, 3) or any(rp not in by_path for rp in rel_paths)):
-        return {k: v for rp in rel_paths for k, v in run_kiln(kiln, repo, [rp], schema_rel).items()}
+        return {k: v for rp in rel_paths for k, v in run_kiln(kiln, repo, [rp], schema_rel, env).items()}
     out = {}
     for rp in rel_paths:
         if rp in by_path:
@@ -428,14 +428,22 @@ def schema_file(repo: Path, schema: dict, schema_files: dict) -> str:
     return schema_files[h]
 
 
-def submit_kiln(pool, kiln: str, repo: Path, by_schema: dict, size: int = 48) -> list:
+def submit_kiln(pool, kiln: str, repo: Path, by_schema: dict, size: int = 48, env=None) -> list:
     """kiln on each schema's files (by_schema: schema_rel -> [rel_path]), `size`
     files an invocation; futures of run_kiln's {rel_path: result}."""
     futures = []
     for srel, rels in by_schema.items():
         for i in range(0, len(rels), size):
-            futures.append(pool.submit(run_kiln, kiln, repo, rels[i:i + size], srel))
+            futures.append(pool.submit(run_kiln, kiln, repo, rels[i:i + size], srel, env))
     return futures
+
+
+def same_reading(a: dict, b: dict) -> bool:
+    """Whether two kiln results say the same: exit, and each finding's code,
+    field, count, severity and sample rows."""
+    keep = lambda r: (r["exit"], [(f["code"], f["field"], f["count"], f["severity"], f["rows"])
+                                  for f in r["findings"]])
+    return keep(a) == keep(b)
 
 
 def resolve_kiln(arg) -> str:
@@ -464,6 +472,9 @@ def main() -> int:
     ap.add_argument("--per-file", action="store_true", help="one kiln invocation per file")
     ap.add_argument("--keep", metavar="DIR", help="write the cases into DIR (must not exist) and keep them")
     ap.add_argument("--departures", default=str(HERE / "departures.json"))
+    ap.add_argument("--both-paths", action="store_true",
+                    help="also check every file with KILN_TEST_SLOW_PATHS=1 (no typed read, no "
+                         "fingerprinted repeat counting, no own pattern parser) and require the same results")
     ap.add_argument("--emit-departures", metavar="FILE", help="write the current disagreements as departures entries")
     args = ap.parse_args()
     kiln = resolve_kiln(args.kiln)
@@ -500,6 +511,10 @@ def main() -> int:
         by_schema[srel].append(rel)
     pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
     futures = submit_kiln(pool, kiln, repo, by_schema, 1 if args.per_file else 48)
+    slow_futures = []
+    if args.both_paths:
+        slow_env = dict(os.environ, KILN_TEST_SLOW_PATHS="1")
+        slow_futures = submit_kiln(pool, kiln, repo, by_schema, 1 if args.per_file else 48, slow_env)
 
     # frictionless in this process, meanwhile
     fl_results = {}
@@ -510,6 +525,9 @@ def main() -> int:
     kiln_results = {}
     for fut in futures:
         kiln_results.update(fut.result())
+    slow_results = {}
+    for fut in slow_futures:
+        slow_results.update(fut.result())
     pool.shutdown()
     t_all = time.monotonic() - t0
 
@@ -555,6 +573,13 @@ def main() -> int:
              if not any(x["case"] == d.get("case") and d.get("format") in (x["format"], "*") for x in disagreements)]
     if stale:
         print(f"{len(stale)} departures no longer disagree: " + ", ".join(f"{d.get('case')}/{d.get('format')}" for d in stale))
+    paths_differ = [rel for rel in slow_results if not same_reading(kiln_results[rel], slow_results[rel])]
+    if args.both_paths:
+        for rel in paths_differ:
+            print(f"fast and slow paths differ on {rel}: {kiln_text(kiln_results[rel])}  |  "
+                  f"{kiln_text(slow_results[rel])}")
+        print(f"both paths: {len(slow_results) - len(paths_differ)} files read alike, "
+              f"{len(paths_differ)} differ")
     print(f"time: {t_all:.1f}s (frictionless done at {t_fl:.1f}s)")
 
     if args.json_out:
@@ -573,7 +598,7 @@ def main() -> int:
         ], indent=1, ensure_ascii=False) + "\n")
     if cleanup is not None:
         cleanup.cleanup()
-    return 1 if unlisted else 0
+    return 1 if unlisted or paths_differ else 0
 
 
 if __name__ == "__main__":
