@@ -27,6 +27,12 @@ pub fn t(j: usize) -> String {
 pub fn r(j: usize) -> String {
     format!("__kiln_r{j}")
 }
+/// The repeat-counting key of column `j` where it differs from its typed
+/// value: an integer read as text, keyed by its canonical digits, so that
+/// integers past 64 bits (no typed value) repeat like any other.
+pub fn k(j: usize) -> String {
+    format!("__kiln_k{j}")
+}
 /// Column `j` of a JSON-lines file read again as numbers: not null where
 /// the JSON value is a number (see [`Compiled::json_numbers`]).
 pub fn jn(j: usize) -> String {
@@ -73,6 +79,8 @@ pub struct Compiled {
     pub prep: Vec<Expr>,
     /// The derived columns `t`, computed from `v`.
     pub typed: Vec<Expr>,
+    /// The derived columns `k`, computed from `t` and `v`.
+    pub keys: Vec<Expr>,
     pub checks: Vec<Check>,
     pub not_checked: Vec<NotChecked>,
     /// JSON-lines columns of `string` fields, with the name [`jn`] gives
@@ -91,8 +99,41 @@ impl Compiled {
         } else {
             lf
         };
-        lf.select(first).with_columns(self.typed.clone())
+        let lf = lf.select(first).with_columns(self.typed.clone());
+        if self.keys.is_empty() {
+            lf
+        } else {
+            lf.with_columns(self.keys.clone())
+        }
     }
+}
+
+/// The repeat-counting key of field `f` over column `c` (index `j`): its
+/// typed value, or for an integer read as text, [`k`] (see [`integer_key`]).
+fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, DataType) {
+    if f.kind == FieldType::Integer && is_text(&c.dtype) {
+        (k(j), DataType::String)
+    } else {
+        (t(j), typed_dtype.clone())
+    }
+}
+
+/// An integer as canonical text: its typed value's digits, or for one past
+/// 64 bits (no typed value) its own digits without a sign `+` or leading
+/// zeros; null where the cell is no integer.
+fn integer_key(f: &Field, j: usize) -> Expr {
+    let digits = number_text(f, col(v(j)));
+    let big = digits.clone().str().contains(lit(r"^[+-]?[0-9]+$"), true);
+    let canonical = digits
+        .str()
+        .replace(lit(r"^\+"), lit(""), false)
+        .str()
+        .replace(lit(r"^(-?)0+([0-9])"), lit("$1$2"), false);
+    when(col(t(j)).is_not_null())
+        .then(col(t(j)).cast(DataType::String))
+        .when(big)
+        .then(canonical)
+        .otherwise(null_of(DataType::String))
 }
 
 pub(super) fn null_of(dtype: DataType) -> Expr {
@@ -292,6 +333,9 @@ pub fn compile(
     let mut json_numbers = Vec::new();
     let mut typed_cols = Vec::new();
     let mut typed_dtypes = Vec::new();
+    let mut key_cols = Vec::new();
+    // Each column's repeat-counting key: its name and type.
+    let mut keys_of: Vec<(String, DataType)> = Vec::new();
     for (j, c) in columns.iter().enumerate() {
         let field = c.field.map(|i| &schema.fields[i]);
         let missing_values = field.map_or(&schema.missing_values, |f| &f.missing_values);
@@ -333,11 +377,17 @@ pub fn compile(
         let Some(f) = field else {
             typed_cols.push(col(v(j)).alias(t(j)));
             typed_dtypes.push(c.dtype.clone());
+            keys_of.push((t(j), c.dtype.clone()));
             continue;
         };
         let typed = typed(f, col(v(j)), &c.dtype);
         typed_cols.push(typed.expr(col(v(j))).alias(t(j)));
         typed_dtypes.push(typed.dtype(f, &c.dtype));
+        let key = key_of(f, c, j, &typed.dtype(f, &c.dtype));
+        if key.0 == k(j) {
+            key_cols.push(integer_key(f, j).alias(k(j)));
+        }
+        keys_of.push(key);
         let json_number =
             (format == Format::Ndjson && text && f.kind == FieldType::String).then(|| {
                 json_numbers.push((c.name.clone(), jn(j)));
@@ -398,10 +448,10 @@ pub fn compile(
             expected: "no repeated key".into(),
             what,
             measure: Measure::Duplicates {
-                keys: js.iter().map(|&j| t(j)).collect(),
+                keys: js.iter().map(|&j| keys_of[j].0.clone()).collect(),
                 value,
                 kind: match js[..] {
-                    [j] => KeyKind::of(&typed_dtypes[j]),
+                    [j] => KeyKind::of(&keys_of[j].1),
                     _ => None,
                 },
             },
@@ -425,6 +475,7 @@ pub fn compile(
         columns,
         prep,
         typed: typed_cols,
+        keys: key_cols,
         checks,
         not_checked,
         json_numbers,
@@ -684,10 +735,16 @@ fn field_checks(
             });
         }
     }
-    let type_text = match &f.format {
+    let expected = match &f.format {
         Some(fmt) if f.kind == FieldType::String => format!("{fmt} strings"),
         Some(fmt) if fmt.contains('%') => format!("{} values in the format {fmt}", f.kind.name()),
         _ => format!("{} values", f.kind.name()),
+    };
+    // Read after "1 value is not" as after "3 values are not".
+    let type_text = match &f.format {
+        Some(fmt) if f.kind == FieldType::String => format!("of type string, format {fmt}"),
+        Some(fmt) if fmt.contains('%') => format!("of type {} in the format {fmt}", f.kind.name()),
+        _ => format!("of type {}", f.kind.name()),
     };
     let mask = match typed {
         Typed::Same => None,
@@ -730,7 +787,7 @@ fn field_checks(
             code: "cell/type",
             field: name.clone(),
             rule: f.rule,
-            expected: type_text.clone(),
+            expected,
             what,
             measure: Measure::Cells {
                 mask,
@@ -786,10 +843,13 @@ fn field_checks(
                     rule: con.rule,
                     expected: con.kind.expected(),
                     what: "repeat an earlier row's value".into(),
-                    measure: Measure::Duplicates {
-                        keys: vec![t(j)],
-                        value: col(r(j)),
-                        kind: KeyKind::of(&typed_dtype),
+                    measure: {
+                        let (key, key_dtype) = key_of(f, c, j, &typed_dtype);
+                        Measure::Duplicates {
+                            keys: vec![key],
+                            value: col(r(j)),
+                            kind: KeyKind::of(&key_dtype),
+                        }
                     },
                 });
                 continue;

@@ -996,6 +996,41 @@ fn default_dates_are_exact_and_patterns_parse_as_polars_parses_them() {
     }
 }
 
+/// Integers have no 64-bit bound, in uniqueness as elsewhere: integers
+/// past it repeat by value (`+0123…` is `123…`), in `unique` and in the
+/// primary key, and distinct ones do not.
+#[test]
+fn integers_past_64_bits_repeat_by_value() {
+    let repo = Repo::new();
+    repo.write(
+        "a.csv",
+        "id\n123456789012345678901234567890\n5\n+0123456789012345678901234567890\n\
+         -99999999999999999999999\n-99999999999999999999999\n123456789012345678901234567891\n",
+    );
+    repo.write(
+        "s.yaml",
+        "fields:\n  - {name: id, type: integer, constraints: {unique: true}}\nprimaryKey: [id]\n",
+    );
+    let run = repo
+        .kiln([
+            "check",
+            "a.csv",
+            "--schema",
+            "s.yaml",
+            "--json",
+            "--no-cache",
+        ])
+        .code(1);
+    let got: Vec<_> = findings(&run.json()).iter().map(summary).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("cell/unique".into(), Some("id".into()), 2, vec![3, 5]),
+            ("row/primary-key".into(), None, 2, vec![3, 5]),
+        ]
+    );
+}
+
 /// Plain numeric patterns (`%d/%m/%Y`, `%Y/%m/%d %H:%M:%S`, …) are read by
 /// kiln's own parser; every cell, odd ones included, reads as polars'
 /// strptime held to the pattern's shape reads it (the slow path, which
