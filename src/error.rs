@@ -40,9 +40,23 @@ impl Error {
             Error::Schema(e) => e.hint(),
             Error::Validate(e) => e.hint(),
             Error::Binding(e) => e.hint(),
+            Error::Lineage(crate::lineage::LineageError::Workspace(e)) | Error::Workspace(e) => {
+                refusal_hint(e)
+            }
             Error::Lineage(e) => e.hint(),
             Error::Remote(e) => e.hint(),
             _ => None,
         }
+    }
+}
+
+/// The hint of the check that refused content at `add`, when it could not
+/// judge it (a broken schema, say).
+fn refusal_hint(e: &crate::workspace::WorkspaceError) -> Option<&str> {
+    match e {
+        crate::workspace::WorkspaceError::Refused(r) => r
+            .downcast_ref::<crate::binding::BindingError>()
+            .and_then(|b| b.hint()),
+        _ => None,
     }
 }

@@ -996,6 +996,31 @@ fn default_dates_are_exact_and_patterns_parse_as_polars_parses_them() {
     }
 }
 
+/// A hint follows its error into any command: a schema's typo is explained
+/// by `kiln check` and by `kiln add`, which checks before it records.
+#[test]
+fn a_schema_error_has_its_hint_in_every_command() {
+    let repo = Repo::new();
+    repo.write("a.csv", "id\n1\n");
+    repo.write("bad.yaml", "fields:\n  - {name: id, type: integr}\n");
+    for args in [
+        vec!["check", "a.csv", "--schema", "bad.yaml"],
+        vec!["add", "a.csv", "--schema", "bad.yaml"],
+    ] {
+        let run = repo.kiln(&args).fails();
+        assert!(
+            run.stderr.contains("unknown type `integr`"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: did you mean `integer`?"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
 /// Integers have no 64-bit bound, in uniqueness as elsewhere: integers
 /// past it repeat by value (`+0123…` is `123…`), in `unique` and in the
 /// primary key, and distinct ones do not.
