@@ -9,6 +9,7 @@ use kiln::repo::Repo;
 use kiln::workspace;
 
 use super::App;
+use crate::ui::summary::count;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -110,13 +111,11 @@ pub fn report(app: &App, f: &Finished, collector: Option<&Collector>) -> ExitCod
         .map(|a| a.path.as_str())
         .collect();
     app.say(format_args!(
-        "recorded run {} ({}): {} input{}, {} output{} ({} changed)",
+        "recorded run {} ({}): {}, {} ({} changed)",
         r.name,
         r.short_id(),
-        r.deps.len(),
-        if r.deps.len() == 1 { "" } else { "s" },
-        r.outputs.len(),
-        if r.outputs.len() == 1 { "" } else { "s" },
+        count(r.deps.len() as u64, "input"),
+        count(r.outputs.len() as u64, "output"),
         changed.len()
     ));
     if r.code.as_ref().is_some_and(|c| c.dirty) {
@@ -133,10 +132,9 @@ pub fn report(app: &App, f: &Finished, collector: Option<&Collector>) -> ExitCod
 fn warn_delivery(app: &App, d: &Delivery, c: &Collector) {
     if let Some(e) = &d.error {
         app.say(format_args!(
-            "warning: OpenLineage collector {}: {e}; {} event{} kept to send with the next run",
+            "warning: OpenLineage collector {}: {e}; {} kept to send with the next run",
             c.display_url(),
-            d.pending,
-            if d.pending == 1 { "" } else { "s" }
+            count(d.pending as u64, "event")
         ));
     }
 }

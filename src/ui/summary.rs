@@ -11,10 +11,7 @@ use super::{outln, size};
 
 /// `1 file`, `2 files`: a count and its noun.
 pub fn count(n: impl Into<u64>, noun: &str) -> String {
-    match n.into() {
-        1 => format!("1 {noun}"),
-        n => format!("{n} {noun}s"),
-    }
+    kiln::progress::plural(n.into(), noun, &format!("{noun}s"))
 }
 
 /// Prints a report as JSON with the time it took.

@@ -118,12 +118,19 @@ fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, D
     }
 }
 
+/// Column `j`'s cells as number text (`number_text`), and whether each is
+/// an integer's digits, of any length.
+fn integer_text(f: &Field, j: usize) -> (Expr, Expr) {
+    let digits = number_text(f, col(v(j)));
+    let integer = digits.clone().str().contains(lit(r"^[+-]?[0-9]+$"), true);
+    (digits, integer)
+}
+
 /// An integer as canonical text: its typed value's digits, or for one past
 /// 64 bits (no typed value) its own digits without a sign `+` or leading
 /// zeros; null where the cell is no integer.
 fn integer_key(f: &Field, j: usize) -> Expr {
-    let digits = number_text(f, col(v(j)));
-    let big = digits.clone().str().contains(lit(r"^[+-]?[0-9]+$"), true);
+    let (digits, big) = integer_text(f, j);
     let canonical = digits
         .str()
         .replace(lit(r"^\+"), lit(""), false)
@@ -759,11 +766,8 @@ fn field_checks(
     // integer too, above every upper bound kiln can hold, or below every
     // lower one.
     let big = (f.kind == FieldType::Integer && is_text(&c.dtype)).then(|| {
-        let digits = number_text(f, col(v(j)));
-        let big = col(t(j))
-            .is_null()
-            .and(digits.clone().str().contains(lit(r"^[+-]?[0-9]+$"), true))
-            .fill_null(lit(false));
+        let (digits, integer) = integer_text(f, j);
+        let big = col(t(j)).is_null().and(integer).fill_null(lit(false));
         (big.clone(), big.and(digits.str().starts_with(lit("-"))))
     });
     let mask = match (mask, &big) {

@@ -12,6 +12,7 @@ use super::distinct;
 use super::lines;
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
 use super::source::{self, Format, polars_message};
+use crate::progress::plural;
 use crate::schema::{Bounds, ForeignKey, NotChecked, Rule, Schema};
 
 const ROWS: &str = "__kiln_rows";
@@ -25,14 +26,6 @@ pub struct Outcome {
     pub passed: Vec<Passed>,
     pub not_checked: Vec<NotChecked>,
     pub profile: Vec<ColumnProfile>,
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
 }
 
 fn parse_finding(message: String) -> Finding {
