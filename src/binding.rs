@@ -91,11 +91,14 @@ pub fn add(
 }
 
 /// One data path to check and the schema it is bound to (both
-/// repository-relative).
+/// repository-relative). A `[[check]]` glob that binds several files makes
+/// one job for them all: `data` is the glob, `files` the files, checked as
+/// the shards of one table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Job {
     pub data: String,
     pub schema: String,
+    pub files: Vec<String>,
 }
 
 /// What `kiln check` checks.
@@ -127,22 +130,46 @@ impl Bindings {
     }
 
     fn schema_for(&self, rel: &str) -> Option<&str> {
+        self.binding_for(rel).map(|(_, s)| s)
+    }
+
+    /// The glob that binds `rel`, and its schema.
+    fn binding_for(&self, rel: &str) -> Option<(&str, &str)> {
         self.0
             .iter()
             .find(|(g, _)| g.is_match(rel))
-            .map(|(_, s)| s.as_str())
+            .map(|(g, s)| (g.glob().glob(), s.as_str()))
     }
 
-    /// A job for each of `files` (absolute) that a glob binds.
+    /// The jobs for `files` (absolute) that globs bind: one per glob,
+    /// holding every file it binds.
     fn jobs(&self, repo: &Repo, files: Vec<PathBuf>) -> Vec<Job> {
-        files
-            .iter()
-            .filter_map(|f| {
-                let data = repo.rel(f)?;
-                let schema = self.schema_for(&data)?.to_string();
-                Some(Job { data, schema })
-            })
-            .collect()
+        let mut jobs: Vec<Job> = Vec::new();
+        for f in &files {
+            let Some(data) = repo.rel(f) else { continue };
+            let Some((glob, schema)) = self.binding_for(&data) else {
+                continue;
+            };
+            match jobs
+                .iter_mut()
+                .find(|j| j.data == glob && j.schema == schema)
+            {
+                Some(job) => job.files.push(data),
+                None => jobs.push(Job {
+                    data: glob.to_string(),
+                    schema: schema.to_string(),
+                    files: vec![data],
+                }),
+            }
+        }
+        // A glob that binds one file checks that file as a table of its own.
+        for job in &mut jobs {
+            if let [one] = &job.files[..] {
+                job.data = one.clone();
+                job.files.clear();
+            }
+        }
+        jobs
     }
 }
 
@@ -252,7 +279,16 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, BindingE
     }
     selected.sort_by(|a, b| a.rel.cmp(&b.rel));
     selected.dedup_by(|a, b| a.rel == b.rel);
+    // Tracked files a glob binds: one job per glob, after the others.
+    let mut globbed = Vec::new();
     for t in selected {
+        if t.pointer.schema.is_none()
+            && t.pointer.kind == Kind::File
+            && bindings.schema_for(&t.rel).is_some()
+        {
+            globbed.push(repo.root().join(&t.rel));
+            continue;
+        }
         if let Some(schema) = t
             .pointer
             .schema
@@ -262,6 +298,7 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, BindingE
             plan.jobs.push(Job {
                 data: t.rel.into(),
                 schema,
+                files: Vec::new(),
             });
             continue;
         }
@@ -277,24 +314,34 @@ pub fn plan(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Plan, BindingE
         }
         plan.jobs.extend(jobs);
     }
+    plan.jobs.extend(bindings.jobs(repo, globbed));
     plan.jobs = checked_once(plan.jobs);
     Ok(plan)
 }
 
 /// `jobs` in order without repeats, and without files inside a folder that
-/// is itself checked against the same schema.
+/// is itself checked against the same schema, or among the files of a
+/// glob's job with that schema.
 fn checked_once(jobs: Vec<Job>) -> Vec<Job> {
     let all: HashSet<Job> = jobs.iter().cloned().collect();
+    let sharded: HashSet<(&str, &str)> = jobs
+        .iter()
+        .flat_map(|j| j.files.iter().map(|f| (f.as_str(), j.schema.as_str())))
+        .collect();
     let mut seen = HashSet::new();
-    jobs.into_iter()
+    jobs.iter()
         .filter(|job| {
             let inside_checked = job.data.match_indices('/').any(|(i, _)| {
                 all.contains(&Job {
                     data: job.data[..i].to_string(),
                     schema: job.schema.clone(),
+                    files: Vec::new(),
                 })
             });
-            !inside_checked && seen.insert(job.clone())
+            let a_shard =
+                job.files.is_empty() && sharded.contains(&(job.data.as_str(), job.schema.as_str()));
+            !inside_checked && !a_shard && seen.insert((*job).clone())
         })
+        .cloned()
         .collect()
 }

@@ -88,9 +88,14 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         let dirs = kiln::binding::dirs(&repo);
         let checker = Checker::new(Some(&dirs), &opts);
         for job in &plan.jobs {
-            let data = repo.root().join(&job.data);
             let schema = repo.root().join(&job.schema);
-            reports.extend(checker.check_path(&data, &schema, None)?);
+            if job.files.is_empty() {
+                let data = repo.root().join(&job.data);
+                reports.extend(checker.check_path(&data, &schema, None)?);
+            } else {
+                let files: Vec<_> = job.files.iter().map(|f| repo.root().join(f)).collect();
+                reports.extend(checker.check_files(&job.data, &files, &schema)?);
+            }
         }
     }
     let fail_on_warn = args.fail_on == FailOn::Warn;

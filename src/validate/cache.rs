@@ -1,19 +1,34 @@
 //! The result cache: a report per (data id, schema id, kiln version, file
-//! format, sample count), so checking unchanged data again is a lookup.
-//! Derived state under `.kiln/state/`: deleting it only costs time.
+//! format, sample count, scope), so checking unchanged data again is a
+//! lookup. A shard's entry keeps its sorted key runs beside it, so a
+//! dataset's repeats merge without reading its data. Derived state under
+//! `.kiln/state/`: deleting it only costs time.
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
+use super::engine::{RepeatCheck, Scope};
 use super::report::FileReport;
 use crate::fsutil::{self, IoError};
 use crate::store::Id;
+
+/// A cached result: the report and, for a shard, its checks of repeated
+/// keys, whose runs are stored at [`Cache::run_path`].
+#[derive(Serialize, Deserialize)]
+pub struct Entry {
+    pub report: FileReport,
+    #[serde(default)]
+    pub repeats: Vec<RepeatCheck>,
+}
 
 /// Versioned by name: a new layout gets a new folder.
 const DIR: &str = "checks-v1";
 /// Raised when the same kiln version would judge data differently (v2:
 /// blanks around numbers ignored, the profile's distinct estimate; v3: row
-/// shapes, quoted empty cells, missing values matched on the raw cell).
-const KEY_CONTEXT: &str = "kiln 2026-11 check result v3";
+/// shapes, quoted empty cells, missing values matched on the raw cell; v4:
+/// shards, entries with their key runs).
+const KEY_CONTEXT: &str = "kiln 2026-11 check result v4";
 
 pub struct Cache {
     dir: PathBuf,
@@ -28,7 +43,7 @@ impl Cache {
         }
     }
 
-    pub fn key(data: &Id, schema: &Id, format: &str, max_samples: usize) -> Id {
+    pub fn key(data: &Id, schema: &Id, format: &str, max_samples: usize, scope: Scope) -> Id {
         let mut h = blake3::Hasher::new_derive_key(KEY_CONTEXT);
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
         h.update(b"\0");
@@ -37,6 +52,10 @@ impl Cache {
         h.update(format.as_bytes());
         h.update(b"\0");
         h.update(&(max_samples as u64).to_le_bytes());
+        h.update(match scope {
+            Scope::File => b"file",
+            Scope::Shard => b"shrd",
+        });
         Id::from(h.finalize())
     }
 
@@ -45,19 +64,39 @@ impl Cache {
         self.dir.join(&hex[..2]).join(format!("{}.json", &hex[2..]))
     }
 
-    /// The stored report; a missing or unreadable entry is a miss.
-    pub fn get(&self, key: &Id) -> Option<FileReport> {
-        let bytes = crate::fsutil::read(&self.path(key)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+    /// Where the run of repeat check `i` of the entry `key` is kept.
+    pub fn run_path(&self, key: &Id, i: usize) -> PathBuf {
+        self.path(key).with_extension(format!("{i}.keys"))
     }
 
-    /// Stores a report atomically: concurrent checks write the same bytes.
-    pub fn put(&self, key: &Id, report: &FileReport) -> Result<(), IoError> {
+    /// The stored entry; a missing or unreadable entry, or one whose runs
+    /// are gone, is a miss.
+    pub fn get(&self, key: &Id) -> Option<Entry> {
+        let bytes = crate::fsutil::read(&self.path(key)).ok()?;
+        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        (0..entry.repeats.len())
+            .all(|i| self.run_path(key, i).is_file())
+            .then_some(entry)
+    }
+
+    /// Stores an entry atomically (its runs already in place): concurrent
+    /// checks write the same bytes.
+    pub fn put(&self, key: &Id, entry: &Entry) -> Result<(), IoError> {
+        let path = self.path(key);
+        self.prepare(key)?;
+        let json = serde_json::to_vec(entry).expect("reports serialise");
+        fsutil::write_atomic(&path, &json, &self.tmp)
+    }
+
+    /// Makes the folders an entry and its runs are written through.
+    pub fn prepare(&self, key: &Id) -> Result<(), IoError> {
         let path = self.path(key);
         let parent = path.parent().expect("cache entries have a parent");
         fsutil::create_dir_all(parent)?;
-        fsutil::create_dir_all(&self.tmp)?;
-        let json = serde_json::to_vec(report).expect("reports serialise");
-        fsutil::write_atomic(&path, &json, &self.tmp)
+        fsutil::create_dir_all(&self.tmp)
+    }
+
+    pub fn tmp(&self) -> &std::path::Path {
+        &self.tmp
     }
 }

@@ -464,19 +464,7 @@ pub fn compile(
             },
         });
     }
-    if let Some(b) = &schema.rows {
-        checks.push(Check {
-            code: "table/rows",
-            field: None,
-            rule: b.rule,
-            expected: bounds_text(b.min, b.max, "rows"),
-            what: String::new(),
-            measure: Measure::Rows {
-                min: b.min,
-                max: b.max,
-            },
-        });
-    }
+    checks.extend(rows_check(schema));
     blank_rows(columns.len(), &mut checks);
     Compiled {
         columns,
@@ -547,6 +535,22 @@ pub fn reader_types(schema: &Schema, c: &Compiled) -> Vec<(String, DataType)> {
             plain.then(|| (col.name.clone(), target(f.kind)))
         })
         .collect()
+}
+
+/// The table's row count against the schema's bounds, if it sets any.
+pub fn rows_check(schema: &Schema) -> Option<Check> {
+    let b = schema.rows.as_ref()?;
+    Some(Check {
+        code: "table/rows",
+        field: None,
+        rule: b.rule,
+        expected: bounds_text(b.min, b.max, "rows"),
+        what: String::new(),
+        measure: Measure::Rows {
+            min: b.min,
+            max: b.max,
+        },
+    })
 }
 
 pub fn bounds_text(min: Option<u64>, max: Option<u64>, unit: &str) -> String {

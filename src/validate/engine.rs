@@ -10,14 +10,25 @@ use polars::prelude::*;
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
 use super::distinct;
 use super::lines;
+use super::repeats::{self, Key};
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
 use super::source::{self, Format, polars_message};
 use crate::progress::plural;
-use crate::schema::{Bounds, ForeignKey, NotChecked, Rule, Schema};
+use crate::schema::{Bounds, ForeignKey, NotChecked, Rule, Schema, Severity};
+use serde::{Deserialize, Serialize};
 
 const ROWS: &str = "__kiln_rows";
 const VALUE: &str = "__kiln_value";
 const FIRST: &str = "__kiln_first";
+
+/// Whether a file is a table of its own or a shard of a dataset, whose
+/// table-level checks (rows, bytes, repeated keys) hold over all its
+/// shards and are judged when they are merged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    File,
+    Shard,
+}
 
 /// What reading one file gave.
 pub struct Outcome {
@@ -26,6 +37,75 @@ pub struct Outcome {
     pub passed: Vec<Passed>,
     pub not_checked: Vec<NotChecked>,
     pub profile: Vec<ColumnProfile>,
+    /// A shard's keyed rows, for each check of repeated keys.
+    pub repeats: Vec<(RepeatCheck, Vec<Key>)>,
+}
+
+/// A check of repeated keys as a dataset's merge judges it (kept with a
+/// shard's cached result).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepeatCheck {
+    pub code: String,
+    pub field: Option<String>,
+    pub severity: Severity,
+    pub mostly: Option<f64>,
+    pub expected: String,
+    pub what: String,
+}
+
+impl RepeatCheck {
+    fn of(check: &Check) -> RepeatCheck {
+        RepeatCheck {
+            code: check.code.into(),
+            field: check.field.clone(),
+            severity: check.rule.severity,
+            mostly: check.rule.mostly,
+            expected: check.expected.clone(),
+            what: check.what.clone(),
+        }
+    }
+
+    /// The finding for `count` repeats among `rows` rows.
+    pub fn finding(&self, count: u64, rows: u64) -> Finding {
+        let fraction = (rows > 0).then(|| count as f64 / rows as f64);
+        Finding {
+            code: self.code.clone(),
+            field: self.field.clone(),
+            severity: self.severity,
+            status: status(self.mostly, fraction),
+            count,
+            fraction,
+            mostly: self.mostly,
+            expected: Some(self.expected.clone()).filter(|e| !e.is_empty()),
+            observed: None,
+            message: repeat_message(&self.code, &self.what, count),
+            samples: Vec::new(),
+        }
+    }
+}
+
+/// "3 rows repeat an earlier row's …" / "1 value repeats …"
+fn repeat_message(code: &str, what: &str, count: u64) -> String {
+    let noun = if code == "cell/unique" {
+        plural(count, "value", "values")
+    } else {
+        plural(count, "row", "rows")
+    };
+    let verb = if count == 1 {
+        what.replacen("repeat", "repeats", 1)
+    } else {
+        what.to_string()
+    };
+    format!("{noun} {verb}")
+}
+
+/// Failed, or tolerated where the share of failing rows is within `mostly`.
+fn status(mostly: Option<f64>, fraction: Option<f64>) -> Status {
+    // A hair of slack so that 3 passing rows of 5 meet `mostly: 0.6`.
+    match (mostly, fraction) {
+        (Some(m), Some(f)) if 1.0 - f >= m - 1e-9 => Status::Tolerated,
+        _ => Status::Failed,
+    }
 }
 
 fn parse_finding(message: String) -> Finding {
@@ -41,10 +121,12 @@ fn unreadable(findings: Vec<Finding>, message: String, not_checked: Vec<NotCheck
         passed: Vec::new(),
         not_checked,
         profile: Vec::new(),
+        repeats: Vec::new(),
     }
 }
 
-fn bytes_finding(b: &Bounds, bytes: u64) -> Option<Finding> {
+/// The finding for a table of `bytes` against the schema's bounds.
+pub fn bytes_finding(b: &Bounds, bytes: u64) -> Option<Finding> {
     let low = b.min.is_some_and(|m| bytes < m);
     let high = b.max.is_some_and(|m| bytes > m);
     (low || high).then(|| {
@@ -86,6 +168,64 @@ fn orderable(d: &DataType) -> bool {
 /// an empty list means this table itself; an error says why not found.
 pub type References = [Result<Vec<std::path::PathBuf>, String>];
 
+/// The missing values the CSV reader itself reads as null: where every
+/// column has the same ones.
+fn reader_missing(schema: &Schema, format: Format) -> Option<&[String]> {
+    let uniform = schema
+        .fields
+        .iter()
+        .all(|f| f.missing_values == schema.missing_values);
+    (format.is_delimited() && uniform).then_some(schema.missing_values.as_slice())
+}
+
+/// A file opened for checking: its scan (of a UTF-8 copy, for other
+/// encodings) and the schema compiled against its columns.
+struct Opened {
+    copy: Option<tempfile::NamedTempFile>,
+    lf: LazyFrame,
+    data_schema: polars::prelude::Schema,
+    compiled: Compiled,
+}
+
+impl Opened {
+    /// Opens `path`; `Err` says why it cannot be read, with what was not checked.
+    fn new(
+        path: &Path,
+        format: Format,
+        schema: &Schema,
+    ) -> Result<Opened, (String, Vec<NotChecked>)> {
+        let early = |message: String| (message, schema.not_checked.clone());
+        // polars reads UTF-8 only: other encodings are read through a copy.
+        let copy = source::utf8_copy(path, format, &schema.dialect).map_err(|e| {
+            early(format!(
+                "cannot decode it as {}: {e}",
+                schema.dialect.encoding_name()
+            ))
+        })?;
+        let path = copy.as_ref().map_or(path, |c| c.path());
+        let reader_missing = reader_missing(schema, format);
+        let mut lf = source::scan(path, format, &schema.dialect, reader_missing, &[])
+            .map_err(|e| early(polars_message(&e, format)))?;
+        let data_schema = lf
+            .collect_schema()
+            .map_err(|e| early(polars_message(&e, format)))?;
+        let data_schema = (*data_schema).clone();
+        let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
+        if !compiled.json_numbers.is_empty() {
+            lf = match with_json_numbers(lf, path, &compiled.json_numbers) {
+                Ok(lf) => lf,
+                Err(e) => return Err((polars_message(&e, format), compiled.not_checked)),
+            };
+        }
+        Ok(Opened {
+            copy,
+            lf,
+            data_schema,
+            compiled,
+        })
+    }
+}
+
 /// Checks one file. `bytes` is its size; `schema` is already parsed.
 pub fn run(
     path: &Path,
@@ -94,10 +234,11 @@ pub fn run(
     schema: &Schema,
     references: &References,
     max_samples: usize,
+    scope: Scope,
 ) -> Outcome {
     let mut findings = Vec::new();
     let mut passed = Vec::new();
-    if let Some(b) = &schema.bytes {
+    if let Some(b) = schema.bytes.as_ref().filter(|_| scope == Scope::File) {
         match bytes_finding(b, bytes) {
             Some(f) => findings.push(f),
             None => passed.push(Passed {
@@ -113,54 +254,17 @@ pub fn run(
             schema.not_checked.clone(),
         );
     }
-    // polars reads UTF-8 only: other encodings are read through a copy.
-    let copy = match source::utf8_copy(path, format, &schema.dialect) {
-        Ok(copy) => copy,
-        Err(e) => {
-            let message = format!(
-                "cannot decode it as {}: {e}",
-                schema.dialect.encoding_name()
-            );
-            return unreadable(findings, message, schema.not_checked.clone());
-        }
+    let opened = match Opened::new(path, format, schema) {
+        Ok(o) => o,
+        Err((message, not_checked)) => return unreadable(findings, message, not_checked),
     };
+    let Opened {
+        ref copy,
+        lf,
+        data_schema,
+        compiled,
+    } = opened;
     let path = copy.as_ref().map_or(path, |c| c.path());
-    // Where every column has the same missing values, the CSV reader nulls them.
-    let uniform = schema
-        .fields
-        .iter()
-        .all(|f| f.missing_values == schema.missing_values);
-    let reader_missing =
-        (format.is_delimited() && uniform).then_some(schema.missing_values.as_slice());
-    let mut lf = match source::scan(path, format, &schema.dialect, reader_missing, &[]) {
-        Ok(lf) => lf,
-        Err(e) => {
-            return unreadable(
-                findings,
-                polars_message(&e, format),
-                schema.not_checked.clone(),
-            );
-        }
-    };
-    let data_schema = match lf.collect_schema() {
-        Ok(s) => s,
-        Err(e) => {
-            return unreadable(
-                findings,
-                polars_message(&e, format),
-                schema.not_checked.clone(),
-            );
-        }
-    };
-    let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
-    if !compiled.json_numbers.is_empty() {
-        lf = match with_json_numbers(lf, path, &compiled.json_numbers) {
-            Ok(lf) => lf,
-            Err(e) => {
-                return unreadable(findings, polars_message(&e, format), compiled.not_checked);
-            }
-        };
-    }
     // Rows with cells missing or extra, from the file's bytes: the reader
     // pads the first with empty cells and cuts the second.
     let shapes = if format.is_delimited() {
@@ -187,14 +291,14 @@ pub fn run(
         path,
         format,
         schema,
-        reader_missing,
         &data_schema,
         &compiled,
         &shapes.blank_cells,
+        scope,
     ) {
         Some(counted) => Ok(counted),
         None => {
-            let (aggs, plan) = aggregates(&compiled);
+            let (aggs, plan) = aggregates(&compiled, scope);
             compiled
                 .prepared(lf.clone(), false)
                 .select(aggs)
@@ -230,7 +334,8 @@ pub fn run(
                 keys,
                 kind: Some(kind),
                 ..
-            } if !kind.is_exact()
+            } if scope == Scope::File
+                && !kind.is_exact()
                 && (super::slow_paths() || u64_at(&df, &format!("__kiln_d{k}")) > 0) =>
             {
                 Some(exact_duplicates(k, keys))
@@ -255,7 +360,18 @@ pub fn run(
     };
 
     let mut to_sample = Vec::new();
+    let mut deferred = Vec::new();
     for (k, check) in compiled.checks.iter().enumerate() {
+        if scope == Scope::Shard {
+            match &check.measure {
+                Measure::Duplicates { keys, .. } => {
+                    deferred.push((RepeatCheck::of(check), keys));
+                    continue;
+                }
+                Measure::Rows { .. } => continue,
+                _ => {}
+            }
+        }
         let (count, observed) = match &check.measure {
             Measure::Cells { .. } => (u64_at(&df, &format!("__kiln_c{k}")), None),
             Measure::Duplicates { keys, kind, .. } => {
@@ -295,6 +411,10 @@ pub fn run(
         }
         findings.push(finding);
     }
+    let repeats = match shard_keys(&lf, &compiled, deferred) {
+        Ok(r) => r,
+        Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
+    };
     for (i, k) in to_sample {
         let got = samples(&lf, &compiled, &compiled.checks[k], max_samples, rows);
         match got {
@@ -328,7 +448,90 @@ pub fn run(
         passed,
         not_checked: compiled.not_checked,
         profile,
+        repeats,
     }
+}
+
+/// Rows `rows` of one file as samples of its check of repeated keys
+/// `code` (on `field`): the key's value and, for text, the line.
+pub fn key_samples(
+    path: &Path,
+    format: Format,
+    schema: &Schema,
+    code: &str,
+    field: Option<&str>,
+    rows: &[u64],
+) -> Result<Vec<Sample>, String> {
+    let Opened {
+        ref copy,
+        lf,
+        compiled,
+        ..
+    } = Opened::new(path, format, schema).map_err(|(message, _)| message)?;
+    let read = copy.as_ref().map_or(path, |c| c.path());
+    let Some(value) = compiled.checks.iter().find_map(|c| match &c.measure {
+        Measure::Duplicates { value, .. } if c.code == code && c.field.as_deref() == field => {
+            Some(value.clone())
+        }
+        _ => None,
+    }) else {
+        return Ok(Vec::new());
+    };
+    let wanted = rows
+        .iter()
+        .map(|&r| col(ROW).eq(lit(r)))
+        .reduce(Expr::or)
+        .unwrap_or_else(|| lit(false));
+    let found = collect_samples(
+        compiled
+            .prepared(lf, true)
+            .filter(wanted)
+            .select([col(ROW), value.alias(VALUE)]),
+    )
+    .map_err(|e| polars_message(&e, format))?;
+    let mut findings = [Finding {
+        samples: found,
+        ..failed(code, 0, None, String::new())
+    }];
+    if format.is_delimited() || format == Format::Ndjson {
+        add_lines(read, schema, format, &mut findings);
+    }
+    let [finding] = findings;
+    Ok(finding.samples)
+}
+
+/// Each check's keyed rows of a shard, from one more streaming pass.
+fn shard_keys(
+    lf: &LazyFrame,
+    compiled: &Compiled,
+    checks: Vec<(RepeatCheck, &Vec<String>)>,
+) -> PolarsResult<Vec<(RepeatCheck, Vec<Key>)>> {
+    if checks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut aggs = Vec::new();
+    let mut lists = Vec::new();
+    for (i, (_, keys)) in checks.iter().enumerate() {
+        let (expr, list) = repeats::fingerprints(keys);
+        aggs.push(expr.sum().alias(format!("__kiln_f{i}")));
+        lists.push(list);
+    }
+    compiled
+        .prepared(lf.clone(), true)
+        .select(aggs)
+        .collect_with_engine(Engine::Streaming)?;
+    Ok(checks
+        .into_iter()
+        .zip(lists)
+        .map(|((check, _), list)| {
+            let keys = std::mem::take(
+                &mut *list
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            (check, keys)
+        })
+        .collect())
 }
 
 /// The counts of a delimited file read with the reader typing its plain
@@ -340,11 +543,12 @@ fn typed_counts(
     path: &Path,
     format: Format,
     schema: &Schema,
-    reader_missing: Option<&[String]>,
     text_schema: &polars::prelude::Schema,
     text: &Compiled,
     blank_cells: &[bool],
+    scope: Scope,
 ) -> Option<(DataFrame, Vec<ProfilePlan>)> {
+    let reader_missing = reader_missing(schema, format);
     // The reader makes blank number cells null; kiln only where blank is missing.
     let blank_is_missing = reader_missing.is_some_and(|m| m.iter().any(String::is_empty));
     if !format.is_delimited() || !schema.dialect.header || !blank_is_missing || super::slow_paths()
@@ -366,7 +570,7 @@ fn typed_counts(
             typed_schema.with_column(name.as_str().into(), dtype.clone());
         }
         let compiled = compile::compile(schema, &typed_schema, format, true);
-        let (aggs, plan) = aggregates(&compiled);
+        let (aggs, plan) = aggregates(&compiled, scope);
         let e = match compiled
             .prepared(lf, false)
             .select(aggs)
@@ -396,18 +600,14 @@ fn typed_counts(
     None
 }
 
-fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Finding {
+pub fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Finding {
     let per_row = matches!(
         check.measure,
         Measure::Cells { .. } | Measure::Duplicates { .. }
     );
     let fraction = (per_row && rows > 0).then(|| count as f64 / rows as f64);
     let Rule { severity, mostly } = check.rule;
-    // A hair of slack so that 3 passing rows of 5 meet `mostly: 0.6`.
-    let status = match (mostly, fraction) {
-        (Some(m), Some(f)) if 1.0 - f >= m - 1e-9 => Status::Tolerated,
-        _ => Status::Failed,
-    };
+    let status = status(mostly, fraction);
     let field = check.field.as_deref();
     let message = match (check.code, &check.measure) {
         (_, Measure::Cells { .. }) => {
@@ -428,19 +628,7 @@ fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -> Fi
             };
             format!("{noun} {verb}")
         }
-        (_, Measure::Duplicates { .. }) => {
-            let noun = if check.code == "cell/unique" {
-                plural(count, "value", "values")
-            } else {
-                plural(count, "row", "rows")
-            };
-            let verb = if count == 1 {
-                check.what.replacen("repeat", "repeats", 1)
-            } else {
-                check.what.clone()
-            };
-            format!("{noun} {verb}")
-        }
+        (_, Measure::Duplicates { .. }) => repeat_message(check.code, &check.what, count),
         ("table/rows", _) => format!(
             "the table has {}; expected {}",
             plural(
@@ -492,7 +680,7 @@ struct ProfilePlan {
 
 /// Every count of the first pass, and the profile, as aggregations over
 /// the derived columns.
-fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
+fn aggregates(c: &Compiled, scope: Scope) -> (Vec<Expr>, Vec<ProfilePlan>) {
     let mut aggs = vec![len().cast(DataType::UInt64).alias(ROWS)];
     for (k, check) in c.checks.iter().enumerate() {
         match &check.measure {
@@ -504,6 +692,8 @@ fn aggregates(c: &Compiled) -> (Vec<Expr>, Vec<ProfilePlan>) {
                         .alias(format!("__kiln_c{k}")),
                 );
             }
+            // A shard's keys are fingerprinted in a pass of their own.
+            Measure::Duplicates { .. } if scope == Scope::Shard => {}
             Measure::Duplicates {
                 keys,
                 kind: Some(kind),
@@ -689,11 +879,11 @@ fn collect_samples(limited: LazyFrame) -> PolarsResult<Vec<Sample>> {
     let values = values.str()?;
     let mut out: Vec<Sample> = (0..df.height())
         .filter_map(|i| {
-            Some(Sample {
-                row: rows.get(i)?,
-                line: None,
-                value: values.get(i).map(str::to_string),
-            })
+            Some(Sample::new(
+                rows.get(i)?,
+                None,
+                values.get(i).map(str::to_string),
+            ))
         })
         .collect();
     out.sort_by_key(|s| s.row);
@@ -892,10 +1082,8 @@ fn shape_finding(
         samples: ragged
             .samples
             .iter()
-            .map(|&(row, line, cells)| Sample {
-                row,
-                line: Some(line),
-                value: Some(plural(cells as u64, "cell", "cells")),
+            .map(|&(row, line, cells)| {
+                Sample::new(row, Some(line), Some(plural(cells as u64, "cell", "cells")))
             })
             .collect(),
         ..failed(

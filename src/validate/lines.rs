@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use crate::fsutil::{self, Context, IoError};
+use crate::fsutil::{Context, IoError};
 
 /// How to split a file into records and cells.
 #[derive(Clone, Copy, Debug)]
@@ -296,21 +296,13 @@ impl Scan {
 
 /// Calls `visit` with each data record until it returns false. Blank lines
 /// are rows, as the CSV reader counts them (its blank-row finding comes
-/// from the cells); comment lines are not. Gzipped files are read through.
+/// from the cells); comment lines are not. Compressed files are read through.
 fn records(
     path: &Path,
     layout: Layout,
     mut visit: impl FnMut(&Record) -> bool,
 ) -> Result<(), IoError> {
-    let mut file = fsutil::open(path)?;
-    let mut magic = [0u8; 2];
-    let gz = file.read(&mut magic).ctx("read", path)? == 2 && magic == [0x1f, 0x8b];
-    let file = fsutil::open(path)?;
-    let mut raw: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
+    let mut raw = super::source::decompressed(path)?;
     let mut buf = vec![0u8; 1 << 18];
     let mut scan = Scan::new(layout);
     loop {

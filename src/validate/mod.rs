@@ -8,6 +8,7 @@
 mod cache;
 pub(crate) mod compile;
 mod convert;
+mod dataset;
 pub(crate) mod dates;
 mod distinct;
 mod engine;
@@ -15,15 +16,18 @@ pub mod infer;
 mod json_cells;
 mod lines;
 pub mod render;
+mod repeats;
 pub mod report;
 pub(crate) mod source;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-pub use report::{ColumnProfile, FileReport, Finding, Passed, Sample, Status, Verdict};
+use engine::{RepeatCheck, Scope};
+pub use report::{
+    ColumnProfile, FileReport, Finding, Passed, Place, Sample, Shards, Status, Verdict,
+};
 pub use source::Format;
 
 use crate::fsutil::{self, IoError};
@@ -50,7 +54,7 @@ pub enum ValidateError {
     Unreadable { path: PathBuf, message: String },
     #[error("{}: no such file or folder", path.display())]
     NotFound { path: PathBuf },
-    #[error("{}: not a data file kiln reads (csv, tsv, parquet, ndjson or arrow; csv and ndjson may be .gz)", path.display())]
+    #[error("{}: not a data file kiln reads (csv, tsv, parquet, ndjson or arrow; csv, tsv and ndjson may be .gz or .zst)", path.display())]
     UnknownFormat { path: PathBuf },
     #[error("{}: holds no data file kiln reads", path.display())]
     NoData { path: PathBuf },
@@ -126,8 +130,9 @@ pub struct RepoDirs {
     pub tmp: PathBuf,
 }
 
-/// Checks a file, or every data file in a folder, against the schema at
-/// `schema`, through the repository's result cache (see [`Checker::check_path`]).
+/// Checks a file, or a folder of data files as one table, against the
+/// schema at `schema`, through the repository's result cache (see
+/// [`Checker::check_path`]).
 pub fn check_path(
     repo: &RepoDirs,
     data: &Path,
@@ -145,7 +150,14 @@ pub struct Checker<'a> {
     opts: &'a CheckOptions,
     cache: Option<cache::Cache>,
     stat: Option<StatCache>,
-    schemas: RefCell<HashMap<PathBuf, Rc<LoadedSchema>>>,
+    schemas: Mutex<HashMap<PathBuf, Arc<LoadedSchema>>>,
+}
+
+/// One file's check: its report and, for a shard, the run of keyed rows
+/// of each of its checks of repeated keys.
+struct Checked {
+    report: FileReport,
+    runs: Vec<(RepeatCheck, PathBuf)>,
 }
 
 impl<'a> Checker<'a> {
@@ -162,15 +174,15 @@ impl<'a> Checker<'a> {
             opts,
             cache,
             stat,
-            schemas: RefCell::default(),
+            schemas: Mutex::default(),
         }
     }
 
     /// Checks a file, or every data file in a folder, against the schema at
     /// `schema`. `data_id` is the file's content id when the caller knows it
     /// (say, having just hashed it); otherwise it comes from the stat cache,
-    /// or by hashing. A folder's files are each checked and reported, in
-    /// path order.
+    /// or by hashing. A folder is a dataset: its files are the shards of one
+    /// table (see [`Checker::check_dataset`]).
     pub fn check_path(
         &self,
         data: &Path,
@@ -181,14 +193,25 @@ impl<'a> Checker<'a> {
         self.check(data, &loaded, data_id)
     }
 
-    fn schema(&self, path: &Path) -> Result<Rc<LoadedSchema>, SchemaError> {
-        if let Some(s) = self.schemas.borrow().get(path) {
+    /// Checks `files` as the shards of one table shown as `name` (the
+    /// files a glob binds), against the schema at `schema`.
+    pub fn check_files(
+        &self,
+        name: &str,
+        files: &[PathBuf],
+        schema: &Path,
+    ) -> Result<Vec<FileReport>, ValidateError> {
+        let loaded = self.schema(schema)?;
+        self.check_dataset(name.to_string(), files, &loaded)
+    }
+
+    fn schema(&self, path: &Path) -> Result<Arc<LoadedSchema>, SchemaError> {
+        let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = schemas.get(path) {
             return Ok(s.clone());
         }
-        let loaded = Rc::new(load_schema(path, self.display(path))?);
-        self.schemas
-            .borrow_mut()
-            .insert(path.to_path_buf(), loaded.clone());
+        let loaded = Arc::new(load_schema(path, self.display(path))?);
+        schemas.insert(path.to_path_buf(), loaded.clone());
         Ok(loaded)
     }
 
@@ -216,19 +239,16 @@ impl<'a> Checker<'a> {
             _ => ValidateError::Data(IoError::new("read metadata of", data, e)),
         })?;
         if !meta.is_dir() {
-            return Ok(vec![self.check_file(data, meta.len(), schema, data_id)?]);
+            let checked = self.check_file(data, meta.len(), schema, data_id, Scope::File, None)?;
+            return Ok(vec![checked.report]);
         }
-        let mut out = Vec::new();
-        for file in data_files(data)? {
-            let len = fsutil::metadata(&file).map_err(ValidateError::Data)?.len();
-            out.push(self.check_file(&file, len, schema, None)?);
-        }
-        if out.is_empty() {
+        let files = data_files(data)?;
+        if files.is_empty() {
             return Err(ValidateError::NoData {
                 path: data.to_path_buf(),
             });
         }
-        Ok(out)
+        self.check_dataset(self.display(data), &files, schema)
     }
 
     /// The data files of each foreign key's referenced table: a path in the
@@ -274,13 +294,18 @@ impl<'a> Checker<'a> {
         Ok(store::hash_file(path).map_err(ValidateError::Data)?.0)
     }
 
+    /// Checks one file, as a table of its own or as a shard; a shard's
+    /// runs go beside its cached result, or without a cache to `scratch`
+    /// (a folder and the shard's number, naming them).
     fn check_file(
         &self,
         path: &Path,
         bytes: u64,
         schema: &LoadedSchema,
         data_id: Option<Id>,
-    ) -> Result<FileReport, ValidateError> {
+        scope: Scope,
+        scratch: Option<(&Path, usize)>,
+    ) -> Result<Checked, ValidateError> {
         let format = Format::of(path).ok_or_else(|| ValidateError::UnknownFormat {
             path: path.to_path_buf(),
         })?;
@@ -300,17 +325,22 @@ impl<'a> Checker<'a> {
                     Some(id) => id,
                     None => self.file_id(path, rel.as_deref())?,
                 };
-                let key = cache::Cache::key(&id, &schema.id, format.name(), self.opts.max_samples);
-                if let Some(mut hit) = cache.get(&key) {
+                let key =
+                    cache::Cache::key(&id, &schema.id, format.name(), self.opts.max_samples, scope);
+                if let Some(hit) = cache.get(&key) {
                     tracing::info!(
                         "{shown}: cached result for data {} and schema {}",
                         id.short(),
                         schema.id.short()
                     );
-                    hit.path = shown;
-                    hit.schema = schema.display.clone();
-                    hit.cached = true;
-                    return Ok(hit);
+                    let mut report = hit.report;
+                    report.path = shown;
+                    report.schema = schema.display.clone();
+                    report.cached = true;
+                    let runs = (hit.repeats.into_iter().enumerate())
+                        .map(|(i, r)| (r, cache.run_path(&key, i)))
+                        .collect();
+                    return Ok(Checked { report, runs });
                 }
                 Some((cache, id, key))
             }
@@ -324,6 +354,7 @@ impl<'a> Checker<'a> {
             &schema.schema,
             &references,
             self.opts.max_samples,
+            scope,
         );
         let report = FileReport {
             path: shown,
@@ -339,15 +370,35 @@ impl<'a> Checker<'a> {
             passed: outcome.passed,
             not_checked: outcome.not_checked,
             profile: outcome.profile,
+            shards: None,
+            dataset: None,
         };
+        let mut runs = Vec::new();
+        for (i, (check, mut keys)) in outcome.repeats.into_iter().enumerate() {
+            let (run, tmp) = match (&keyed, scratch) {
+                (Some((cache, _, key)), _) => {
+                    cache.prepare(key).map_err(ValidateError::Data)?;
+                    (cache.run_path(key, i), cache.tmp().to_path_buf())
+                }
+                (None, Some((dir, n))) => (dir.join(format!("{n}.{i}.keys")), dir.to_path_buf()),
+                (None, None) => continue,
+            };
+            repeats::write_run(&mut keys, &run, &tmp).map_err(ValidateError::Data)?;
+            runs.push((check, run));
+        }
         // An unreadable file may be a passing I/O fault: not worth keeping.
         if let Some((cache, _, key)) = keyed
             && report.verdict != Verdict::Unreadable
-            && let Err(e) = cache.put(&key, &report)
         {
-            tracing::warn!("cannot record the check result: {e}");
+            let entry = cache::Entry {
+                report: report.clone(),
+                repeats: runs.iter().map(|(c, _)| c.clone()).collect(),
+            };
+            if let Err(e) = cache.put(&key, &entry) {
+                tracing::warn!("cannot record the check result: {e}");
+            }
         }
-        Ok(report)
+        Ok(Checked { report, runs })
     }
 }
 
@@ -379,6 +430,9 @@ pub fn cached_report(
         schema_id,
         format.name(),
         CheckOptions::default().max_samples,
+        Scope::File,
     );
-    cache::Cache::new(repo.state.clone(), repo.tmp.clone()).get(&key)
+    cache::Cache::new(repo.state.clone(), repo.tmp.clone())
+        .get(&key)
+        .map(|e| e.report)
 }

@@ -8,10 +8,14 @@ use serde::Serialize;
 use super::report::{FileReport, Finding, Status, Verdict};
 use crate::schema::Severity;
 
-/// Counts over a set of reports, and the verdict they add up to.
+/// Counts over a set of reports, and the verdict they add up to. A
+/// dataset is one table: its verdict counts once, covering its shards.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Data files read, shards included.
     pub files: usize,
+    pub datasets: usize,
+    /// Tables (files not in a dataset, and datasets) by verdict.
     pub valid: usize,
     pub invalid: usize,
     pub unreadable: usize,
@@ -21,18 +25,23 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(reports: &[FileReport]) -> Summary {
-        let mut s = Summary {
-            files: reports.len(),
-            ..Default::default()
-        };
+        let mut s = Summary::default();
         for r in reports {
+            s.errors += r.errors();
+            s.warnings += r.warnings();
+            if r.shards.is_some() {
+                s.datasets += 1;
+            } else {
+                s.files += 1;
+            }
+            if r.dataset.is_some() {
+                continue;
+            }
             match r.verdict {
                 Verdict::Valid | Verdict::Warn => s.valid += 1,
                 Verdict::Invalid => s.invalid += 1,
                 Verdict::Unreadable => s.unreadable += 1,
             }
-            s.errors += r.errors();
-            s.warnings += r.warnings();
         }
         s
     }
@@ -103,13 +112,24 @@ fn samples_text(f: &Finding) -> Option<String> {
         .samples
         .iter()
         .map(|s| {
-            let at = match s.line {
+            let mut at = match s.line {
                 Some(line) => format!("row {} (line {line})", s.row),
                 None => format!("row {}", s.row),
             };
+            if let Some(file) = &s.file {
+                at = format!("{file} {at}");
+            }
+            let first = s
+                .first
+                .as_ref()
+                .map(|f| format!(" (first at {} row {})", f.file, f.row))
+                .unwrap_or_default();
             match &s.value {
-                Some(v) => format!("{at}: {}", serde_json::to_string(v).unwrap_or_default()),
-                None => format!("{at}: (empty)"),
+                Some(v) => format!(
+                    "{at}: {}{first}",
+                    serde_json::to_string(v).unwrap_or_default()
+                ),
+                None => format!("{at}: (empty){first}"),
             }
         })
         .collect();
@@ -124,17 +144,32 @@ pub fn human(reports: &[FileReport], fail_on_warn: bool, color: bool) -> String 
     let p = Paint(color);
     let mut out = String::new();
     for r in reports {
+        // A dataset's report counts its valid shards; the others follow it.
+        if r.dataset.is_some() && r.verdict == Verdict::Valid {
+            continue;
+        }
         let rows = r
             .rows
             .map(|n| format!(", {}", count(n as usize, "row", "rows")))
             .unwrap_or_default();
         let cached = if r.cached { ", cached" } else { "" };
+        let shards = r.shards.as_ref().map_or_else(String::new, |s| {
+            let mut how = vec![format!("{} read", s.read)];
+            if s.cached > 0 {
+                how.push(format!("{} cached", s.cached));
+            }
+            format!(
+                "dataset of {} ({}), ",
+                count(s.total, "shard", "shards"),
+                how.join(", ")
+            )
+        });
         let _ = writeln!(
             out,
             "{}  {}",
             p.bold(&r.path),
             p.dim(&format!(
-                "{}{rows}, {}{cached} · schema {}",
+                "{shards}{}{rows}, {}{cached} · schema {}",
                 r.format,
                 crate::progress::human_bytes(r.bytes),
                 r.schema
@@ -223,9 +258,26 @@ fn verdict_line(reports: &[FileReport], fail_on_warn: bool, p: &Paint) -> String
     if s.unreadable > 0 {
         parts.push(format!("{} unreadable", s.unreadable));
     }
+    let what = if s.datasets == 0 {
+        count(s.files, "file", "files")
+    } else {
+        let shards: usize = reports
+            .iter()
+            .filter_map(|r| r.shards.as_ref())
+            .map(|d| d.total)
+            .sum();
+        let mut what = format!(
+            "{} of {}",
+            count(s.datasets, "dataset", "datasets"),
+            count(shards, "file", "files")
+        );
+        if s.files > shards {
+            let _ = write!(what, " and {}", count(s.files - shards, "file", "files"));
+        }
+        what
+    };
     format!(
-        "{word}: {} checked ({}); {}, {}",
-        count(s.files, "file", "files"),
+        "{word}: {what} checked ({}); {}, {}",
         parts.join(", "),
         count(s.errors, "error", "errors"),
         count(s.warnings, "warning", "warnings")

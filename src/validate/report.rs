@@ -24,6 +24,40 @@ pub struct Sample {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
     pub value: Option<String>,
+    /// The shard the row is in, for a finding about a whole dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// For a repeated key: the first row with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<Place>,
+}
+
+impl Sample {
+    pub fn new(row: u64, line: Option<u64>, value: Option<String>) -> Sample {
+        Sample {
+            row,
+            line,
+            value,
+            file: None,
+            first: None,
+        }
+    }
+}
+
+/// A row of a dataset: its shard and its row there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    pub file: String,
+    pub row: u64,
+}
+
+/// How a dataset's shards were checked: how many there are, how many
+/// were read now and how many answered from the result cache.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Shards {
+    pub total: usize,
+    pub read: usize,
+    pub cached: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,6 +146,14 @@ pub struct FileReport {
     pub passed: Vec<Passed>,
     pub not_checked: Vec<NotChecked>,
     pub profile: Vec<ColumnProfile>,
+    /// For a dataset (a folder or glob of shards checked as one table):
+    /// its shards. Its findings are the table's (rows, bytes, repeated
+    /// keys across shards); each shard's report follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<Shards>,
+    /// For a shard: the dataset it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
 }
 
 impl FileReport {

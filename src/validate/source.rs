@@ -1,11 +1,13 @@
 //! Data files as polars scans: the format from the file name, the dialect
 //! from the schema. Every scan is lazy, so the engine streams the file.
 
+use std::io::Read;
 use std::num::NonZeroUsize;
 use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::fsutil::{self, Context, IoError};
 use crate::schema::{Dialect, Encoding};
 
 /// A data file format kiln reads.
@@ -22,20 +24,22 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format a file name says, looking through a `.gz` suffix. A
-    /// `.json` file is a JSON array of records when its first character is
-    /// `[`, JSON lines otherwise.
+    /// The format a file name says, looking through a compression suffix
+    /// (`.gz`, `.zst`, `.zstd`). A `.json` file is a JSON array of records
+    /// when its first character is `[`, JSON lines otherwise.
     pub fn of(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-        let gz = name.ends_with(".gz");
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let name = COMPRESSED
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(&name);
         let ext = name.rsplit_once('.')?.1;
         Some(match ext {
             "csv" => Format::Csv,
             "tsv" | "tab" => Format::Tsv,
             "parquet" | "pq" => Format::Parquet,
             "ndjson" | "jsonl" => Format::Ndjson,
-            "json" if starts_with_bracket(path, gz) => Format::Json,
+            "json" if starts_with_bracket(path) => Format::Json,
             "json" => Format::Ndjson,
             "arrow" | "ipc" | "feather" => Format::Ipc,
             _ => return None,
@@ -64,17 +68,40 @@ impl Format {
     }
 }
 
-/// Whether the first character of the file (through gzip) that is not
+/// The name suffixes of the compressed forms kiln reads through.
+const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
+
+/// A file's bytes, decompressed when they start as gzip or zstd does (the
+/// content decides, as for polars' own reader, not the name).
+pub fn decompressed(path: &Path) -> Result<Box<dyn Read + Send>, IoError> {
+    let mut magic = [0u8; 4];
+    let mut file = fsutil::open(path)?;
+    let n = read_up_to(&mut file, &mut magic).ctx("read", path)?;
+    let file = fsutil::open(path)?;
+    Ok(match &magic[..n] {
+        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        [0x28, 0xb5, 0x2f, 0xfd] => Box::new(zstd::Decoder::new(file).ctx("read", path)?),
+        _ => Box::new(file),
+    })
+}
+
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Whether the first character of the file (decompressed) that is not
 /// blank is `[`.
-fn starts_with_bracket(path: &Path, gz: bool) -> bool {
-    use std::io::Read;
-    let Ok(file) = crate::fsutil::open(path) else {
+fn starts_with_bracket(path: &Path) -> bool {
+    let Ok(reader) = decompressed(path) else {
         return false;
-    };
-    let reader: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
     };
     std::io::BufReader::new(reader)
         .bytes()
@@ -105,18 +132,17 @@ pub fn utf8_copy(
     if !format.is_delimited() {
         return Ok(None);
     }
-    let file = crate::fsutil::open(path).map_err(|e| e.source)?;
-    let raw: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
+    let raw = decompressed(path).map_err(|e| e.source)?;
     let mut decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .build(std::io::BufReader::with_capacity(1 << 20, raw));
     // Named like the original, so its format reads the same.
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let name = name.strip_suffix(".gz").unwrap_or(&name).to_string();
+    let name = COMPRESSED
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(&name)
+        .to_string();
     let mut copy = tempfile::Builder::new()
         .suffix(&format!("-{name}"))
         .tempfile()?;
@@ -192,14 +218,10 @@ pub fn scan(
         // A JSON document is read whole (such files are small); the rest of
         // the check streams as for any other scan.
         Format::Json => {
-            let file = crate::fsutil::open(path).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-            let reader: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
-                Box::new(flate2::read::MultiGzDecoder::new(file))
-            } else {
-                Box::new(file)
-            };
+            let reader = decompressed(path).map_err(|e| polars_err!(ComputeError: "{e}"))?;
             let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::BufReader::new(reader), &mut bytes)
+            std::io::BufReader::new(reader)
+                .read_to_end(&mut bytes)
                 .map_err(|e| polars_err!(ComputeError: "{e}"))?;
             // Types from every record, as for JSON lines: a late 17.5 in a
             // column of integers must not be read as 17.

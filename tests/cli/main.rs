@@ -3,6 +3,7 @@
 //! The one integration-test binary: every test runs the real `kiln` binary.
 
 mod check;
+mod dataset;
 mod dvc;
 mod foundation;
 mod fuzz_corpus;

@@ -1,0 +1,253 @@
+//! A dataset: a folder (or a glob) of files in one schema, checked as one
+//! table. Each shard is checked on its own, in parallel, for everything a
+//! row decides; the table's checks (row and byte bounds, repeated keys)
+//! are judged over all shards by merging what each shard left: its row
+//! count, its size and its sorted key runs. A shard's result and runs are
+//! cached by its content, so a re-check reads only new or changed shards.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::compile::{self, Measure};
+use super::engine::{self, RepeatCheck, Scope};
+use super::repeats::{self, Found};
+use super::report::{FileReport, Passed, Place, Sample, Shards, Verdict};
+use super::{Checked, Checker, Format, LoadedSchema, ValidateError};
+use crate::fsutil::{self, Context};
+
+impl Checker<'_> {
+    /// Checks `files`, the shards of the dataset shown as `name`, as one
+    /// table: the dataset's report, then each shard's, in `files`' order.
+    pub(super) fn check_dataset(
+        &self,
+        name: String,
+        files: &[PathBuf],
+        schema: &LoadedSchema,
+    ) -> Result<Vec<FileReport>, ValidateError> {
+        let tmp = self.repo.map_or_else(std::env::temp_dir, |r| r.tmp.clone());
+        fsutil::create_dir_all(&tmp).map_err(ValidateError::Data)?;
+        // Runs of shards not cached, and the merge's own files.
+        let scratch = tempfile::Builder::new()
+            .prefix("keys-")
+            .tempdir_in(&tmp)
+            .ctx("create a folder in", &tmp)
+            .map_err(ValidateError::Data)?;
+        let checked = self.check_shards(files, schema, scratch.path())?;
+        let mut report = self.merge(name, files, &checked, schema, scratch.path())?;
+        report.verdict = checked
+            .iter()
+            .map(|c| c.report.verdict)
+            .fold(report.verdict, Verdict::max);
+        let mut out = vec![report.clone()];
+        out.extend(checked.into_iter().map(|c| FileReport {
+            dataset: Some(report.path.clone()),
+            ..c.report
+        }));
+        Ok(out)
+    }
+
+    /// Each shard checked, on as many threads as there are cores (each
+    /// check streams its shard, so memory grows with the threads, not the
+    /// shards); the first error in `files`' order, if any.
+    fn check_shards(
+        &self,
+        files: &[PathBuf],
+        schema: &LoadedSchema,
+        scratch: &Path,
+    ) -> Result<Vec<Checked>, ValidateError> {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, files.len().max(1));
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Option<Result<Checked, ValidateError>>>> =
+            files.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(i) else {
+                            break;
+                        };
+                        let checked = fsutil::metadata(file)
+                            .map_err(ValidateError::Data)
+                            .and_then(|m| {
+                                self.check_file(
+                                    file,
+                                    m.len(),
+                                    schema,
+                                    None,
+                                    Scope::Shard,
+                                    Some((scratch, i)),
+                                )
+                            });
+                        *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .expect("every shard is checked")
+            })
+            .collect()
+    }
+
+    /// The dataset's own report: its table-level checks over all shards.
+    fn merge(
+        &self,
+        name: String,
+        files: &[PathBuf],
+        checked: &[Checked],
+        schema: &LoadedSchema,
+        scratch: &Path,
+    ) -> Result<FileReport, ValidateError> {
+        let bytes: u64 = checked.iter().map(|c| c.report.bytes).sum();
+        // Unknown while a shard cannot be read (that shard says why).
+        let rows: Option<u64> = checked.iter().map(|c| c.report.rows).sum();
+        let mut findings = Vec::new();
+        let mut passed = Vec::new();
+        let mut pass = |code: &str, field: Option<String>| {
+            passed.push(Passed {
+                code: code.into(),
+                field,
+            })
+        };
+        if let Some(b) = &schema.schema.bytes {
+            match engine::bytes_finding(b, bytes) {
+                Some(f) => findings.push(f),
+                None => pass("file/bytes", None),
+            }
+        }
+        if let (Some(check), Some(rows)) = (compile::rows_check(&schema.schema), rows)
+            && let Measure::Rows { min, max } = check.measure
+        {
+            if min.is_some_and(|m| rows < m) || max.is_some_and(|m| rows > m) {
+                findings.push(engine::finding(&check, 1, Some(rows.to_string()), rows));
+            } else {
+                pass(check.code, None);
+            }
+        }
+        for (check, runs) in repeat_checks(checked) {
+            let paths: Vec<PathBuf> = runs.iter().map(|(_, p)| p.clone()).collect();
+            let found = repeats::merge(&paths, self.opts.max_samples, scratch)
+                .map_err(ValidateError::Data)?;
+            if found.repeats == 0 {
+                pass(&check.code, check.field.clone());
+                continue;
+            }
+            let mut finding = check.finding(found.repeats, rows.unwrap_or(0));
+            finding.samples = self.repeat_samples(&found, &runs, files, checked, &check, schema);
+            findings.push(finding);
+        }
+        let formats: Vec<&str> = checked.iter().map(|c| c.report.format.as_str()).collect();
+        let format = if formats.windows(2).all(|w| w[0] == w[1]) {
+            formats.first().copied().unwrap_or("dataset")
+        } else {
+            "mixed"
+        };
+        let cached = checked.iter().filter(|c| c.report.cached).count();
+        Ok(FileReport {
+            path: name,
+            schema: schema.display.clone(),
+            format: format.into(),
+            data_id: None,
+            schema_id: schema.id,
+            bytes,
+            rows,
+            verdict: FileReport::judge(&findings),
+            cached: false,
+            findings,
+            passed,
+            not_checked: checked
+                .first()
+                .map(|c| c.report.not_checked.clone())
+                .unwrap_or_default(),
+            profile: Vec::new(),
+            shards: Some(Shards {
+                total: checked.len(),
+                read: checked.len() - cached,
+                cached,
+            }),
+            dataset: None,
+        })
+    }
+
+    /// Samples of repeated rows, with their values read back from their
+    /// shards (a few rows each) and the first row with the same key.
+    fn repeat_samples(
+        &self,
+        found: &Found,
+        runs: &[(usize, PathBuf)],
+        files: &[PathBuf],
+        checked: &[Checked],
+        check: &RepeatCheck,
+        schema: &LoadedSchema,
+    ) -> Vec<Sample> {
+        // `found` numbers shards by their place in `runs`.
+        let shard = |at: usize| runs[at].0;
+        // Each shard with samples read once, for all of its rows.
+        let mut wanted: std::collections::BTreeMap<usize, Vec<u64>> = Default::default();
+        for pair in &found.samples {
+            wanted
+                .entry(shard(pair.repeat.shard))
+                .or_default()
+                .push(pair.repeat.row);
+        }
+        let mut read: std::collections::HashMap<(usize, u64), Sample> = Default::default();
+        for (i, rows) in wanted {
+            let got = Format::of(&files[i])
+                .ok_or_else(|| "not a data file".to_string())
+                .and_then(|format| {
+                    engine::key_samples(
+                        &files[i],
+                        format,
+                        &schema.schema,
+                        &check.code,
+                        check.field.as_deref(),
+                        &rows,
+                    )
+                });
+            match got {
+                Ok(samples) => read.extend(samples.into_iter().map(|s| ((i, s.row), s))),
+                Err(e) => {
+                    tracing::warn!("{}: cannot read sample rows back: {e}", files[i].display())
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for pair in &found.samples {
+            let i = shard(pair.repeat.shard);
+            let mut sample = read
+                .remove(&(i, pair.repeat.row))
+                .unwrap_or_else(|| Sample::new(pair.repeat.row, None, None));
+            sample.file = Some(checked[i].report.path.clone());
+            sample.first = Some(Place {
+                file: checked[shard(pair.first.shard)].report.path.clone(),
+                row: pair.first.row,
+            });
+            out.push(sample);
+        }
+        out
+    }
+}
+
+/// Each check of repeated keys, with the shards (their numbers) that ran
+/// it and their runs; in the order the shards first name them.
+fn repeat_checks(checked: &[Checked]) -> Vec<(RepeatCheck, Vec<(usize, PathBuf)>)> {
+    let mut out: Vec<(RepeatCheck, Vec<(usize, PathBuf)>)> = Vec::new();
+    for (i, c) in checked.iter().enumerate() {
+        for (check, run) in &c.runs {
+            let same = |r: &RepeatCheck| r.code == check.code && r.field == check.field;
+            match out.iter_mut().find(|(r, _)| same(r)) {
+                Some((_, runs)) => runs.push((i, run.clone())),
+                None => out.push((check.clone(), vec![(i, run.clone())])),
+            }
+        }
+    }
+    out
+}

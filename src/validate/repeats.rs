@@ -1,0 +1,381 @@
+//! Repeated keys across the shards of a dataset. Each shard's keyed rows
+//! become 128-bit fingerprints (XXH3-128 of the key's text), sorted and
+//! kept on disk as a run beside the shard's result; a dataset's repeats come
+//! from merging the runs, so memory stays bounded by the largest shard's
+//! keys (32 bytes a row) however many shards there are.
+//!
+//! Equal keys always share a fingerprint, so no repeat is missed; two
+//! different keys share one with a chance below 10^-18 among ten billion
+//! keys, so a reported repeat is a repeat.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use polars::prelude::*;
+use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+
+use super::compile::ROW;
+use crate::fsutil::{self, Context, IoError};
+
+/// A keyed row of one shard: its key's fingerprint and its row (from 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key {
+    pub fingerprint: u128,
+    pub row: u64,
+}
+
+/// A keyed row of a dataset: shards are numbered in the dataset's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    fingerprint: u128,
+    shard: u64,
+    row: u64,
+}
+
+/// Where a row is: its shard's number and its row in that shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct At {
+    pub shard: usize,
+    pub row: u64,
+}
+
+/// A repeated row and the first row with its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pair {
+    pub repeat: At,
+    pub first: At,
+}
+
+/// What the merge found: how many rows repeat an earlier row's key, and
+/// the first few of them in dataset order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub repeats: u64,
+    pub samples: Vec<Pair>,
+}
+
+/// An expression that adds the fingerprint of each row's key (the columns
+/// `keys` of a frame with row numbers; rows with a null part are not
+/// keyed) to the returned list. Its own value is meaningless: aggregate it
+/// so the pass evaluates it once.
+pub fn fingerprints(keys: &[String]) -> (Expr, Arc<Mutex<Vec<Key>>>) {
+    let found = Arc::new(Mutex::new(Vec::new()));
+    let shared = found.clone();
+    let mut parts = vec![col(ROW)];
+    parts.extend(keys.iter().map(|k| col(k.as_str())));
+    let expr = as_struct(parts).map(
+        move |c: Column| {
+            let fields = c.struct_()?.fields_as_series();
+            let rows = fields[0].cast(&DataType::UInt64)?;
+            let texts = fields[1..]
+                .iter()
+                .map(|s| s.cast(&DataType::String))
+                .collect::<PolarsResult<Vec<_>>>()?;
+            let texts = texts
+                .iter()
+                .map(|s| s.str())
+                .collect::<PolarsResult<Vec<_>>>()?;
+            let mut local = Vec::with_capacity(c.len());
+            let mut parts: Vec<_> = texts.iter().map(|t| t.iter()).collect();
+            for row in rows.u64()?.iter() {
+                let values: Option<Vec<&str>> =
+                    parts.iter_mut().map(|p| p.next().flatten()).collect();
+                if let (Some(row), Some(values)) = (row, values) {
+                    local.push(Key {
+                        fingerprint: fingerprint(&values),
+                        row,
+                    });
+                }
+            }
+            shared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .append(&mut local);
+            Ok(Column::new_scalar(
+                c.name().clone(),
+                Scalar::from(false),
+                c.len(),
+            ))
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    );
+    (expr, found)
+}
+
+/// The fingerprint of a key's parts; each part's length goes in too, so
+/// that ("ab", "c") and ("a", "bc") differ.
+fn fingerprint(parts: &[&str]) -> u128 {
+    if let [one] = parts {
+        return xxh3_128(one.as_bytes());
+    }
+    let mut h = Xxh3::new();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.digest128()
+}
+
+const KEY_BYTES: usize = 24;
+const ENTRY_BYTES: usize = 32;
+/// Runs merged at once: one open file and one buffer each.
+const FAN_IN: usize = 128;
+const BUFFER: usize = 64 << 10;
+
+/// Sorts `keys` and writes them to `path` (through a temporary file in
+/// `tmp`, so a run on disk is whole).
+pub fn write_run(keys: &mut [Key], path: &Path, tmp: &Path) -> Result<(), IoError> {
+    keys.sort_unstable();
+    let file = fsutil::temp_file(tmp)?;
+    let mut w = BufWriter::with_capacity(BUFFER, file);
+    for k in keys.iter() {
+        let mut record = [0u8; KEY_BYTES];
+        record[..16].copy_from_slice(&k.fingerprint.to_le_bytes());
+        record[16..].copy_from_slice(&k.row.to_le_bytes());
+        w.write_all(&record).ctx("write", path)?;
+    }
+    let file = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .ctx("write", path)?;
+    file.persist(path).map_err(|e| e.error).ctx("write", path)?;
+    Ok(())
+}
+
+/// A sorted stream of entries: one shard's run, or runs merged before.
+enum Source {
+    Shard {
+        reader: BufReader<std::fs::File>,
+        shard: u64,
+        path: PathBuf,
+    },
+    Merged {
+        reader: BufReader<std::fs::File>,
+        path: PathBuf,
+    },
+}
+
+impl Source {
+    fn next(&mut self) -> Result<Option<Entry>, IoError> {
+        match self {
+            Source::Shard {
+                reader,
+                shard,
+                path,
+            } => {
+                let mut b = [0u8; KEY_BYTES];
+                if !read_record(reader, &mut b, path)? {
+                    return Ok(None);
+                }
+                Ok(Some(Entry {
+                    fingerprint: u128::from_le_bytes(b[..16].try_into().unwrap_or_default()),
+                    shard: *shard,
+                    row: u64::from_le_bytes(b[16..].try_into().unwrap_or_default()),
+                }))
+            }
+            Source::Merged { reader, path } => {
+                let mut b = [0u8; ENTRY_BYTES];
+                if !read_record(reader, &mut b, path)? {
+                    return Ok(None);
+                }
+                Ok(Some(Entry {
+                    fingerprint: u128::from_le_bytes(b[..16].try_into().unwrap_or_default()),
+                    shard: u64::from_le_bytes(b[16..24].try_into().unwrap_or_default()),
+                    row: u64::from_le_bytes(b[24..].try_into().unwrap_or_default()),
+                }))
+            }
+        }
+    }
+}
+
+/// Reads one whole record; false at the end. A run cut inside a record is
+/// damaged derived state, an error rather than a short count.
+fn read_record(r: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<bool, IoError> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]).ctx("read", path)? {
+            0 if n == 0 => return Ok(false),
+            0 => {
+                return Err(IoError::new(
+                    "read",
+                    path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "a key run ends mid-record",
+                    ),
+                ));
+            }
+            k => n += k,
+        }
+    }
+    Ok(true)
+}
+
+fn open(path: &Path) -> Result<BufReader<std::fs::File>, IoError> {
+    Ok(BufReader::with_capacity(BUFFER, fsutil::open(path)?))
+}
+
+/// Calls `each` with every entry of `sources` in order.
+fn merge_sources(
+    mut sources: Vec<Source>,
+    mut each: impl FnMut(Entry) -> Result<(), IoError>,
+) -> Result<(), IoError> {
+    let mut heap = BinaryHeap::with_capacity(sources.len());
+    for (i, s) in sources.iter_mut().enumerate() {
+        if let Some(e) = s.next()? {
+            heap.push(Reverse((e, i)));
+        }
+    }
+    while let Some(Reverse((e, i))) = heap.pop() {
+        each(e)?;
+        if let Some(next) = sources[i].next()? {
+            heap.push(Reverse((next, i)));
+        }
+    }
+    Ok(())
+}
+
+/// The repeats among the runs of a dataset's shards (`runs[i]` is shard
+/// `i`'s), with up to `n` samples. Beyond [`FAN_IN`] runs, groups of runs
+/// are merged into temporary files in `tmp` first.
+pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
+    // Inputs still to merge: a shard's run, or a merged temporary file.
+    let mut inputs: Vec<(Option<u64>, PathBuf)> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (Some(i as u64), p.clone()))
+        .collect();
+    let mut temps = Vec::new();
+    while inputs.len() > FAN_IN {
+        let mut next = Vec::new();
+        for group in inputs.chunks(FAN_IN) {
+            let file = fsutil::temp_file(tmp)?;
+            let path = file.path().to_path_buf();
+            let mut w = BufWriter::with_capacity(BUFFER, file.reopen().ctx("open", &path)?);
+            merge_sources(sources(group)?, |e| {
+                let mut b = [0u8; ENTRY_BYTES];
+                b[..16].copy_from_slice(&e.fingerprint.to_le_bytes());
+                b[16..24].copy_from_slice(&e.shard.to_le_bytes());
+                b[24..].copy_from_slice(&e.row.to_le_bytes());
+                w.write_all(&b).ctx("write", &path)
+            })?;
+            w.flush().ctx("write", &path)?;
+            next.push((None, path));
+            temps.push(file);
+        }
+        inputs = next;
+    }
+    let mut found = Found::default();
+    // The largest of the `n` earliest repeats sits on top, to be replaced.
+    let mut earliest: BinaryHeap<Pair> = BinaryHeap::new();
+    let mut first: Option<Entry> = None;
+    merge_sources(sources(&inputs)?, |e| {
+        match first {
+            Some(f) if f.fingerprint == e.fingerprint => {
+                found.repeats += 1;
+                let pair = Pair {
+                    repeat: At {
+                        shard: e.shard as usize,
+                        row: e.row,
+                    },
+                    first: At {
+                        shard: f.shard as usize,
+                        row: f.row,
+                    },
+                };
+                if earliest.len() < n {
+                    earliest.push(pair);
+                } else if earliest.peek().is_some_and(|top| pair < *top) {
+                    earliest.pop();
+                    earliest.push(pair);
+                }
+            }
+            _ => first = Some(e),
+        }
+        Ok(())
+    })?;
+    drop(temps);
+    found.samples = earliest.into_sorted_vec();
+    Ok(found)
+}
+
+fn sources(inputs: &[(Option<u64>, PathBuf)]) -> Result<Vec<Source>, IoError> {
+    inputs
+        .iter()
+        .map(|(shard, path)| {
+            let reader = open(path)?;
+            Ok(match shard {
+                Some(shard) => Source::Shard {
+                    reader,
+                    shard: *shard,
+                    path: path.clone(),
+                },
+                None => Source::Merged {
+                    reader,
+                    path: path.clone(),
+                },
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(dir: &Path, name: &str, keys: &[(u128, u64)]) -> PathBuf {
+        let path = dir.join(name);
+        let mut keys: Vec<Key> = keys
+            .iter()
+            .map(|&(fingerprint, row)| Key { fingerprint, row })
+            .collect();
+        write_run(&mut keys, &path, dir).unwrap();
+        path
+    }
+
+    #[test]
+    fn repeats_across_and_within_shards_counted_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = run(dir.path(), "a", &[(7, 1), (3, 2), (7, 3)]);
+        let b = run(dir.path(), "b", &[(3, 1), (9, 2)]);
+        let found = merge(&[a, b], 5, dir.path()).unwrap();
+        assert_eq!(found.repeats, 2);
+        let at = |shard, row| At { shard, row };
+        assert_eq!(
+            found.samples,
+            vec![
+                Pair {
+                    repeat: at(0, 3),
+                    first: at(0, 1)
+                },
+                Pair {
+                    repeat: at(1, 1),
+                    first: at(0, 2)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn many_runs_merge_in_groups_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        // Every shard repeats key 1; shard i also holds its own key.
+        let runs: Vec<PathBuf> = (0..(FAN_IN * 2 + 3))
+            .map(|i| {
+                run(
+                    dir.path(),
+                    &format!("r{i}"),
+                    &[(1, 5), (1000 + i as u128, 1)],
+                )
+            })
+            .collect();
+        let found = merge(&runs, 2, dir.path()).unwrap();
+        assert_eq!(found.repeats, runs.len() as u64 - 1);
+        assert_eq!(found.samples[0].repeat, At { shard: 1, row: 5 });
+        assert_eq!(found.samples[0].first, At { shard: 0, row: 5 });
+        assert_eq!(found.samples[1].repeat, At { shard: 2, row: 5 });
+    }
+}

@@ -1,0 +1,270 @@
+//! A folder (or the files a glob binds) checked as one table: table-level
+//! checks across shards, findings naming the shard and row, compressed
+//! shards, and re-checks that read only what changed.
+
+use serde_json::Value;
+
+use crate::support::Repo;
+
+const SCHEMA: &str = "\
+fields:
+  - {name: id, type: integer, constraints: {required: true}}
+  - {name: text, type: string, constraints: {unique: true}}
+  - {name: n, type: integer, constraints: {minimum: 0}}
+primaryKey: [id]
+rows: {max: 6}
+";
+
+fn zst(text: &str) -> Vec<u8> {
+    zstd::encode_all(text.as_bytes(), 3).unwrap()
+}
+
+fn gz(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    e.finish().unwrap()
+}
+
+/// Four shards in four forms; ids 2 and 1 repeat across shards, the text
+/// `hello` too, one `n` is negative, and 7 rows exceed the bound of 6.
+fn corpus(repo: &Repo) {
+    repo.write("s.yaml", SCHEMA);
+    repo.write(
+        "data/corpus/a.csv",
+        "id,text,n\n1,hello,1\n2,world,2\n3,foo,-1\n",
+    );
+    repo.write(
+        "data/corpus/b.csv.gz",
+        gz("id,text,n\n4,bar,1\n2,hello,2\n"),
+    );
+    repo.write(
+        "data/corpus/c.jsonl.zst",
+        zst("{\"id\":5,\"text\":\"baz\",\"n\":3}\n{\"id\":1,\"text\":\"qux\",\"n\":3}\n"),
+    );
+    // JSON lines under `.json`, compressed: read as lines.
+    repo.write(
+        "data/corpus/d.json.zst",
+        zst("{\"id\":6,\"text\":\"last\",\"n\":0}\n"),
+    );
+}
+
+fn files(report: &Value) -> &Vec<Value> {
+    report["files"].as_array().expect("files")
+}
+
+fn finding<'a>(file: &'a Value, code: &str, field: Option<&str>) -> &'a Value {
+    file["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code && f["field"].as_str() == field)
+        .unwrap_or_else(|| panic!("no {code} {field:?} in {file:#}"))
+}
+
+/// (shard, row, first shard, first row) of each sample.
+fn pairs(f: &Value) -> Vec<(String, u64, String, u64)> {
+    f["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap().to_string(),
+                s["row"].as_u64().unwrap(),
+                s["first"]["file"].as_str().unwrap().to_string(),
+                s["first"]["row"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn shards(file: &Value) -> (u64, u64, u64) {
+    let s = &file["shards"];
+    (
+        s["total"].as_u64().unwrap(),
+        s["read"].as_u64().unwrap(),
+        s["cached"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn a_folder_is_one_table_across_its_shards() {
+    let repo = Repo::new();
+    corpus(&repo);
+    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
+        .ok();
+    let report = repo.kiln(["check", "--json"]).code(1).json();
+    let all = files(&report);
+    assert_eq!(all.len(), 5, "{report:#}");
+    let dataset = &all[0];
+    assert_eq!(dataset["path"], "data/corpus");
+    assert_eq!(dataset["rows"], 8);
+    assert_eq!(dataset["verdict"], "invalid");
+    assert_eq!(shards(dataset), (4, 4, 0));
+    let table_rows = finding(dataset, "table/rows", None);
+    assert_eq!(table_rows["observed"], "8");
+    let key = finding(dataset, "row/primary-key", None);
+    assert_eq!(key["count"], 2);
+    assert_eq!(
+        pairs(key),
+        vec![
+            (
+                "data/corpus/b.csv.gz".into(),
+                2,
+                "data/corpus/a.csv".into(),
+                2
+            ),
+            (
+                "data/corpus/c.jsonl.zst".into(),
+                2,
+                "data/corpus/a.csv".into(),
+                1
+            ),
+        ]
+    );
+    assert_eq!(key["samples"][0]["value"], "2");
+    let text = finding(dataset, "cell/unique", Some("text"));
+    assert_eq!(text["count"], 1);
+    assert_eq!(text["samples"][0]["value"], "hello");
+    assert_eq!(text["samples"][0]["line"], 3);
+    // Row checks stay with their shard, which names its dataset.
+    let a = &all[1];
+    assert_eq!(a["path"], "data/corpus/a.csv");
+    assert_eq!(a["dataset"], "data/corpus");
+    let minimum = finding(a, "cell/minimum", Some("n"));
+    assert_eq!(minimum["samples"][0]["row"], 3);
+    for shard in &all[1..] {
+        let codes: Vec<&str> = shard["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert!(
+            !codes.contains(&"table/rows") && !codes.contains(&"row/primary-key"),
+            "table checks are the dataset's: {shard:#}"
+        );
+    }
+    assert_eq!(report["summary"]["datasets"], 1);
+    assert_eq!(report["summary"]["files"], 4);
+    assert_eq!(report["summary"]["invalid"], 1);
+    // The human report names the shard and the first row of a repeat.
+    let human = repo.kiln(["check"]).code(1).stdout;
+    assert!(
+        human.contains("dataset of 4 shards")
+            && human.contains(
+                "data/corpus/b.csv.gz row 2 (line 3): \"hello\" (first at data/corpus/a.csv row 1)"
+            ),
+        "{human}"
+    );
+    assert!(human.contains("1 dataset of 4 files checked"), "{human}");
+}
+
+#[test]
+fn a_valid_dataset_passes_and_its_shards_are_counted_not_listed() {
+    let repo = Repo::new();
+    repo.write("s.yaml", SCHEMA);
+    repo.write("data/ok/a.csv", "id,text,n\n1,a,1\n2,b,2\n");
+    repo.write("data/ok/b.csv", "id,text,n\n3,c,1\n4,d,2\n");
+    repo.kiln(["add", "data/ok", "--schema", "s.yaml"]).ok();
+    let human = repo.kiln(["check"]).ok().stdout;
+    assert!(human.contains("dataset of 2 shards"), "{human}");
+    assert!(!human.contains("data/ok/a.csv"), "{human}");
+    assert!(
+        human.contains("valid: 1 dataset of 2 files checked (1 valid)"),
+        "{human}"
+    );
+}
+
+#[test]
+fn a_recheck_reads_only_new_and_changed_shards_and_merges_alike() {
+    let repo = Repo::new();
+    corpus(&repo);
+    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
+        .ok();
+    let first = repo.kiln(["check", "--json"]).code(1).json();
+    assert_eq!(shards(&files(&first)[0]), (4, 4, 0));
+    let again = repo.kiln(["check", "--json"]).code(1).json();
+    assert_eq!(shards(&files(&again)[0]), (4, 0, 4));
+    assert_eq!(
+        files(&first)[0]["findings"],
+        files(&again)[0]["findings"],
+        "a merge from the cache finds what reading found"
+    );
+    // One shard changed and one added: only those two are read.
+    repo.write(
+        "data/corpus/a.csv",
+        "id,text,n\n1,hello,1\n2,world,2\n3,foo,1\n",
+    );
+    repo.write("data/corpus/e.csv", "id,text,n\n7,world,1\n");
+    repo.kiln(["add", "data/corpus", "--no-check"]).ok();
+    let after = repo.kiln(["check", "--json", "-v"]).code(1);
+    let dataset = &files(&after.json())[0].clone();
+    assert_eq!(shards(dataset), (5, 2, 3));
+    let fresh = repo.kiln(["check", "--json", "--no-cache"]).code(1).json();
+    assert_eq!(shards(&files(&fresh)[0]), (5, 5, 0));
+    assert_eq!(dataset["findings"], files(&fresh)[0]["findings"]);
+    let text = finding(dataset, "cell/unique", Some("text"));
+    assert_eq!(text["count"], 2, "hello and world repeat: {dataset:#}");
+}
+
+#[test]
+fn the_files_a_glob_binds_are_one_table() {
+    let repo = Repo::new();
+    repo.write("s.yaml", SCHEMA);
+    repo.write(
+        ".kiln/config.toml",
+        format!(
+            "{}\n[[check]]\npath = \"shards/*.csv\"\nschema = \"s.yaml\"\n",
+            repo.read_string(".kiln/config.toml")
+        ),
+    );
+    repo.write("shards/p1.csv", "id,text,n\n1,a,1\n");
+    repo.write("shards/p2.csv", "id,text,n\n1,b,1\n");
+    let report = repo.kiln(["check", "shards", "--json"]).code(1).json();
+    let dataset = &files(&report)[0];
+    assert_eq!(dataset["path"], "shards/*.csv");
+    assert_eq!(shards(dataset), (2, 2, 0));
+    let key = finding(dataset, "row/primary-key", None);
+    assert_eq!(
+        pairs(key),
+        vec![("shards/p2.csv".into(), 1, "shards/p1.csv".into(), 1)]
+    );
+}
+
+#[test]
+fn repeats_are_found_across_many_shards_in_bounded_merges() {
+    // More shards than one merge opens at once.
+    let repo = Repo::new();
+    repo.write(
+        "s.yaml",
+        "fields:\n  - {name: id, type: integer}\n  - {name: text, type: string, constraints: {unique: true}}\n",
+    );
+    for i in 0..300 {
+        let text = if i % 100 == 99 {
+            "dup".to_string()
+        } else {
+            format!("t{i}")
+        };
+        repo.write(
+            &format!("big/part-{i:04}.csv"),
+            format!("id,text\n{i},{text}\n"),
+        );
+    }
+    let report = repo
+        .kiln(["check", "big", "--schema", "s.yaml", "--json", "--no-cache"])
+        .code(1)
+        .json();
+    let dataset = &files(&report)[0];
+    assert_eq!(shards(dataset), (300, 300, 0));
+    let text = finding(dataset, "cell/unique", Some("text"));
+    assert_eq!(text["count"], 2);
+    assert_eq!(
+        pairs(text),
+        vec![
+            ("big/part-0199.csv".into(), 1, "big/part-0099.csv".into(), 1),
+            ("big/part-0299.csv".into(), 1, "big/part-0099.csv".into(), 1),
+        ]
+    );
+}
