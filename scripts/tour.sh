@@ -72,5 +72,19 @@ step kiln status
 step git checkout -q main
 step kiln checkout
 
+say "A dataset of shards is one table: a key repeated across shards is found"
+mkdir data/shards
+head -1 data/train.csv > header.csv
+for part in 1 2 3; do
+    { cat header.csv; sed -n "$((part * 4 - 2)),$((part * 4 + 1))p" data/train.csv; } > "data/shards/part-$part.csv"
+done
+# A fourth shard, compressed, repeats a row of the first.
+{ cat header.csv; sed -n 2p data/train.csv; } | gzip > data/shards/part-4.csv.gz
+rm header.csv
+refused kiln add data/shards --schema schemas/train.yaml
+rm data/shards/part-4.csv.gz
+step kiln add data/shards --schema schemas/train.yaml
+step kiln check data/shards
+
 echo
 echo "tour finished in $work"

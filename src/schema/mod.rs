@@ -193,6 +193,18 @@ pub enum ConstraintKind {
     /// The pattern as written; it must match a whole value.
     Pattern(String),
     Enum(Vec<Bound>),
+    /// kiln's text checks, on string fields: a value of blanks only is
+    /// empty (`notBlank`),
+    NotBlank,
+    /// words (runs of non-blank characters) bounds (`minWords`, `maxWords`),
+    MinWords(u64),
+    MaxWords(u64),
+    /// the largest share of a value's lines that repeat an earlier line
+    /// of it (`maxRepeatedLines`),
+    MaxRepeatedLines(f64),
+    /// and no replacement character (U+FFFD, the mark of a bad decoding)
+    /// or control character but tab, newline and carriage return (`validText`).
+    ValidText,
 }
 
 impl ConstraintKind {
@@ -209,6 +221,11 @@ impl ConstraintKind {
             ConstraintKind::MaxLength(_) => "cell/max-length",
             ConstraintKind::Pattern(_) => "cell/pattern",
             ConstraintKind::Enum(_) => "cell/enum",
+            ConstraintKind::NotBlank => "cell/blank",
+            ConstraintKind::MinWords(_) => "cell/min-words",
+            ConstraintKind::MaxWords(_) => "cell/max-words",
+            ConstraintKind::MaxRepeatedLines(_) => "cell/repeated-lines",
+            ConstraintKind::ValidText => "cell/invalid-text",
         }
     }
 
@@ -228,6 +245,13 @@ impl ConstraintKind {
                 let list: Vec<&str> = values.iter().map(|b| b.text.as_str()).collect();
                 format!("one of {}", list.join(", "))
             }
+            ConstraintKind::NotBlank => "a value that is not blank".into(),
+            ConstraintKind::MinWords(n) => format!("at least {n} words"),
+            ConstraintKind::MaxWords(n) => format!("at most {n} words"),
+            ConstraintKind::MaxRepeatedLines(f) => {
+                format!("at most {}% of lines repeated", f * 100.0)
+            }
+            ConstraintKind::ValidText => "no replacement or control characters".into(),
         }
     }
 }

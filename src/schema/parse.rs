@@ -131,7 +131,7 @@ impl<'de> Deserialize<'de> for Ordered {
     }
 }
 
-const CONSTRAINTS: [&str; 10] = [
+const CONSTRAINTS: [&str; 15] = [
     "required",
     "unique",
     "minimum",
@@ -142,6 +142,12 @@ const CONSTRAINTS: [&str; 10] = [
     "maxLength",
     "pattern",
     "enum",
+    // kiln's text checks.
+    "notBlank",
+    "minWords",
+    "maxWords",
+    "maxRepeatedLines",
+    "validText",
 ];
 
 struct Ctx<'a> {
@@ -818,6 +824,40 @@ fn constraint(
                 .map(|i| literal(f, i).map_err(&bad))
                 .collect::<Result<_, _>>()?;
             Ok(Some(ConstraintKind::Enum(values)))
+        }
+        "notBlank" | "validText" | "minWords" | "maxWords" | "maxRepeatedLines" => {
+            if f.kind != FieldType::String {
+                return Err(bad(format!(
+                    "{key} is a text check: it applies to string fields, not {}",
+                    f.kind.name()
+                )));
+            }
+            Ok(Some(match key {
+                "notBlank" | "validText" => match value {
+                    Value::Bool(true) if key == "notBlank" => ConstraintKind::NotBlank,
+                    Value::Bool(true) => ConstraintKind::ValidText,
+                    Value::Bool(false) => return Ok(None),
+                    _ => return Err(bad(format!("{key} must be true or false"))),
+                },
+                "maxRepeatedLines" => match value.as_f64() {
+                    Some(v) if (0.0..=1.0).contains(&v) => ConstraintKind::MaxRepeatedLines(v),
+                    _ => {
+                        return Err(bad(format!(
+                            "{key} must be a share of lines between 0 and 1"
+                        )));
+                    }
+                },
+                _ => {
+                    let n = value
+                        .as_u64()
+                        .ok_or_else(|| bad(format!("{key} must be a whole number of words")))?;
+                    if key == "minWords" {
+                        ConstraintKind::MinWords(n)
+                    } else {
+                        ConstraintKind::MaxWords(n)
+                    }
+                }
+            }))
         }
         _ => unreachable!("constraint keys are checked by the caller"),
     }

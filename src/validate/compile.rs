@@ -915,6 +915,26 @@ fn field_checks(
                     format!("are not one of {}{more}", shown.join(", ")),
                 )
             }
+            ConstraintKind::NotBlank => (
+                text.clone().str().contains(lit(r"^\s*$"), true),
+                "are blank".to_string(),
+            ),
+            ConstraintKind::MinWords(n) => (
+                words(&text).lt(lit(*n)),
+                format!("have fewer than {n} words"),
+            ),
+            ConstraintKind::MaxWords(n) => (
+                words(&text).gt(lit(*n)),
+                format!("have more than {n} words"),
+            ),
+            ConstraintKind::MaxRepeatedLines(most) => (
+                super::text::repeated_lines(text.clone()).gt(lit(*most)),
+                format!("repeat more than {}% of their lines", most * 100.0),
+            ),
+            ConstraintKind::ValidText => (
+                text.clone().str().contains(lit(super::text::INVALID), true),
+                "have replacement or control characters".to_string(),
+            ),
         };
         checks.push(Check {
             code: con.kind.code(),
@@ -928,6 +948,14 @@ fn field_checks(
             },
         });
     }
+}
+
+/// The words of a text: runs of characters that are not blank.
+fn words(text: &Expr) -> Expr {
+    text.clone()
+        .str()
+        .count_matches(lit(r"\S+"), false)
+        .cast(DataType::UInt64)
 }
 
 /// A count from a one-row result frame (0 when absent).

@@ -19,6 +19,7 @@ pub mod render;
 mod repeats;
 pub mod report;
 pub(crate) mod source;
+mod text;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

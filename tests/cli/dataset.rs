@@ -268,3 +268,73 @@ fn repeats_are_found_across_many_shards_in_bounded_merges() {
         ]
     );
 }
+
+#[test]
+fn text_checks_find_blank_short_long_repetitive_and_broken_texts() {
+    let repo = Repo::new();
+    repo.write(
+        "s.yaml",
+        "fields:
+  - name: text
+    type: string
+    constraints:
+      notBlank: true
+      minWords: 2
+      maxWords: {value: 6, severity: warn}
+      maxRepeatedLines: 0.5
+      validText: {value: true, mostly: 0.5}
+",
+    );
+    let docs = [
+        "a fine short document",
+        "   \t ",
+        "single",
+        "one two three four five six seven",
+        "spam\nspam\nspam\nspam\nother",
+        "bad \u{FFFD} decoding here",
+        "a bell \u{7} rings here",
+    ];
+    let lines: String = docs
+        .iter()
+        .map(|d| format!("{}\n", serde_json::json!({ "text": d })))
+        .collect();
+    repo.write("docs/part-0.jsonl.zst", zst(&lines));
+    let report = repo
+        .kiln(["check", "docs", "--schema", "s.yaml", "--json"])
+        .code(1)
+        .json();
+    let shard = &files(&report)[1];
+    let rows = |code: &str| -> Vec<u64> {
+        finding(shard, code, Some("text"))["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["row"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(rows("cell/blank"), vec![2]);
+    // A blank text has no words either.
+    assert_eq!(rows("cell/min-words"), vec![2, 3]);
+    assert_eq!(rows("cell/max-words"), vec![4]);
+    assert_eq!(
+        finding(shard, "cell/max-words", Some("text"))["severity"],
+        "warn"
+    );
+    assert_eq!(rows("cell/repeated-lines"), vec![5]);
+    let invalid = finding(shard, "cell/invalid-text", Some("text"));
+    assert_eq!(invalid["count"], 2);
+    // 2 of 7 rows fail: within `mostly: 0.5`.
+    assert_eq!(invalid["status"], "tolerated");
+    // A text check on another type is a schema error naming the field.
+    repo.write(
+        "bad.yaml",
+        "fields:\n  - {name: text, type: integer, constraints: {minWords: 2}}\n",
+    );
+    let run = repo.kiln(["check", "docs", "--schema", "bad.yaml"]).code(2);
+    assert!(
+        run.stderr
+            .contains("field `text`: minWords is a text check"),
+        "{}",
+        run.stderr
+    );
+}
