@@ -60,6 +60,8 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         args.format
     };
     let mut reports: Vec<FileReport> = Vec::new();
+    // Bars only above a report meant for people.
+    let progress = app.progress(format != OutputFormat::Human);
     if let Some(schema) = &args.schema {
         let schema = app.cwd.join(schema);
         // Any file can be checked against a schema, in a repository or not.
@@ -69,7 +71,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             Err(e) => return Err(e),
         };
         let dirs = repo.as_ref().map(kiln::binding::dirs);
-        let checker = Checker::new(dirs.as_ref(), &opts);
+        let checker = Checker::new(dirs.as_ref(), &opts).with_progress(progress.as_ref());
         for p in &args.paths {
             reports.extend(checker.check_path(&app.cwd.join(p), &schema, None)?);
         }
@@ -86,7 +88,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             return Ok(ExitCode::SUCCESS);
         }
         let dirs = kiln::binding::dirs(&repo);
-        let checker = Checker::new(Some(&dirs), &opts);
+        let checker = Checker::new(Some(&dirs), &opts).with_progress(progress.as_ref());
         for job in &plan.jobs {
             let schema = repo.root().join(&job.schema);
             if job.files.is_empty() {

@@ -15,6 +15,7 @@ use super::repeats::{self, Found};
 use super::report::{FileReport, Passed, Place, Sample, Shards, Verdict};
 use super::{Checked, Checker, Format, LoadedSchema, ValidateError};
 use crate::fsutil::{self, Context};
+use crate::progress::Unit;
 
 impl Checker<'_> {
     /// Checks `files`, the shards of the dataset shown as `name`, as one
@@ -60,6 +61,9 @@ impl Checker<'_> {
             .map_or(1, |n| n.get())
             .clamp(1, files.len().max(1));
         let next = AtomicUsize::new(0);
+        let task = self
+            .progress
+            .map(|p| p.task("checking", files.len() as u64, Unit::Files));
         let slots: Vec<Mutex<Option<Result<Checked, ValidateError>>>> =
             files.iter().map(|_| Mutex::new(None)).collect();
         std::thread::scope(|s| {
@@ -73,14 +77,19 @@ impl Checker<'_> {
                         let checked = fsutil::metadata(file)
                             .map_err(ValidateError::Data)
                             .and_then(|m| {
-                                self.check_file(
+                                let checked = self.check_file(
                                     file,
                                     m.len(),
                                     schema,
                                     None,
                                     Scope::Shard,
                                     Some((scratch, i)),
-                                )
+                                );
+                                if let Some(task) = &task {
+                                    task.advance(1);
+                                    task.advance_bytes(m.len());
+                                }
+                                checked
                             });
                         *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
                     }

@@ -152,6 +152,7 @@ pub struct Checker<'a> {
     cache: Option<cache::Cache>,
     stat: Option<StatCache>,
     schemas: Mutex<HashMap<PathBuf, Arc<LoadedSchema>>>,
+    progress: Option<&'a dyn crate::progress::Progress>,
 }
 
 /// One file's check: its report and, for a shard, the run of keyed rows
@@ -176,6 +177,15 @@ impl<'a> Checker<'a> {
             cache,
             stat,
             schemas: Mutex::default(),
+            progress: None,
+        }
+    }
+
+    /// Reports a dataset's shards, and their bytes, as they are checked.
+    pub fn with_progress(self, progress: &'a dyn crate::progress::Progress) -> Checker<'a> {
+        Checker {
+            progress: Some(progress),
+            ..self
         }
     }
 
