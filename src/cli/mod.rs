@@ -3,6 +3,7 @@
 mod add;
 mod check;
 mod checkout;
+mod completions;
 mod diff;
 mod fetch;
 mod fsck;
@@ -93,6 +94,10 @@ enum Command {
     Hooks(hooks::Args),
     /// Replace hard-linked or symlinked files by writable copies
     Unprotect(unprotect::Args),
+    /// Print a shell's completion script (install: see the README)
+    Completions(completions::Args),
+    /// Print the man page, in roff (install: see the README)
+    Man(completions::ManArgs),
 }
 
 /// What every handler receives: resolved global settings.
@@ -176,6 +181,8 @@ pub fn main() -> ExitCode {
         Command::Fsck(args) => fsck::run(&app, args),
         Command::Unprotect(args) => unprotect::run(&app, args),
         Command::Hooks(args) => hooks::run(&app, args),
+        Command::Completions(args) => completions::run(&app, args),
+        Command::Man(args) => completions::man(&app, args),
     };
     match result {
         Ok(code) => code,

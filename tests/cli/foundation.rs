@@ -753,3 +753,29 @@ fn large_files_in_copy_mode_keep_an_independent_writable_copy() {
     repo.kiln(["checkout", "--force"]).ok();
     assert_eq!(repo.read("d/big.bin"), big);
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_definitions() {
+    let repo = Repo::git_only();
+    for (shell, mark) in [
+        ("bash", "_kiln()"),
+        ("zsh", "#compdef kiln"),
+        ("fish", "complete -c kiln"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let script = repo.kiln(["completions", shell]).ok().stdout;
+        assert!(script.contains(mark), "{shell}: {script}");
+        // Every command completes, the newest included.
+        assert!(
+            script.contains("check") && script.contains("completions"),
+            "{shell}"
+        );
+    }
+    let man = repo.kiln(["man"]).ok().stdout;
+    assert!(man.starts_with(".ie") || man.contains(".TH kiln"), "{man}");
+    assert!(
+        man.contains("checkout") && man.contains("Version, validate and trace"),
+        "{man}"
+    );
+    repo.kiln(["completions", "tcsh"]).code(2);
+}
