@@ -432,7 +432,20 @@ pub struct Schema {
     pub bytes: Option<Bounds>,
     pub dialect: Dialect,
     pub foreign_keys: Vec<ForeignKey>,
+    /// kiln's `disjoint`: datasets that must share no key with this table.
+    pub disjoint: Vec<Disjoint>,
     pub not_checked: Vec<NotChecked>,
+}
+
+/// `disjoint: [{dataset, fields}]`: no row of this table has the values of
+/// `fields` (compared as text) of a row of `dataset`, a repository-relative
+/// file or folder with columns of the same names: an evaluation set that
+/// leaks into a training set, say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Disjoint {
+    pub dataset: String,
+    pub fields: Vec<String>,
+    pub rule: Rule,
 }
 
 /// `foreignKeys`: each row's `fields` (all with a value) must appear as the

@@ -36,6 +36,8 @@ struct RawSchema {
     #[serde(rename = "foreignKeys", default)]
     foreign_keys: Option<S<Value>>,
     #[serde(default)]
+    disjoint: Option<S<Value>>,
+    #[serde(default)]
     rows: Option<S<Value>>,
     #[serde(default)]
     bytes: Option<S<Value>>,
@@ -300,6 +302,10 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         None => Vec::new(),
         Some(v) => foreign_keys(cx, v, &names)?,
     };
+    let disjoint = match &raw.disjoint {
+        None => Vec::new(),
+        Some(v) => disjoint(cx, v, &names)?,
+    };
     // A primary key's fields are implicitly required.
     for name in &primary_key {
         if let Some(f) = fields.iter_mut().find(|f| &f.name == name)
@@ -335,8 +341,67 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         bytes,
         dialect,
         foreign_keys,
+        disjoint,
         not_checked,
     })
+}
+
+/// `disjoint: [{dataset, fields, severity?, mostly?}]`; the dataset is a
+/// repository-relative path, through the safe-path gate.
+fn disjoint(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Vec<Disjoint>, SchemaError> {
+    let bad = |m: String| cx.err(&v.referenced, format!("disjoint: {m}"), None);
+    let Value::Array(items) = &v.value else {
+        return Err(bad("must be a list of {dataset, fields}".into()));
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Value::Object(map) = item else {
+            return Err(bad("each entry is {dataset, fields}".into()));
+        };
+        let at = |val: &Value| Spanned::new(val.clone(), v.referenced, v.defined);
+        let mut entry = Disjoint {
+            dataset: String::new(),
+            fields: Vec::new(),
+            rule: Rule::default(),
+        };
+        for (k, val) in map {
+            match k.as_str() {
+                "dataset" => {
+                    let Value::String(d) = val else {
+                        return Err(bad("`dataset` must be a path".into()));
+                    };
+                    crate::repo_path::RepoPath::new(d).map_err(|e| bad(format!("dataset {e}")))?;
+                    entry.dataset = d.clone();
+                }
+                "fields" => entry.fields = key_list(cx, &at(val), names)?,
+                "severity" => {
+                    let s = val.as_str().unwrap_or_default().to_string();
+                    entry.rule.severity = severity(cx, &Spanned::new(s, v.referenced, v.defined))?;
+                }
+                "mostly" => {
+                    let m = val
+                        .as_f64()
+                        .ok_or_else(|| bad("mostly must be a number between 0 and 1".into()))?;
+                    entry.rule.mostly = Some(mostly(cx, &v.referenced, m)?);
+                }
+                other => {
+                    return Err(cx.err(
+                        &v.referenced,
+                        format!("disjoint: unknown key `{other}`"),
+                        Some(one_of_hint(
+                            other,
+                            &["dataset", "fields", "severity", "mostly"],
+                        )),
+                    ));
+                }
+            }
+        }
+        if entry.dataset.is_empty() || entry.fields.is_empty() {
+            return Err(bad("each entry needs `dataset` and `fields`".into()));
+        }
+        out.push(entry);
+    }
+    Ok(out)
 }
 
 fn one_of_hint(word: &str, valid: &[&str]) -> String {

@@ -54,6 +54,15 @@ pub enum Measure {
     Known { count: u64, observed: String },
     /// The table's row count against bounds.
     Rows { min: Option<u64>, max: Option<u64> },
+    /// Rows whose `keys` (as text, all non-null) are a row's of the other
+    /// `dataset` (kiln's `disjoint`): judged against that dataset's keys
+    /// once this table's are all known.
+    Overlap {
+        keys: Vec<String>,
+        value: Expr,
+        dataset: String,
+        fields: Vec<String>,
+    },
 }
 
 pub struct Check {
@@ -434,15 +443,7 @@ pub fn compile(
             });
             continue;
         };
-        let value = if js.len() == 1 {
-            col(r(js[0]))
-        } else {
-            concat_str(
-                js.iter().map(|&j| col(r(j))).collect::<Vec<_>>(),
-                ", ",
-                false,
-            )
-        };
+        let value = key_text(&js);
         let what = if code == "row/primary-key" {
             format!("repeat an earlier row's primary key ({})", key.join(", "))
         } else {
@@ -461,6 +462,37 @@ pub fn compile(
                     [j] => KeyKind::of(&keys_of[j].1),
                     _ => None,
                 },
+            },
+        });
+    }
+    for d in &schema.disjoint {
+        let js: Option<Vec<usize>> = d.fields.iter().map(|n| column_of(n)).collect();
+        let Some(js) = js else {
+            not_checked.push(NotChecked {
+                field: None,
+                check: "disjoint".to_string(),
+                reason: format!(
+                    "a field of the key ({}) is not in the data",
+                    d.fields.join(", ")
+                ),
+            });
+            continue;
+        };
+        checks.push(Check {
+            code: "row/overlap",
+            field: None,
+            rule: d.rule,
+            expected: format!("no key ({}) found in {}", d.fields.join(", "), d.dataset),
+            what: format!(
+                "have a key ({}) also found in {}",
+                d.fields.join(", "),
+                d.dataset
+            ),
+            measure: Measure::Overlap {
+                keys: js.iter().map(|&j| r(j)).collect(),
+                value: key_text(&js),
+                dataset: d.dataset.clone(),
+                fields: d.fields.clone(),
             },
         });
     }
@@ -535,6 +567,19 @@ pub fn reader_types(schema: &Schema, c: &Compiled) -> Vec<(String, DataType)> {
             plain.then(|| (col.name.clone(), target(f.kind)))
         })
         .collect()
+}
+
+/// The text of a key over columns `js`, as samples show it.
+fn key_text(js: &[usize]) -> Expr {
+    if let [j] = js {
+        col(r(*j))
+    } else {
+        concat_str(
+            js.iter().map(|&j| col(r(j))).collect::<Vec<_>>(),
+            ", ",
+            false,
+        )
+    }
 }
 
 /// The table's row count against the schema's bounds, if it sets any.

@@ -10,9 +10,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::compile::{self, Measure};
-use super::engine::{self, RepeatCheck, Scope};
+use super::engine::{self, Against, RepeatCheck, Scope};
 use super::repeats::{self, Found};
-use super::report::{FileReport, Passed, Place, Sample, Shards, Verdict};
+use super::report::{FileReport, Finding, Passed, Place, Sample, Shards, Verdict};
 use super::{Checked, Checker, Format, LoadedSchema, ValidateError};
 use crate::fsutil::{self, Context};
 use crate::progress::Unit;
@@ -26,14 +26,8 @@ impl Checker<'_> {
         files: &[PathBuf],
         schema: &LoadedSchema,
     ) -> Result<Vec<FileReport>, ValidateError> {
-        let tmp = self.repo.map_or_else(std::env::temp_dir, |r| r.tmp.clone());
-        fsutil::create_dir_all(&tmp).map_err(ValidateError::Data)?;
         // Runs of shards not cached, and the merge's own files.
-        let scratch = tempfile::Builder::new()
-            .prefix("keys-")
-            .tempdir_in(&tmp)
-            .ctx("create a folder in", &tmp)
-            .map_err(ValidateError::Data)?;
+        let scratch = self.scratch()?;
         let checked = self.check_shards(files, schema, scratch.path())?;
         let mut report = self.merge(name, files, &checked, schema, scratch.path())?;
         report.verdict = checked
@@ -141,17 +135,13 @@ impl Checker<'_> {
                 pass(check.code, None);
             }
         }
+        let shown: Vec<String> = checked.iter().map(|c| c.report.path.clone()).collect();
         for (check, runs) in repeat_checks(checked) {
-            let paths: Vec<PathBuf> = runs.iter().map(|(_, p)| p.clone()).collect();
-            let found = repeats::merge(&paths, self.opts.max_samples, scratch)
-                .map_err(ValidateError::Data)?;
-            if found.repeats == 0 {
-                pass(&check.code, check.field.clone());
-                continue;
+            let rows = rows.unwrap_or(0);
+            match self.judge(&check, &runs, files, &shown, rows, schema, scratch)? {
+                Ok(f) => findings.push(f),
+                Err(p) => passed.push(p),
             }
-            let mut finding = check.finding(found.repeats, rows.unwrap_or(0));
-            finding.samples = self.repeat_samples(&found, &runs, files, checked, &check, schema);
-            findings.push(finding);
         }
         let formats: Vec<&str> = checked.iter().map(|c| c.report.format.as_str()).collect();
         let format = if formats.windows(2).all(|w| w[0] == w[1]) {
@@ -186,14 +176,112 @@ impl Checker<'_> {
         })
     }
 
+    /// A folder for runs and merges, removed when dropped.
+    pub(super) fn scratch(&self) -> Result<tempfile::TempDir, ValidateError> {
+        let tmp = self.repo.map_or_else(std::env::temp_dir, |r| r.tmp.clone());
+        fsutil::create_dir_all(&tmp).map_err(ValidateError::Data)?;
+        tempfile::Builder::new()
+            .prefix("keys-")
+            .tempdir_in(&tmp)
+            .ctx("create a folder in", &tmp)
+            .map_err(ValidateError::Data)
+    }
+
+    /// Judges a check of keys over a table's runs (`runs`: each shard's
+    /// number in `files` and `shown`, and its run): repeats among them, or
+    /// keys shared with the other dataset of a `disjoint` check. `rows` is
+    /// the table's; a pass is `Err`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn judge(
+        &self,
+        check: &RepeatCheck,
+        runs: &[(usize, PathBuf)],
+        files: &[PathBuf],
+        shown: &[String],
+        rows: u64,
+        schema: &LoadedSchema,
+        scratch: &Path,
+    ) -> Result<Result<Finding, Passed>, ValidateError> {
+        let n = self.opts.max_samples;
+        let paths: Vec<PathBuf> = runs.iter().map(|(_, p)| p.clone()).collect();
+        let (found, theirs) = match &check.against {
+            None => (
+                repeats::merge(&paths, n, scratch).map_err(ValidateError::Data)?,
+                Vec::new(),
+            ),
+            Some(against) => match self.their_runs(against, scratch)? {
+                Ok((their_runs, theirs)) => (
+                    repeats::overlap(&paths, &their_runs, n, scratch)
+                        .map_err(ValidateError::Data)?,
+                    theirs,
+                ),
+                Err(message) => {
+                    return Ok(Ok(Finding {
+                        message,
+                        fraction: None,
+                        ..check.finding(1, rows)
+                    }));
+                }
+            },
+        };
+        if found.repeats == 0 {
+            return Ok(Err(Passed {
+                code: check.code.clone(),
+                field: check.field.clone(),
+            }));
+        }
+        let mut finding = check.finding(found.repeats, rows);
+        // The first row with the key: ours for a repeat, theirs for an overlap.
+        let firsts = if check.against.is_some() {
+            &theirs
+        } else {
+            shown
+        };
+        finding.samples = self.repeat_samples(&found, runs, files, shown, firsts, check, schema);
+        Ok(Ok(finding))
+    }
+
+    /// The runs of the keys of the other dataset of a `disjoint` check, and
+    /// its files as shown; `Err` (inside) says why it cannot be read.
+    fn their_runs(
+        &self,
+        against: &Against,
+        scratch: &Path,
+    ) -> Result<Result<Theirs, String>, ValidateError> {
+        let files = match self.table_files(&against.dataset, "the dataset") {
+            Ok(f) => f,
+            Err(message) => return Ok(Err(message)),
+        };
+        let mut runs = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            let Some(format) = Format::of(file) else {
+                return Ok(Err(format!(
+                    "{}: not a data file kiln reads",
+                    file.display()
+                )));
+            };
+            let mut keys = match engine::column_keys(file, format, &against.fields) {
+                Ok(k) => k,
+                Err(message) => return Ok(Err(message)),
+            };
+            let run = scratch.join(format!("theirs-{i}.keys"));
+            repeats::write_run(&mut keys, &run, scratch).map_err(ValidateError::Data)?;
+            runs.push(run);
+        }
+        Ok(Ok((runs, files.iter().map(|f| self.display(f)).collect())))
+    }
+
     /// Samples of repeated rows, with their values read back from their
-    /// shards (a few rows each) and the first row with the same key.
+    /// shards (a few rows each) and the first row with the same key (in
+    /// `firsts`' shards).
+    #[allow(clippy::too_many_arguments)]
     fn repeat_samples(
         &self,
         found: &Found,
         runs: &[(usize, PathBuf)],
         files: &[PathBuf],
-        checked: &[Checked],
+        shown: &[String],
+        firsts: &[String],
         check: &RepeatCheck,
         schema: &LoadedSchema,
     ) -> Vec<Sample> {
@@ -234,9 +322,15 @@ impl Checker<'_> {
             let mut sample = read
                 .remove(&(i, pair.repeat.row))
                 .unwrap_or_else(|| Sample::new(pair.repeat.row, None, None));
-            sample.file = Some(checked[i].report.path.clone());
-            sample.first = Some(Place {
-                file: checked[shard(pair.first.shard)].report.path.clone(),
+            sample.file = Some(shown[i].clone());
+            // A repeat's first row is numbered as ours; an overlap's as theirs.
+            let first = if check.against.is_some() {
+                pair.first.shard
+            } else {
+                shard(pair.first.shard)
+            };
+            sample.first = firsts.get(first).map(|file| Place {
+                file: file.clone(),
                 row: pair.first.row,
             });
             out.push(sample);
@@ -244,6 +338,9 @@ impl Checker<'_> {
         out
     }
 }
+
+/// The other dataset of a `disjoint` check: its runs, and its files as shown.
+type Theirs = (Vec<PathBuf>, Vec<String>);
 
 /// Each check of repeated keys, with the shards (their numbers) that ran
 /// it and their runs; in the order the shards first name them.

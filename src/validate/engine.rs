@@ -41,8 +41,9 @@ pub struct Outcome {
     pub repeats: Vec<(RepeatCheck, Vec<Key>)>,
 }
 
-/// A check of repeated keys as a dataset's merge judges it (kept with a
-/// shard's cached result).
+/// A check of keys judged once all of a table's keys are known (kept with
+/// a shard's cached result): repeats within the table, or with `against`,
+/// keys shared with that other dataset (`disjoint`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RepeatCheck {
     pub code: String,
@@ -51,10 +52,19 @@ pub struct RepeatCheck {
     pub mostly: Option<f64>,
     pub expected: String,
     pub what: String,
+    #[serde(default)]
+    pub against: Option<Against>,
+}
+
+/// The other dataset of a `disjoint` check, and the fields of the key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Against {
+    pub dataset: String,
+    pub fields: Vec<String>,
 }
 
 impl RepeatCheck {
-    fn of(check: &Check) -> RepeatCheck {
+    fn of(check: &Check, against: Option<Against>) -> RepeatCheck {
         RepeatCheck {
             code: check.code.into(),
             field: check.field.clone(),
@@ -62,6 +72,7 @@ impl RepeatCheck {
             mostly: check.rule.mostly,
             expected: check.expected.clone(),
             what: check.what.clone(),
+            against,
         }
     }
 
@@ -93,6 +104,7 @@ fn repeat_message(code: &str, what: &str, count: u64) -> String {
     };
     let verb = if count == 1 {
         what.replacen("repeat", "repeats", 1)
+            .replacen("have ", "has ", 1)
     } else {
         what.to_string()
     };
@@ -362,15 +374,27 @@ pub fn run(
     let mut to_sample = Vec::new();
     let mut deferred = Vec::new();
     for (k, check) in compiled.checks.iter().enumerate() {
-        if scope == Scope::Shard {
-            match &check.measure {
-                Measure::Duplicates { keys, .. } => {
-                    deferred.push((RepeatCheck::of(check), keys));
-                    continue;
-                }
-                Measure::Rows { .. } => continue,
-                _ => {}
+        // Judged by the caller once every shard's keys are known.
+        match &check.measure {
+            Measure::Overlap {
+                keys,
+                dataset,
+                fields,
+                ..
+            } => {
+                let against = Against {
+                    dataset: dataset.clone(),
+                    fields: fields.clone(),
+                };
+                deferred.push((RepeatCheck::of(check, Some(against)), keys));
+                continue;
             }
+            Measure::Duplicates { keys, .. } if scope == Scope::Shard => {
+                deferred.push((RepeatCheck::of(check, None), keys));
+                continue;
+            }
+            Measure::Rows { .. } if scope == Scope::Shard => continue,
+            _ => {}
         }
         let (count, observed) = match &check.measure {
             Measure::Cells { .. } => (u64_at(&df, &format!("__kiln_c{k}")), None),
@@ -391,6 +415,7 @@ pub fn run(
                 let bad = min.is_some_and(|m| rows < m) || max.is_some_and(|m| rows > m);
                 (u64::from(bad), Some(rows.to_string()))
             }
+            Measure::Overlap { .. } => continue,
         };
         if count == 0 {
             passed.push(Passed {
@@ -470,7 +495,9 @@ pub fn key_samples(
     } = Opened::new(path, format, schema).map_err(|(message, _)| message)?;
     let read = copy.as_ref().map_or(path, |c| c.path());
     let Some(value) = compiled.checks.iter().find_map(|c| match &c.measure {
-        Measure::Duplicates { value, .. } if c.code == code && c.field.as_deref() == field => {
+        Measure::Duplicates { value, .. } | Measure::Overlap { value, .. }
+            if c.code == code && c.field.as_deref() == field =>
+        {
             Some(value.clone())
         }
         _ => None,
@@ -498,6 +525,44 @@ pub fn key_samples(
     }
     let [finding] = findings;
     Ok(finding.samples)
+}
+
+/// The keyed rows of `fields` (as text) of a file of another dataset, read
+/// without a schema (an empty cell is no value).
+pub fn column_keys(path: &Path, format: Format, fields: &[String]) -> Result<Vec<Key>, String> {
+    let failed = |e: PolarsError| polars_message(&e, format);
+    let mut lf = source::scan(
+        path,
+        format,
+        &crate::schema::Dialect::default(),
+        Some(&[String::new()]),
+        &[],
+    )
+    .map_err(failed)?;
+    let columns = lf.collect_schema().map_err(failed)?;
+    if let Some(f) = fields.iter().find(|f| columns.get(f.as_str()).is_none()) {
+        return Err(format!("{} has no column `{f}`", path.display()));
+    }
+    let named: Vec<String> = (0..fields.len()).map(|i| format!("__kiln_o{i}")).collect();
+    let mut select = vec![col(ROW)];
+    select.extend(
+        fields
+            .iter()
+            .zip(&named)
+            .map(|(f, n)| col(f.as_str()).cast(DataType::String).alias(n.as_str())),
+    );
+    let (expr, list) = repeats::fingerprints(&named);
+    lf.with_row_index(ROW, Some(1))
+        .select(select)
+        .select([expr.sum()])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(failed)?;
+    let keys = std::mem::take(
+        &mut *list
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    Ok(keys)
 }
 
 /// Each check's keyed rows of a shard, from one more streaming pass.
@@ -707,7 +772,7 @@ fn aggregates(c: &Compiled, scope: Scope) -> (Vec<Expr>, Vec<ProfilePlan>) {
                 );
             }
             Measure::Duplicates { keys, .. } => aggs.extend(exact_duplicates(k, keys)),
-            Measure::Known { .. } | Measure::Rows { .. } => {}
+            Measure::Known { .. } | Measure::Rows { .. } | Measure::Overlap { .. } => {}
         }
     }
     let mut plan = Vec::new();

@@ -266,9 +266,6 @@ impl<'a> Checker<'a> {
     /// repository (through the safe-path gate, as schemas are content from
     /// a clone), a file or a folder of files; none for this table itself.
     fn references(&self, schema: &crate::schema::Schema) -> Vec<Result<Vec<PathBuf>, String>> {
-        let root = self
-            .repo
-            .map_or_else(|| PathBuf::from("."), |r| r.root.clone());
         schema
             .foreign_keys
             .iter()
@@ -276,21 +273,28 @@ impl<'a> Checker<'a> {
                 if fk.resource.is_empty() {
                     return Ok(Vec::new());
                 }
-                let abs = crate::repo_path::RepoPath::new(&fk.resource)
-                    .and_then(|p| p.checked_abs(&root))
-                    .map_err(|e| format!("the referenced table {e}"))?;
-                if abs.is_dir() {
-                    data_files(&abs).map_err(|e| e.to_string())
-                } else if abs.is_file() {
-                    Ok(vec![abs])
-                } else {
-                    Err(format!(
-                        "the referenced table {} does not exist",
-                        fk.resource
-                    ))
-                }
+                self.table_files(&fk.resource, "the referenced table")
             })
             .collect()
+    }
+
+    /// The data files of another table named in a schema (`what` it is, in
+    /// messages): a repository path, through the safe-path gate, of a file
+    /// or a folder of files.
+    fn table_files(&self, path: &str, what: &str) -> Result<Vec<PathBuf>, String> {
+        let root = self
+            .repo
+            .map_or_else(|| PathBuf::from("."), |r| r.root.clone());
+        let abs = crate::repo_path::RepoPath::new(path)
+            .and_then(|p| p.checked_abs(&root))
+            .map_err(|e| format!("{what} {e}"))?;
+        if abs.is_dir() {
+            data_files(&abs).map_err(|e| e.to_string())
+        } else if abs.is_file() {
+            Ok(vec![abs])
+        } else {
+            Err(format!("{what} {path} does not exist"))
+        }
     }
 
     /// The content id of a data file, without reading it when the stat
@@ -324,12 +328,13 @@ impl<'a> Checker<'a> {
         let shown = rel.clone().unwrap_or_else(|| path.display().to_string());
         let references = self.references(&schema.schema);
         // A verdict that depends on other tables is not cached under this
-        // data's id alone.
+        // data's id alone (a shard's overlap is judged at the merge).
         let external = schema
             .schema
             .foreign_keys
             .iter()
-            .any(|fk| !fk.resource.is_empty());
+            .any(|fk| !fk.resource.is_empty())
+            || (scope == Scope::File && !schema.schema.disjoint.is_empty());
         let keyed = match &self.cache {
             Some(cache) if !external => {
                 let id = match data_id {
@@ -384,6 +389,14 @@ impl<'a> Checker<'a> {
             shards: None,
             dataset: None,
         };
+        let mut report = report;
+        // A file's overlap with other datasets is judged now, from its keys
+        // written to a folder of its own.
+        let own = match (scope, outcome.repeats.is_empty()) {
+            (Scope::File, false) => Some(self.scratch()?),
+            _ => None,
+        };
+        let scratch = scratch.or(own.as_ref().map(|d| (d.path(), 0)));
         let mut runs = Vec::new();
         for (i, (check, mut keys)) in outcome.repeats.into_iter().enumerate() {
             let (run, tmp) = match (&keyed, scratch) {
@@ -396,6 +409,26 @@ impl<'a> Checker<'a> {
             };
             repeats::write_run(&mut keys, &run, &tmp).map_err(ValidateError::Data)?;
             runs.push((check, run));
+        }
+        if let Some(own) = &own {
+            let shown = [report.path.clone()];
+            let rows = report.rows.unwrap_or(0);
+            for (check, run) in runs.drain(..) {
+                let files = [path.to_path_buf()];
+                match self.judge(
+                    &check,
+                    &[(0, run)],
+                    &files,
+                    &shown,
+                    rows,
+                    schema,
+                    own.path(),
+                )? {
+                    Ok(f) => report.findings.push(f),
+                    Err(p) => report.passed.push(p),
+                }
+            }
+            report.verdict = FileReport::judge(&report.findings);
         }
         // An unreadable file may be a passing I/O fault: not worth keeping.
         if let Some((cache, _, key)) = keyed

@@ -238,16 +238,16 @@ fn merge_sources(
     Ok(())
 }
 
-/// The repeats among the runs of a dataset's shards (`runs[i]` is shard
-/// `i`'s), with up to `n` samples. Beyond [`FAN_IN`] runs, groups of runs
-/// are merged into temporary files in `tmp` first.
-pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
-    // Inputs still to merge: a shard's run, or a merged temporary file.
-    let mut inputs: Vec<(Option<u64>, PathBuf)> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (Some(i as u64), p.clone()))
-        .collect();
+/// A run to merge: a shard's (with the number its entries take) or a
+/// temporary file of runs merged before (whose entries carry theirs).
+type Input = (Option<u64>, PathBuf);
+
+/// `inputs` merged down to at most [`FAN_IN`], through temporary files in
+/// `tmp` (kept alive by the returned handles).
+fn reduce(
+    mut inputs: Vec<Input>,
+    tmp: &Path,
+) -> Result<(Vec<Input>, Vec<tempfile::NamedTempFile>), IoError> {
     let mut temps = Vec::new();
     while inputs.len() > FAN_IN {
         let mut next = Vec::new();
@@ -268,41 +268,112 @@ pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
         }
         inputs = next;
     }
+    Ok((inputs, temps))
+}
+
+/// Keeps `pair` if it is among the `n` earliest seen (the latest of them
+/// on top of the heap, to be replaced).
+fn offer(earliest: &mut BinaryHeap<Pair>, n: usize, pair: Pair) {
+    if earliest.len() < n {
+        earliest.push(pair);
+    } else if earliest.peek().is_some_and(|top| pair < *top) {
+        earliest.pop();
+        earliest.push(pair);
+    }
+}
+
+fn at(e: &Entry, base: u64) -> At {
+    At {
+        shard: (e.shard - base) as usize,
+        row: e.row,
+    }
+}
+
+/// The repeats among the runs of a dataset's shards (`runs[i]` is shard
+/// `i`'s), with up to `n` samples. Beyond [`FAN_IN`] runs, groups of runs
+/// are merged into temporary files in `tmp` first.
+pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
+    let inputs = runs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (Some(i as u64), p.clone()))
+        .collect();
+    let (inputs, _temps) = reduce(inputs, tmp)?;
     let mut found = Found::default();
-    // The largest of the `n` earliest repeats sits on top, to be replaced.
-    let mut earliest: BinaryHeap<Pair> = BinaryHeap::new();
+    let mut earliest = BinaryHeap::new();
     let mut first: Option<Entry> = None;
     merge_sources(sources(&inputs)?, |e| {
         match first {
             Some(f) if f.fingerprint == e.fingerprint => {
                 found.repeats += 1;
                 let pair = Pair {
-                    repeat: At {
-                        shard: e.shard as usize,
-                        row: e.row,
-                    },
-                    first: At {
-                        shard: f.shard as usize,
-                        row: f.row,
-                    },
+                    repeat: at(&e, 0),
+                    first: at(&f, 0),
                 };
-                if earliest.len() < n {
-                    earliest.push(pair);
-                } else if earliest.peek().is_some_and(|top| pair < *top) {
-                    earliest.pop();
-                    earliest.push(pair);
-                }
+                offer(&mut earliest, n, pair);
             }
             _ => first = Some(e),
         }
         Ok(())
     })?;
-    drop(temps);
     found.samples = earliest.into_sorted_vec();
     Ok(found)
 }
 
-fn sources(inputs: &[(Option<u64>, PathBuf)]) -> Result<Vec<Source>, IoError> {
+/// Shards of the other dataset are numbered from here in an overlap merge,
+/// so that for each key this dataset's rows come first.
+const THEIRS: u64 = 1 << 48;
+
+/// The rows of `ours` (runs of this dataset's shards) whose key is also in
+/// `theirs` (runs of the other dataset's), with up to `n` samples, each
+/// paired with the first row of theirs with that key.
+pub fn overlap(
+    ours: &[PathBuf],
+    theirs: &[PathBuf],
+    n: usize,
+    tmp: &Path,
+) -> Result<Found, IoError> {
+    let numbered = |runs: &[PathBuf], base: u64| -> Vec<Input> {
+        runs.iter()
+            .enumerate()
+            .map(|(i, p)| (Some(base + i as u64), p.clone()))
+            .collect()
+    };
+    let mut inputs = numbered(ours, 0);
+    inputs.extend(numbered(theirs, THEIRS));
+    let (inputs, _temps) = reduce(inputs, tmp)?;
+    let mut found = Found::default();
+    let mut earliest = BinaryHeap::new();
+    // This key's rows of ours so far, and whether theirs has it.
+    let mut key: Option<u128> = None;
+    let mut ours_rows: Vec<Entry> = Vec::new();
+    let mut shared = false;
+    merge_sources(sources(&inputs)?, |e| {
+        if key != Some(e.fingerprint) {
+            key = Some(e.fingerprint);
+            ours_rows.clear();
+            shared = false;
+        }
+        if e.shard < THEIRS {
+            ours_rows.push(e);
+        } else if !shared {
+            shared = true;
+            for o in ours_rows.drain(..) {
+                found.repeats += 1;
+                let pair = Pair {
+                    repeat: at(&o, 0),
+                    first: at(&e, THEIRS),
+                };
+                offer(&mut earliest, n, pair);
+            }
+        }
+        Ok(())
+    })?;
+    found.samples = earliest.into_sorted_vec();
+    Ok(found)
+}
+
+fn sources(inputs: &[Input]) -> Result<Vec<Source>, IoError> {
     inputs
         .iter()
         .map(|(shard, path)| {
@@ -354,6 +425,29 @@ mod tests {
                 Pair {
                     repeat: at(1, 1),
                     first: at(0, 2)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn overlap_counts_our_rows_whose_key_theirs_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = run(dir.path(), "o", &[(5, 1), (6, 2), (5, 3), (8, 4)]);
+        let theirs = run(dir.path(), "t", &[(9, 1), (5, 2), (5, 7), (6, 3)]);
+        let found = overlap(&[ours], &[theirs], 2, dir.path()).unwrap();
+        assert_eq!(found.repeats, 3);
+        let at = |shard, row| At { shard, row };
+        assert_eq!(
+            found.samples,
+            vec![
+                Pair {
+                    repeat: at(0, 1),
+                    first: at(0, 2)
+                },
+                Pair {
+                    repeat: at(0, 2),
+                    first: at(0, 3)
                 },
             ]
         );

@@ -338,3 +338,86 @@ fn text_checks_find_blank_short_long_repetitive_and_broken_texts() {
         run.stderr
     );
 }
+
+#[test]
+fn disjoint_finds_evaluation_rows_leaked_into_training_data() {
+    let repo = Repo::new();
+    repo.write(
+        "train.yaml",
+        "fields:
+  - {name: id, type: integer}
+  - {name: text, type: string}
+disjoint:
+  - {dataset: data/eval, fields: [text]}
+",
+    );
+    repo.write(
+        "data/train/a.jsonl",
+        "{\"id\":1,\"text\":\"alpha\"}\n{\"id\":2,\"text\":\"beta\"}\n",
+    );
+    repo.write(
+        "data/train/b.jsonl.zst",
+        zst("{\"id\":3,\"text\":\"gamma\"}\n{\"id\":4,\"text\":\"alpha\"}\n{\"id\":5,\"text\":\"delta\"}\n"),
+    );
+    // The evaluation set, in another form: CSV, with its own columns.
+    repo.write("data/eval/e.csv", "text,label\nzeta,1\nalpha,0\ndelta,1\n");
+    repo.kiln(["add", "data/train", "--schema", "train.yaml", "--no-check"])
+        .ok();
+    let report = repo.kiln(["check", "--json"]).code(1).json();
+    let dataset = &files(&report)[0];
+    let leak = finding(dataset, "row/overlap", None);
+    assert_eq!(leak["count"], 3, "{leak:#}");
+    assert_eq!(
+        pairs(leak),
+        vec![
+            ("data/train/a.jsonl".into(), 1, "data/eval/e.csv".into(), 2),
+            (
+                "data/train/b.jsonl.zst".into(),
+                2,
+                "data/eval/e.csv".into(),
+                2
+            ),
+            (
+                "data/train/b.jsonl.zst".into(),
+                3,
+                "data/eval/e.csv".into(),
+                3
+            ),
+        ]
+    );
+    assert_eq!(leak["samples"][0]["value"], "alpha");
+    // From the cache, the same; after the leak is removed from eval, none.
+    let again = repo.kiln(["check", "--json"]).code(1).json();
+    assert_eq!(shards(&files(&again)[0]), (2, 0, 2));
+    assert_eq!(files(&again)[0]["findings"], dataset["findings"]);
+    repo.write("data/eval/e.csv", "text,label\nzeta,1\n");
+    let clean = repo.kiln(["check", "--json"]).ok().json();
+    assert_eq!(shards(&files(&clean)[0]), (2, 0, 2));
+    // A single file is checked alike.
+    repo.write("data/eval/e.csv", "text,label\nbeta,1\n");
+    let one = repo
+        .kiln([
+            "check",
+            "data/train/a.jsonl",
+            "--schema",
+            "train.yaml",
+            "--json",
+        ])
+        .code(1)
+        .json();
+    let leak = finding(&files(&one)[0], "row/overlap", None);
+    assert_eq!(leak["count"], 1);
+    assert_eq!(leak["samples"][0]["row"], 2);
+    assert_eq!(leak["samples"][0]["first"]["file"], "data/eval/e.csv");
+    // A missing dataset or column is a finding that says so.
+    repo.write("data/eval/e.csv", "label\n1\n");
+    let run = repo.kiln(["check", "--json"]).code(1).json();
+    let broken = finding(&files(&run)[0], "row/overlap", None);
+    assert!(
+        broken["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no column `text`"),
+        "{broken:#}"
+    );
+}
