@@ -13,7 +13,7 @@ use crate::repo::Repo;
 use crate::store::Id;
 use crate::store::statcache::StatCache;
 use crate::validate::{
-    self, CheckOptions, FileReport, Format, RepoDirs, ValidateError, Verdict, check_path,
+    self, CheckOptions, FileReport, Format, RepoDirs, Shard, ValidateError, Verdict, check_path,
     data_files,
 };
 use crate::workspace::add::{AddOptions, Added};
@@ -230,6 +230,34 @@ pub fn last_report(repo: &Repo, rel: &str, data_id: &Id) -> Option<FileReport> {
         &schema_id,
         Format::of(Path::new(rel))?,
     )
+}
+
+/// The shards of the tracked folder `rel` as its tree lists them, when the
+/// folder is not in the workspace but its tree is in the store (fetched
+/// with the results of a sharded check, say); none otherwise.
+pub fn listed_shards(repo: &Repo, rel: &str) -> Result<Option<Vec<Shard>>, BindingError> {
+    let abs = repo.root().join(rel);
+    if abs.exists() {
+        return Ok(None);
+    }
+    let Ok(p) = Pointer::read(&repo.root().join(pointer::pointer_path(Path::new(rel)))) else {
+        return Ok(None);
+    };
+    if p.kind != Kind::Dir || !repo.store().contains(&p.id) {
+        return Ok(None);
+    }
+    let listing = workspace::listing(&repo.store(), &p).map_err(WorkspaceError::from)?;
+    Ok(Some(
+        listing
+            .files
+            .into_iter()
+            .map(|(path, (id, _, size))| Shard {
+                path: abs.join(path),
+                known: Some((id, size)),
+            })
+            .filter(|s| Format::of(&s.path).is_some())
+            .collect(),
+    ))
 }
 
 /// The schema bound to a repository-relative data path by a `[[check]]`

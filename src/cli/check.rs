@@ -47,12 +47,17 @@ pub struct Args {
     /// Read the data even if a result is cached, and record none
     #[arg(long)]
     no_cache: bool,
+    /// Check part I of N (from 0) of every dataset's shards and record the results, for a
+    /// later check that merges them (see the README: sharded checks on many machines)
+    #[arg(long, value_name = "I/N", conflicts_with = "no_cache")]
+    shard: Option<kiln::validate::Part>,
 }
 
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     let opts = CheckOptions {
         max_samples: args.max_samples,
         use_cache: !args.no_cache,
+        part: args.shard,
     };
     let format = if args.json {
         OutputFormat::Json
@@ -93,7 +98,12 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             let schema = repo.root().join(&job.schema);
             if job.files.is_empty() {
                 let data = repo.root().join(&job.data);
-                reports.extend(checker.check_path(&data, &schema, None)?);
+                match kiln::binding::listed_shards(&repo, &job.data)? {
+                    Some(shards) => {
+                        reports.extend(checker.check_listed(&job.data, &shards, &schema)?);
+                    }
+                    None => reports.extend(checker.check_path(&data, &schema, None)?),
+                }
             } else {
                 let files: Vec<_> = job.files.iter().map(|f| repo.root().join(f)).collect();
                 reports.extend(checker.check_files(&job.data, &files, &schema)?);

@@ -221,6 +221,87 @@ impl Conn {
         listed.map_err(|e| self.fail(format!("list {key}"), &e))
     }
 
+    /// The key of a derived file (not content-addressed by its bytes) under
+    /// `area` (such as `results`), at the slash-separated `rel`.
+    fn derived_key(&self, area: &str, rel: &str) -> Key {
+        rel.split('/')
+            .fold(self.area_key(area), |k, part| k.join(part))
+    }
+
+    fn area_key(&self, area: &str) -> Key {
+        area.split('/')
+            .fold(self.root.clone(), |k, part| k.join(part))
+    }
+
+    /// Every file under `area`: its path below it and its size.
+    pub async fn list_derived(&self, area: &str) -> Result<Vec<(String, u64)>, RemoteError> {
+        let base = self.area_key(area);
+        let listed = self
+            .again(|| async {
+                let mut stream = self.store.list(Some(&base));
+                let mut out = Vec::new();
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(meta) => {
+                            let parts: Vec<String> = meta
+                                .location
+                                .prefix_match(&base)
+                                .map(|p| p.map(|s| s.as_ref().to_string()).collect())
+                                .unwrap_or_default();
+                            if !parts.is_empty() {
+                                out.push((parts.join("/"), meta.size));
+                            }
+                        }
+                        Err(object_store::Error::NotFound { .. }) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(out)
+            })
+            .await;
+        listed.map_err(|e| self.fail(format!("list {base}"), &e))
+    }
+
+    pub async fn put_derived(
+        &self,
+        area: &str,
+        rel: &str,
+        bytes: Bytes,
+    ) -> Result<(), RemoteError> {
+        let key = self.derived_key(area, rel);
+        self.store
+            .put(&key, PutPayload::from(bytes))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.fail(format!("upload {key}"), &e))
+    }
+
+    /// A derived file's bytes, up to `limit` of them (a larger one is refused).
+    pub async fn get_derived(
+        &self,
+        area: &str,
+        rel: &str,
+        limit: u64,
+    ) -> Result<Bytes, RemoteError> {
+        let key = self.derived_key(area, rel);
+        let got = self
+            .again(|| async {
+                let got = self.store.get(&key).await?;
+                if got.meta.size > limit {
+                    return Ok(None);
+                }
+                got.bytes().await.map(Some)
+            })
+            .await
+            .map_err(|e| self.fail(format!("download {key}"), &e))?;
+        got.ok_or_else(|| RemoteError::Backend {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            what: format!("download {key}"),
+            message: format!("larger than {} bytes", limit),
+        })
+    }
+
     /// Sends an idempotent request again when its answer broke off part way
     /// (a reset connection, a body shorter than it said): object_store
     /// retries requests that fail, not answers that end early.

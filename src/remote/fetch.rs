@@ -137,6 +137,27 @@ impl Remote {
         tracked: &[Tracked],
         progress: &dyn Progress,
     ) -> Result<FetchReport, RemoteError> {
+        self.fetch_some(repo, tracked, true, progress)
+    }
+
+    /// Downloads only the trees of `tracked` folders: what lists their
+    /// files, for checks that answer from results fetched beside them.
+    pub fn fetch_trees(
+        &self,
+        repo: &Repo,
+        tracked: &[Tracked],
+        progress: &dyn Progress,
+    ) -> Result<FetchReport, RemoteError> {
+        self.fetch_some(repo, tracked, false, progress)
+    }
+
+    fn fetch_some(
+        &self,
+        repo: &Repo,
+        tracked: &[Tracked],
+        files: bool,
+        progress: &dyn Progress,
+    ) -> Result<FetchReport, RemoteError> {
         let store = repo.store();
         let mut index = self.index();
         let mut report = FetchReport {
@@ -144,9 +165,14 @@ impl Remote {
             url: self.display_url(),
             ..Default::default()
         };
-        let result =
-            self.rt
-                .block_on(self.fetch_async(&store, tracked, &mut index, &mut report, progress));
+        let result = self.rt.block_on(self.fetch_async(
+            &store,
+            tracked,
+            files,
+            &mut index,
+            &mut report,
+            progress,
+        ));
         index.flush(&self.tmp_dir)?;
         result.map(|()| report)
     }
@@ -155,6 +181,7 @@ impl Remote {
         &self,
         store: &Store,
         tracked: &[Tracked],
+        files: bool,
         index: &mut RemoteIndex,
         report: &mut FetchReport,
         progress: &dyn Progress,
@@ -169,9 +196,10 @@ impl Remote {
         for t in tracked {
             match t.pointer.kind {
                 Kind::Dir => walk.want_tree(t.pointer.id, t.rel.to_string()),
-                Kind::File => {
+                Kind::File if files => {
                     walk.want_file(t.pointer.id, t.pointer.size, false, t.rel.to_string())
                 }
+                Kind::File => {}
             }
         }
         // Connect only when something must come from the remote.
@@ -218,7 +246,11 @@ impl Remote {
             }
             publish(store, staged).await?;
         }
-        let files = std::mem::take(&mut walk.files);
+        let files = if files {
+            std::mem::take(&mut walk.files)
+        } else {
+            Vec::new()
+        };
         tracing::info!(
             "{} objects needed; {} in the store, {} files to download",
             walk.report.objects,

@@ -13,6 +13,7 @@ mod fetch;
 mod index;
 mod plan;
 mod push;
+mod results;
 mod status;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ pub use crate::config::remote::{RemoteConfig, Scheme, SettingsError};
 pub use edit::Placement;
 pub use fetch::FetchReport;
 pub use push::{PushOptions, PushReport};
+pub use results::ResultsReport;
 pub use status::{Count, PathRemoteStatus};
 
 use crate::fsutil::IoError;

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use kiln::lineage::staleness::StaleOutput;
-use kiln::remote::{self, FetchReport, PathRemoteStatus, PushReport};
+use kiln::remote::{self, FetchReport, PathRemoteStatus, PushReport, ResultsReport};
 use kiln::workspace::checkout::CheckoutReport;
 
 use super::{outln, size};
@@ -45,6 +45,25 @@ pub fn fetched(report: &FetchReport, started: Instant) -> String {
             report.present
         )
     }
+}
+
+/// The summary line of results moved (`verb`: "pushed to", "fetched from").
+pub fn results(report: &ResultsReport, verb: &str, started: Instant) -> String {
+    let mut line = format!(
+        "{verb} {} {} ({}) in {:.1}s; {} already there",
+        report.remote,
+        count(report.files, "result file"),
+        size(report.bytes),
+        started.elapsed().as_secs_f64(),
+        report.present
+    );
+    if report.refused > 0 {
+        let refused = count(report.refused, "file");
+        line.push_str(&format!(
+            "; {refused} on the remote refused (not a result kiln writes)"
+        ));
+    }
+    line
 }
 
 /// The summary line of a push.

@@ -22,8 +22,9 @@ pub struct Entry {
     pub repeats: Vec<RepeatCheck>,
 }
 
-/// Versioned by name: a new layout gets a new folder.
-const DIR: &str = "checks-v1";
+/// Versioned by name: a new layout gets a new folder (and a new place on
+/// remotes, which hold the same files).
+pub const DIR: &str = "checks-v1";
 /// Raised when the same kiln version would judge data differently (v2:
 /// blanks around numbers ignored, the profile's distinct estimate; v3: row
 /// shapes, quoted empty cells, missing values matched on the raw cell; v4:
@@ -99,4 +100,66 @@ impl Cache {
     pub fn tmp(&self) -> &std::path::Path {
         &self.tmp
     }
+
+    /// Every file of the cache, by its path below the cache folder, each
+    /// entry's runs before its report (so a copy made in this order never
+    /// holds a report without its runs).
+    pub fn files(&self) -> Result<Vec<(String, PathBuf)>, IoError> {
+        let mut out = Vec::new();
+        if !self.dir.is_dir() {
+            return Ok(out);
+        }
+        for entry in walkdir::WalkDir::new(&self.dir).min_depth(2).max_depth(2) {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&self.dir).to_path_buf();
+                IoError::new("list", path, e.into())
+            })?;
+            if let Some(rel) = fsutil::rel_string(&self.dir, entry.path())
+                && is_file_name(&rel)
+            {
+                out.push((rel, entry.into_path()));
+            }
+        }
+        out.sort_by_key(|(rel, _)| (rel.ends_with(".json"), rel.clone()));
+        Ok(out)
+    }
+
+    /// Stores a file of the cache that came from elsewhere: a report is
+    /// kept only if it reads as one. `rel` must pass [`is_file_name`].
+    pub fn put_file(&self, rel: &str, bytes: &[u8]) -> Result<bool, IoError> {
+        if !is_file_name(rel)
+            || (rel.ends_with(".json") && serde_json::from_slice::<Entry>(bytes).is_err())
+        {
+            return Ok(false);
+        }
+        let path = self.dir.join(rel);
+        let parent = path.parent().expect("cache files have a parent");
+        fsutil::create_dir_all(parent)?;
+        fsutil::create_dir_all(&self.tmp)?;
+        fsutil::write_atomic(&path, bytes, &self.tmp)?;
+        Ok(true)
+    }
+
+    pub fn has_file(&self, rel: &str) -> bool {
+        is_file_name(rel) && self.dir.join(rel).is_file()
+    }
+}
+
+/// Whether `rel` names a file of the cache: `xx/` and the rest of a key in
+/// hex, then `.json` or `.N.keys`. Anything else a remote lists is not
+/// looked at.
+pub fn is_file_name(rel: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some((dir, name)) = rel.split_once('/') else {
+        return false;
+    };
+    let Some((stem, ext)) = name.split_once('.') else {
+        return false;
+    };
+    hex(dir, 2)
+        && hex(stem, 62)
+        && (ext == "json"
+            || ext.strip_suffix(".keys").is_some_and(|i| {
+                !i.is_empty() && i.len() < 5 && i.bytes().all(|b| b.is_ascii_digit())
+            }))
 }

@@ -13,23 +13,38 @@ use super::compile::{self, Measure};
 use super::engine::{self, Against, RepeatCheck, Scope};
 use super::repeats::{self, Found};
 use super::report::{FileReport, Finding, Passed, Place, Sample, Shards, Verdict};
-use super::{Checked, Checker, Format, LoadedSchema, ValidateError};
+use super::{Checked, Checker, Format, LoadedSchema, Part, Shard, ValidateError};
 use crate::fsutil::{self, Context};
 use crate::progress::Unit;
 
 impl Checker<'_> {
-    /// Checks `files`, the shards of the dataset shown as `name`, as one
-    /// table: the dataset's report, then each shard's, in `files`' order.
+    /// Checks `shards`, of the dataset shown as `name`, as one table: the
+    /// dataset's report, then each shard's, in `shards`' order. With a
+    /// part (`--shard I/N`), only that part's shards, recording their
+    /// results; the table's checks wait for the merge of all parts.
     pub(super) fn check_dataset(
         &self,
         name: String,
-        files: &[PathBuf],
+        shards: &[Shard],
         schema: &LoadedSchema,
     ) -> Result<Vec<FileReport>, ValidateError> {
+        let total = shards.len();
+        let shards: Vec<Shard> = match self.opts.part {
+            Some(part) => shards
+                .iter()
+                .filter(|s| part.takes(&self.display(&s.path)))
+                .cloned()
+                .collect(),
+            None => shards.to_vec(),
+        };
+        let files: Vec<PathBuf> = shards.iter().map(|s| s.path.clone()).collect();
         // Runs of shards not cached, and the merge's own files.
         let scratch = self.scratch()?;
-        let checked = self.check_shards(files, schema, scratch.path())?;
-        let mut report = self.merge(name, files, &checked, schema, scratch.path())?;
+        let checked = self.check_shards(&shards, schema, scratch.path())?;
+        let mut report = match self.opts.part {
+            Some(part) => self.part_report(name, total, part, &checked, schema),
+            None => self.merge(name, &files, &checked, schema, scratch.path())?,
+        };
         report.verdict = checked
             .iter()
             .map(|c| c.report.verdict)
@@ -47,7 +62,7 @@ impl Checker<'_> {
     /// shards); the first error in `files`' order, if any.
     fn check_shards(
         &self,
-        files: &[PathBuf],
+        files: &[Shard],
         schema: &LoadedSchema,
         scratch: &Path,
     ) -> Result<Vec<Checked>, ValidateError> {
@@ -65,26 +80,30 @@ impl Checker<'_> {
                 s.spawn(|| {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(i) else {
+                        let Some(shard) = files.get(i) else {
                             break;
                         };
-                        let checked = fsutil::metadata(file)
-                            .map_err(ValidateError::Data)
-                            .and_then(|m| {
-                                let checked = self.check_file(
-                                    file,
-                                    m.len(),
-                                    schema,
-                                    None,
-                                    Scope::Shard,
-                                    Some((scratch, i)),
-                                );
-                                if let Some(task) = &task {
-                                    task.advance(1);
-                                    task.advance_bytes(m.len());
-                                }
-                                checked
-                            });
+                        let known = match shard.known {
+                            Some((id, len)) => Ok((Some(id), len)),
+                            None => fsutil::metadata(&shard.path)
+                                .map(|m| (None, m.len()))
+                                .map_err(ValidateError::Data),
+                        };
+                        let checked = known.and_then(|(id, len)| {
+                            let checked = self.check_file(
+                                &shard.path,
+                                len,
+                                schema,
+                                id,
+                                Scope::Shard,
+                                Some((scratch, i)),
+                            );
+                            if let Some(task) = &task {
+                                task.advance(1);
+                                task.advance_bytes(len);
+                            }
+                            checked
+                        });
                         *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
                     }
                 });
@@ -174,6 +193,55 @@ impl Checker<'_> {
             }),
             dataset: None,
         })
+    }
+
+    /// The report of one part of a dataset: how many of its shards it
+    /// checked; the table's checks are not judged here.
+    fn part_report(
+        &self,
+        name: String,
+        total: usize,
+        part: Part,
+        checked: &[Checked],
+        schema: &LoadedSchema,
+    ) -> FileReport {
+        let cached = checked.iter().filter(|c| c.report.cached).count();
+        let mut not_checked = checked
+            .first()
+            .map(|c| c.report.not_checked.clone())
+            .unwrap_or_default();
+        not_checked.push(crate::schema::NotChecked {
+            field: None,
+            check: "rows, bytes, repeated keys and overlaps".into(),
+            reason: format!(
+                "part {part} checks {} of {total} shards; \
+                 a check without --shard merges every part's results",
+                checked.len()
+            ),
+        });
+        FileReport {
+            path: name,
+            schema: schema.display.clone(),
+            format: checked
+                .first()
+                .map_or_else(|| "dataset".to_string(), |c| c.report.format.clone()),
+            data_id: None,
+            schema_id: schema.id,
+            bytes: checked.iter().map(|c| c.report.bytes).sum(),
+            rows: checked.iter().map(|c| c.report.rows).sum(),
+            verdict: Verdict::Valid,
+            cached: false,
+            findings: Vec::new(),
+            passed: Vec::new(),
+            not_checked,
+            profile: Vec::new(),
+            shards: Some(Shards {
+                total,
+                read: checked.len() - cached,
+                cached,
+            }),
+            dataset: None,
+        }
     }
 
     /// A folder for runs and merges, removed when dropped.

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub use cache::{Cache as ResultCache, DIR as RESULTS_DIR, is_file_name as is_result_file};
 use engine::{RepeatCheck, Scope};
 pub use report::{
     ColumnProfile, FileReport, Finding, Passed, Place, Sample, Shards, Status, Verdict,
@@ -59,6 +60,10 @@ pub enum ValidateError {
     UnknownFormat { path: PathBuf },
     #[error("{}: holds no data file kiln reads", path.display())]
     NoData { path: PathBuf },
+    /// A shard known from its folder's tree, not in the workspace, with no
+    /// cached result.
+    #[error("{}: not in the workspace, and no check result for it here", path.display())]
+    NotHere { path: PathBuf },
 }
 
 impl ValidateError {
@@ -66,6 +71,9 @@ impl ValidateError {
     pub fn hint(&self) -> Option<&str> {
         match self {
             ValidateError::Schema(e) => e.hint(),
+            ValidateError::NotHere { .. } => Some(
+                "kiln pull it to check it here, or kiln fetch --results for the results others pushed",
+            ),
             _ => None,
         }
     }
@@ -76,6 +84,7 @@ impl ValidateError {
             self,
             ValidateError::Data(_)
                 | ValidateError::NotFound { .. }
+                | ValidateError::NotHere { .. }
                 | ValidateError::Unreadable { .. }
         )
     }
@@ -87,6 +96,9 @@ pub struct CheckOptions {
     pub max_samples: usize,
     /// Answer from, and record in, the result cache.
     pub use_cache: bool,
+    /// Check only this part of each dataset's shards (and of the files
+    /// checked alone), recording their results for a later merge.
+    pub part: Option<Part>,
 }
 
 impl Default for CheckOptions {
@@ -94,6 +106,62 @@ impl Default for CheckOptions {
         CheckOptions {
             max_samples: 5,
             use_cache: true,
+            part: None,
+        }
+    }
+}
+
+/// Part `index` of `count` (`--shard I/N`, from 0): the files whose
+/// repository path hashes to it, so the split is the same on every machine
+/// and a new file leaves the others where they were.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Part {
+    pub fn takes(&self, rel: &str) -> bool {
+        xxhash_rust::xxh3::xxh3_64(rel.as_bytes()) % self.count == self.index
+    }
+}
+
+impl std::str::FromStr for Part {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Part, String> {
+        let bad = || format!("`{s}` is not a part: give I/N, with 0 <= I < N (as 3/8)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index >= count {
+            return Err(bad());
+        }
+        Ok(Part { index, count })
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// A shard of a dataset: its path, and its content id and size when its
+/// folder's tree says them (the file itself may then be absent).
+#[derive(Clone, Debug)]
+pub struct Shard {
+    pub path: PathBuf,
+    pub known: Option<(Id, u64)>,
+}
+
+impl Shard {
+    fn of(path: &Path) -> Shard {
+        Shard {
+            path: path.to_path_buf(),
+            known: None,
         }
     }
 }
@@ -213,7 +281,21 @@ impl<'a> Checker<'a> {
         schema: &Path,
     ) -> Result<Vec<FileReport>, ValidateError> {
         let loaded = self.schema(schema)?;
-        self.check_dataset(name.to_string(), files, &loaded)
+        let shards: Vec<Shard> = files.iter().map(|f| Shard::of(f)).collect();
+        self.check_dataset(name.to_string(), &shards, &loaded)
+    }
+
+    /// Checks the shards a folder's tree lists, as one table shown as
+    /// `name`: those absent from the workspace answer from the result
+    /// cache (the results a merge of `--shard` parts needs).
+    pub fn check_listed(
+        &self,
+        name: &str,
+        shards: &[Shard],
+        schema: &Path,
+    ) -> Result<Vec<FileReport>, ValidateError> {
+        let loaded = self.schema(schema)?;
+        self.check_dataset(name.to_string(), shards, &loaded)
     }
 
     fn schema(&self, path: &Path) -> Result<Arc<LoadedSchema>, SchemaError> {
@@ -228,7 +310,8 @@ impl<'a> Checker<'a> {
 
     fn rel(&self, path: &Path) -> Option<String> {
         let repo = self.repo?;
-        let abs = std::fs::canonicalize(path).ok()?;
+        // A shard known from its tree may be absent: its path as given.
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         fsutil::rel_string(&repo.root, &abs).filter(|r| !r.is_empty())
     }
 
@@ -250,6 +333,14 @@ impl<'a> Checker<'a> {
             _ => ValidateError::Data(IoError::new("read metadata of", data, e)),
         })?;
         if !meta.is_dir() {
+            // A part (`--shard`) takes the files its hash names.
+            if self
+                .opts
+                .part
+                .is_some_and(|p| !p.takes(&self.display(data)))
+            {
+                return Ok(Vec::new());
+            }
             let checked = self.check_file(data, meta.len(), schema, data_id, Scope::File, None)?;
             return Ok(vec![checked.report]);
         }
@@ -259,7 +350,8 @@ impl<'a> Checker<'a> {
                 path: data.to_path_buf(),
             });
         }
-        self.check_dataset(self.display(data), &files, schema)
+        let shards: Vec<Shard> = files.iter().map(|f| Shard::of(f)).collect();
+        self.check_dataset(self.display(data), &shards, schema)
     }
 
     /// The data files of each foreign key's referenced table: a path in the
@@ -362,6 +454,11 @@ impl<'a> Checker<'a> {
             }
             _ => None,
         };
+        if !path.exists() {
+            return Err(ValidateError::NotHere {
+                path: PathBuf::from(shown),
+            });
+        }
         tracing::info!("{shown}: checking against {}", schema.display);
         let outcome = engine::run(
             path,
@@ -479,4 +576,10 @@ pub fn cached_report(
     cache::Cache::new(repo.state.clone(), repo.tmp.clone())
         .get(&key)
         .map(|e| e.report)
+}
+
+/// The repository's result cache, whose files also travel to and from
+/// remotes (`kiln push --results`, `kiln fetch --results`).
+pub fn result_cache(repo: &RepoDirs) -> ResultCache {
+    cache::Cache::new(repo.state.clone(), repo.tmp.clone())
 }

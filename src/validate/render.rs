@@ -158,11 +158,11 @@ pub fn human(reports: &[FileReport], fail_on_warn: bool, color: bool) -> String 
             if s.cached > 0 {
                 how.push(format!("{} cached", s.cached));
             }
-            format!(
-                "dataset of {} ({}), ",
-                count(s.total, "shard", "shards"),
-                how.join(", ")
-            )
+            let mut how = how.join(", ");
+            if s.read + s.cached < s.total {
+                how = format!("{} in this part: {how}", s.read + s.cached);
+            }
+            format!("dataset of {} ({how}), ", count(s.total, "shard", "shards"))
         });
         let _ = writeln!(
             out,

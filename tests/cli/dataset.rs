@@ -62,11 +62,14 @@ fn finding<'a>(file: &'a Value, code: &str, field: Option<&str>) -> &'a Value {
         .unwrap_or_else(|| panic!("no {code} {field:?} in {file:#}"))
 }
 
-/// (shard, row, first shard, first row) of each sample.
-fn pairs(f: &Value) -> Vec<(String, u64, String, u64)> {
-    f["samples"]
-        .as_array()
-        .unwrap()
+/// A sample as (shard, row, first shard, first row).
+type Pair = (String, u64, String, u64);
+
+fn pairs(f: &Value) -> Vec<Pair> {
+    let Some(samples) = f["samples"].as_array() else {
+        return Vec::new();
+    };
+    samples
         .iter()
         .map(|s| {
             (
@@ -420,4 +423,163 @@ disjoint:
             .contains("has no column `text`"),
         "{broken:#}"
     );
+}
+
+/// A finding as (code, field, count, sample pairs): what a merge without
+/// the data gives (sample values come from the data).
+type Judged = (String, Option<String>, u64, Vec<Pair>);
+
+fn judged(file: &Value) -> Vec<Judged> {
+    let mut out: Vec<Judged> = file["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["field"].as_str().map(String::from),
+                f["count"].as_u64().unwrap(),
+                pairs(f),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn workers_check_parts_on_their_machines_and_a_merge_reads_no_data() {
+    let repo = Repo::new();
+    repo.write(
+        "s.yaml",
+        "fields:
+  - {name: id, type: integer, constraints: {required: true, unique: true}}
+  - {name: text, type: string, constraints: {notBlank: true}}
+rows: {max: 20}
+",
+    );
+    // 12 shards; id 7 repeats across shards, two texts are blank.
+    for i in 0..12u32 {
+        let mut rows = String::from("id,text\n");
+        for j in 0..2 {
+            let id = if i == 9 && j == 1 { 7 } else { i * 2 + j };
+            let text = if (i, j) == (4, 0) || (i, j) == (10, 1) {
+                " "
+            } else {
+                "doc"
+            };
+            rows.push_str(&format!("{id},{text}\n"));
+        }
+        repo.write(&format!("data/corpus/part-{i:02}.csv"), rows);
+    }
+    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
+        .ok();
+    let remote = tempfile::tempdir().unwrap();
+    repo.kiln([
+        "remote",
+        "add",
+        "shelf",
+        remote.path().to_str().unwrap(),
+        "--default",
+    ])
+    .ok();
+    repo.kiln(["push"]).ok();
+    repo.commit("corpus");
+    let alone = repo.kiln(["check", "--json", "--no-cache"]).code(1).json();
+    let alone = &files(&alone)[0];
+
+    // Three workers, each a clone on its own, at once.
+    let workers: Vec<Repo> = (0..3).map(|_| repo.clone_of()).collect();
+    for w in &workers {
+        w.kiln(["pull"]).ok();
+    }
+    let running: Vec<_> = workers
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            w.kiln_command(["check", "--shard", &format!("{i}/3"), "--json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut checked = 0;
+    for child in running {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let part = &files(&report)[0];
+        assert_eq!(part["shards"]["total"], 12);
+        assert!(
+            part["findings"].as_array().unwrap().is_empty(),
+            "a part judges no table check: {part:#}"
+        );
+        checked += part["shards"]["read"].as_u64().unwrap();
+    }
+    assert_eq!(checked, 12, "the parts cover every shard once");
+    for w in &workers {
+        w.kiln(["push", "--results"]).ok();
+    }
+
+    // The merge: a clone that fetches results and trees, and no data.
+    let merge = repo.clone_of();
+    let fetched = merge.kiln(["fetch", "--results", "--json"]).ok().json();
+    assert!(fetched["files"].as_u64().unwrap() >= 12, "{fetched:#}");
+    assert!(!merge.exists("data/corpus"));
+    let merged = merge.kiln(["check", "--json"]).code(1).json();
+    let dataset = &files(&merged)[0];
+    assert_eq!(shards(dataset), (12, 0, 12), "nothing read: {dataset:#}");
+    assert_eq!(judged(dataset), judged(alone));
+    assert_eq!(files(&merged).len(), 13);
+    // What no part checked cannot be merged: said, not guessed.
+    let partial = repo.clone_of();
+    partial.kiln(["fetch", "--results"]).ok();
+    let state = partial.path(".kiln/state/checks-v1");
+    let one = std::fs::read_dir(&state)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_dir_all(one).unwrap();
+    let run = partial.kiln(["check"]).code(3);
+    assert!(
+        run.stderr
+            .contains("not in the workspace, and no check result for it here"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn results_from_a_remote_are_taken_only_in_the_form_kiln_writes() {
+    let repo = Repo::new();
+    let remote = tempfile::tempdir().unwrap();
+    repo.kiln([
+        "remote",
+        "add",
+        "shelf",
+        remote.path().to_str().unwrap(),
+        "--default",
+    ])
+    .ok();
+    let area = remote.path().join("results/checks-v1");
+    let name = format!("ab/{}", "c".repeat(62));
+    std::fs::create_dir_all(area.join("ab")).unwrap();
+    std::fs::create_dir_all(area.join("zz")).unwrap();
+    // A report that is not one, a name kiln never writes, a run.
+    std::fs::write(area.join(format!("{name}.json")), "{\"valid\": true}").unwrap();
+    std::fs::write(area.join("zz/evil.json"), "{}").unwrap();
+    std::fs::write(area.join(format!("{name}.0.keys")), [0u8; 24]).unwrap();
+    let got = repo.kiln(["fetch", "--results", "--json"]).ok().json();
+    assert_eq!(got["refused"], 2, "{got:#}");
+    assert_eq!(got["files"], 1, "{got:#}");
+    let state = repo.path(".kiln/state/checks-v1");
+    assert!(!state.join(format!("{name}.json")).exists());
+    assert!(!state.join("zz").exists());
 }

@@ -349,13 +349,6 @@ fn walk(path: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// A second checkout of `src`'s commits, without its store or secrets.
-fn clone_of(src: &Repo) -> Repo {
-    let c = Repo::git_only();
-    c.git(["pull", "-q", src.root().to_str().unwrap(), "main"]);
-    c
-}
-
 fn count(json: &serde_json::Value, key: &str) -> u64 {
     json[key]
         .as_u64()
@@ -406,7 +399,7 @@ fn round_trip(kind: Kind) {
     repo.kiln(["fsck"]).ok();
 
     // A clone pulls one path only.
-    let clone = clone_of(&repo);
+    let clone = repo.clone_of();
     backend.set_credentials(&clone, "origin");
     clone.kiln(["pull", "data/table.csv"]).ok();
     assert_eq!(clone.read("data/table.csv"), files["data/table.csv"]);
@@ -881,7 +874,7 @@ fn s3_server_stopped_mid_push_then_push_completes() {
     let rerun = repo.kiln(["push", "--json"]).ok().json();
     assert!(count(&rerun, "uploaded") > 0, "{rerun}");
     assert_eq!(backend.ids().len() as u64, count(&rerun, "objects"));
-    let clone = clone_of(&repo);
+    let clone = repo.clone_of();
     backend.set_credentials(&clone, "origin");
     clone.kiln(["pull"]).ok();
     for p in walk(&repo.path("data/many"))

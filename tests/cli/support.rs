@@ -111,6 +111,14 @@ impl Repo {
         repo
     }
 
+    /// A second checkout of this repository's commits, without its store
+    /// or secrets.
+    pub fn clone_of(&self) -> Repo {
+        let c = Repo::git_only();
+        c.git(["pull", "-q", self.root().to_str().unwrap(), "main"]);
+        c
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
