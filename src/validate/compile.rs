@@ -80,6 +80,32 @@ pub struct Column {
     pub name: String,
     pub dtype: DataType,
     pub field: Option<usize>,
+    /// For a sub-field (kiln's `meta.lang`): the struct column and the
+    /// member path it is read from.
+    pub member_of: Option<(String, Vec<String>)>,
+}
+
+/// kiln's sub-field paths: a field named `meta.lang` that is no column's
+/// name, where `meta` is a struct column (a JSON object, a Parquet struct)
+/// with a member `lang`, is that member, checked as a column of its own.
+/// The struct column, the member path and its type.
+fn sub_field(name: &str, columns: &[Column]) -> Option<(usize, Vec<String>, DataType)> {
+    if columns.iter().any(|c| c.name == name) {
+        return None;
+    }
+    let mut parts = name.split('.');
+    let first = parts.next()?;
+    let j = columns.iter().position(|c| c.name == first)?;
+    let mut dtype = &columns[j].dtype;
+    let mut path = Vec::new();
+    for p in parts {
+        let DataType::Struct(members) = dtype else {
+            return None;
+        };
+        dtype = members.iter().find(|m| m.name() == p)?.dtype();
+        path.push(p.to_string());
+    }
+    (!path.is_empty()).then(|| (j, path, dtype.clone()))
 }
 
 pub struct Compiled {
@@ -193,7 +219,15 @@ pub fn compile(
             name: n.to_string(),
             dtype: d.clone(),
             field: None,
+            member_of: None,
         })
+        .collect();
+    // Sub-fields are matched by their path, outside the columns' order.
+    let subs: Vec<(usize, (usize, Vec<String>, DataType))> = schema
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| Some((i, sub_field(&f.name, &columns)?)))
         .collect();
     // Without a header, columns are the fields in order; with `exact`,
     // Table Schema maps fields to columns by their order too, and a label
@@ -227,9 +261,15 @@ pub fn compile(
         }
     }
     let mut missing = Vec::new();
+    let mut place = 0;
     for (i, f) in schema.fields.iter().enumerate() {
+        if subs.iter().any(|(s, _)| *s == i) {
+            continue;
+        }
+        let at = place;
+        place += 1;
         let found = if positional {
-            (i < columns.len()).then_some(i)
+            (at < columns.len()).then_some(at)
         } else {
             names.iter().position(|n| *n == f.name)
         };
@@ -253,10 +293,12 @@ pub fn compile(
             });
         }
     }
+    // A struct column whose members sub-fields name is declared by them.
     let extra: Vec<String> = columns
         .iter()
-        .filter(|c| c.field.is_none())
-        .map(|c| c.name.clone())
+        .enumerate()
+        .filter(|(j, c)| c.field.is_none() && !subs.iter().any(|(_, (p, ..))| p == j))
+        .map(|(_, c)| c.name.clone())
         .collect();
     let fields_check = |code: &'static str, name: &str, what: String| Check {
         code,
@@ -344,6 +386,14 @@ pub fn compile(
             reason: "the field is not in the data".into(),
         });
     }
+    for (i, (j, path, dtype)) in subs {
+        columns.push(Column {
+            name: schema.fields[i].name.clone(),
+            dtype,
+            field: Some(i),
+            member_of: Some((columns[j].name.clone(), path)),
+        });
+    }
 
     let mut prep = Vec::new();
     let mut json_numbers = Vec::new();
@@ -355,10 +405,16 @@ pub fn compile(
     for (j, c) in columns.iter().enumerate() {
         let field = c.field.map(|i| &schema.fields[i]);
         let missing_values = field.map_or(&schema.missing_values, |f| &f.missing_values);
+        let source = match &c.member_of {
+            Some((parent, path)) => path
+                .iter()
+                .fold(col(parent.as_str()), |e, m| e.struct_().field_by_name(m)),
+            None => col(c.name.as_str()),
+        };
         let raw = if matches!(c.dtype, DataType::Categorical(..) | DataType::Enum(..)) {
-            col(c.name.as_str()).cast(DataType::String)
+            source.cast(DataType::String)
         } else {
-            col(c.name.as_str())
+            source
         };
         let text = is_text(&c.dtype);
         // Blanks around a number are ignored, as the CSV reader's own number

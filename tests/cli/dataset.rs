@@ -583,3 +583,65 @@ fn results_from_a_remote_are_taken_only_in_the_form_kiln_writes() {
     assert!(!state.join(format!("{name}.json")).exists());
     assert!(!state.join("zz").exists());
 }
+
+#[test]
+fn sub_fields_are_checked_by_their_path() {
+    let repo = Repo::new();
+    repo.write(
+        "s.yaml",
+        "fields:
+  - {name: text, type: string}
+  - {name: meta.lang, type: string, constraints: {enum: [en, fr]}}
+  - {name: meta.src.host, type: string, constraints: {required: true}}
+  - {name: meta.src.port, type: integer, constraints: {maximum: 65535}}
+  - {name: tags, type: array}
+",
+    );
+    let docs = [
+        r#"{"text":"a","meta":{"lang":"en","src":{"host":"x","port":80}},"tags":["a"]}"#,
+        r#"{"text":"b","meta":{"lang":"de","src":{"host":"y","port":70000}},"tags":[]}"#,
+        r#"{"text":"c","meta":{"lang":"fr","src":{"host":null,"port":1}},"tags":"oops"}"#,
+    ];
+    repo.write("docs/d.jsonl.zst", zst(&(docs.join("\n") + "\n")));
+    let report = repo
+        .kiln(["check", "docs/d.jsonl.zst", "--schema", "s.yaml", "--json"])
+        .code(1)
+        .json();
+    let file = &files(&report)[0];
+    let rows = |code: &str, field: &str| -> Vec<u64> {
+        finding(file, code, Some(field))["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["row"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(rows("cell/enum", "meta.lang"), vec![2]);
+    assert_eq!(rows("cell/maximum", "meta.src.port"), vec![2]);
+    assert_eq!(rows("cell/required", "meta.src.host"), vec![3]);
+    assert_eq!(rows("cell/type", "tags"), vec![3]);
+    // The struct column its members are read from is not an extra column.
+    let codes: Vec<&str> = file["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"fields/extra"), "{file:#}");
+    // A path that names no member is a missing field.
+    repo.write(
+        "bad.yaml",
+        "fields:\n  - {name: text, type: string}\n  - {name: meta.nope, type: string}\n  - {name: tags, type: array}\n",
+    );
+    let run = repo
+        .kiln([
+            "check",
+            "docs/d.jsonl.zst",
+            "--schema",
+            "bad.yaml",
+            "--json",
+        ])
+        .code(1)
+        .json();
+    finding(&files(&run)[0], "fields/missing", Some("meta.nope"));
+}
