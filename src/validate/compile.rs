@@ -85,11 +85,13 @@ pub struct Column {
     pub member_of: Option<(String, Vec<String>)>,
 }
 
+/// A struct member: the struct column's index, the member path and its type.
+type Member = (usize, Vec<String>, DataType);
+
 /// kiln's sub-field paths: a field named `meta.lang` that is no column's
 /// name, where `meta` is a struct column (a JSON object, a Parquet struct)
 /// with a member `lang`, is that member, checked as a column of its own.
-/// The struct column, the member path and its type.
-fn sub_field(name: &str, columns: &[Column]) -> Option<(usize, Vec<String>, DataType)> {
+fn sub_field(name: &str, columns: &[Column]) -> Option<Member> {
     if columns.iter().any(|c| c.name == name) {
         return None;
     }
@@ -223,7 +225,7 @@ pub fn compile(
         })
         .collect();
     // Sub-fields are matched by their path, outside the columns' order.
-    let subs: Vec<(usize, (usize, Vec<String>, DataType))> = schema
+    let subs: Vec<(usize, Member)> = schema
         .fields
         .iter()
         .enumerate()
