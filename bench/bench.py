@@ -6,6 +6,7 @@ would use instead on the same machine in one run, and prints ratios.
     python3 bench/bench.py validate    # kiln check vs polars, pandera, frictionless
     python3 bench/bench.py verdicts    # issue 12's tables, clean and 0.1%/1% broken
     python3 bench/bench.py remote      # push / pull vs dvc-s3, against Garage
+    python3 bench/bench.py corpus      # a sharded text corpus vs DuckDB, polars, datatrove
     python3 bench/bench.py all
     python3 bench/bench.py validate --simd   # kiln built with SIMD (nightly Rust)
 
@@ -31,7 +32,8 @@ VENV = WORK / "venv"
 TOOLS = WORK / "tools"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "kiln-target"))
 KILN = TARGET / "release" / "kiln"
-PY_TOOLS = ["dvc==3.*", "dvc-s3==3.*", "frictionless", "pandera[polars]", "polars"]
+PY_TOOLS = ["dvc==3.*", "dvc-s3==3.*", "frictionless", "pandera[polars]", "polars", "duckdb",
+            "datatrove", "regex", "tokenizers", "xxhash", "pyarrow", "zstandard"]
 
 
 def sh(cmd, cwd=None, env=None, check=True, quiet=True):
@@ -86,9 +88,13 @@ def setup(simd):
         KILN = target / "release" / "kiln"
     print(f"building kiln ({' '.join(build[1:])})…", flush=True)
     sh(build, cwd=ROOT, env=env, quiet=False)
-    if not (VENV / "bin" / "dvc").exists():
+    have = (VENV / "bin" / "python").exists() and subprocess.run(
+        [VENV / "bin" / "python", "-c", "import dvc, duckdb, datatrove, zstandard, pandera, frictionless"],
+        capture_output=True).returncode == 0
+    if not have:
         print("installing the other tools from PyPI…", flush=True)
-        sh([sys.executable, "-m", "venv", str(VENV)])
+        if not (VENV / "bin" / "python").exists():
+            sh([sys.executable, "-m", "venv", str(VENV)])
         sh([VENV / "bin" / "pip", "install", "--quiet", *PY_TOOLS], quiet=False)
     if not (TOOLS / "bin" / "b3sum").exists():
         print("installing b3sum from crates.io…", flush=True)
@@ -617,6 +623,168 @@ def bench_verdicts(runs):
             print(f"| {path.name} | {k:.2f} s | {pr:.2f} s | {k / pr:.2f}× | {pd:.2f} s | {pd / k:.1f}× | {fl_text} | {verdict} |", flush=True)
 
 
+# A pre-training corpus: 500 shards of documents (an id, a text, metadata
+# {url, lang}) with planted faults: blank texts, over-long texts, texts
+# repeated across shards, a language outside the list; and an evaluation
+# set of which 1% is also in the training set.
+GEN_CORPUS = r"""
+import sys, numpy as np, polars as pl, zstandard
+from pathlib import Path
+docs, shards, root = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+rng = np.random.default_rng(7)
+vocab = np.array([f"w{i}" for i in range(5000)])
+langs = np.array(["en", "fr", "de", "es"])
+per = docs // shards
+def texts(n, start):
+    lengths = rng.integers(5, 30, n)
+    words = vocab[rng.integers(0, len(vocab), lengths.sum())]
+    out, at = [], 0
+    for i, k in enumerate(lengths):
+        out.append(f"doc {start + i} " + " ".join(words[at:at + k]))
+        at += k
+    return out
+def write(df, folder, name):
+    for fmt in ("parquet", "jsonl"):
+        d = root / fmt / folder
+        d.mkdir(parents=True, exist_ok=True)
+        if fmt == "parquet":
+            df.write_parquet(d / f"{name}.parquet")
+        else:
+            raw = df.write_ndjson().encode()
+            (d / f"{name}.jsonl.zst").write_bytes(zstandard.ZstdCompressor(level=3).compress(raw))
+kept = []
+for s in range(shards):
+    start = s * per
+    t = texts(per, start)
+    for i in range(per):
+        r = rng.random()
+        if r < 0.0005: t[i] = ""
+        elif r < 0.001: t[i] = "   "
+        elif r < 0.0012: t[i] = " ".join(["long"] * 500)
+        elif r < 0.0112 and kept: t[i] = kept[rng.integers(0, len(kept))]
+    kept.extend(t[:: max(1, per // 50)])
+    lang = langs[rng.integers(0, 4, per)].astype(object)
+    lang[rng.random(per) < 0.001] = "xx"
+    df = pl.DataFrame({"id": np.arange(start, start + per), "text": t}).with_columns(
+        meta=pl.struct(url=pl.format("https://site{}.example/{}", pl.col("id") % 1000, pl.col("id")),
+                       lang=pl.Series(lang.tolist())))
+    write(df, "train", f"part-{s:05}")
+    if s % 100 == 0:
+        print(f"shard {s}", file=sys.stderr, flush=True)
+n_eval = max(1000, docs // 100)
+ev = texts(n_eval, docs)
+for i in range(0, n_eval, 100):
+    ev[i] = kept[rng.integers(0, len(kept))]
+write(pl.DataFrame({"id": np.arange(docs, docs + n_eval), "text": ev}), "eval", "eval")
+"""
+
+CORPUS_SCHEMA = """fields:
+  - {name: id, type: integer}
+  - name: text
+    type: string
+    constraints: {required: true, notBlank: true, maxLength: 2000, unique: true}
+  - {name: meta.lang, type: string, constraints: {enum: [en, fr, de, es]}}
+  - {name: meta.url, type: string}
+disjoint:
+  - {dataset: FMT/eval, fields: [text]}
+"""
+
+# The same checks: blank texts, texts over 2,000 characters, repeated
+# texts, languages outside the list, texts also in the evaluation set.
+DUCKDB_CORPUS = r"""
+import sys, time, duckdb
+root, fmt = sys.argv[1], sys.argv[2]
+def src(g):
+    if fmt == "parquet":
+        return f"read_parquet('{root}/{fmt}/{g}/*.parquet')"
+    return f"read_json('{root}/{fmt}/{g}/*.jsonl.zst', format='newline_delimited', compression='zstd')"
+t = time.perf_counter()
+con = duckdb.connect()
+q = (f"SELECT count(*) FILTER (WHERE trim(text) = ''), count(*) FILTER (WHERE length(text) > 2000), "
+     f"count(text) - count(DISTINCT text), count(*) FILTER (WHERE meta.lang NOT IN ('en', 'fr', 'de', 'es')), "
+     f"(SELECT count(*) FROM {src('train')} WHERE text IN (SELECT text FROM {src('eval')})) FROM {src('train')}")
+print(con.execute(q).fetchall(), file=sys.stderr)
+print(time.perf_counter() - t)
+"""
+
+POLARS_CORPUS = r"""
+import sys, time, polars as pl
+root, fmt = sys.argv[1], sys.argv[2]
+def scan(g):
+    if fmt == "parquet":
+        return pl.scan_parquet(f"{root}/{fmt}/{g}/*.parquet")
+    return pl.scan_ndjson(f"{root}/{fmt}/{g}/*.jsonl.zst")
+t = time.perf_counter()
+text = pl.col("text")
+ev = scan("eval").select("text").collect()["text"]
+r = scan("train").select(
+    blank=(text.str.strip_chars() == "").sum(), long=(text.str.len_chars() > 2000).sum(),
+    repeats=text.count() - text.n_unique(),
+    lang=(~pl.col("meta").struct.field("lang").is_in(["en", "fr", "de", "es"])).sum(),
+    leaked=text.is_in(ev.implode()).sum(),
+).collect(engine="streaming")
+print(r, file=sys.stderr)
+print(time.perf_counter() - t)
+"""
+
+DATATROVE_DEDUP = r"""
+import sys, time, tempfile
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import ParquetReader, JsonlReader
+from datatrove.pipeline.dedup.exact_dedup import ExactDedupSignature, ExactFindDedups, ExactDedupConfig
+root, fmt = sys.argv[1], sys.argv[2]
+work = tempfile.mkdtemp()
+def content(doc) -> bytes:
+    return doc.text.encode()
+cfg = ExactDedupConfig(content_getter=content)
+src = f"{root}/{fmt}/train"
+if fmt == "parquet":
+    reader = ParquetReader(src, glob_pattern="*.parquet")
+else:
+    reader = JsonlReader(src, glob_pattern="*.jsonl.zst", compression="zstd")
+t = time.perf_counter()
+LocalPipelineExecutor([reader, ExactDedupSignature(f"{work}/sigs", cfg)], tasks=2, workers=2, logging_dir=f"{work}/l1").run()
+LocalPipelineExecutor([ExactFindDedups(f"{work}/sigs", f"{work}/dups", cfg)], tasks=1, logging_dir=f"{work}/l2").run()
+print(time.perf_counter() - t)
+"""
+
+
+def bench_corpus(runs, docs):
+    print(f"\n## corpus: {docs:,} documents in 500 shards, kiln vs DuckDB, polars, datatrove", flush=True)
+    repo = WORK / "repos" / "corpus"
+    marker = repo / f".generated-{docs}"
+    if not marker.exists():
+        repo = git_repo(repo, "kiln")
+        print("generating the corpus…", flush=True)
+        sh([VENV / "bin" / "python", "-c", GEN_CORPUS, str(docs), "500", str(repo)], quiet=False)
+        marker.write_text("")
+    print("| form | kiln | DuckDB | polars | datatrove (duplicates only) | kiln peak memory | verdict |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for fmt in ("parquet", "jsonl"):
+        (repo / f"{fmt}.yaml").write_text(CORPUS_SCHEMA.replace("FMT", fmt))
+        cmd = lambda cwd, fmt=fmt: [KILN, "check", "--no-cache", "--schema", f"{fmt}.yaml", f"{fmt}/train"]
+        k = timed(f"kiln check {fmt}", lambda: repo, cmd, runs, ok=(0, 1))[0]
+        _, rss, _ = measure_memory(cmd(repo), cwd=repo)
+        code = subprocess.run(cmd(repo), cwd=repo, capture_output=True).returncode
+        dd = inner_time(DUCKDB_CORPUS, repo, fmt, runs=runs)
+        pl_ = inner_time(POLARS_CORPUS, repo, fmt, runs=runs)
+        dt = inner_time(DATATROVE_DEDUP, repo, fmt, runs=1)
+        verdict = {0: "valid", 1: "invalid"}.get(code, f"exit {code}")
+        print(f"| {fmt} | {k:.1f} s | {dd:.1f} s | {pl_:.1f} s | {dt:.1f} s | {rss:.0f} MiB | {verdict} |", flush=True)
+    # A re-check after 1% more shards: five new shards, the rest cached.
+    train = repo / "parquet" / "train"
+    sh([KILN, "check", "--schema", "parquet.yaml", "parquet/train"], cwd=repo, check=False)
+    new = []
+    for i, f in enumerate(sorted(train.glob("part-*.parquet"))[:5]):
+        new.append(train / f"zz-new-{i}.parquet")
+        shutil.copy(f, new[-1])
+    recheck = timed("kiln re-check, 5 new shards of 505", lambda: repo,
+                    lambda cwd: [KILN, "check", "--schema", "parquet.yaml", "parquet/train"], 1, ok=(0, 1))[0]
+    for f in new:
+        f.unlink()
+    print(f"\nre-check after adding 1% new shards: {recheck:.2f} s", flush=True)
+
+
 def bench_remote():
     print("\n## remote: push and pull against Garage on loopback, vs dvc-s3", flush=True)
     r = subprocess.run(["bash", str(ROOT / "bench" / "remote.sh")], capture_output=True, text=True)
@@ -639,7 +807,8 @@ def bench_remote():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("section", choices=["store", "validate", "verdicts", "remote", "all"])
+    ap.add_argument("section", choices=["store", "validate", "verdicts", "remote", "corpus", "all"])
+    ap.add_argument("--docs", type=int, default=10_000_000, help="documents in the corpus benchmark")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--simd", action="store_true", help="build kiln with polars' SIMD code (nightly Rust)")
     args = ap.parse_args()
@@ -653,6 +822,8 @@ def main():
         bench_verdicts(args.runs)
     if args.section in ("remote", "all"):
         bench_remote()
+    if args.section in ("corpus", "all"):
+        bench_corpus(args.runs, args.docs)
 
 
 if __name__ == "__main__":
