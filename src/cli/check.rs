@@ -51,6 +51,10 @@ pub struct Args {
     /// later check that merges them (see the README: sharded checks on many machines)
     #[arg(long, value_name = "I/N", conflicts_with = "no_cache")]
     shard: Option<kiln::validate::Part>,
+    /// MiB of keys (for repeats across shards and overlaps) held in memory; beyond it they are
+    /// sorted onto disk
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    memory: u32,
 }
 
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
@@ -58,6 +62,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         max_samples: args.max_samples,
         use_cache: !args.no_cache,
         part: args.shard,
+        memory: u64::from(args.memory) << 20,
     };
     let format = if args.json {
         OutputFormat::Json

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::compile::{self, Measure};
 use super::engine::{self, Against, RepeatCheck, Scope};
-use super::repeats::{self, Found};
+use super::repeats::{self, Found, KeySink};
 use super::report::{FileReport, Finding, Passed, Place, Sample, Shards, Verdict};
 use super::{Checked, Checker, Format, LoadedSchema, Part, Shard, ValidateError};
 use crate::fsutil::{self, Context};
@@ -66,9 +66,7 @@ impl Checker<'_> {
         schema: &LoadedSchema,
         scratch: &Path,
     ) -> Result<Vec<Checked>, ValidateError> {
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, files.len().max(1));
+        let workers = self.workers().clamp(1, files.len().max(1));
         let next = AtomicUsize::new(0);
         let task = self
             .progress
@@ -246,7 +244,7 @@ impl Checker<'_> {
 
     /// A folder for runs and merges, removed when dropped.
     pub(super) fn scratch(&self) -> Result<tempfile::TempDir, ValidateError> {
-        let tmp = self.repo.map_or_else(std::env::temp_dir, |r| r.tmp.clone());
+        let tmp = self.tmp();
         fsutil::create_dir_all(&tmp).map_err(ValidateError::Data)?;
         tempfile::Builder::new()
             .prefix("keys-")
@@ -328,12 +326,13 @@ impl Checker<'_> {
                     file.display()
                 )));
             };
-            let mut keys = match engine::column_keys(file, format, &against.fields) {
+            let sink = KeySink::new(self.keys_in_memory(), scratch);
+            let keys = match engine::column_keys(file, format, &against.fields, sink) {
                 Ok(k) => k,
                 Err(message) => return Ok(Err(message)),
             };
             let run = scratch.join(format!("theirs-{i}.keys"));
-            repeats::write_run(&mut keys, &run, scratch).map_err(ValidateError::Data)?;
+            keys.finish(&run, scratch).map_err(ValidateError::Data)?;
             runs.push(run);
         }
         Ok(Ok((runs, files.iter().map(|f| self.display(f)).collect())))

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
 use super::distinct;
 use super::lines;
-use super::repeats::{self, Key};
+use super::repeats::{self, KeySink};
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
 use super::source::{self, Format, polars_message};
 use crate::progress::plural;
@@ -30,6 +30,16 @@ pub enum Scope {
     Shard,
 }
 
+/// How one file is checked: as a table or a shard, and how much of the
+/// keys it gathers for later judging stay in memory before they are sorted
+/// onto disk in `spill`.
+pub struct Pass<'a> {
+    pub scope: Scope,
+    /// Keys (32 bytes each) held in memory, over all of the file's checks.
+    pub keys_in_memory: usize,
+    pub spill: &'a Path,
+}
+
 /// What reading one file gave.
 pub struct Outcome {
     pub rows: Option<u64>,
@@ -37,8 +47,8 @@ pub struct Outcome {
     pub passed: Vec<Passed>,
     pub not_checked: Vec<NotChecked>,
     pub profile: Vec<ColumnProfile>,
-    /// A shard's keyed rows, for each check of repeated keys.
-    pub repeats: Vec<(RepeatCheck, Vec<Key>)>,
+    /// The keyed rows of each check judged once all keys are known.
+    pub repeats: Vec<(RepeatCheck, KeySink)>,
 }
 
 /// A check of keys judged once all of a table's keys are known (kept with
@@ -246,8 +256,9 @@ pub fn run(
     schema: &Schema,
     references: &References,
     max_samples: usize,
-    scope: Scope,
+    pass: &Pass,
 ) -> Outcome {
+    let scope = pass.scope;
     let mut findings = Vec::new();
     let mut passed = Vec::new();
     if let Some(b) = schema.bytes.as_ref().filter(|_| scope == Scope::File) {
@@ -436,7 +447,7 @@ pub fn run(
         }
         findings.push(finding);
     }
-    let repeats = match shard_keys(&lf, &compiled, deferred) {
+    let repeats = match shard_keys(&lf, &compiled, deferred, pass) {
         Ok(r) => r,
         Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
     };
@@ -529,7 +540,12 @@ pub fn key_samples(
 
 /// The keyed rows of `fields` (as text) of a file of another dataset, read
 /// without a schema (an empty cell is no value).
-pub fn column_keys(path: &Path, format: Format, fields: &[String]) -> Result<Vec<Key>, String> {
+pub fn column_keys(
+    path: &Path,
+    format: Format,
+    fields: &[String],
+    sink: KeySink,
+) -> Result<KeySink, String> {
     let failed = |e: PolarsError| polars_message(&e, format);
     let mut lf = source::scan(
         path,
@@ -551,18 +567,21 @@ pub fn column_keys(path: &Path, format: Format, fields: &[String]) -> Result<Vec
             .zip(&named)
             .map(|(f, n)| col(f.as_str()).cast(DataType::String).alias(n.as_str())),
     );
-    let (expr, list) = repeats::fingerprints(&named);
+    let (expr, list) = repeats::fingerprints(&named, sink);
     lf.with_row_index(ROW, Some(1))
         .select(select)
         .select([expr.sum()])
         .collect_with_engine(Engine::Streaming)
         .map_err(failed)?;
-    let keys = std::mem::take(
-        &mut *list
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    Ok(keys)
+    Ok(take_sink(list))
+}
+
+/// The sink an expression filled, once the pass that evaluated it is done.
+fn take_sink(shared: Arc<std::sync::Mutex<KeySink>>) -> KeySink {
+    let mut guard = shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    std::mem::replace(&mut *guard, KeySink::new(1, Path::new(".")))
 }
 
 /// Each check's keyed rows of a shard, from one more streaming pass.
@@ -570,14 +589,16 @@ fn shard_keys(
     lf: &LazyFrame,
     compiled: &Compiled,
     checks: Vec<(RepeatCheck, &Vec<String>)>,
-) -> PolarsResult<Vec<(RepeatCheck, Vec<Key>)>> {
+    pass: &Pass,
+) -> PolarsResult<Vec<(RepeatCheck, KeySink)>> {
     if checks.is_empty() {
         return Ok(Vec::new());
     }
     let mut aggs = Vec::new();
     let mut lists = Vec::new();
+    let limit = pass.keys_in_memory / checks.len();
     for (i, (_, keys)) in checks.iter().enumerate() {
-        let (expr, list) = repeats::fingerprints(keys);
+        let (expr, list) = repeats::fingerprints(keys, KeySink::new(limit, pass.spill));
         aggs.push(expr.sum().alias(format!("__kiln_f{i}")));
         lists.push(list);
     }
@@ -588,14 +609,7 @@ fn shard_keys(
     Ok(checks
         .into_iter()
         .zip(lists)
-        .map(|((check, _), list)| {
-            let keys = std::mem::take(
-                &mut *list
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            );
-            (check, keys)
-        })
+        .map(|((check, _), list)| (check, take_sink(list)))
         .collect())
 }
 

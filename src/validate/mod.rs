@@ -99,6 +99,9 @@ pub struct CheckOptions {
     /// Check only this part of each dataset's shards (and of the files
     /// checked alone), recording their results for a later merge.
     pub part: Option<Part>,
+    /// Bytes of keys (for repeats and overlaps) held in memory, over all
+    /// the shards checked at once; beyond it they are sorted onto disk.
+    pub memory: u64,
 }
 
 impl Default for CheckOptions {
@@ -107,6 +110,7 @@ impl Default for CheckOptions {
             max_samples: 5,
             use_cache: true,
             part: None,
+            memory: 1 << 30,
         }
     }
 }
@@ -315,6 +319,22 @@ impl<'a> Checker<'a> {
         fsutil::rel_string(&repo.root, &abs).filter(|r| !r.is_empty())
     }
 
+    /// Where temporary files go: the repository's, else the system's.
+    fn tmp(&self) -> PathBuf {
+        self.repo.map_or_else(std::env::temp_dir, |r| r.tmp.clone())
+    }
+
+    /// Threads checking shards at once, one per core.
+    fn workers(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
+    /// Keys one file's check holds in memory: the budget shared by the
+    /// shards checked at once, 32 bytes a key.
+    fn keys_in_memory(&self) -> usize {
+        (self.opts.memory / 32 / self.workers() as u64) as usize
+    }
+
     /// A path as reports show it: repository-relative where possible.
     fn display(&self, path: &Path) -> String {
         self.rel(path).unwrap_or_else(|| path.display().to_string())
@@ -460,6 +480,12 @@ impl<'a> Checker<'a> {
             });
         }
         tracing::info!("{shown}: checking against {}", schema.display);
+        let spill = scratch.map_or_else(|| self.tmp(), |(dir, _)| dir.to_path_buf());
+        let pass = engine::Pass {
+            scope,
+            keys_in_memory: self.keys_in_memory(),
+            spill: &spill,
+        };
         let outcome = engine::run(
             path,
             format,
@@ -467,7 +493,7 @@ impl<'a> Checker<'a> {
             &schema.schema,
             &references,
             self.opts.max_samples,
-            scope,
+            &pass,
         );
         let report = FileReport {
             path: shown,
@@ -495,7 +521,7 @@ impl<'a> Checker<'a> {
         };
         let scratch = scratch.or(own.as_ref().map(|d| (d.path(), 0)));
         let mut runs = Vec::new();
-        for (i, (check, mut keys)) in outcome.repeats.into_iter().enumerate() {
+        for (i, (check, keys)) in outcome.repeats.into_iter().enumerate() {
             let (run, tmp) = match (&keyed, scratch) {
                 (Some((cache, _, key)), _) => {
                     cache.prepare(key).map_err(ValidateError::Data)?;
@@ -504,7 +530,7 @@ impl<'a> Checker<'a> {
                 (None, Some((dir, n))) => (dir.join(format!("{n}.{i}.keys")), dir.to_path_buf()),
                 (None, None) => continue,
             };
-            repeats::write_run(&mut keys, &run, &tmp).map_err(ValidateError::Data)?;
+            keys.finish(&run, &tmp).map_err(ValidateError::Data)?;
             runs.push((check, run));
         }
         if let Some(own) = &own {

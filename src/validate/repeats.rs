@@ -1,8 +1,9 @@
 //! Repeated keys across the shards of a dataset. Each shard's keyed rows
 //! become 128-bit fingerprints (XXH3-128 of the key's text), sorted and
 //! kept on disk as a run beside the shard's result; a dataset's repeats come
-//! from merging the runs, so memory stays bounded by the largest shard's
-//! keys (32 bytes a row) however many shards there are.
+//! from merging the runs. A shard's keys are held in memory up to a budget
+//! and sorted onto disk beyond it, so memory stays bounded however many
+//! rows a shard has and however many shards there are.
 //!
 //! Equal keys always share a fingerprint, so no repeat is missed; two
 //! different keys share one with a chance below 10^-18 among ten billion
@@ -57,12 +58,87 @@ pub struct Found {
     pub samples: Vec<Pair>,
 }
 
+/// Where a shard's keys gather while its pass streams: in memory up to
+/// `limit` keys, and beyond that sorted into runs in `dir`, merged into one
+/// run when the pass is done.
+pub struct KeySink {
+    keys: Vec<Key>,
+    limit: usize,
+    dir: PathBuf,
+    spilled: Vec<tempfile::NamedTempFile>,
+    /// The first failure to spill, reported when the run is written.
+    failed: Option<IoError>,
+}
+
+impl KeySink {
+    pub fn new(limit: usize, dir: &Path) -> KeySink {
+        KeySink {
+            keys: Vec::new(),
+            limit: limit.max(1),
+            dir: dir.to_path_buf(),
+            spilled: Vec::new(),
+            failed: None,
+        }
+    }
+
+    fn add(&mut self, batch: &mut Vec<Key>) {
+        self.keys.append(batch);
+        if self.keys.len() >= self.limit && self.failed.is_none() {
+            let spilled = fsutil::create_dir_all(&self.dir).and_then(|()| {
+                let file = fsutil::temp_file(&self.dir)?;
+                let path = file.path().to_path_buf();
+                write_run(&mut self.keys, &path, &self.dir)?;
+                Ok(file)
+            });
+            match spilled {
+                Ok(file) => {
+                    tracing::debug!(
+                        "{} keys past the memory budget sorted onto disk",
+                        self.limit
+                    );
+                    self.spilled.push(file);
+                }
+                Err(e) => self.failed = Some(e),
+            }
+            self.keys = Vec::new();
+        }
+    }
+
+    /// Writes every key, sorted, as one run at `path` (through `tmp`).
+    pub fn finish(mut self, path: &Path, tmp: &Path) -> Result<(), IoError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        if self.spilled.is_empty() {
+            return write_run(&mut self.keys, path, tmp);
+        }
+        let last = fsutil::temp_file(&self.dir)?;
+        write_run(&mut self.keys, last.path(), &self.dir)?;
+        self.spilled.push(last);
+        let inputs = self
+            .spilled
+            .iter()
+            .map(|f| (Some(0), f.path().to_path_buf()))
+            .collect();
+        let (inputs, _temps) = reduce(inputs, &self.dir)?;
+        let file = fsutil::temp_file(tmp)?;
+        let mut w = BufWriter::with_capacity(BUFFER, file.reopen().ctx("open", path)?);
+        merge_sources(sources(&inputs)?, |e| {
+            w.write_all(&key_record(e.fingerprint, e.row))
+                .ctx("write", path)
+        })?;
+        w.flush().ctx("write", path)?;
+        file.persist(path).map_err(|e| e.error).ctx("write", path)?;
+        Ok(())
+    }
+}
+
 /// An expression that adds the fingerprint of each row's key (the columns
 /// `keys` of a frame with row numbers; rows with a null part are not
-/// keyed) to the returned list. Its own value is meaningless: aggregate it
+/// keyed) to the returned sink. Its own value is meaningless: aggregate it
 /// so the pass evaluates it once.
-pub fn fingerprints(keys: &[String]) -> (Expr, Arc<Mutex<Vec<Key>>>) {
-    let found = Arc::new(Mutex::new(Vec::new()));
+pub fn fingerprints(keys: &[String], sink: KeySink) -> (Expr, Arc<Mutex<KeySink>>) {
+    let found = Arc::new(Mutex::new(sink));
     let shared = found.clone();
     let mut parts = vec![col(ROW)];
     parts.extend(keys.iter().map(|k| col(k.as_str())));
@@ -93,7 +169,7 @@ pub fn fingerprints(keys: &[String]) -> (Expr, Arc<Mutex<Vec<Key>>>) {
             shared
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .append(&mut local);
+                .add(&mut local);
             Ok(Column::new_scalar(
                 c.name().clone(),
                 Scalar::from(false),
@@ -132,10 +208,8 @@ pub fn write_run(keys: &mut [Key], path: &Path, tmp: &Path) -> Result<(), IoErro
     let file = fsutil::temp_file(tmp)?;
     let mut w = BufWriter::with_capacity(BUFFER, file);
     for k in keys.iter() {
-        let mut record = [0u8; KEY_BYTES];
-        record[..16].copy_from_slice(&k.fingerprint.to_le_bytes());
-        record[16..].copy_from_slice(&k.row.to_le_bytes());
-        w.write_all(&record).ctx("write", path)?;
+        w.write_all(&key_record(k.fingerprint, k.row))
+            .ctx("write", path)?;
     }
     let file = w
         .into_inner()
@@ -143,6 +217,13 @@ pub fn write_run(keys: &mut [Key], path: &Path, tmp: &Path) -> Result<(), IoErro
         .ctx("write", path)?;
     file.persist(path).map_err(|e| e.error).ctx("write", path)?;
     Ok(())
+}
+
+fn key_record(fingerprint: u128, row: u64) -> [u8; KEY_BYTES] {
+    let mut record = [0u8; KEY_BYTES];
+    record[..16].copy_from_slice(&fingerprint.to_le_bytes());
+    record[16..].copy_from_slice(&row.to_le_bytes());
+    record
 }
 
 /// A sorted stream of entries: one shard's run, or runs merged before.
@@ -428,6 +509,27 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_sink_over_its_limit_spills_and_writes_the_same_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<Key> = (0..1000u64)
+            .map(|i| Key {
+                fingerprint: u128::from((i * 7919) % 1000 / 3),
+                row: i + 1,
+            })
+            .collect();
+        let write = |limit: usize, name: &str| {
+            let mut sink = KeySink::new(limit, &dir.path().join("spill"));
+            for chunk in keys.chunks(64) {
+                sink.add(&mut chunk.to_vec());
+            }
+            let path = dir.path().join(name);
+            sink.finish(&path, dir.path()).unwrap();
+            fsutil::read(&path).unwrap()
+        };
+        assert_eq!(write(100, "small"), write(usize::MAX, "whole"));
     }
 
     #[test]

@@ -645,3 +645,59 @@ fn sub_fields_are_checked_by_their_path() {
         .json();
     finding(&files(&run)[0], "fields/missing", Some("meta.nope"));
 }
+
+#[test]
+fn keys_past_the_memory_budget_are_sorted_onto_disk_with_the_same_verdict() {
+    let repo = Repo::new();
+    repo.write(
+        "s.yaml",
+        "fields:\n  - {name: id, type: integer, constraints: {unique: true}}\n  - {name: text, type: string}\n",
+    );
+    // 60,000 keys a shard: past a 1 MiB budget's share (16,384 a shard
+    // on two threads, 32 bytes a key), so each shard spills.
+    for part in 0..2u64 {
+        let mut rows = String::from("id,text\n");
+        for i in 0..60_000u64 {
+            let id = if part == 1 && i % 10_000 == 0 {
+                i
+            } else {
+                part * 100_000 + i
+            };
+            rows.push_str(&format!("{id},t\n"));
+        }
+        repo.write(&format!("big/p{part}.csv"), rows);
+    }
+    let check = |memory: &str| {
+        let report = repo
+            .kiln([
+                "check",
+                "big",
+                "--schema",
+                "s.yaml",
+                "--json",
+                "--no-cache",
+                "--memory",
+                memory,
+            ])
+            .code(1)
+            .json();
+        judged(&files(&report)[0])
+    };
+    let spilled = check("1");
+    assert_eq!(spilled, check("1024"));
+    let logged = repo
+        .kiln([
+            "check",
+            "big",
+            "--schema",
+            "s.yaml",
+            "--no-cache",
+            "--memory",
+            "1",
+            "-vv",
+        ])
+        .code(1)
+        .stderr;
+    assert!(logged.contains("sorted onto disk"), "{logged}");
+    assert_eq!(spilled[0].2, 6, "{spilled:?}");
+}
