@@ -12,6 +12,7 @@ use super::distinct;
 use super::lines;
 use super::repeats::{self, KeySink};
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
+use super::sampled;
 use super::source::{self, Format, polars_message};
 use crate::progress::plural;
 use crate::schema::{Bounds, ForeignKey, NotChecked, Rule, Schema, Severity};
@@ -35,6 +36,8 @@ pub enum Scope {
 /// onto disk in `spill`.
 pub struct Pass<'a> {
     pub scope: Scope,
+    /// Sample rows noted per failing check.
+    pub samples: usize,
     /// Keys (32 bytes each) held in memory, over all of the file's checks.
     pub keys_in_memory: usize,
     pub spill: &'a Path,
@@ -317,19 +320,19 @@ pub fn run(
         &data_schema,
         &compiled,
         &shapes.blank_cells,
-        scope,
+        pass,
     ) {
         Some(counted) => Ok(counted),
         None => {
-            let (aggs, plan) = aggregates(&compiled, scope);
+            let plan = aggregates(&compiled, pass);
             compiled
-                .prepared(lf.clone(), false)
-                .select(aggs)
+                .prepared(lf.clone(), true)
+                .select(plan.aggs)
                 .collect_with_engine(Engine::Streaming)
-                .map(|r| (r.unwrap_single(), plan))
+                .map(|r| (r.unwrap_single(), plan.profile, plan.sinks, plan.noted))
         }
     };
-    let (df, profile_plan) = match counts {
+    let (df, profile_plan, sinks, noted) = match counts {
         Ok(counted) => counted,
         Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
     };
@@ -383,25 +386,27 @@ pub fn run(
     };
 
     let mut to_sample = Vec::new();
-    let mut deferred = Vec::new();
+    let mut sinks: std::collections::HashMap<usize, _> = sinks.into_iter().collect();
+    let mut repeats = Vec::new();
     for (k, check) in compiled.checks.iter().enumerate() {
         // Judged by the caller once every shard's keys are known.
         match &check.measure {
             Measure::Overlap {
-                keys,
-                dataset,
-                fields,
-                ..
+                dataset, fields, ..
             } => {
                 let against = Against {
                     dataset: dataset.clone(),
                     fields: fields.clone(),
                 };
-                deferred.push((RepeatCheck::of(check, Some(against)), keys));
+                if let Some(sink) = sinks.remove(&k) {
+                    repeats.push((RepeatCheck::of(check, Some(against)), take_sink(sink)));
+                }
                 continue;
             }
-            Measure::Duplicates { keys, .. } if scope == Scope::Shard => {
-                deferred.push((RepeatCheck::of(check, None), keys));
+            Measure::Duplicates { .. } if scope == Scope::Shard => {
+                if let Some(sink) = sinks.remove(&k) {
+                    repeats.push((RepeatCheck::of(check, None), take_sink(sink)));
+                }
                 continue;
             }
             Measure::Rows { .. } if scope == Scope::Shard => continue,
@@ -447,13 +452,42 @@ pub fn run(
         }
         findings.push(finding);
     }
-    let repeats = match shard_keys(&lf, &compiled, deferred, pass) {
-        Ok(r) => r,
-        Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
+    // Cell checks' rows were noted in the pass: their values in one more,
+    // up to the last of them; repeats are found apart.
+    let noted: std::collections::HashMap<usize, Vec<u64>> = noted
+        .into_iter()
+        .map(|(k, rows)| {
+            (
+                k,
+                std::mem::take(
+                    &mut *rows
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                ),
+            )
+        })
+        .collect();
+    let wanted: Vec<(usize, Vec<u64>)> = to_sample
+        .iter()
+        .filter_map(|&(_, k)| Some((k, noted.get(&k)?.clone())))
+        .collect();
+    let mut valued = match sampled::values(&lf, &compiled, &wanted) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(
+                "{}: cannot fetch sample rows: {}",
+                path.display(),
+                polars_message(&e, format)
+            );
+            Default::default()
+        }
     };
     for (i, k) in to_sample {
-        let got = samples(&lf, &compiled, &compiled.checks[k], max_samples, rows);
-        match got {
+        if let Some(s) = valued.remove(&k) {
+            findings[i].samples = s;
+            continue;
+        }
+        match repeat_samples(&lf, &compiled, &compiled.checks[k], max_samples, rows) {
             Ok(s) => findings[i].samples = s,
             Err(e) => tracing::warn!(
                 "{}: cannot fetch sample rows: {}",
@@ -584,35 +618,6 @@ fn take_sink(shared: Arc<std::sync::Mutex<KeySink>>) -> KeySink {
     std::mem::replace(&mut *guard, KeySink::new(1, Path::new(".")))
 }
 
-/// Each check's keyed rows of a shard, from one more streaming pass.
-fn shard_keys(
-    lf: &LazyFrame,
-    compiled: &Compiled,
-    checks: Vec<(RepeatCheck, &Vec<String>)>,
-    pass: &Pass,
-) -> PolarsResult<Vec<(RepeatCheck, KeySink)>> {
-    if checks.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut aggs = Vec::new();
-    let mut lists = Vec::new();
-    let limit = pass.keys_in_memory / checks.len();
-    for (i, (_, keys)) in checks.iter().enumerate() {
-        let (expr, list) = repeats::fingerprints(keys, KeySink::new(limit, pass.spill));
-        aggs.push(expr.sum().alias(format!("__kiln_f{i}")));
-        lists.push(list);
-    }
-    compiled
-        .prepared(lf.clone(), true)
-        .select(aggs)
-        .collect_with_engine(Engine::Streaming)?;
-    Ok(checks
-        .into_iter()
-        .zip(lists)
-        .map(|((check, _), list)| (check, take_sink(list)))
-        .collect())
-}
-
 /// The counts of a delimited file read with the reader typing its plain
 /// number columns (`compile::reader_types`) but those with a cell that does
 /// not parse; `None` where none is left to type, and the file must be read
@@ -625,8 +630,8 @@ fn typed_counts(
     text_schema: &polars::prelude::Schema,
     text: &Compiled,
     blank_cells: &[bool],
-    scope: Scope,
-) -> Option<(DataFrame, Vec<ProfilePlan>)> {
+    pass: &Pass,
+) -> Option<Counted> {
     let reader_missing = reader_missing(schema, format);
     // The reader makes blank number cells null; kiln only where blank is missing.
     let blank_is_missing = reader_missing.is_some_and(|m| m.iter().any(String::is_empty));
@@ -649,13 +654,13 @@ fn typed_counts(
             typed_schema.with_column(name.as_str().into(), dtype.clone());
         }
         let compiled = compile::compile(schema, &typed_schema, format, true);
-        let (aggs, plan) = aggregates(&compiled, scope);
+        let plan = aggregates(&compiled, pass);
         let e = match compiled
-            .prepared(lf, false)
-            .select(aggs)
+            .prepared(lf, true)
+            .select(plan.aggs)
             .collect_with_engine(Engine::Streaming)
         {
-            Ok(r) => return Some((r.unwrap_single(), plan)),
+            Ok(r) => return Some((r.unwrap_single(), plan.profile, plan.sinks, plan.noted)),
             Err(e) => e.to_string(),
         };
         // A cell that is not of its column's type stops the read at its
@@ -757,10 +762,47 @@ struct ProfilePlan {
     distinct: Option<Arc<distinct::Sketch>>,
 }
 
-/// Every count of the first pass, and the profile, as aggregations over
-/// the derived columns.
-fn aggregates(c: &Compiled, scope: Scope) -> (Vec<Expr>, Vec<ProfilePlan>) {
+/// Where a check's keys gather during the pass, by the check's number.
+type Sinks = Vec<(usize, Arc<std::sync::Mutex<KeySink>>)>;
+
+/// The first failing rows noted for each cell check, by its number.
+type Noted = Vec<(usize, Arc<std::sync::Mutex<Vec<u64>>>)>;
+
+/// What the first pass gave: its one-row frame of counts, what the profile
+/// reads from it, each deferred check's keys and each cell check's first
+/// failing rows.
+type Counted = (DataFrame, Vec<ProfilePlan>, Sinks, Noted);
+
+/// The first pass: every count and the profile as aggregations over the
+/// derived columns, and the keys of the checks judged later gathered in the
+/// same pass (which then needs row numbers).
+struct Plan {
+    aggs: Vec<Expr>,
+    profile: Vec<ProfilePlan>,
+    sinks: Sinks,
+    noted: Noted,
+}
+
+fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
+    let scope = pass.scope;
     let mut aggs = vec![len().cast(DataType::UInt64).alias(ROWS)];
+    let deferred = c
+        .checks
+        .iter()
+        .filter(|check| match check.measure {
+            Measure::Overlap { .. } => true,
+            Measure::Duplicates { .. } => scope == Scope::Shard,
+            _ => false,
+        })
+        .count();
+    let limit = pass.keys_in_memory / deferred.max(1);
+    let mut sinks = Vec::new();
+    let mut gather = |k: usize, keys: &[String]| {
+        let (expr, sink) = repeats::fingerprints(keys, KeySink::new(limit, pass.spill));
+        sinks.push((k, sink));
+        expr.sum().alias(format!("__kiln_f{k}"))
+    };
+    let mut noted = Vec::new();
     for (k, check) in c.checks.iter().enumerate() {
         match &check.measure {
             Measure::Cells { mask, .. } => {
@@ -770,9 +812,15 @@ fn aggregates(c: &Compiled, scope: Scope) -> (Vec<Expr>, Vec<ProfilePlan>) {
                         .cast(DataType::UInt64)
                         .alias(format!("__kiln_c{k}")),
                 );
+                if pass.samples > 0 {
+                    let (expr, rows) = sampled::first_rows(mask.clone(), pass.samples);
+                    aggs.push(expr.sum().alias(format!("__kiln_s{k}")));
+                    noted.push((k, rows));
+                }
             }
-            // A shard's keys are fingerprinted in a pass of their own.
-            Measure::Duplicates { .. } if scope == Scope::Shard => {}
+            // A shard's keys are judged with every other shard's.
+            Measure::Duplicates { keys, .. } if scope == Scope::Shard => aggs.push(gather(k, keys)),
+            Measure::Overlap { keys, .. } => aggs.push(gather(k, keys)),
             Measure::Duplicates {
                 keys,
                 kind: Some(kind),
@@ -786,7 +834,7 @@ fn aggregates(c: &Compiled, scope: Scope) -> (Vec<Expr>, Vec<ProfilePlan>) {
                 );
             }
             Measure::Duplicates { keys, .. } => aggs.extend(exact_duplicates(k, keys)),
-            Measure::Known { .. } | Measure::Rows { .. } | Measure::Overlap { .. } => {}
+            Measure::Known { .. } | Measure::Rows { .. } => {}
         }
     }
     let mut plan = Vec::new();
@@ -826,7 +874,12 @@ fn aggregates(c: &Compiled, scope: Scope) -> (Vec<Expr>, Vec<ProfilePlan>) {
         });
         plan.push(ProfilePlan { j, distinct });
     }
-    (aggs, plan)
+    Plan {
+        aggs,
+        profile: plan,
+        sinks,
+        noted,
+    }
 }
 
 /// What polars counts for a key's repeats, exactly: keyed rows, distinct
@@ -884,8 +937,8 @@ fn all_keyed(keys: &[String]) -> Expr {
         .unwrap_or_else(|| lit(true))
 }
 
-/// Up to `n` failing rows of one check, in file order.
-fn samples(
+/// Up to `n` rows of a check of repeated keys whose key an earlier row has.
+fn repeat_samples(
     lf: &LazyFrame,
     c: &Compiled,
     check: &Check,
@@ -893,7 +946,7 @@ fn samples(
     rows: u64,
 ) -> PolarsResult<Vec<Sample>> {
     let Measure::Duplicates { keys, value, .. } = &check.measure else {
-        return cell_samples(lf, c, check, n);
+        return Ok(Vec::new());
     };
     // Finding repeats joins every row with its key's first row: memory in
     // proportion to the rows read. Repeats within the first rows are repeats
@@ -912,23 +965,6 @@ fn samples(
         }
         window *= 2;
     }
-}
-
-fn cell_samples(
-    lf: &LazyFrame,
-    c: &Compiled,
-    check: &Check,
-    n: usize,
-) -> PolarsResult<Vec<Sample>> {
-    let Measure::Cells { mask, value } = &check.measure else {
-        return Ok(Vec::new());
-    };
-    let limited = c
-        .prepared(lf.clone(), true)
-        .filter(mask.clone())
-        .select([col(ROW), value.clone().alias(VALUE)])
-        .limit(n as IdxSize);
-    collect_samples(limited)
 }
 
 /// Up to `n` rows whose key appeared on an earlier row.

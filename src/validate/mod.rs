@@ -18,6 +18,7 @@ mod lines;
 pub mod render;
 mod repeats;
 pub mod report;
+mod sampled;
 pub(crate) mod source;
 mod text;
 
@@ -483,6 +484,7 @@ impl<'a> Checker<'a> {
         let spill = scratch.map_or_else(|| self.tmp(), |(dir, _)| dir.to_path_buf());
         let pass = engine::Pass {
             scope,
+            samples: self.opts.max_samples,
             keys_in_memory: self.keys_in_memory(),
             spill: &spill,
         };
