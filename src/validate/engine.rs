@@ -36,8 +36,6 @@ pub enum Scope {
 /// onto disk in `spill`.
 pub struct Pass<'a> {
     pub scope: Scope,
-    /// Sample rows noted per failing check.
-    pub samples: usize,
     /// Keys (32 bytes each) held in memory, over all of the file's checks.
     pub keys_in_memory: usize,
     pub spill: &'a Path,
@@ -220,12 +218,15 @@ impl Opened {
         schema: &Schema,
     ) -> Result<Opened, (String, Vec<NotChecked>)> {
         let early = |message: String| (message, schema.not_checked.clone());
-        // polars reads UTF-8 only: other encodings are read through a copy.
-        let copy = source::utf8_copy(path, format, &schema.dialect).map_err(|e| {
-            early(format!(
-                "cannot decode it as {}: {e}",
-                schema.dialect.encoding_name()
-            ))
+        // Compressed text and other encodings are read through a plain copy.
+        let copy = source::plain_copy(path, format, &schema.dialect).map_err(|e| {
+            early(match schema.dialect.encoding {
+                crate::schema::Encoding::Other(_) => format!(
+                    "cannot decode it as {}: {e}",
+                    schema.dialect.encoding_name()
+                ),
+                _ => format!("cannot decompress it: {e}"),
+            })
         })?;
         let path = copy.as_ref().map_or(path, |c| c.path());
         let reader_missing = reader_missing(schema, format);
@@ -326,13 +327,13 @@ pub fn run(
         None => {
             let plan = aggregates(&compiled, pass);
             compiled
-                .prepared(lf.clone(), true)
+                .prepared(lf.clone(), !plan.sinks.is_empty())
                 .select(plan.aggs)
                 .collect_with_engine(Engine::Streaming)
-                .map(|r| (r.unwrap_single(), plan.profile, plan.sinks, plan.noted))
+                .map(|r| (r.unwrap_single(), plan.profile, plan.sinks))
         }
     };
-    let (df, profile_plan, sinks, noted) = match counts {
+    let (df, profile_plan, sinks) = match counts {
         Ok(counted) => counted,
         Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
     };
@@ -452,26 +453,13 @@ pub fn run(
         }
         findings.push(finding);
     }
-    // Cell checks' rows were noted in the pass: their values in one more,
-    // up to the last of them; repeats are found apart.
-    let noted: std::collections::HashMap<usize, Vec<u64>> = noted
-        .into_iter()
-        .map(|(k, rows)| {
-            (
-                k,
-                std::mem::take(
-                    &mut *rows
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner),
-                ),
-            )
-        })
-        .collect();
-    let wanted: Vec<(usize, Vec<u64>)> = to_sample
+    // Every failing cell check's samples in one pass; repeats are found apart.
+    let cells: Vec<usize> = to_sample
         .iter()
-        .filter_map(|&(_, k)| Some((k, noted.get(&k)?.clone())))
+        .map(|&(_, k)| k)
+        .filter(|&k| matches!(compiled.checks[k].measure, Measure::Cells { .. }))
         .collect();
-    let mut valued = match sampled::values(&lf, &compiled, &wanted) {
+    let mut valued = match sampled::gather(&lf, &compiled, &cells, max_samples, rows) {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(
@@ -656,11 +644,11 @@ fn typed_counts(
         let compiled = compile::compile(schema, &typed_schema, format, true);
         let plan = aggregates(&compiled, pass);
         let e = match compiled
-            .prepared(lf, true)
+            .prepared(lf, !plan.sinks.is_empty())
             .select(plan.aggs)
             .collect_with_engine(Engine::Streaming)
         {
-            Ok(r) => return Some((r.unwrap_single(), plan.profile, plan.sinks, plan.noted)),
+            Ok(r) => return Some((r.unwrap_single(), plan.profile, plan.sinks)),
             Err(e) => e.to_string(),
         };
         // A cell that is not of its column's type stops the read at its
@@ -765,13 +753,9 @@ struct ProfilePlan {
 /// Where a check's keys gather during the pass, by the check's number.
 type Sinks = Vec<(usize, Arc<std::sync::Mutex<KeySink>>)>;
 
-/// The first failing rows noted for each cell check, by its number.
-type Noted = Vec<(usize, Arc<std::sync::Mutex<Vec<u64>>>)>;
-
 /// What the first pass gave: its one-row frame of counts, what the profile
-/// reads from it, each deferred check's keys and each cell check's first
-/// failing rows.
-type Counted = (DataFrame, Vec<ProfilePlan>, Sinks, Noted);
+/// reads from it, and each deferred check's keys.
+type Counted = (DataFrame, Vec<ProfilePlan>, Sinks);
 
 /// The first pass: every count and the profile as aggregations over the
 /// derived columns, and the keys of the checks judged later gathered in the
@@ -780,7 +764,6 @@ struct Plan {
     aggs: Vec<Expr>,
     profile: Vec<ProfilePlan>,
     sinks: Sinks,
-    noted: Noted,
 }
 
 fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
@@ -802,7 +785,6 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
         sinks.push((k, sink));
         expr.sum().alias(format!("__kiln_f{k}"))
     };
-    let mut noted = Vec::new();
     for (k, check) in c.checks.iter().enumerate() {
         match &check.measure {
             Measure::Cells { mask, .. } => {
@@ -812,11 +794,6 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
                         .cast(DataType::UInt64)
                         .alias(format!("__kiln_c{k}")),
                 );
-                if pass.samples > 0 {
-                    let (expr, rows) = sampled::first_rows(mask.clone(), pass.samples);
-                    aggs.push(expr.sum().alias(format!("__kiln_s{k}")));
-                    noted.push((k, rows));
-                }
             }
             // A shard's keys are judged with every other shard's.
             Measure::Duplicates { keys, .. } if scope == Scope::Shard => aggs.push(gather(k, keys)),
@@ -878,7 +855,6 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
         aggs,
         profile: plan,
         sinks,
-        noted,
     }
 }
 

@@ -484,7 +484,6 @@ impl<'a> Checker<'a> {
         let spill = scratch.map_or_else(|| self.tmp(), |(dir, _)| dir.to_path_buf());
         let pass = engine::Pass {
             scope,
-            samples: self.opts.max_samples,
             keys_in_memory: self.keys_in_memory(),
             spill: &spill,
         };

@@ -140,8 +140,13 @@ impl KeySink {
 pub fn fingerprints(keys: &[String], sink: KeySink) -> (Expr, Arc<Mutex<KeySink>>) {
     let found = Arc::new(Mutex::new(sink));
     let shared = found.clone();
-    let mut parts = vec![col(ROW)];
-    parts.extend(keys.iter().map(|k| col(k.as_str())));
+    // Members named apart, whatever the key's columns are called.
+    let mut parts = vec![col(ROW).alias("row")];
+    parts.extend(
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| col(k.as_str()).alias(format!("key{i}"))),
+    );
     let expr = as_struct(parts).map(
         move |c: Column| {
             let fields = c.struct_()?.fields_as_series();

@@ -1,8 +1,8 @@
-//! Sample rows of failing cell checks: the first few failing rows of each
-//! check are noted during the counting pass, and their values read in one
-//! more pass that stops at the last of them, instead of a pass per check.
+//! Sample rows of failing cell checks, for all of them at once: a clean
+//! file pays nothing, a broken one a pass over its first rows (growing
+//! only while they hold too few failures), not a pass per check.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
@@ -10,28 +10,44 @@ use polars::prelude::*;
 use super::compile::{Compiled, Measure, ROW};
 use super::report::Sample;
 
+/// Rows read first for samples (failures there are failures of the file),
+/// and how much each further window grows.
+const FIRST_WINDOW: u64 = 1 << 16;
+const GROWTH: u64 = 16;
+
+type Noted = Arc<Mutex<Vec<(u64, Option<String>)>>>;
+
 /// An expression that notes the first `n` rows (in file order) where
-/// `mask` is true in the returned list; its own value is meaningless:
-/// aggregate it so the pass evaluates it once.
-pub fn first_rows(mask: Expr, n: usize) -> (Expr, Arc<Mutex<Vec<u64>>>) {
-    let found = Arc::new(Mutex::new(Vec::new()));
+/// `mask` is true, with `value`, in the returned list; its own value is
+/// meaningless: aggregate it so the pass evaluates it once.
+fn first_rows(mask: Expr, value: Expr, n: usize) -> (Expr, Noted) {
+    let found: Noted = Arc::new(Mutex::new(Vec::new()));
     let shared = found.clone();
-    let expr = as_struct(vec![col(ROW), mask]).map(
+    // Members named apart: a mask and a value may both be named after their column.
+    let members = vec![
+        col(ROW).alias("row"),
+        mask.alias("failed"),
+        value.cast(DataType::String).alias("value"),
+    ];
+    let expr = as_struct(members).map(
         move |c: Column| {
             let fields = c.struct_()?.fields_as_series();
             let rows = fields[0].cast(&DataType::UInt64)?;
-            let failing: Vec<u64> = rows
+            let failing: Vec<(u64, Option<String>)> = rows
                 .u64()?
                 .iter()
                 .zip(fields[1].bool()?.iter())
-                .filter_map(|(row, m)| row.filter(|_| m == Some(true)))
+                .zip(fields[2].str()?.iter())
+                .filter_map(|((row, m), v)| {
+                    Some((row.filter(|_| m == Some(true))?, v.map(str::to_string)))
+                })
                 .take(n)
                 .collect();
             if !failing.is_empty() {
                 // Batches arrive in any order: keep the earliest n overall.
                 let mut all = shared.lock().unwrap_or_else(PoisonError::into_inner);
                 all.extend(failing);
-                all.sort_unstable();
+                all.sort_unstable_by_key(|(r, _)| *r);
                 all.truncate(n);
             }
             Ok(Column::new_scalar(
@@ -45,62 +61,50 @@ pub fn first_rows(mask: Expr, n: usize) -> (Expr, Arc<Mutex<Vec<u64>>>) {
     (expr, found)
 }
 
-/// The rows noted for each check (by its number), with the value each
-/// check shows for them, read from `lf` (the text scan `c` was compiled
-/// for) as far as the last of them.
-pub fn values(
+/// Up to `n` failing rows, in file order, of each of the cell `checks` (by
+/// number) over `lf`, the scan `c` was compiled for; `rows` is the file's.
+pub fn gather(
     lf: &LazyFrame,
     c: &Compiled,
-    wanted: &[(usize, Vec<u64>)],
+    checks: &[usize],
+    n: usize,
+    rows: u64,
 ) -> PolarsResult<HashMap<usize, Vec<Sample>>> {
-    let rows: BTreeSet<u64> = wanted.iter().flat_map(|(_, r)| r.iter().copied()).collect();
-    let Some(&last) = rows.last() else {
-        return Ok(HashMap::new());
-    };
-    let row = || col(ROW).cast(DataType::UInt64);
-    let mut select = vec![row().alias(ROW)];
-    for (k, _) in wanted {
-        if let Measure::Cells { value, .. } = &c.checks[*k].measure {
-            select.push(
-                value
-                    .clone()
-                    .cast(DataType::String)
-                    .alias(format!("__kiln_sv{k}")),
-            );
-        }
-    }
-    let wanted_rows = rows
-        .iter()
-        .map(|&r| row().eq(lit(r)))
-        .reduce(Expr::or)
-        .unwrap_or_else(|| lit(false));
-    let df = c
-        .prepared(lf.clone().slice(0, last as IdxSize), true)
-        .filter(wanted_rows)
-        .select(select)
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    let at: HashMap<u64, usize> = df
-        .column(ROW)?
-        .u64()?
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| Some((r?, i)))
-        .collect();
-    let mut out = HashMap::new();
-    for (k, rows) in wanted {
-        let Ok(values) = df.column(&format!("__kiln_sv{k}")) else {
-            continue;
+    let mut window = FIRST_WINDOW;
+    loop {
+        let all = window >= rows;
+        let part = if all {
+            lf.clone()
+        } else {
+            lf.clone().slice(0, window as IdxSize)
         };
-        let values = values.str()?;
-        let samples = rows
-            .iter()
-            .map(|&r| {
-                let value = at.get(&r).and_then(|&i| values.get(i)).map(str::to_string);
-                Sample::new(r, None, value)
+        let mut aggs = Vec::new();
+        let mut noted = Vec::new();
+        for &k in checks {
+            if let Measure::Cells { mask, value } = &c.checks[k].measure {
+                let (expr, rows) = first_rows(mask.clone(), value.clone(), n);
+                aggs.push(expr.sum().alias(format!("__kiln_s{k}")));
+                noted.push((k, rows));
+            }
+        }
+        c.prepared(part, true)
+            .select(aggs)
+            .collect_with_engine(Engine::Streaming)?;
+        let found: HashMap<usize, Vec<Sample>> = noted
+            .into_iter()
+            .map(|(k, rows)| {
+                let rows =
+                    std::mem::take(&mut *rows.lock().unwrap_or_else(PoisonError::into_inner));
+                let samples = rows
+                    .into_iter()
+                    .map(|(row, value)| Sample::new(row, None, value))
+                    .collect();
+                (k, samples)
             })
             .collect();
-        out.insert(*k, samples);
+        if all || found.values().all(|s| s.len() >= n) {
+            return Ok(found);
+        }
+        window = window.saturating_mul(GROWTH);
     }
-    Ok(out)
 }

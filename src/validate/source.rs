@@ -74,14 +74,28 @@ const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
 /// A file's bytes, decompressed when they start as gzip or zstd does (the
 /// content decides, as for polars' own reader, not the name).
 pub fn decompressed(path: &Path) -> Result<Box<dyn Read + Send>, IoError> {
-    let mut magic = [0u8; 4];
-    let mut file = fsutil::open(path)?;
-    let n = read_up_to(&mut file, &mut magic).ctx("read", path)?;
+    let compression = compression(path)?;
     let file = fsutil::open(path)?;
+    Ok(match compression {
+        Some(Compression::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        Some(Compression::Zstd) => Box::new(zstd::Decoder::new(file).ctx("read", path)?),
+        None => Box::new(file),
+    })
+}
+
+enum Compression {
+    Gzip,
+    Zstd,
+}
+
+/// How a file's content is compressed, by its first bytes.
+fn compression(path: &Path) -> Result<Option<Compression>, IoError> {
+    let mut magic = [0u8; 4];
+    let n = read_up_to(&mut fsutil::open(path)?, &mut magic).ctx("read", path)?;
     Ok(match &magic[..n] {
-        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(file)),
-        [0x28, 0xb5, 0x2f, 0xfd] => Box::new(zstd::Decoder::new(file).ctx("read", path)?),
-        _ => Box::new(file),
+        [0x1f, 0x8b, ..] => Some(Compression::Gzip),
+        [0x28, 0xb5, 0x2f, 0xfd] => Some(Compression::Zstd),
+        _ => None,
     })
 }
 
@@ -118,24 +132,33 @@ pub fn delimiter(format: Format, dialect: &Dialect) -> u8 {
         .unwrap_or(if format == Format::Tsv { b'\t' } else { b',' })
 }
 
-/// A UTF-8 copy of a delimited file written in another encoding (read
-/// through gzip if its name ends in `.gz`), for polars, which reads only
-/// UTF-8; `None` when the file is read as it is.
-pub fn utf8_copy(
+/// A plain copy of a text file for polars: decompressed when it is
+/// compressed (so the several reads of a check decompress it once), and in
+/// UTF-8 when a delimited file is written in another encoding (polars
+/// reads only UTF-8); `None` when the file is read as it is.
+pub fn plain_copy(
     path: &Path,
     format: Format,
     dialect: &Dialect,
 ) -> std::io::Result<Option<tempfile::NamedTempFile>> {
-    let Encoding::Other(encoding) = dialect.encoding else {
-        return Ok(None);
+    let encoding = match dialect.encoding {
+        Encoding::Other(e) if format.is_delimited() => Some(e),
+        _ => None,
     };
-    if !format.is_delimited() {
+    let text = format.is_delimited() || format == Format::Ndjson;
+    let compressed = compression(path).map_err(|e| e.source)?.is_some();
+    if encoding.is_none() && !(text && compressed) {
         return Ok(None);
     }
-    let raw = decompressed(path).map_err(|e| e.source)?;
-    let mut decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .build(std::io::BufReader::with_capacity(1 << 20, raw));
+    let raw = std::io::BufReader::with_capacity(1 << 20, decompressed(path).map_err(|e| e.source)?);
+    let mut plain: Box<dyn Read> = match encoding {
+        Some(encoding) => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding))
+                .build(raw),
+        ),
+        None => Box::new(raw),
+    };
     // Named like the original, so its format reads the same.
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let name = COMPRESSED
@@ -146,7 +169,7 @@ pub fn utf8_copy(
     let mut copy = tempfile::Builder::new()
         .suffix(&format!("-{name}"))
         .tempfile()?;
-    std::io::copy(&mut decoded, copy.as_file_mut())?;
+    std::io::copy(&mut plain, copy.as_file_mut())?;
     Ok(Some(copy))
 }
 
@@ -164,7 +187,7 @@ pub fn scan(
     let pl_path = PlRefPath::try_from_path(path)?;
     match format {
         Format::Csv | Format::Tsv => {
-            // Other encodings reach here as their UTF-8 copy (`utf8_copy`).
+            // Other encodings reach here as their UTF-8 copy (`plain_copy`).
             let encoding = match dialect.encoding {
                 Encoding::Utf8 | Encoding::Other(_) => CsvEncoding::Utf8,
                 Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
