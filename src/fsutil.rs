@@ -143,6 +143,36 @@ pub fn write_atomic_mode(
     Ok(())
 }
 
+/// Raises this process's limit on open files to its hard limit, as far as
+/// the system allows: merging many sorted runs opens them all at once.
+pub fn raise_open_files() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write only `lim`.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// The limit on open files in force for this process.
+pub fn open_files_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only `lim`.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        lim.rlim_cur
+    } else {
+        1024
+    }
+}
+
 /// Syncs every pending write on the file system holding `path`: one call
 /// makes a whole batch of new objects durable before they are published.
 pub fn sync_filesystem(path: &Path) -> Result<(), IoError> {

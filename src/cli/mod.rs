@@ -144,6 +144,7 @@ impl App {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::ui::init_logging(cli.verbose);
+    kiln::fsutil::raise_open_files();
     let cwd = match cli
         .directory
         .clone()

@@ -202,8 +202,12 @@ fn fingerprint(parts: &[&str]) -> u128 {
 
 const KEY_BYTES: usize = 24;
 const ENTRY_BYTES: usize = 32;
-/// Runs merged at once: one open file and one buffer each.
-const FAN_IN: usize = 128;
+/// Runs merged at once: one open file and one buffer each, within the
+/// process's limit on open files (with room for the rest), 64 at least.
+fn fan_in() -> usize {
+    let limit = fsutil::open_files_limit().saturating_sub(256);
+    usize::try_from(limit).unwrap_or(usize::MAX).clamp(64, 4096)
+}
 const BUFFER: usize = 64 << 10;
 
 /// Sorts `keys` and writes them to `path` (through a temporary file in
@@ -328,16 +332,17 @@ fn merge_sources(
 /// temporary file of runs merged before (whose entries carry theirs).
 type Input = (Option<u64>, PathBuf);
 
-/// `inputs` merged down to at most [`FAN_IN`], through temporary files in
+/// `inputs` merged down to at most [`fan_in`], through temporary files in
 /// `tmp` (kept alive by the returned handles).
 fn reduce(
     mut inputs: Vec<Input>,
     tmp: &Path,
 ) -> Result<(Vec<Input>, Vec<tempfile::NamedTempFile>), IoError> {
     let mut temps = Vec::new();
-    while inputs.len() > FAN_IN {
+    let fan_in = fan_in();
+    while inputs.len() > fan_in {
         let mut next = Vec::new();
-        for group in inputs.chunks(FAN_IN) {
+        for group in inputs.chunks(fan_in) {
             let file = fsutil::temp_file(tmp)?;
             let path = file.path().to_path_buf();
             let mut w = BufWriter::with_capacity(BUFFER, file.reopen().ctx("open", &path)?);
@@ -376,7 +381,7 @@ fn at(e: &Entry, base: u64) -> At {
 }
 
 /// The repeats among the runs of a dataset's shards (`runs[i]` is shard
-/// `i`'s), with up to `n` samples. Beyond [`FAN_IN`] runs, groups of runs
+/// `i`'s), with up to `n` samples. Beyond [`fan_in`] runs, groups of runs
 /// are merged into temporary files in `tmp` first.
 pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
     let inputs = runs
@@ -564,7 +569,7 @@ mod tests {
     fn many_runs_merge_in_groups_alike() {
         let dir = tempfile::tempdir().unwrap();
         // Every shard repeats key 1; shard i also holds its own key.
-        let runs: Vec<PathBuf> = (0..(FAN_IN * 2 + 3))
+        let runs: Vec<PathBuf> = (0..(fan_in() * 2 + 3))
             .map(|i| {
                 run(
                     dir.path(),
