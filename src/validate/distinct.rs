@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
 
+use super::observe::observe;
+
 /// How the values of a one-column key are remembered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyKind {
@@ -182,59 +184,52 @@ pub fn sketch(v: Expr) -> (Expr, Arc<Sketch>) {
     let shared = sketch.clone();
     // A fixed hash: the same data always gets the same estimate.
     let hasher = PlFixedStateQuality::default();
-    let expr = v.map(
-        move |c: Column| {
-            // Filled without the lock, then merged under it.
-            let mut local = vec![0u8; REGISTERS];
-            let mut add = |h: u64| {
-                let register = (h >> (64 - SKETCH_BITS)) as usize;
-                let rank = ((h << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))).leading_zeros() + 1;
-                local[register] = local[register].max(rank as u8);
-            };
-            let s = c.as_materialized_series().to_physical_repr();
-            match s.dtype() {
-                DataType::String => s
-                    .str()?
+    let expr = observe(v, move |c: &Column| {
+        // Filled without the lock, then merged under it.
+        let mut local = vec![0u8; REGISTERS];
+        let mut add = |h: u64| {
+            let register = (h >> (64 - SKETCH_BITS)) as usize;
+            let rank = ((h << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))).leading_zeros() + 1;
+            local[register] = local[register].max(rank as u8);
+        };
+        let s = c.as_materialized_series().to_physical_repr();
+        match s.dtype() {
+            DataType::String => s
+                .str()?
+                .iter()
+                .flatten()
+                .for_each(|v| add(hasher.hash_one(v))),
+            DataType::Boolean => s
+                .bool()?
+                .iter()
+                .flatten()
+                .for_each(|v| add(hasher.hash_one(v))),
+            d if d.is_float() => {
+                let x = s.cast(&DataType::Float64)?;
+                x.f64()?
                     .iter()
                     .flatten()
-                    .for_each(|v| add(hasher.hash_one(v))),
-                DataType::Boolean => s
-                    .bool()?
+                    .for_each(|v| add(hasher.hash_one(v.to_bits())));
+            }
+            // Every integer type widened alike, so a value hashes the
+            // same whatever width a file stores it in.
+            d if d.is_integer() => {
+                let x = s.cast(&DataType::Int128)?;
+                x.i128()?
                     .iter()
                     .flatten()
-                    .for_each(|v| add(hasher.hash_one(v))),
-                d if d.is_float() => {
-                    let x = s.cast(&DataType::Float64)?;
-                    x.f64()?
-                        .iter()
-                        .flatten()
-                        .for_each(|v| add(hasher.hash_one(v.to_bits())));
-                }
-                // Every integer type widened alike, so a value hashes the
-                // same whatever width a file stores it in.
-                d if d.is_integer() => {
-                    let x = s.cast(&DataType::Int128)?;
-                    x.i128()?
-                        .iter()
-                        .flatten()
-                        .for_each(|v| add(hasher.hash_one(v)));
-                }
-                _ => {}
+                    .for_each(|v| add(hasher.hash_one(v)));
             }
-            let mut registers = shared
-                .registers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            for (r, l) in registers.iter_mut().zip(&local) {
-                *r = (*r).max(*l);
-            }
-            Ok(Column::new_scalar(
-                c.name().clone(),
-                Scalar::from(false),
-                c.len(),
-            ))
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-    );
+            _ => {}
+        }
+        let mut registers = shared
+            .registers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (r, l) in registers.iter_mut().zip(&local) {
+            *r = (*r).max(*l);
+        }
+        Ok(())
+    });
     (expr, sketch)
 }

@@ -927,20 +927,11 @@ fn repeat_samples(
     // Finding repeats joins every row with its key's first row: memory in
     // proportion to the rows read. Repeats within the first rows are repeats
     // of the file, so growing windows usually end the search early.
-    let mut window: u64 = 1 << 20;
-    loop {
-        let all = window >= rows;
-        let part = if all {
-            lf.clone()
-        } else {
-            lf.clone().slice(0, window as IdxSize)
-        };
+    sampled::in_windows(lf, rows, 1 << 20, 2, |part| {
         let found = repeats(&c.prepared(part, true), keys, value, n)?;
-        if all || found.len() >= n {
-            return Ok(found);
-        }
-        window *= 2;
-    }
+        let enough = found.len() >= n;
+        Ok((found, enough))
+    })
 }
 
 /// Up to `n` rows whose key appeared on an earlier row.

@@ -15,6 +15,7 @@ mod engine;
 pub mod infer;
 mod json_cells;
 mod lines;
+mod observe;
 pub mod render;
 mod repeats;
 pub mod report;
@@ -285,14 +286,13 @@ impl<'a> Checker<'a> {
         files: &[PathBuf],
         schema: &Path,
     ) -> Result<Vec<FileReport>, ValidateError> {
-        let loaded = self.schema(schema)?;
         let shards: Vec<Shard> = files.iter().map(|f| Shard::of(f)).collect();
-        self.check_dataset(name.to_string(), &shards, &loaded)
+        self.check_listed(name, &shards, schema)
     }
 
-    /// Checks the shards a folder's tree lists, as one table shown as
-    /// `name`: those absent from the workspace answer from the result
-    /// cache (the results a merge of `--shard` parts needs).
+    /// Checks `shards` as one table shown as `name`; those a folder's tree
+    /// lists but the workspace lacks answer from the result cache (the
+    /// results a merge of `--shard` parts needs).
     pub fn check_listed(
         &self,
         name: &str,
@@ -496,7 +496,7 @@ impl<'a> Checker<'a> {
             self.opts.max_samples,
             &pass,
         );
-        let report = FileReport {
+        let mut report = FileReport {
             path: shown,
             schema: schema.display.clone(),
             format: format.name().into(),
@@ -513,7 +513,6 @@ impl<'a> Checker<'a> {
             shards: None,
             dataset: None,
         };
-        let mut report = report;
         // A file's overlap with other datasets is judged now, from its keys
         // written to a folder of its own.
         let own = match (scope, outcome.repeats.is_empty()) {

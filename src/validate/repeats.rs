@@ -18,13 +18,14 @@ use polars::prelude::*;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use super::compile::ROW;
+use super::observe::observe;
 use crate::fsutil::{self, Context, IoError};
 
 /// A keyed row of one shard: its key's fingerprint and its row (from 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Key {
-    pub fingerprint: u128,
-    pub row: u64,
+struct Key {
+    fingerprint: u128,
+    row: u64,
 }
 
 /// A keyed row of a dataset: shards are numbered in the dataset's order.
@@ -146,42 +147,34 @@ pub fn fingerprints(keys: &[String], sink: KeySink) -> (Expr, Arc<Mutex<KeySink>
             .enumerate()
             .map(|(i, k)| col(k.as_str()).alias(format!("key{i}"))),
     );
-    let expr = as_struct(parts).map(
-        move |c: Column| {
-            let fields = c.struct_()?.fields_as_series();
-            let rows = fields[0].cast(&DataType::UInt64)?;
-            let texts = fields[1..]
-                .iter()
-                .map(|s| s.cast(&DataType::String))
-                .collect::<PolarsResult<Vec<_>>>()?;
-            let texts = texts
-                .iter()
-                .map(|s| s.str())
-                .collect::<PolarsResult<Vec<_>>>()?;
-            let mut local = Vec::with_capacity(c.len());
-            let mut parts: Vec<_> = texts.iter().map(|t| t.iter()).collect();
-            for row in rows.u64()?.iter() {
-                let values: Option<Vec<&str>> =
-                    parts.iter_mut().map(|p| p.next().flatten()).collect();
-                if let (Some(row), Some(values)) = (row, values) {
-                    local.push(Key {
-                        fingerprint: fingerprint(&values),
-                        row,
-                    });
-                }
+    let expr = observe(as_struct(parts), move |c: &Column| {
+        let fields = c.struct_()?.fields_as_series();
+        let rows = fields[0].cast(&DataType::UInt64)?;
+        let texts = fields[1..]
+            .iter()
+            .map(|s| s.cast(&DataType::String))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let texts = texts
+            .iter()
+            .map(|s| s.str())
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let mut local = Vec::with_capacity(c.len());
+        let mut parts: Vec<_> = texts.iter().map(|t| t.iter()).collect();
+        for row in rows.u64()?.iter() {
+            let values: Option<Vec<&str>> = parts.iter_mut().map(|p| p.next().flatten()).collect();
+            if let (Some(row), Some(values)) = (row, values) {
+                local.push(Key {
+                    fingerprint: fingerprint(&values),
+                    row,
+                });
             }
-            shared
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .add(&mut local);
-            Ok(Column::new_scalar(
-                c.name().clone(),
-                Scalar::from(false),
-                c.len(),
-            ))
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-    );
+        }
+        shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(&mut local);
+        Ok(())
+    });
     (expr, found)
 }
 
@@ -211,7 +204,7 @@ const BUFFER: usize = 64 << 10;
 
 /// Sorts `keys` and writes them to `path` (through a temporary file in
 /// `tmp`, so a run on disk is whole).
-pub fn write_run(keys: &mut [Key], path: &Path, tmp: &Path) -> Result<(), IoError> {
+fn write_run(keys: &mut [Key], path: &Path, tmp: &Path) -> Result<(), IoError> {
     keys.sort_unstable();
     let file = fsutil::temp_file(tmp)?;
     let mut w = BufWriter::with_capacity(BUFFER, file);

@@ -1,6 +1,7 @@
-//! Sample rows of failing cell checks, for all of them at once: a clean
-//! file pays nothing, a broken one a pass over its first rows (growing
-//! only while they hold too few failures), not a pass per check.
+//! Sample rows of failing checks, read over growing windows of a file's
+//! first rows. Cell checks are sampled all at once: a clean file pays
+//! nothing, a broken one a pass over its first rows (growing only while
+//! they hold too few failures), not a pass per check.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use polars::prelude::*;
 
 use super::compile::{Compiled, Measure, ROW};
+use super::observe::observe;
 use super::report::Sample;
 
 /// Rows read first for samples (failures there are failures of the file),
@@ -29,35 +31,28 @@ fn first_rows(mask: Expr, value: Expr, n: usize) -> (Expr, Noted) {
         mask.alias("failed"),
         value.cast(DataType::String).alias("value"),
     ];
-    let expr = as_struct(members).map(
-        move |c: Column| {
-            let fields = c.struct_()?.fields_as_series();
-            let rows = fields[0].cast(&DataType::UInt64)?;
-            let failing: Vec<(u64, Option<String>)> = rows
-                .u64()?
-                .iter()
-                .zip(fields[1].bool()?.iter())
-                .zip(fields[2].str()?.iter())
-                .filter_map(|((row, m), v)| {
-                    Some((row.filter(|_| m == Some(true))?, v.map(str::to_string)))
-                })
-                .take(n)
-                .collect();
-            if !failing.is_empty() {
-                // Batches arrive in any order: keep the earliest n overall.
-                let mut all = shared.lock().unwrap_or_else(PoisonError::into_inner);
-                all.extend(failing);
-                all.sort_unstable_by_key(|(r, _)| *r);
-                all.truncate(n);
-            }
-            Ok(Column::new_scalar(
-                c.name().clone(),
-                Scalar::from(false),
-                c.len(),
-            ))
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-    );
+    let expr = observe(as_struct(members), move |c: &Column| {
+        let fields = c.struct_()?.fields_as_series();
+        let rows = fields[0].cast(&DataType::UInt64)?;
+        let failing: Vec<(u64, Option<String>)> = rows
+            .u64()?
+            .iter()
+            .zip(fields[1].bool()?.iter())
+            .zip(fields[2].str()?.iter())
+            .filter_map(|((row, m), v)| {
+                Some((row.filter(|_| m == Some(true))?, v.map(str::to_string)))
+            })
+            .take(n)
+            .collect();
+        if !failing.is_empty() {
+            // Batches arrive in any order: keep the earliest n overall.
+            let mut all = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            all.extend(failing);
+            all.sort_unstable_by_key(|(r, _)| *r);
+            all.truncate(n);
+        }
+        Ok(())
+    });
     (expr, found)
 }
 
@@ -70,14 +65,7 @@ pub fn gather(
     n: usize,
     rows: u64,
 ) -> PolarsResult<HashMap<usize, Vec<Sample>>> {
-    let mut window = FIRST_WINDOW;
-    loop {
-        let all = window >= rows;
-        let part = if all {
-            lf.clone()
-        } else {
-            lf.clone().slice(0, window as IdxSize)
-        };
+    in_windows(lf, rows, FIRST_WINDOW, GROWTH, |part| {
         let mut aggs = Vec::new();
         let mut noted = Vec::new();
         for &k in checks {
@@ -102,9 +90,34 @@ pub fn gather(
                 (k, samples)
             })
             .collect();
-        if all || found.values().all(|s| s.len() >= n) {
+        let enough = found.values().all(|s| s.len() >= n);
+        Ok((found, enough))
+    })
+}
+
+/// What `look` finds in the first `first` rows of `lf` (of `rows`), or if
+/// it says that was not enough, in windows `growth` times larger, up to the
+/// whole scan: samples are usually found early, and a window read stops
+/// there.
+pub fn in_windows<T>(
+    lf: &LazyFrame,
+    rows: u64,
+    first: u64,
+    growth: u64,
+    mut look: impl FnMut(LazyFrame) -> PolarsResult<(T, bool)>,
+) -> PolarsResult<T> {
+    let mut window = first;
+    loop {
+        let all = window >= rows;
+        let part = if all {
+            lf.clone()
+        } else {
+            lf.clone().slice(0, window as IdxSize)
+        };
+        let (found, enough) = look(part)?;
+        if all || enough {
             return Ok(found);
         }
-        window = window.saturating_mul(GROWTH);
+        window = window.saturating_mul(growth);
     }
 }

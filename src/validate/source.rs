@@ -74,8 +74,8 @@ const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
 /// A file's bytes, decompressed when they start as gzip or zstd does (the
 /// content decides, as for polars' own reader, not the name).
 pub fn decompressed(path: &Path) -> Result<Box<dyn Read + Send>, IoError> {
-    let compression = compression(path)?;
-    let file = fsutil::open(path)?;
+    let mut file = fsutil::open(path)?;
+    let compression = sniff(&mut file).ctx("read", path)?;
     Ok(match compression {
         Some(Compression::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(file)),
         Some(Compression::Zstd) => Box::new(zstd::Decoder::new(file).ctx("read", path)?),
@@ -90,8 +90,16 @@ enum Compression {
 
 /// How a file's content is compressed, by its first bytes.
 fn compression(path: &Path) -> Result<Option<Compression>, IoError> {
+    sniff(&mut fsutil::open(path)?).ctx("read", path)
+}
+
+/// How an open file's content is compressed, by its first bytes; the file
+/// is left at its start.
+fn sniff(file: &mut std::fs::File) -> std::io::Result<Option<Compression>> {
+    use std::io::Seek;
     let mut magic = [0u8; 4];
-    let n = read_up_to(&mut fsutil::open(path)?, &mut magic).ctx("read", path)?;
+    let n = read_up_to(file, &mut magic)?;
+    file.rewind()?;
     Ok(match &magic[..n] {
         [0x1f, 0x8b, ..] => Some(Compression::Gzip),
         [0x28, 0xb5, 0x2f, 0xfd] => Some(Compression::Zstd),

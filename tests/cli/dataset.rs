@@ -474,15 +474,7 @@ rows: {max: 20}
     }
     repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
         .ok();
-    let remote = tempfile::tempdir().unwrap();
-    repo.kiln([
-        "remote",
-        "add",
-        "shelf",
-        remote.path().to_str().unwrap(),
-        "--default",
-    ])
-    .ok();
+    let _remote = repo.folder_remote("shelf");
     repo.kiln(["push"]).ok();
     repo.commit("corpus");
     let alone = repo.kiln(["check", "--json", "--no-cache"]).code(1).json();
@@ -559,15 +551,7 @@ rows: {max: 20}
 #[test]
 fn results_from_a_remote_are_taken_only_in_the_form_kiln_writes() {
     let repo = Repo::new();
-    let remote = tempfile::tempdir().unwrap();
-    repo.kiln([
-        "remote",
-        "add",
-        "shelf",
-        remote.path().to_str().unwrap(),
-        "--default",
-    ])
-    .ok();
+    let remote = repo.folder_remote("shelf");
     let area = remote.path().join("results/checks-v1");
     let name = format!("ab/{}", "c".repeat(62));
     std::fs::create_dir_all(area.join("ab")).unwrap();

@@ -8,20 +8,12 @@ use crate::support::Repo;
 
 /// A repository with a tracked folder pushed to a folder remote.
 fn pushed() -> (Repo, tempfile::TempDir) {
-    let remote = tempfile::tempdir().unwrap();
     let repo = Repo::new();
     for i in 0..5 {
         repo.write(&format!("data/f{i}.txt"), format!("file {i}\n"));
     }
     repo.kiln(["add", "data"]).ok();
-    repo.kiln([
-        "remote",
-        "add",
-        "origin",
-        remote.path().to_str().unwrap(),
-        "--default",
-    ])
-    .ok();
+    let remote = repo.folder_remote("origin");
     repo.kiln(["push"]).ok();
     (repo, remote)
 }

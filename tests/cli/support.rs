@@ -111,6 +111,21 @@ impl Repo {
         repo
     }
 
+    /// A new folder added as the default remote `name`; kept while the
+    /// returned value lives.
+    pub fn folder_remote(&self, name: &str) -> tempfile::TempDir {
+        let remote = tempfile::tempdir().unwrap();
+        self.kiln([
+            "remote",
+            "add",
+            name,
+            remote.path().to_str().unwrap(),
+            "--default",
+        ])
+        .ok();
+        remote
+    }
+
     /// A second checkout of this repository's commits, without its store
     /// or secrets.
     pub fn clone_of(&self) -> Repo {
