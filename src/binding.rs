@@ -195,8 +195,8 @@ fn schema_of(repo: &Repo, rel: &str, pointer: &Pointer) -> Result<Option<String>
 
 /// Checks the content `pointer` names at `rel` against the schema governing
 /// it (`pointer.schema`, else a `[[check]]` glob). Returns that schema and the
-/// reports when the data fails it; none when it passes or nothing binds it.
-pub fn failing(
+/// reports; none when nothing binds it.
+pub fn checked(
     repo: &Repo,
     rel: &str,
     pointer: &Pointer,
@@ -212,10 +212,23 @@ pub fn failing(
         id,
         &CheckOptions::default(),
     )?;
-    let fails = reports
+    Ok(Some((schema, reports)))
+}
+
+/// Whether reports make the data invalid (or unreadable).
+pub fn fails(reports: &[FileReport]) -> bool {
+    reports
         .iter()
-        .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable));
-    Ok(fails.then_some((schema, reports)))
+        .any(|r| matches!(r.verdict, Verdict::Invalid | Verdict::Unreadable))
+}
+
+/// Like [`checked`], but only when the data fails its schema.
+pub fn failing(
+    repo: &Repo,
+    rel: &str,
+    pointer: &Pointer,
+) -> Result<Option<(String, Vec<FileReport>)>, BindingError> {
+    Ok(checked(repo, rel, pointer)?.filter(|(_, reports)| fails(reports)))
 }
 
 /// The cached report of the last check, with default options, of the file

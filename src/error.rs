@@ -29,6 +29,8 @@ pub enum Error {
     Lineage(#[from] crate::lineage::LineageError),
     #[error(transparent)]
     Remote(#[from] crate::remote::RemoteError),
+    #[error(transparent)]
+    Profile(#[from] crate::profiles::ProfileError),
 }
 
 impl Error {

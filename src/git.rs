@@ -148,6 +148,59 @@ impl Git {
             .map_err(|e| bad(e.into()))
     }
 
+    /// The bytes of the file at `path` in `rev`'s tree; none where it has none.
+    pub fn file_at(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let commit = self.resolve(rev)?;
+        self.file_in(&commit, path)
+    }
+
+    fn file_in(&self, commit: &gix::Commit<'_>, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let tree = commit.tree().map_err(self.fail("read a commit's tree"))?;
+        let Some(entry) = tree
+            .lookup_entry_by_path(path)
+            .map_err(self.fail("read a tree"))?
+        else {
+            return Ok(None);
+        };
+        if !entry.mode().is_blob() {
+            return Ok(None);
+        }
+        let blob = entry.object().map_err(self.fail("read a file"))?;
+        Ok(Some(blob.data.clone()))
+    }
+
+    /// The versions of the file at `path` along HEAD's first-parent
+    /// history, newest first, each once per run of commits holding it, with
+    /// the newest such commit's short id; at most `limit` commits are read.
+    pub fn file_history(
+        &self,
+        path: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let Ok(head) = self.repo.head_id() else {
+            return Ok(Vec::new());
+        };
+        let walk = self
+            .repo
+            .rev_walk([head.detach()])
+            .first_parent_only()
+            .all()
+            .map_err(self.fail("walk the history"))?;
+        let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+        for info in walk.take(limit) {
+            let info = info.map_err(self.fail("walk the history"))?;
+            let commit = info.object().map_err(self.fail("read a commit"))?;
+            let Some(bytes) = self.file_in(&commit, path)? else {
+                // Before the file was added: nothing older to compare with.
+                break;
+            };
+            if out.last().is_none_or(|(_, last)| *last != bytes) {
+                out.push((info.id.to_hex_with_len(7).to_string(), bytes));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every pointer file (`*.kiln`, outside `.kiln/`) in `rev`'s tree, with its bytes.
     pub fn pointers_at(&self, rev: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let commit = self.resolve(rev)?;

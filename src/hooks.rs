@@ -201,9 +201,16 @@ pub fn pre_commit(repo: &crate::repo::Repo) -> Result<PreCommit, crate::Error> {
                 continue;
             }
         }
-        if let Some((schema, reports)) = crate::binding::failing(repo, &rel, &pointer)? {
-            block(format!("does not pass its schema {schema}"));
-            out.invalid.extend(reports);
+        if let Some((schema, mut reports)) = crate::binding::checked(repo, &rel, &pointer)? {
+            // Drift rules judge the staged version against its baseline.
+            if let Some(table) = reports.first_mut() {
+                let schema_path = repo.root().join(&schema);
+                crate::drift::judge(repo, &rel, &schema_path, table, &silent)?;
+            }
+            if crate::binding::fails(&reports) {
+                block(format!("does not pass its schema {schema}"));
+                out.invalid.extend(reports);
+            }
         }
     }
     Ok(out)

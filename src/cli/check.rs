@@ -55,6 +55,9 @@ pub struct Args {
     /// sorted onto disk
     #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     memory: u32,
+    /// Also write a self-contained HTML report (findings and each column's distribution) to FILE
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
@@ -70,23 +73,30 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         args.format
     };
     let mut reports: Vec<FileReport> = Vec::new();
+    // Each table's report (by its index) with its repository path and schema,
+    // for the schema's drift rules.
+    let mut tables: Vec<(usize, String, PathBuf)> = Vec::new();
     // Bars only above a report meant for people.
     let progress = app.progress(format != OutputFormat::Human);
+    let repo = match app.repo() {
+        Ok(r) => Some(r),
+        Err(Error::Repo(RepoError::NotFound { .. })) if args.schema.is_some() => None,
+        Err(e) => return Err(e),
+    };
     if let Some(schema) = &args.schema {
         let schema = app.cwd.join(schema);
         // Any file can be checked against a schema, in a repository or not.
-        let repo = match app.repo() {
-            Ok(r) => Some(r),
-            Err(Error::Repo(RepoError::NotFound { .. })) => None,
-            Err(e) => return Err(e),
-        };
         let dirs = repo.as_ref().map(kiln::binding::dirs);
         let checker = Checker::new(dirs.as_ref(), &opts).with_progress(progress.as_ref());
         for p in &args.paths {
+            let start = reports.len();
             reports.extend(checker.check_path(&app.cwd.join(p), &schema, None)?);
+            if let Some(table) = reports.get(start) {
+                tables.push((start, table.path.clone(), schema.clone()));
+            }
         }
     } else {
-        let repo = app.repo()?;
+        let repo = repo.as_ref().expect("found above");
         let plan = kiln::binding::plan(&repo, &app.cwd, &args.paths)?;
         if !args.paths.is_empty()
             && let Some(path) = plan.unbound.first()
@@ -101,6 +111,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         let checker = Checker::new(Some(&dirs), &opts).with_progress(progress.as_ref());
         for job in &plan.jobs {
             let schema = repo.root().join(&job.schema);
+            tables.push((reports.len(), job.data.to_string(), schema.clone()));
             if job.files.is_empty() {
                 let data = repo.root().join(&job.data);
                 match kiln::binding::listed_shards(&repo, &job.data)? {
@@ -114,6 +125,23 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
                 reports.extend(checker.check_files(&job.data, &files, &schema)?);
             }
         }
+    }
+    // Drift is judged on whole tables, so not on a part of one (--shard).
+    let mut baselines = Vec::new();
+    if let (Some(repo), None) = (&repo, args.shard) {
+        for (i, rel, schema) in &tables {
+            if let Some(report) = reports.get_mut(*i)
+                && let Some(judged) =
+                    kiln::drift::judge(repo, rel, schema, report, progress.as_ref())?
+            {
+                baselines.push((report.path.clone(), judged.profile));
+            }
+        }
+    }
+    if let Some(html) = &args.html {
+        let path = app.cwd.join(html);
+        std::fs::write(&path, kiln::html::check_page(&reports, &baselines))
+            .map_err(|e| kiln::fsutil::IoError::new("write", path.clone(), e))?;
     }
     let fail_on_warn = args.fail_on == FailOn::Warn;
     match format {

@@ -19,6 +19,12 @@ pub struct Args {
     /// Print the differences as JSON
     #[arg(long)]
     json: bool,
+    /// Compare the two versions' statistics per column, with drift scores
+    #[arg(long)]
+    stats: bool,
+    /// With --stats, also write a self-contained HTML report to FILE
+    #[arg(long, value_name = "FILE", requires = "stats")]
+    html: Option<PathBuf>,
 }
 
 pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
@@ -30,6 +36,9 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     let a = args.rev_a.as_deref().unwrap_or("HEAD");
     let progress = app.progress(args.json);
+    if args.stats {
+        return stats(app, &repo, &args, a, &filter, progress.as_ref());
+    }
     let result = diff::diff(&repo, a, args.rev_b.as_deref(), &filter, progress.as_ref())?;
     if args.json {
         crate::ui::print_json(&result);
@@ -59,6 +68,35 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     }
     if result.is_empty() && !app.quiet {
         eprintln!("no differences");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stats(
+    app: &App,
+    repo: &kiln::repo::Repo,
+    args: &Args,
+    a: &str,
+    filter: &[String],
+    progress: &dyn kiln::progress::Progress,
+) -> Result<ExitCode, Error> {
+    let b = args.rev_b.as_deref();
+    let result = kiln::profiles::diff_stats(repo, a, b, filter, progress)?;
+    if let Some(html) = &args.html {
+        let page = kiln::html::diff_page(a, b.unwrap_or("workspace"), &result);
+        let path = app.cwd.join(html);
+        std::fs::write(&path, page)
+            .map_err(|e| kiln::fsutil::IoError::new("write", path.clone(), e))?;
+    }
+    if args.json {
+        crate::ui::print_json(&result);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &result {
+        crate::ui::drift::print(p, a, b.unwrap_or("workspace"));
+    }
+    if result.is_empty() && !app.quiet {
+        eprintln!("no tracked data with a schema to compare");
     }
     Ok(ExitCode::SUCCESS)
 }

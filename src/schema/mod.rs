@@ -434,7 +434,37 @@ pub struct Schema {
     pub foreign_keys: Vec<ForeignKey>,
     /// kiln's `disjoint`: datasets that must share no key with this table.
     pub disjoint: Vec<Disjoint>,
+    /// kiln's `drift`: how far this data may move from a baseline version.
+    pub drift: Option<Drift>,
     pub not_checked: Vec<NotChecked>,
+}
+
+/// The drift scores a rule may bound.
+pub const DRIFT_SCORES: &[&str] = &["wasserstein", "psi", "jensenShannon", "linf"];
+
+/// `drift:` the data's statistics compared with a baseline version's: per
+/// column, each score of `scores` (by default a normalised Wasserstein
+/// distance of 0.1 for numbers and text lengths, a Jensen-Shannon distance
+/// of 0.1 for values of few kinds) at most its threshold; a field listed
+/// in `fields` has its own scores instead (none: not judged); `rows`
+/// bounds the relative change in rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Drift {
+    pub baseline: Baseline,
+    pub rule: Rule,
+    pub scores: Vec<(String, f64)>,
+    pub rows: Option<f64>,
+    pub fields: Vec<(String, Vec<(String, f64)>)>,
+}
+
+/// The version drift is measured from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Baseline {
+    /// The last committed version that differs from this one.
+    #[default]
+    Previous,
+    /// The version at a git revision (a tag, a branch, a commit).
+    Revision(String),
 }
 
 /// `disjoint: [{dataset, fields}]`: no row of this table has the values of

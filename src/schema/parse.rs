@@ -38,6 +38,8 @@ struct RawSchema {
     #[serde(default)]
     disjoint: Option<S<Value>>,
     #[serde(default)]
+    drift: Option<S<Value>>,
+    #[serde(default)]
     rows: Option<S<Value>>,
     #[serde(default)]
     bytes: Option<S<Value>>,
@@ -306,6 +308,7 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         None => Vec::new(),
         Some(v) => disjoint(cx, v, &names)?,
     };
+    let drift = raw.drift.as_ref().map(|v| drift(cx, v, &names)).transpose()?;
     // A primary key's fields are implicitly required.
     for name in &primary_key {
         if let Some(f) = fields.iter_mut().find(|f| &f.name == name)
@@ -342,8 +345,83 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         dialect,
         foreign_keys,
         disjoint,
+        drift,
         not_checked,
     })
+}
+
+/// `drift: {baseline?, severity?, scores?, rows?, fields?}` (kiln's drift
+/// rules): see [`Drift`].
+fn drift(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Drift, SchemaError> {
+    let bad = |m: String| cx.err(&v.referenced, format!("drift: {m}"), None);
+    let Value::Object(map) = &v.value else {
+        return Err(bad("must be a mapping of baseline, severity, scores, rows, fields".into()));
+    };
+    let scores = |what: &str, val: &Value| -> Result<Vec<(String, f64)>, SchemaError> {
+        let Value::Object(m) = val else {
+            return Err(bad(format!("{what} must map score names to thresholds")));
+        };
+        m.iter()
+            .map(|(name, t)| {
+                if !DRIFT_SCORES.contains(&name.as_str()) {
+                    return Err(cx.err(
+                        &v.referenced,
+                        format!("drift: unknown score `{name}`"),
+                        Some(one_of_hint(name, DRIFT_SCORES)),
+                    ));
+                }
+                match t.as_f64() {
+                    Some(t) if t.is_finite() && t >= 0.0 => Ok((name.clone(), t)),
+                    _ => Err(bad(format!("the threshold of {name} must be a number of at least 0"))),
+                }
+            })
+            .collect()
+    };
+    let mut out = Drift::default();
+    for (k, val) in map {
+        match k.as_str() {
+            "baseline" => {
+                let Value::String(b) = val else {
+                    return Err(bad("baseline must be `previous` or a git revision".into()));
+                };
+                out.baseline = match b.as_str() {
+                    "previous" => Baseline::Previous,
+                    // A revision is only ever looked up in git's object
+                    // database (never handed to a program), so any text is safe.
+                    rev if !rev.is_empty() => Baseline::Revision(rev.to_string()),
+                    _ => return Err(bad("baseline must be `previous` or a git revision".into())),
+                };
+            }
+            "severity" => {
+                let s = val.as_str().unwrap_or_default().to_string();
+                out.rule.severity = severity(cx, &Spanned::new(s, v.referenced, v.defined))?;
+            }
+            "scores" => out.scores = scores("scores", val)?,
+            "rows" => match val.as_f64() {
+                Some(t) if t.is_finite() && t >= 0.0 => out.rows = Some(t),
+                _ => return Err(bad("rows must be the largest change in rows, as a fraction".into())),
+            },
+            "fields" => {
+                let Value::Object(m) = val else {
+                    return Err(bad("fields must map field names to their scores".into()));
+                };
+                for (name, val) in m {
+                    if !names.contains(&name.as_str()) {
+                        return Err(bad(format!("no field named `{name}`")));
+                    }
+                    out.fields.push((name.clone(), scores(name, val)?));
+                }
+            }
+            other => {
+                return Err(cx.err(
+                    &v.referenced,
+                    format!("drift: unknown key `{other}`"),
+                    Some(one_of_hint(other, &["baseline", "severity", "scores", "rows", "fields"])),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `disjoint: [{dataset, fields, severity?, mostly?}]`; the dataset is a

@@ -1,6 +1,7 @@
 //! Everything the terminal sees: progress bars, logs, errors, sizes.
 
 mod bars;
+pub mod drift;
 pub mod summary;
 
 pub use bars::Bars;

@@ -1,7 +1,9 @@
 //! The result cache: a report per (data id, schema id, kiln version, file
 //! format, sample count, scope), so checking unchanged data again is a
 //! lookup. A shard's entry keeps its sorted key runs beside it, so a
-//! dataset's repeats merge without reading its data. Derived state under
+//! dataset's repeats merge without reading its data. A data version's
+//! profile is kept by (data id, schema id, format), so that drift between
+//! versions needs no read of either. Derived state under
 //! `.kiln/state/`: deleting it only costs time.
 
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{RepeatCheck, Scope};
 use super::report::FileReport;
+use crate::stats::Profile;
 use crate::fsutil::{self, IoError};
 use crate::store::Id;
 
@@ -28,8 +31,10 @@ pub const DIR: &str = "checks-v1";
 /// Raised when the same kiln version would judge data differently (v2:
 /// blanks around numbers ignored, the profile's distinct estimate; v3: row
 /// shapes, quoted empty cells, missing values matched on the raw cell; v4:
-/// shards, entries with their key runs).
-const KEY_CONTEXT: &str = "kiln 2026-11 check result v4";
+/// shards, entries with their key runs; v5: each with its profile).
+const KEY_CONTEXT: &str = "kiln 2026-11 check result v5";
+/// Raised when a profile's summaries change form or meaning.
+const PROFILE_CONTEXT: &str = "kiln 2026-11 profile v1";
 
 pub struct Cache {
     dir: PathBuf,
@@ -58,6 +63,27 @@ impl Cache {
             Scope::Shard => b"shrd",
         });
         Id::from(h.finalize())
+    }
+
+    /// A data version's profile under a schema: not tied to a kiln
+    /// version, so profiles of old versions outlive upgrades.
+    pub fn profile_key(data: &Id, schema: &Id, format: &str) -> Id {
+        let mut h = blake3::Hasher::new_derive_key(PROFILE_CONTEXT);
+        h.update(data.as_bytes());
+        h.update(schema.as_bytes());
+        h.update(format.as_bytes());
+        Id::from(h.finalize())
+    }
+
+    pub fn get_profile(&self, key: &Id) -> Option<Profile> {
+        let bytes = crate::fsutil::read(&self.path(key).with_extension(PROFILE)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn put_profile(&self, key: &Id, profile: &Profile) -> Result<(), IoError> {
+        self.prepare(key)?;
+        let json = serde_json::to_vec(profile).expect("profiles serialise");
+        fsutil::write_atomic(&self.path(key).with_extension(PROFILE), &json, &self.tmp)
     }
 
     fn path(&self, key: &Id) -> PathBuf {
@@ -127,9 +153,14 @@ impl Cache {
     /// Stores a file of the cache that came from elsewhere: a report is
     /// kept only if it reads as one. `rel` must pass [`is_file_name`].
     pub fn put_file(&self, rel: &str, bytes: &[u8]) -> Result<bool, IoError> {
-        if !is_file_name(rel)
-            || (rel.ends_with(".json") && serde_json::from_slice::<Entry>(bytes).is_err())
-        {
+        let reads = if rel.ends_with(".json") {
+            serde_json::from_slice::<Entry>(bytes).is_ok()
+        } else if rel.ends_with(PROFILE) {
+            serde_json::from_slice::<Profile>(bytes).is_ok()
+        } else {
+            true
+        };
+        if !is_file_name(rel) || !reads {
             return Ok(false);
         }
         let path = self.dir.join(rel);
@@ -145,8 +176,10 @@ impl Cache {
     }
 }
 
+const PROFILE: &str = "profile";
+
 /// Whether `rel` names a file of the cache: `xx/` and the rest of a key in
-/// hex, then `.json` or `.N.keys`. Anything else a remote lists is not
+/// hex, then `.json`, `.profile` or `.N.keys`. Anything else a remote lists is not
 /// looked at.
 pub fn is_file_name(rel: &str) -> bool {
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
@@ -159,6 +192,7 @@ pub fn is_file_name(rel: &str) -> bool {
     hex(dir, 2)
         && hex(stem, 62)
         && (ext == "json"
+            || ext == PROFILE
             || ext.strip_suffix(".keys").is_some_and(|i| {
                 !i.is_empty() && i.len() < 5 && i.bytes().all(|b| b.is_ascii_digit())
             }))

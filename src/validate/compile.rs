@@ -114,8 +114,9 @@ pub struct Compiled {
     pub columns: Vec<Column>,
     /// The derived columns `v` and `r`, selected from the scan.
     pub prep: Vec<Expr>,
-    /// The derived columns `t`, computed from `v`.
+    /// The derived columns `t`, computed from `v`, and their types.
     pub typed: Vec<Expr>,
+    pub typed_dtypes: Vec<DataType>,
     /// The derived columns `k`, computed from `t` and `v`.
     pub keys: Vec<Expr>,
     pub checks: Vec<Check>,
@@ -560,6 +561,7 @@ pub fn compile(
         columns,
         prep,
         typed: typed_cols,
+        typed_dtypes,
         keys: key_cols,
         checks,
         not_checked,

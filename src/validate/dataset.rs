@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::cmp::Ordering as Order;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::compile::{self, Measure};
 use super::engine::{self, Against, RepeatCheck, Scope};
 use super::repeats::{self, Found, KeySink};
-use super::report::{FileReport, Finding, Passed, Place, Sample, Shards, Verdict};
+use super::report::{ColumnProfile, FileReport, Finding, Passed, Place, Sample, Shards, Verdict};
 use super::{Checked, Checker, Format, LoadedSchema, Part, Shard, ValidateError};
 use crate::fsutil::{self, Context};
 use crate::progress::Unit;
@@ -40,10 +41,10 @@ impl Checker<'_> {
         let files: Vec<PathBuf> = shards.iter().map(|s| s.path.clone()).collect();
         // Runs of shards not cached, and the merge's own files.
         let scratch = self.scratch()?;
-        let checked = self.check_shards(&shards, schema, scratch.path())?;
+        let (checked, stats) = self.check_shards(&shards, schema, scratch.path())?;
         let mut report = match self.opts.part {
             Some(part) => self.part_report(name, total, part, &checked, schema),
-            None => self.merge(name, &files, &checked, schema, scratch.path())?,
+            None => self.merge(name, &files, &checked, stats, schema, scratch.path())?,
         };
         report.verdict = checked
             .iter()
@@ -59,13 +60,14 @@ impl Checker<'_> {
 
     /// Each shard checked, on as many threads as there are cores (each
     /// check streams its shard, so memory grows with the threads, not the
-    /// shards); the first error in `files`' order, if any.
-    fn check_shards(
+    /// shards), and their profiles merged (none unless every shard has
+    /// one); the first error in `files`' order, if any.
+    pub(super) fn check_shards(
         &self,
         files: &[Shard],
         schema: &LoadedSchema,
         scratch: &Path,
-    ) -> Result<Vec<Checked>, ValidateError> {
+    ) -> Result<(Vec<Checked>, Option<crate::stats::Profile>), ValidateError> {
         let workers = self.workers().clamp(1, files.len().max(1));
         let next = AtomicUsize::new(0);
         let task = self
@@ -73,6 +75,7 @@ impl Checker<'_> {
             .map(|p| p.task("checking", files.len() as u64, Unit::Files));
         let slots: Vec<Mutex<Option<Result<Checked, ValidateError>>>> =
             files.iter().map(|_| Mutex::new(None)).collect();
+        let profile = Mutex::new(Some(crate::stats::Profile::default()));
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
@@ -102,19 +105,30 @@ impl Checker<'_> {
                             }
                             checked
                         });
+                        // Profiles merge as shards finish: a dataset's
+                        // thousands of shard profiles are never all held.
+                        let checked = checked.map(|mut c| {
+                            let mut merged = profile.lock().unwrap_or_else(|e| e.into_inner());
+                            match (c.report.stats.take(), merged.as_mut()) {
+                                (Some(s), Some(m)) => m.merge(&s),
+                                _ => *merged = None,
+                            }
+                            c
+                        });
                         *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
                     }
                 });
             }
         });
-        slots
+        let checked = slots
             .into_iter()
             .map(|slot| {
                 slot.into_inner()
                     .unwrap_or_else(|e| e.into_inner())
                     .expect("every shard is checked")
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((checked, profile.into_inner().unwrap_or_else(|e| e.into_inner())))
     }
 
     /// The dataset's own report: its table-level checks over all shards.
@@ -123,6 +137,7 @@ impl Checker<'_> {
         name: String,
         files: &[PathBuf],
         checked: &[Checked],
+        stats: Option<crate::stats::Profile>,
         schema: &LoadedSchema,
         scratch: &Path,
     ) -> Result<FileReport, ValidateError> {
@@ -183,13 +198,14 @@ impl Checker<'_> {
                 .first()
                 .map(|c| c.report.not_checked.clone())
                 .unwrap_or_default(),
-            profile: Vec::new(),
+            profile: stats.as_ref().map(|s| merged_profile(s, checked)).unwrap_or_default(),
             shards: Some(Shards {
                 total: checked.len(),
                 read: checked.len() - cached,
                 cached,
             }),
             dataset: None,
+            stats,
         })
     }
 
@@ -239,6 +255,7 @@ impl Checker<'_> {
                 cached,
             }),
             dataset: None,
+            stats: None,
         }
     }
 
@@ -423,4 +440,49 @@ fn repeat_checks(checked: &[Checked]) -> Vec<(RepeatCheck, Vec<(usize, PathBuf)>
         }
     }
     out
+}
+
+/// The dataset's profile as reports show it: the merged summaries, and
+/// the ranges of its shards joined.
+fn merged_profile(merged: &crate::stats::Profile, checked: &[Checked]) -> Vec<ColumnProfile> {
+    let shard_columns = || checked.iter().flat_map(|c| &c.report.profile);
+    merged
+        .columns
+        .iter()
+        .map(|c| {
+            let ranges = shard_columns().filter(|p| p.name == c.name);
+            let (min, max) = ranges.fold((None, None), |(lo, hi), p| {
+                (
+                    pick(lo, p.min.clone(), Order::Less),
+                    pick(hi, p.max.clone(), Order::Greater),
+                )
+            });
+            ColumnProfile {
+                name: c.name.clone(),
+                dtype: c.dtype.clone(),
+                nulls: c.nulls,
+                min,
+                max,
+                // Exact where the values were counted; sketches of shards
+                // are not kept.
+                distinct: c.summary.categories.as_ref().map(|v| v.len() as u64),
+                stats: c.summary.describe(),
+            }
+        })
+        .collect()
+}
+
+/// Of two bounds the one further in `side`: numbers by value, other
+/// values (texts, ISO dates) by their text.
+fn pick(a: Option<String>, b: Option<String>, side: Order) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let order = match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(x), Ok(y)) => y.total_cmp(&x),
+                _ => b.cmp(&a),
+            };
+            Some(if order == side { b } else { a })
+        }
+        (a, b) => a.or(b),
+    }
 }

@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
 use super::distinct;
+use super::profiler;
 use super::lines;
 use super::repeats::{self, KeySink};
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
@@ -48,6 +49,8 @@ pub struct Outcome {
     pub passed: Vec<Passed>,
     pub not_checked: Vec<NotChecked>,
     pub profile: Vec<ColumnProfile>,
+    /// The mergeable profile of the data (for a file kiln could read).
+    pub stats: Option<crate::stats::Profile>,
     /// The keyed rows of each check judged once all keys are known.
     pub repeats: Vec<(RepeatCheck, KeySink)>,
 }
@@ -144,6 +147,7 @@ fn unreadable(findings: Vec<Finding>, message: String, not_checked: Vec<NotCheck
         passed: Vec::new(),
         not_checked,
         profile: Vec::new(),
+        stats: None,
         repeats: Vec::new(),
     }
 }
@@ -339,15 +343,33 @@ pub fn run(
     };
     let rows = u64_at(&df, ROWS);
     // Named and typed as the file's columns, whichever read counted them.
+    let stats = crate::stats::Profile {
+        rows,
+        columns: profile_plan
+            .iter()
+            .map(|p| crate::stats::ColumnStats {
+                name: compiled.columns[p.j].name.clone(),
+                dtype: compile::dtype_name(&compiled.columns[p.j].dtype),
+                nulls: u64_at(&df, &format!("__kiln_pn{}", p.j)),
+                summary: p
+                    .summary
+                    .as_ref()
+                    .map(|s| profiler::lock(s).clone())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    };
     let profile = profile_plan
         .iter()
-        .map(|p| ColumnProfile {
-            name: compiled.columns[p.j].name.clone(),
-            dtype: compile::dtype_name(&compiled.columns[p.j].dtype),
-            nulls: u64_at(&df, &format!("__kiln_pn{}", p.j)),
+        .zip(&stats.columns)
+        .map(|(p, c)| ColumnProfile {
+            name: c.name.clone(),
+            dtype: c.dtype.clone(),
+            nulls: c.nulls,
             min: str_at(&df, &format!("__kiln_pmin{}", p.j)),
             max: str_at(&df, &format!("__kiln_pmax{}", p.j)),
             distinct: p.distinct.as_ref().map(|d| d.estimate()),
+            stats: c.summary.describe(),
         })
         .collect();
 
@@ -506,6 +528,7 @@ pub fn run(
         passed,
         not_checked: compiled.not_checked,
         profile,
+        stats: Some(stats),
         repeats,
     }
 }
@@ -748,6 +771,7 @@ pub fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -
 struct ProfilePlan {
     j: usize,
     distinct: Option<Arc<distinct::Sketch>>,
+    summary: Option<profiler::Shared>,
 }
 
 /// Where a check's keys gather during the pass, by the check's number.
@@ -845,11 +869,23 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
                     .cast(DataType::String)
                     .alias(format!("__kiln_pmax{j}")),
             );
-            let (fill, sketch) = distinct::sketch(ranged);
+            let (fill, sketch) = distinct::sketch(ranged.clone());
             aggs.push(fill.sum().alias(format!("__kiln_pd{j}")));
-            sketch
+            (sketch, profiler::summarise(ranged, &c.typed_dtypes[j]))
         });
-        plan.push(ProfilePlan { j, distinct });
+        let (distinct, summary) = match distinct {
+            Some((sketch, Some((fill, summary)))) => {
+                aggs.push(fill.sum().alias(format!("__kiln_ps{j}")));
+                (Some(sketch), Some(summary))
+            }
+            Some((sketch, None)) => (Some(sketch), None),
+            None => (None, None),
+        };
+        plan.push(ProfilePlan {
+            j,
+            distinct,
+            summary,
+        });
     }
     Plan {
         aggs,

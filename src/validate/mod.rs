@@ -16,6 +16,7 @@ pub mod infer;
 mod json_cells;
 mod lines;
 mod observe;
+mod profiler;
 pub mod render;
 mod repeats;
 pub mod report;
@@ -36,6 +37,7 @@ pub use source::Format;
 
 use crate::fsutil::{self, IoError};
 use crate::schema::{Schema, SchemaError};
+use crate::stats::Profile;
 use crate::store::statcache::{Stat, StatCache};
 use crate::store::{self, Id};
 
@@ -66,6 +68,9 @@ pub enum ValidateError {
     /// cached result.
     #[error("{}: not in the workspace, and no check result for it here", path.display())]
     NotHere { path: PathBuf },
+    /// Data kiln could not profile (it cannot read it).
+    #[error("{}: no profile: kiln cannot read the data", path.display())]
+    NoProfile { path: PathBuf },
 }
 
 impl ValidateError {
@@ -87,6 +92,7 @@ impl ValidateError {
             ValidateError::Data(_)
                 | ValidateError::NotFound { .. }
                 | ValidateError::NotHere { .. }
+                | ValidateError::NoProfile { .. }
                 | ValidateError::Unreadable { .. }
         )
     }
@@ -164,7 +170,7 @@ pub struct Shard {
 }
 
 impl Shard {
-    fn of(path: &Path) -> Shard {
+    pub fn of(path: &Path) -> Shard {
         Shard {
             path: path.to_path_buf(),
             known: None,
@@ -301,6 +307,44 @@ impl<'a> Checker<'a> {
     ) -> Result<Vec<FileReport>, ValidateError> {
         let loaded = self.schema(schema)?;
         self.check_dataset(name.to_string(), shards, &loaded)
+    }
+
+    /// The profile of `shards` as one table under the schema at `schema`
+    /// (of one file checked alone when `single`), through the result
+    /// cache: read only where no profile of the same data is kept.
+    pub fn profile(
+        &self,
+        shards: &[Shard],
+        single: bool,
+        schema: &Path,
+    ) -> Result<Profile, ValidateError> {
+        let loaded = self.schema(schema)?;
+        let unprofiled = |c: &Checked| ValidateError::NoProfile {
+            path: PathBuf::from(&c.report.path),
+        };
+        if let (true, [one]) = (single, shards) {
+            let len = match one.known {
+                Some((_, len)) => len,
+                None => fsutil::metadata(&one.path).map_err(ValidateError::Data)?.len(),
+            };
+            let id = one.known.map(|(id, _)| id);
+            let checked = self.check_file(&one.path, len, &loaded, id, Scope::File, None)?;
+            return checked.report.stats.clone().ok_or_else(|| unprofiled(&checked));
+        }
+        let scratch = self.scratch()?;
+        let (checked, merged) = self.check_shards(shards, &loaded, scratch.path())?;
+        match merged {
+            Some(m) => Ok(m),
+            None => Err(checked
+                .iter()
+                .find(|c| c.report.verdict == Verdict::Unreadable)
+                .map_or_else(
+                    || ValidateError::NoProfile {
+                        path: shards.first().map(|s| s.path.clone()).unwrap_or_default(),
+                    },
+                    unprofiled,
+                )),
+        }
     }
 
     fn schema(&self, path: &Path) -> Result<Arc<LoadedSchema>, SchemaError> {
@@ -456,7 +500,13 @@ impl<'a> Checker<'a> {
                 };
                 let key =
                     cache::Cache::key(&id, &schema.id, format.name(), self.opts.max_samples, scope);
-                if let Some(hit) = cache.get(&key) {
+                let profile_key = cache::Cache::profile_key(&id, &schema.id, format.name());
+                // A result whose profile is gone is read again where the data is.
+                let hit = cache.get(&key).and_then(|hit| {
+                    let stats = cache.get_profile(&profile_key);
+                    (stats.is_some() || !path.exists()).then_some((hit, stats))
+                });
+                if let Some((hit, stats)) = hit {
                     tracing::info!(
                         "{shown}: cached result for data {} and schema {}",
                         id.short(),
@@ -466,6 +516,7 @@ impl<'a> Checker<'a> {
                     report.path = shown;
                     report.schema = schema.display.clone();
                     report.cached = true;
+                    report.stats = stats;
                     let runs = (hit.repeats.into_iter().enumerate())
                         .map(|(i, r)| (r, cache.run_path(&key, i)))
                         .collect();
@@ -496,11 +547,18 @@ impl<'a> Checker<'a> {
             self.opts.max_samples,
             &pass,
         );
+        let id = keyed.as_ref().map(|(_, id, _)| *id).or(data_id);
+        if let (Some(cache), Some(id), Some(stats)) = (&self.cache, id, &outcome.stats) {
+            let key = cache::Cache::profile_key(&id, &schema.id, format.name());
+            if let Err(e) = cache.put_profile(&key, stats) {
+                tracing::warn!("cannot record the profile: {e}");
+            }
+        }
         let mut report = FileReport {
             path: shown,
             schema: schema.display.clone(),
             format: format.name().into(),
-            data_id: keyed.as_ref().map(|(_, id, _)| *id).or(data_id),
+            data_id: id,
             schema_id: schema.id,
             bytes,
             rows: outcome.rows,
@@ -512,6 +570,7 @@ impl<'a> Checker<'a> {
             profile: outcome.profile,
             shards: None,
             dataset: None,
+            stats: outcome.stats,
         };
         // A file's overlap with other datasets is judged now, from its keys
         // written to a folder of its own.

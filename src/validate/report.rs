@@ -113,6 +113,9 @@ pub struct ColumnProfile {
     /// An estimate (HyperLogLog, about 1.6% error) of distinct values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distinct: Option<u64>,
+    /// Mean, spread, quantiles, histogram, frequent values, text lengths.
+    #[serde(flatten)]
+    pub stats: crate::stats::Description,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,6 +157,9 @@ pub struct FileReport {
     /// For a shard: the dataset it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
+    /// The mergeable profile behind `profile` (kept apart, by data id).
+    #[serde(skip)]
+    pub stats: Option<crate::stats::Profile>,
 }
 
 impl FileReport {

@@ -126,6 +126,49 @@ fn listing_of(store: &Store, side: &Side, path: &str) -> Result<Listing, String>
     listing(store, p).map_err(|e| format!("{e}; `kiln fetch` it to see file-level changes"))
 }
 
+/// The two sides of a diff: `a` at a revision, `b` at one or (`None`) the
+/// workspace, each limited to tracked paths under `filter` when it is not
+/// empty.
+fn sides(
+    repo: &Repo,
+    a: &str,
+    b: Option<&str>,
+    filter: &[String],
+    progress: &dyn Progress,
+) -> Result<(Side, Side), WorkspaceError> {
+    let git = Git::open(repo.root())?;
+    let cache = StatCache::load(&repo.state_dir());
+    let wanted = |p: &str| {
+        filter.is_empty()
+            || filter
+                .iter()
+                .any(|f| p == f || p.starts_with(&format!("{f}/")))
+    };
+    let mut old = side_at(&git, a)?;
+    let mut new = match b {
+        Some(rev) => side_at(&git, rev)?,
+        None => side_workspace(repo, &cache, &wanted, progress)?,
+    };
+    old.pointers.retain(|p, _| wanted(p));
+    new.pointers.retain(|p, _| wanted(p));
+    Ok((old, new))
+}
+
+/// Each tracked path's pointer on both sides (see [`diff`]): paths with
+/// either side missing are absent from that side's map.
+pub type Versions = (BTreeMap<String, Pointer>, BTreeMap<String, Pointer>);
+
+pub fn versions(
+    repo: &Repo,
+    a: &str,
+    b: Option<&str>,
+    filter: &[String],
+    progress: &dyn Progress,
+) -> Result<Versions, WorkspaceError> {
+    let (old, new) = sides(repo, a, b, filter, progress)?;
+    Ok((old.pointers, new.pointers))
+}
+
 /// Diffs `a` against `b` (a revision, or the workspace when `None`),
 /// limited to tracked paths under `filter` when it is not empty.
 pub fn diff(
@@ -135,26 +178,9 @@ pub fn diff(
     filter: &[String],
     progress: &dyn Progress,
 ) -> Result<Vec<PathDiff>, WorkspaceError> {
-    let git = Git::open(repo.root())?;
-    let cache = StatCache::load(&repo.state_dir());
-    let wanted = |p: &str| {
-        filter.is_empty()
-            || filter
-                .iter()
-                .any(|f| p == f || p.starts_with(&format!("{f}/")))
-    };
-    let old = side_at(&git, a)?;
-    let new = match b {
-        Some(rev) => side_at(&git, rev)?,
-        None => side_workspace(repo, &cache, &wanted, progress)?,
-    };
+    let (old, new) = sides(repo, a, b, filter, progress)?;
     let store = repo.store();
-    let mut paths: Vec<&String> = old
-        .pointers
-        .keys()
-        .chain(new.pointers.keys())
-        .filter(|p| wanted(p))
-        .collect();
+    let mut paths: Vec<&String> = old.pointers.keys().chain(new.pointers.keys()).collect();
     paths.sort();
     paths.dedup();
     let mut out = Vec::new();

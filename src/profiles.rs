@@ -1,0 +1,219 @@
+//! Profiles of data versions. A tracked path's data at a revision (or in
+//! the workspace) is profiled under the schema that governs the path now,
+//! so two versions are typed alike: from the profiles kept beside the
+//! check results, else by reading the version from the store, else after
+//! fetching it (verified) from the default remote.
+
+use std::path::{Path, PathBuf};
+
+use crate::binding;
+use crate::fsutil::{self, Context};
+use crate::pointer::{Kind, Pointer};
+use crate::progress::Progress;
+use crate::remote::Remote;
+use crate::repo::Repo;
+use crate::repo_path::RepoPath;
+use crate::stats::Profile;
+use crate::stats::compare::{self, ProfileDiff};
+use crate::validate::{CheckOptions, Checker, Format, RepoDirs, Shard, ValidateError};
+use crate::workspace::{self, Tracked};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{path}: no schema governs it, and a profile reads data through its schema")]
+    NoSchema { path: String },
+    #[error("{path} at {rev}: its data is not in the store, and fetching it failed: {cause}")]
+    NotFetched {
+        path: String,
+        rev: String,
+        cause: String,
+    },
+    #[error(transparent)]
+    Validate(#[from] ValidateError),
+    #[error(transparent)]
+    Workspace(#[from] workspace::WorkspaceError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Io(#[from] fsutil::IoError),
+    #[error(transparent)]
+    Binding(#[from] binding::BindingError),
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
+}
+
+/// Profiles versions of a repository's tracked data.
+pub struct Profiler<'a> {
+    repo: &'a Repo,
+    dirs: RepoDirs,
+    opts: CheckOptions,
+    progress: &'a dyn Progress,
+}
+
+impl<'a> Profiler<'a> {
+    pub fn new(repo: &'a Repo, progress: &'a dyn Progress) -> Profiler<'a> {
+        Profiler {
+            repo,
+            dirs: binding::dirs(repo),
+            opts: CheckOptions::default(),
+            progress,
+        }
+    }
+
+    /// The schema that governs `rel` now, as a path; none if nothing binds it.
+    pub fn schema_of(&self, rel: &str) -> Option<PathBuf> {
+        binding::tracked_schema(self.repo, rel).map(|s| self.repo.root().join(s))
+    }
+
+    /// The profile of the data `pointer` names at `rel`, as at revision
+    /// `rev` (`None`: the data in the workspace), under `schema`.
+    pub fn profile(
+        &self,
+        rel: &str,
+        pointer: &Pointer,
+        rev: Option<&str>,
+        schema: &Path,
+    ) -> Result<Profile, ProfileError> {
+        let checker = Checker::new(Some(&self.dirs), &self.opts).with_progress(self.progress);
+        let single = pointer.kind == Kind::File;
+        let Some(rev) = rev else {
+            let abs = self.repo.root().join(rel);
+            let shards: Vec<Shard> = if single {
+                vec![Shard {
+                    path: abs,
+                    known: Some((pointer.id, pointer.size)),
+                }]
+            } else {
+                crate::validate::data_files(&abs)?
+                    .iter()
+                    .map(|f| Shard::of(f))
+                    .collect()
+            };
+            return Ok(checker.profile(&shards, single, schema)?);
+        };
+        self.ensure_stored(rel, pointer, rev)?;
+        // The store names objects by id: each is shown to the checker
+        // through a link named as in the version, whose name says its format.
+        let tmp = self.repo.tmp_dir();
+        fsutil::create_dir_all(&tmp)?;
+        let dir = tempfile::Builder::new()
+            .prefix("profile-")
+            .tempdir_in(&tmp)
+            .ctx("create a folder in", &tmp)?;
+        let store = self.repo.store();
+        let listing = workspace::listing(&store, pointer)?;
+        let mut shards = Vec::new();
+        for (name, (id, _, size)) in &listing.files {
+            let name = if single {
+                Path::new(rel).file_name().map_or_else(
+                    || "data".to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            } else {
+                name.clone()
+            };
+            let Ok(safe) = RepoPath::new(&name) else {
+                continue;
+            };
+            let link = safe.abs(dir.path());
+            if Format::of(&link).is_none() {
+                continue;
+            }
+            if let Some(parent) = link.parent() {
+                fsutil::create_dir_all(parent)?;
+            }
+            link_object(&store.object_path(id), &link)?;
+            shards.push(Shard {
+                path: link,
+                known: Some((*id, *size)),
+            });
+        }
+        Ok(checker.profile(&shards, single, schema)?)
+    }
+
+    /// Brings a version's objects into the store from the default remote
+    /// when any is missing (verified, as every fetch).
+    fn ensure_stored(&self, rel: &str, pointer: &Pointer, rev: &str) -> Result<(), ProfileError> {
+        let store = self.repo.store();
+        let complete = match workspace::listing(&store, pointer) {
+            Ok(listing) => listing.files.values().all(|(id, _, _)| store.contains(id)),
+            Err(_) => false,
+        };
+        if complete {
+            return Ok(());
+        }
+        let failed = |cause: String| ProfileError::NotFetched {
+            path: rel.to_string(),
+            rev: rev.to_string(),
+            cause,
+        };
+        let remote = Remote::open(self.repo, None, None).map_err(|e| failed(e.to_string()))?;
+        let tracked = Tracked {
+            rel: RepoPath::new(rel).map_err(|e| failed(e.to_string()))?,
+            pointer: pointer.clone(),
+        };
+        let report = remote
+            .fetch(self.repo, &[tracked], self.progress)
+            .map_err(|e| failed(e.to_string()))?;
+        report.problems().map_err(|e| failed(e.to_string()))
+    }
+}
+
+#[cfg(unix)]
+fn link_object(object: &Path, link: &Path) -> Result<(), fsutil::IoError> {
+    std::os::unix::fs::symlink(object, link).ctx("link", link)
+}
+
+#[cfg(not(unix))]
+fn link_object(object: &Path, link: &Path) -> Result<(), fsutil::IoError> {
+    std::fs::copy(object, link).map(|_| ()).ctx("copy", link)
+}
+
+/// A tracked path's two versions compared.
+#[derive(Debug, serde::Serialize)]
+pub struct PathStats {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(flatten)]
+    pub diff: ProfileDiff,
+    /// The two versions' profiles (absent where the path is), for charts.
+    #[serde(skip)]
+    pub profiles: [Option<Profile>; 2],
+}
+
+/// Profiles and compares every tracked path's versions at `a` and at `b`
+/// (a revision, or the workspace when `None`), limited to `filter`.
+pub fn diff_stats(
+    repo: &Repo,
+    a: &str,
+    b: Option<&str>,
+    filter: &[String],
+    progress: &dyn Progress,
+) -> Result<Vec<PathStats>, ProfileError> {
+    let (old, new) = workspace::diff::versions(repo, a, b, filter, progress)?;
+    let profiler = Profiler::new(repo, progress);
+    let mut paths: Vec<&String> = old.keys().chain(new.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    let mut out = Vec::new();
+    for path in paths {
+        let Some(schema) = profiler.schema_of(path) else {
+            continue;
+        };
+        let profile = |p: Option<&Pointer>, rev: Option<&str>| match p {
+            Some(p) => profiler.profile(path, p, rev, &schema).map(Some),
+            None => Ok(None),
+        };
+        let pa = profile(old.get(path), Some(a))?;
+        let pb = profile(new.get(path), b)?;
+        let empty = Profile::default();
+        out.push(PathStats {
+            path: path.clone(),
+            schema: fsutil::rel_string(repo.root(), &schema),
+            diff: compare::compare(pa.as_ref().unwrap_or(&empty), pb.as_ref().unwrap_or(&empty)),
+            profiles: [pa, pb],
+        });
+    }
+    Ok(out)
+}

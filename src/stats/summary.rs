@@ -1,0 +1,370 @@
+//! Mergeable summaries of a column's values: moments, a t-digest of the
+//! values (numbers) or of their lengths (texts), and exact counts of each
+//! value while a column has few of them. A summary of a table is the merge
+//! of its parts' (batches of a pass, shards of a dataset), so a dataset's
+//! profile needs no second read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tdigests::{Centroid, TDigest};
+
+/// Centroids a digest keeps: quantiles within about half a percent of rank.
+const CENTROIDS: usize = 200;
+/// Distinct values counted exactly; a column with more has no categories.
+pub const MAX_CATEGORIES: usize = 1000;
+/// Bars of a histogram.
+pub const BINS: usize = 20;
+/// Most frequent values shown.
+const TOP: usize = 10;
+
+/// Count, mean, spread and range of finite values, merged by Chan's
+/// formula so the order of the parts does not matter beyond rounding.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    pub n: u64,
+    pub mean: f64,
+    /// Sum of squared differences from the mean.
+    pub m2: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Moments {
+    fn of(values: &[f64]) -> Moments {
+        if values.is_empty() {
+            return Moments::default();
+        }
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        Moments {
+            n: values.len() as u64,
+            mean,
+            m2: values.iter().map(|v| (v - mean) * (v - mean)).sum(),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    fn merge(&mut self, o: &Moments) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = o.clone();
+            return;
+        }
+        let (na, nb) = (self.n as f64, o.n as f64);
+        let n = na + nb;
+        let delta = o.mean - self.mean;
+        self.mean += delta * nb / n;
+        self.m2 += o.m2 + delta * delta * na * nb / n;
+        self.n += o.n;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+
+    /// The sample standard deviation (n − 1).
+    pub fn std(&self) -> Option<f64> {
+        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).sqrt())
+    }
+
+    /// The population standard deviation (n), which drift scores divide by.
+    pub fn population_std(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            (self.m2 / self.n as f64).sqrt()
+        }
+    }
+}
+
+/// The distribution of a column's finite numbers: moments and a t-digest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    pub moments: Moments,
+    /// The digest's centroids, `[mean, weight]`, sorted by mean.
+    pub centroids: Vec<[f64; 2]>,
+}
+
+impl Distribution {
+    /// The distribution of `values`; values that are not finite are left out.
+    pub fn of(mut values: Vec<f64>) -> Distribution {
+        values.retain(|v| v.is_finite());
+        let moments = Moments::of(&values);
+        if values.is_empty() {
+            return Distribution::default();
+        }
+        // Sorted first: the digest's own sort then finds one run.
+        values.sort_unstable_by(f64::total_cmp);
+        let mut digest = TDigest::from_values(values);
+        digest.compress(CENTROIDS);
+        Distribution {
+            moments,
+            centroids: centroids(&digest),
+        }
+    }
+
+    pub fn merge(&mut self, o: &Distribution) {
+        self.moments.merge(&o.moments);
+        let merged = match (self.digest(), o.digest()) {
+            (Some(a), Some(b)) => a.merge(&b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => return,
+        };
+        let mut merged = merged;
+        merged.compress(CENTROIDS);
+        self.centroids = centroids(&merged);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.moments.n == 0
+    }
+
+    /// A digest of the centroids that are usable: a hostile or damaged
+    /// profile (not finite, no weight) leaves them out rather than panic.
+    fn digest(&self) -> Option<TDigest> {
+        let centroids: Vec<Centroid> = self
+            .centroids
+            .iter()
+            .filter(|[m, w]| m.is_finite() && w.is_finite() && *w > 0.0)
+            .map(|[m, w]| Centroid::new(*m, *w))
+            .collect();
+        (!centroids.is_empty()).then(|| TDigest::from_centroids(centroids))
+    }
+
+    /// The value below which a fraction `q` of the values lie.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let digest = self.digest()?;
+        let v = digest.estimate_quantile(q);
+        // The digest interpolates; the range is known exactly.
+        Some(v.clamp(self.moments.min, self.moments.max))
+    }
+
+    /// The fraction of values at or below `x`.
+    pub fn cdf(&self, x: f64) -> f64 {
+        if x.is_nan() {
+            return 0.0;
+        }
+        if x >= self.moments.max {
+            return 1.0;
+        }
+        if x < self.moments.min {
+            return 0.0;
+        }
+        self.digest().map_or(0.0, |d| d.estimate_rank(x).clamp(0.0, 1.0))
+    }
+
+    /// Counts of values in `BINS` equal bars over `[lo, hi]`.
+    pub fn histogram(&self, lo: f64, hi: f64) -> Histogram {
+        let n = self.moments.n as f64;
+        let edges = edges(lo, hi);
+        let mut below = 0.0;
+        let counts = edges
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let upto = if i == BINS - 1 { 1.0 } else { self.cdf(w[1]) };
+                let count = ((upto * n) - below).max(0.0);
+                below = upto * n;
+                count.round() as u64
+            })
+            .collect();
+        Histogram { edges, counts }
+    }
+}
+
+fn centroids(digest: &TDigest) -> Vec<[f64; 2]> {
+    digest
+        .centroids()
+        .iter()
+        .map(|c| [c.mean, c.weight])
+        .collect()
+}
+
+fn edges(lo: f64, hi: f64) -> Vec<f64> {
+    let width = if hi > lo { (hi - lo) / BINS as f64 } else { 0.0 };
+    (0..=BINS).map(|i| lo + width * i as f64).collect()
+}
+
+/// Bars of equal width: `edges` has one more element than `counts`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub edges: Vec<f64>,
+    pub counts: Vec<u64>,
+}
+
+/// What a pass learns about one column's values beyond nulls and range.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Numbers: their distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Distribution>,
+    /// Texts: the distribution of their lengths in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lengths: Option<Distribution>,
+    /// Each value's count, while the column has at most `MAX_CATEGORIES`
+    /// distinct values (texts, integers, booleans); `many` once it has more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<BTreeMap<String, u64>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub many: bool,
+}
+
+impl Summary {
+    pub fn merge(&mut self, o: &Summary) {
+        merge_distribution(&mut self.values, &o.values);
+        merge_distribution(&mut self.lengths, &o.lengths);
+        self.merge_categories(o.categories.as_ref(), o.many);
+    }
+
+    /// Adds counts of values; past `MAX_CATEGORIES` distinct values the
+    /// counts are dropped and the column has `many`.
+    pub fn merge_categories(&mut self, counts: Option<&BTreeMap<String, u64>>, many: bool) {
+        if self.many || many {
+            self.categories = None;
+            self.many = true;
+            return;
+        }
+        let Some(counts) = counts else { return };
+        let mine = self.categories.get_or_insert_with(BTreeMap::new);
+        for (value, n) in counts {
+            *mine.entry(value.clone()).or_default() += n;
+        }
+        if mine.len() > MAX_CATEGORIES {
+            self.categories = None;
+            self.many = true;
+        }
+    }
+
+    /// What a report shows of the summary.
+    pub fn describe(&self) -> Description {
+        let values = self.values.as_ref().filter(|d| !d.is_empty());
+        let lengths = self.lengths.as_ref().filter(|d| !d.is_empty());
+        let top = self.categories.as_ref().map(|c| {
+            let mut top: Vec<_> = c.iter().map(|(v, n)| (v.clone(), *n)).collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            top.truncate(TOP);
+            top.into_iter()
+                .map(|(value, count)| Frequent { value, count })
+                .collect()
+        });
+        Description {
+            mean: values.map(|d| d.moments.mean),
+            std: values.and_then(|d| d.moments.std()),
+            quantiles: values.map(quantiles),
+            histogram: values.map(|d| d.histogram(d.moments.min, d.moments.max)),
+            top,
+            length: lengths.map(|d| Lengths {
+                min: d.moments.min,
+                max: d.moments.max,
+                mean: d.moments.mean,
+                quantiles: quantiles(d),
+            }),
+        }
+    }
+}
+
+fn merge_distribution(mine: &mut Option<Distribution>, other: &Option<Distribution>) {
+    if let Some(o) = other {
+        mine.get_or_insert_with(Distribution::default).merge(o);
+    }
+}
+
+fn quantiles(d: &Distribution) -> Quantiles {
+    let q = |q| d.quantile(q).unwrap_or(f64::NAN);
+    Quantiles {
+        p1: q(0.01),
+        p5: q(0.05),
+        p25: q(0.25),
+        p50: q(0.5),
+        p75: q(0.75),
+        p95: q(0.95),
+        p99: q(0.99),
+    }
+}
+
+/// Quantiles, from the digest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quantiles {
+    pub p1: f64,
+    pub p5: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// A value and how many rows hold it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Frequent {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Lengths of a text column's values, in characters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lengths {
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub quantiles: Quantiles,
+}
+
+/// The statistics a report shows for a column.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Description {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantiles: Option<Quantiles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Histogram>,
+    /// The most frequent values, for columns with few distinct values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<Vec<Frequent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<Lengths>,
+}
+
+/// A column of a data version: what its pass counted and its summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnStats {
+    pub name: String,
+    pub dtype: String,
+    pub nulls: u64,
+    #[serde(default)]
+    pub summary: Summary,
+}
+
+/// The profile of one data version under one schema: kept by its data id
+/// beside the check results, merged over a dataset's shards.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub rows: u64,
+    pub columns: Vec<ColumnStats>,
+}
+
+impl Profile {
+    /// Adds a part of the same table (another shard): columns match by name.
+    pub fn merge(&mut self, o: &Profile) {
+        self.rows += o.rows;
+        for c in &o.columns {
+            match self.columns.iter_mut().find(|m| m.name == c.name) {
+                Some(m) => {
+                    m.nulls += c.nulls;
+                    m.summary.merge(&c.summary);
+                }
+                None => self.columns.push(c.clone()),
+            }
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnStats> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
