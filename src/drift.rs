@@ -52,7 +52,10 @@ pub fn judge(
         return Ok(None);
     };
     let Some((rev, label, pointer)) = baseline(repo, rel, report, rules)? else {
-        not_checked(report, "no earlier version of this data to compare with".into());
+        not_checked(
+            report,
+            "no earlier version of this data to compare with".into(),
+        );
         return Ok(None);
     };
     let profile = Profiler::new(repo, progress).profile(rel, &pointer, Some(&rev), schema_path)?;
@@ -134,22 +137,29 @@ fn rules_for(rules: &Drift, c: &ColumnDrift) -> Vec<(String, f64)> {
         .unwrap_or_default()
 }
 
-fn findings(rules: &Drift, diff: &compare::ProfileDiff, baseline: &str) -> (Vec<Finding>, Vec<Passed>) {
+fn findings(
+    rules: &Drift,
+    diff: &compare::ProfileDiff,
+    baseline: &str,
+) -> (Vec<Finding>, Vec<Passed>) {
     let mut found = Vec::new();
     let mut passed = Vec::new();
-    let finding = |code: String, field: Option<String>, observed: f64, threshold: f64, message: String| Finding {
-        code,
-        field,
-        severity: rules.rule.severity,
-        status: Status::Failed,
-        count: 1,
-        fraction: None,
-        mostly: None,
-        expected: Some(format!("at most {threshold}")),
-        observed: Some(format!("{observed:.4}")),
-        message,
-        samples: Vec::new(),
-    };
+    let finding =
+        |code: String, field: Option<String>, observed: f64, threshold: f64, message: String| {
+            Finding {
+                code,
+                field,
+                severity: rules.rule.severity,
+                status: Status::Failed,
+                count: 1,
+                fraction: None,
+                mostly: None,
+                expected: Some(format!("at most {threshold}")),
+                observed: Some(format!("{observed:.4}")),
+                message,
+                samples: Vec::new(),
+            }
+        };
     if let Some(limit) = rules.rows {
         let [a, b] = diff.rows;
         let change = if a == 0 {
@@ -163,7 +173,10 @@ fn findings(rules: &Drift, diff: &compare::ProfileDiff, baseline: &str) -> (Vec<
                 None,
                 change,
                 limit,
-                format!("rows changed by {:.1}% from {a} in {baseline} to {b}", change * 100.0),
+                format!(
+                    "rows changed by {:.1}% from {a} in {baseline} to {b}",
+                    change * 100.0
+                ),
             ));
         } else {
             passed.push(Passed {
@@ -172,7 +185,11 @@ fn findings(rules: &Drift, diff: &compare::ProfileDiff, baseline: &str) -> (Vec<
             });
         }
     }
-    for c in diff.columns.iter().filter(|c| c.a.is_some() && c.b.is_some()) {
+    for c in diff
+        .columns
+        .iter()
+        .filter(|c| c.a.is_some() && c.b.is_some())
+    {
         for (score, threshold) in rules_for(rules, c) {
             let Some(value) = c.scores.get(&score) else {
                 continue;

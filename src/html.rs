@@ -36,11 +36,24 @@ pub fn diff_page(a: &str, b: &str, paths: &[PathStats]) -> String {
             }
         }
         for [name, ta, tb] in &d.retyped {
-            let _ = writeln!(body, "<p>Type of {}: {} → {}</p>", esc(name), esc(ta), esc(tb));
+            let _ = writeln!(
+                body,
+                "<p>Type of {}: {} → {}</p>",
+                esc(name),
+                esc(ta),
+                esc(tb)
+            );
         }
         body.push_str(&drift_table(&d.columns));
         let profiles = [p.profiles[0].as_ref(), p.profiles[1].as_ref()];
-        body.push_str(&charts(&d.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), &profiles, [a, b]));
+        body.push_str(&charts(
+            &d.columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            &profiles,
+            [a, b],
+        ));
     }
     page(&format!("kiln diff --stats {a} {b}"), &body)
 }
@@ -85,7 +98,11 @@ pub fn check_page(reports: &[FileReport], baselines: &[(String, Profile)]) -> St
         let baseline = baselines.iter().find(|(p, _)| *p == r.path).map(|(_, b)| b);
         let names: Vec<&str> = stats.columns.iter().map(|c| c.name.as_str()).collect();
         body.push_str(&match baseline {
-            Some(b) => charts(&names, &[Some(b), Some(stats)], ["baseline", "this version"]),
+            Some(b) => charts(
+                &names,
+                &[Some(b), Some(stats)],
+                ["baseline", "this version"],
+            ),
             None => charts(&names, &[Some(stats)], ["this version", ""]),
         });
     }
@@ -99,7 +116,9 @@ fn drift_table(columns: &[ColumnDrift]) -> String {
     );
     let cell = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for c in columns {
-        let basis = c.basis.map_or(String::new(), |b| format!("{b:?}").to_lowercase());
+        let basis = c
+            .basis
+            .map_or(String::new(), |b| format!("{b:?}").to_lowercase());
         let drift = if c.drifted {
             "<span class=\"bad\">drift</span>"
         } else {

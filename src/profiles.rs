@@ -91,7 +91,16 @@ impl<'a> Profiler<'a> {
             };
             return Ok(checker.profile(&shards, single, schema)?);
         };
-        self.ensure_stored(rel, pointer, rev)?;
+        let store = self.repo.store();
+        let named = |name: &str| {
+            if single {
+                Path::new(rel)
+                    .file_name()
+                    .map_or_else(|| "data".to_string(), |n| n.to_string_lossy().into_owned())
+            } else {
+                name.to_string()
+            }
+        };
         // The store names objects by id: each is shown to the checker
         // through a link named as in the version, whose name says its format.
         let tmp = self.repo.tmp_dir();
@@ -100,61 +109,71 @@ impl<'a> Profiler<'a> {
             .prefix("profile-")
             .tempdir_in(&tmp)
             .ctx("create a folder in", &tmp)?;
-        let store = self.repo.store();
+        let shards = |listing: &workspace::Listing| -> Vec<Shard> {
+            listing
+                .files
+                .iter()
+                .filter_map(|(name, (id, _, size))| {
+                    let path = RepoPath::new(&named(name)).ok()?.abs(dir.path());
+                    Format::of(&path)?;
+                    Some(Shard {
+                        path,
+                        known: Some((*id, *size)),
+                    })
+                })
+                .collect()
+        };
+        // Kept profiles first: a version profiled anywhere needs no data.
+        if workspace::listing(&store, pointer).is_err() {
+            self.fetch(rel, pointer, rev, false)?;
+        }
         let listing = workspace::listing(&store, pointer)?;
-        let mut shards = Vec::new();
-        for (name, (id, _, size)) in &listing.files {
-            let name = if single {
-                Path::new(rel).file_name().map_or_else(
-                    || "data".to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                )
-            } else {
-                name.clone()
-            };
-            let Ok(safe) = RepoPath::new(&name) else {
-                continue;
-            };
-            let link = safe.abs(dir.path());
-            if Format::of(&link).is_none() {
-                continue;
-            }
-            if let Some(parent) = link.parent() {
+        let shards = shards(&listing);
+        if let Some(kept) = checker.kept_profile(&shards, schema)? {
+            return Ok(kept);
+        }
+        if !shards
+            .iter()
+            .all(|s| s.known.is_some_and(|(id, _)| store.contains(&id)))
+        {
+            self.fetch(rel, pointer, rev, true)?;
+        }
+        for s in &shards {
+            if let (Some(parent), Some((id, _))) = (s.path.parent(), s.known) {
                 fsutil::create_dir_all(parent)?;
+                link_object(&store.object_path(&id), &s.path)?;
             }
-            link_object(&store.object_path(id), &link)?;
-            shards.push(Shard {
-                path: link,
-                known: Some((*id, *size)),
-            });
         }
         Ok(checker.profile(&shards, single, schema)?)
     }
 
-    /// Brings a version's objects into the store from the default remote
-    /// when any is missing (verified, as every fetch).
-    fn ensure_stored(&self, rel: &str, pointer: &Pointer, rev: &str) -> Result<(), ProfileError> {
-        let store = self.repo.store();
-        let complete = match workspace::listing(&store, pointer) {
-            Ok(listing) => listing.files.values().all(|(id, _, _)| store.contains(id)),
-            Err(_) => false,
-        };
-        if complete {
-            return Ok(());
-        }
+    /// Brings a version's trees, and with `files` its files, into the store
+    /// from the default remote (verified, as every fetch).
+    fn fetch(
+        &self,
+        rel: &str,
+        pointer: &Pointer,
+        rev: &str,
+        files: bool,
+    ) -> Result<(), ProfileError> {
         let failed = |cause: String| ProfileError::NotFetched {
             path: rel.to_string(),
             rev: rev.to_string(),
             cause,
         };
+        self.repo.store().create()?;
+        fsutil::create_dir_all(&self.repo.tmp_dir())?;
         let remote = Remote::open(self.repo, None, None).map_err(|e| failed(e.to_string()))?;
-        let tracked = Tracked {
+        let tracked = [Tracked {
             rel: RepoPath::new(rel).map_err(|e| failed(e.to_string()))?,
             pointer: pointer.clone(),
-        };
-        let report = remote
-            .fetch(self.repo, &[tracked], self.progress)
-            .map_err(|e| failed(e.to_string()))?;
+        }];
+        let report = if files {
+            remote.fetch(self.repo, &tracked, self.progress)
+        } else {
+            remote.fetch_trees(self.repo, &tracked, self.progress)
+        }
+        .map_err(|e| failed(e.to_string()))?;
         report.problems().map_err(|e| failed(e.to_string()))
     }
 }

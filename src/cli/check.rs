@@ -97,7 +97,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         }
     } else {
         let repo = repo.as_ref().expect("found above");
-        let plan = kiln::binding::plan(&repo, &app.cwd, &args.paths)?;
+        let plan = kiln::binding::plan(repo, &app.cwd, &args.paths)?;
         if !args.paths.is_empty()
             && let Some(path) = plan.unbound.first()
         {
@@ -107,14 +107,14 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             app.say("nothing to check: no tracked data has a schema");
             return Ok(ExitCode::SUCCESS);
         }
-        let dirs = kiln::binding::dirs(&repo);
+        let dirs = kiln::binding::dirs(repo);
         let checker = Checker::new(Some(&dirs), &opts).with_progress(progress.as_ref());
         for job in &plan.jobs {
             let schema = repo.root().join(&job.schema);
             tables.push((reports.len(), job.data.to_string(), schema.clone()));
             if job.files.is_empty() {
                 let data = repo.root().join(&job.data);
-                match kiln::binding::listed_shards(&repo, &job.data)? {
+                match kiln::binding::listed_shards(repo, &job.data)? {
                     Some(shards) => {
                         reports.extend(checker.check_listed(&job.data, &shards, &schema)?);
                     }
@@ -139,9 +139,10 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
         }
     }
     if let Some(html) = &args.html {
-        let path = app.cwd.join(html);
-        std::fs::write(&path, kiln::html::check_page(&reports, &baselines))
-            .map_err(|e| kiln::fsutil::IoError::new("write", path.clone(), e))?;
+        crate::ui::write_page(
+            &app.cwd.join(html),
+            &kiln::html::check_page(&reports, &baselines),
+        )?;
     }
     let fail_on_warn = args.fail_on == FailOn::Warn;
     match format {

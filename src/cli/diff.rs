@@ -84,9 +84,7 @@ fn stats(
     let result = kiln::profiles::diff_stats(repo, a, b, filter, progress)?;
     if let Some(html) = &args.html {
         let page = kiln::html::diff_page(a, b.unwrap_or("workspace"), &result);
-        let path = app.cwd.join(html);
-        std::fs::write(&path, page)
-            .map_err(|e| kiln::fsutil::IoError::new("write", path.clone(), e))?;
+        crate::ui::write_page(&app.cwd.join(html), &page)?;
     }
     if args.json {
         crate::ui::print_json(&result);

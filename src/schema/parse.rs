@@ -308,7 +308,11 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         None => Vec::new(),
         Some(v) => disjoint(cx, v, &names)?,
     };
-    let drift = raw.drift.as_ref().map(|v| drift(cx, v, &names)).transpose()?;
+    let drift = raw
+        .drift
+        .as_ref()
+        .map(|v| drift(cx, v, &names))
+        .transpose()?;
     // A primary key's fields are implicitly required.
     for name in &primary_key {
         if let Some(f) = fields.iter_mut().find(|f| &f.name == name)
@@ -355,7 +359,9 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
 fn drift(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Drift, SchemaError> {
     let bad = |m: String| cx.err(&v.referenced, format!("drift: {m}"), None);
     let Value::Object(map) = &v.value else {
-        return Err(bad("must be a mapping of baseline, severity, scores, rows, fields".into()));
+        return Err(bad(
+            "must be a mapping of baseline, severity, scores, rows, fields".into(),
+        ));
     };
     let scores = |what: &str, val: &Value| -> Result<Vec<(String, f64)>, SchemaError> {
         let Value::Object(m) = val else {
@@ -372,7 +378,9 @@ fn drift(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Drift, SchemaError> {
                 }
                 match t.as_f64() {
                     Some(t) if t.is_finite() && t >= 0.0 => Ok((name.clone(), t)),
-                    _ => Err(bad(format!("the threshold of {name} must be a number of at least 0"))),
+                    _ => Err(bad(format!(
+                        "the threshold of {name} must be a number of at least 0"
+                    ))),
                 }
             })
             .collect()
@@ -399,7 +407,11 @@ fn drift(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Drift, SchemaError> {
             "scores" => out.scores = scores("scores", val)?,
             "rows" => match val.as_f64() {
                 Some(t) if t.is_finite() && t >= 0.0 => out.rows = Some(t),
-                _ => return Err(bad("rows must be the largest change in rows, as a fraction".into())),
+                _ => {
+                    return Err(bad(
+                        "rows must be the largest change in rows, as a fraction".into(),
+                    ));
+                }
             },
             "fields" => {
                 let Value::Object(m) = val else {
@@ -416,7 +428,10 @@ fn drift(cx: &Ctx, v: &S<Value>, names: &[&str]) -> Result<Drift, SchemaError> {
                 return Err(cx.err(
                     &v.referenced,
                     format!("drift: unknown key `{other}`"),
-                    Some(one_of_hint(other, &["baseline", "severity", "scores", "rows", "fields"])),
+                    Some(one_of_hint(
+                        other,
+                        &["baseline", "severity", "scores", "rows", "fields"],
+                    )),
                 ));
             }
         }

@@ -21,7 +21,10 @@ pub struct Series<'a> {
 /// The chart of a column over one or two versions; none when there is
 /// nothing to draw (no values, or too many distinct texts and no lengths).
 pub fn chart(title: &str, series: &[Series]) -> Option<String> {
-    let categories: Option<Vec<_>> = series.iter().map(|s| s.summary.categories.as_ref()).collect();
+    let categories: Option<Vec<_>> = series
+        .iter()
+        .map(|s| s.summary.categories.as_ref())
+        .collect();
     let values: Option<Vec<&Distribution>> = series
         .iter()
         .map(|s| s.summary.values.as_ref().filter(|d| !d.is_empty()))
@@ -40,8 +43,14 @@ pub fn chart(title: &str, series: &[Series]) -> Option<String> {
 }
 
 fn histograms(title: &str, series: &[Series], dists: &[&Distribution]) -> Option<String> {
-    let lo = dists.iter().map(|d| d.moments.min).fold(f64::INFINITY, f64::min);
-    let hi = dists.iter().map(|d| d.moments.max).fold(f64::NEG_INFINITY, f64::max);
+    let lo = dists
+        .iter()
+        .map(|d| d.moments.min)
+        .fold(f64::INFINITY, f64::min);
+    let hi = dists
+        .iter()
+        .map(|d| d.moments.max)
+        .fold(f64::NEG_INFINITY, f64::max);
     if !lo.is_finite() || !hi.is_finite() {
         return None;
     }
@@ -58,13 +67,26 @@ fn histograms(title: &str, series: &[Series], dists: &[&Distribution]) -> Option
                 .collect()
         })
         .collect();
-    let top = bars.iter().flatten().map(|b| b.2).fold(0.0, f64::max).max(1e-9) * 1.1;
-    draw(title, series, lo..hi, top, |i| {
-        bars[i]
-            .iter()
-            .map(|&(x0, x1, y)| [(x0, 0.0), (x1, y)])
-            .collect()
-    }, None)
+    let top = bars
+        .iter()
+        .flatten()
+        .map(|b| b.2)
+        .fold(0.0, f64::max)
+        .max(1e-9)
+        * 1.1;
+    draw(
+        title,
+        series,
+        lo..hi,
+        top,
+        |i| {
+            bars[i]
+                .iter()
+                .map(|&(x0, x1, y)| [(x0, 0.0), (x1, y)])
+                .collect()
+        },
+        None,
+    )
 }
 
 fn shares(
@@ -74,7 +96,7 @@ fn shares(
 ) -> Option<String> {
     // The values most frequent over all versions, by their largest share.
     let share = |m: &std::collections::BTreeMap<String, u64>, v: &str| {
-        let n = m.values().sum::<u64>().max(1) as f64;
+        let n = m.values().map(|&n| n as f64).sum::<f64>().max(1.0);
         m.get(v).copied().unwrap_or(0) as f64 / n
     };
     let mut names: Vec<&String> = categories.iter().flat_map(|m| m.keys()).collect();
@@ -83,7 +105,12 @@ fn shares(
     let weight = |v: &str| categories.iter().map(|m| share(m, v)).fold(0.0, f64::max);
     names.sort_by(|a, b| weight(b).total_cmp(&weight(a)).then_with(|| a.cmp(b)));
     names.truncate(MOST);
-    let top = names.iter().map(|v| weight(v)).fold(0.0, f64::max).max(1e-9) * 1.1;
+    let top = names
+        .iter()
+        .map(|v| weight(v))
+        .fold(0.0, f64::max)
+        .max(1e-9)
+        * 1.1;
     // Labels share the axis: the more values, the shorter each.
     let room = (64 / names.len().max(1)).clamp(4, 16);
     let labels: Vec<String> = names.iter().map(|s| shorten(s, room)).collect();
@@ -97,7 +124,12 @@ fn shares(
             names
                 .iter()
                 .enumerate()
-                .map(|(x, v)| [(x as f64 - 0.4, 0.0), (x as f64 + 0.4, share(categories[i], v))])
+                .map(|(x, v)| {
+                    [
+                        (x as f64 - 0.4, 0.0),
+                        (x as f64 + 0.4, share(categories[i], v)),
+                    ]
+                })
                 .collect()
         },
         Some(&labels),
@@ -169,7 +201,9 @@ fn draw(
                 )
                 .ok()?
                 .label(s.label)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
         }
         if series.len() > 1 {
             chart

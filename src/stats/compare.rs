@@ -136,7 +136,8 @@ pub fn compare(a: &Profile, b: &Profile) -> ProfileDiff {
             .iter()
             .filter_map(|c| {
                 let other = b.column(&c.name)?;
-                (other.dtype != c.dtype).then(|| [c.name.clone(), c.dtype.clone(), other.dtype.clone()])
+                (other.dtype != c.dtype)
+                    .then(|| [c.name.clone(), c.dtype.clone(), other.dtype.clone()])
             })
             .collect(),
         columns,
@@ -168,7 +169,12 @@ fn column(name: &str, a: Option<&ColumnStats>, b: Option<&ColumnStats>) -> Colum
     if let (Some(x), Some(y)) = (&sa.categories, &sb.categories) {
         drift.basis = Some(Basis::Categorical);
         let (p, q) = shares(x, y);
-        drift.scores.linf = Some(p.iter().zip(&q).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max));
+        drift.scores.linf = Some(
+            p.iter()
+                .zip(&q)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f64::max),
+        );
         drift.scores.jensen_shannon = Some(jensen_shannon(&p, &q));
         drift.scores.psi = Some(psi(&p, &q));
     }
@@ -195,12 +201,14 @@ fn column(name: &str, a: Option<&ColumnStats>, b: Option<&ColumnStats>) -> Colum
 
 /// Each value's share on both sides, over the values of either.
 fn shares(a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>) -> (Vec<f64>, Vec<f64>) {
-    let (na, nb) = (a.values().sum::<u64>(), b.values().sum::<u64>());
-    let share = |m: &BTreeMap<String, u64>, n: u64, k: &String| {
-        if n == 0 {
+    // Summed as floats: counts from a damaged profile may overflow.
+    let total = |m: &BTreeMap<String, u64>| m.values().map(|&n| n as f64).sum::<f64>();
+    let (na, nb) = (total(a), total(b));
+    let share = |m: &BTreeMap<String, u64>, n: f64, k: &String| {
+        if n == 0.0 {
             0.0
         } else {
-            m.get(k).copied().unwrap_or(0) as f64 / n as f64
+            m.get(k).copied().unwrap_or(0) as f64 / n
         }
     };
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();

@@ -59,7 +59,7 @@ impl Moments {
         let delta = o.mean - self.mean;
         self.mean += delta * nb / n;
         self.m2 += o.m2 + delta * delta * na * nb / n;
-        self.n += o.n;
+        self.n = self.n.saturating_add(o.n);
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
     }
@@ -138,8 +138,10 @@ impl Distribution {
     pub fn quantile(&self, q: f64) -> Option<f64> {
         let digest = self.digest()?;
         let v = digest.estimate_quantile(q);
-        // The digest interpolates; the range is known exactly.
-        Some(v.clamp(self.moments.min, self.moments.max))
+        // The digest interpolates; the range is known exactly (unless a
+        // damaged profile says otherwise: no clamp to a range that is none).
+        let (lo, hi) = (self.moments.min, self.moments.max);
+        Some(if lo <= hi { v.clamp(lo, hi) } else { v })
     }
 
     /// The fraction of values at or below `x`.
@@ -153,22 +155,29 @@ impl Distribution {
         if x < self.moments.min {
             return 0.0;
         }
-        self.digest().map_or(0.0, |d| d.estimate_rank(x).clamp(0.0, 1.0))
+        self.digest()
+            .map_or(0.0, |d| d.estimate_rank(x).clamp(0.0, 1.0))
     }
 
-    /// Counts of values in `BINS` equal bars over `[lo, hi]`.
+    /// Counts of values in `BINS` equal bars over `[lo, hi]`, summing to
+    /// the values' count.
     pub fn histogram(&self, lo: f64, hi: f64) -> Histogram {
-        let n = self.moments.n as f64;
+        let n = self.moments.n;
         let edges = edges(lo, hi);
-        let mut below = 0.0;
-        let counts = edges
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| {
-                let upto = if i == BINS - 1 { 1.0 } else { self.cdf(w[1]) };
-                let count = ((upto * n) - below).max(0.0);
-                below = upto * n;
-                count.round() as u64
+        // Values at or below each inner edge, rounded once, so bars add up.
+        let mut upto: Vec<u64> = edges[1..BINS]
+            .iter()
+            .map(|&e| ((self.cdf(e) * n as f64).round() as u64).min(n))
+            .collect();
+        upto.push(n);
+        let mut below = 0;
+        let counts = upto
+            .into_iter()
+            .map(|u| {
+                let u = u.max(below);
+                let count = u - below;
+                below = u;
+                count
             })
             .collect();
         Histogram { edges, counts }
@@ -184,7 +193,11 @@ fn centroids(digest: &TDigest) -> Vec<[f64; 2]> {
 }
 
 fn edges(lo: f64, hi: f64) -> Vec<f64> {
-    let width = if hi > lo { (hi - lo) / BINS as f64 } else { 0.0 };
+    let width = if hi > lo {
+        (hi - lo) / BINS as f64
+    } else {
+        0.0
+    };
     (0..=BINS).map(|i| lo + width * i as f64).collect()
 }
 
@@ -230,7 +243,8 @@ impl Summary {
         let Some(counts) = counts else { return };
         let mine = self.categories.get_or_insert_with(BTreeMap::new);
         for (value, n) in counts {
-            *mine.entry(value.clone()).or_default() += n;
+            let count = mine.entry(value.clone()).or_default();
+            *count = count.saturating_add(*n);
         }
         if mine.len() > MAX_CATEGORIES {
             self.categories = None;
@@ -352,11 +366,12 @@ pub struct Profile {
 impl Profile {
     /// Adds a part of the same table (another shard): columns match by name.
     pub fn merge(&mut self, o: &Profile) {
-        self.rows += o.rows;
+        // Saturating: a damaged profile may hold any count.
+        self.rows = self.rows.saturating_add(o.rows);
         for c in &o.columns {
             match self.columns.iter_mut().find(|m| m.name == c.name) {
                 Some(m) => {
-                    m.nulls += c.nulls;
+                    m.nulls = m.nulls.saturating_add(c.nulls);
                     m.summary.merge(&c.summary);
                 }
                 None => self.columns.push(c.clone()),

@@ -8,7 +8,11 @@ use super::outln;
 
 pub fn print(p: &PathStats, a: &str, b: &str) {
     let d = &p.diff;
-    let schema = p.schema.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+    let schema = p
+        .schema
+        .as_deref()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
     outln!("{}{schema}: {a} → {b}", p.path);
     let [ra, rb] = d.rows;
     let change = if ra > 0 {

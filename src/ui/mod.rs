@@ -78,3 +78,12 @@ pub fn color(stream_is_terminal: bool) -> bool {
 pub fn color_stderr() -> bool {
     color(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 }
+
+/// Writes a report page the user asked for (`--html FILE`), whole or not at all.
+pub fn write_page(path: &std::path::Path, page: &str) -> Result<(), kiln::fsutil::IoError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    kiln::fsutil::write_atomic(path, page.as_bytes(), dir)
+}

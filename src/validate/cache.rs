@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{RepeatCheck, Scope};
 use super::report::FileReport;
-use crate::stats::Profile;
 use crate::fsutil::{self, IoError};
+use crate::stats::Profile;
 use crate::store::Id;
 
 /// A cached result: the report and, for a shard, its checks of repeated

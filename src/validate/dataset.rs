@@ -5,9 +5,9 @@
 //! count, its size and its sorted key runs. A shard's result and runs are
 //! cached by its content, so a re-check reads only new or changed shards.
 
+use std::cmp::Ordering as Order;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::cmp::Ordering as Order;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::compile::{self, Measure};
@@ -75,7 +75,7 @@ impl Checker<'_> {
             .map(|p| p.task("checking", files.len() as u64, Unit::Files));
         let slots: Vec<Mutex<Option<Result<Checked, ValidateError>>>> =
             files.iter().map(|_| Mutex::new(None)).collect();
-        let profile = Mutex::new(Some(crate::stats::Profile::default()));
+        let profiles = InOrder::default();
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
@@ -105,14 +105,8 @@ impl Checker<'_> {
                             }
                             checked
                         });
-                        // Profiles merge as shards finish: a dataset's
-                        // thousands of shard profiles are never all held.
                         let checked = checked.map(|mut c| {
-                            let mut merged = profile.lock().unwrap_or_else(|e| e.into_inner());
-                            match (c.report.stats.take(), merged.as_mut()) {
-                                (Some(s), Some(m)) => m.merge(&s),
-                                _ => *merged = None,
-                            }
+                            profiles.add(i, c.report.stats.take());
                             c
                         });
                         *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(checked);
@@ -128,7 +122,7 @@ impl Checker<'_> {
                     .expect("every shard is checked")
             })
             .collect::<Result<_, _>>()?;
-        Ok((checked, profile.into_inner().unwrap_or_else(|e| e.into_inner())))
+        Ok((checked, profiles.merged()))
     }
 
     /// The dataset's own report: its table-level checks over all shards.
@@ -198,7 +192,10 @@ impl Checker<'_> {
                 .first()
                 .map(|c| c.report.not_checked.clone())
                 .unwrap_or_default(),
-            profile: stats.as_ref().map(|s| merged_profile(s, checked)).unwrap_or_default(),
+            profile: stats
+                .as_ref()
+                .map(|s| merged_profile(s, checked))
+                .unwrap_or_default(),
             shards: Some(Shards {
                 total: checked.len(),
                 read: checked.len() - cached,
@@ -484,5 +481,44 @@ fn pick(a: Option<String>, b: Option<String>, side: Order) -> Option<String> {
             Some(if order == side { b } else { a })
         }
         (a, b) => a.or(b),
+    }
+}
+
+/// Shards' profiles merged in the shards' order as they finish (merging
+/// digests in another order gives other, equally good, figures: the same
+/// shards always give the same profile), holding only those that finish
+/// ahead of an earlier shard: a dataset's thousands are never all held.
+#[derive(Default)]
+struct InOrder(Mutex<Merging>);
+
+#[derive(Default)]
+struct Merging {
+    next: usize,
+    waiting: std::collections::BTreeMap<usize, Option<crate::stats::Profile>>,
+    merged: crate::stats::Profile,
+    /// A shard without a profile: the dataset has none.
+    broken: bool,
+}
+
+impl InOrder {
+    fn add(&self, i: usize, profile: Option<crate::stats::Profile>) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.waiting.insert(i, profile);
+        loop {
+            let next = m.next;
+            let Some(p) = m.waiting.remove(&next) else {
+                break;
+            };
+            match p {
+                Some(p) => m.merged.merge(&p),
+                None => m.broken = true,
+            }
+            m.next += 1;
+        }
+    }
+
+    fn merged(self) -> Option<crate::stats::Profile> {
+        let m = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        (!m.broken && m.waiting.is_empty()).then_some(m.merged)
     }
 }

@@ -9,8 +9,8 @@ use polars::prelude::*;
 
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
 use super::distinct;
-use super::profiler;
 use super::lines;
+use super::profiler;
 use super::repeats::{self, KeySink};
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
 use super::sampled;

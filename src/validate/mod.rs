@@ -325,11 +325,17 @@ impl<'a> Checker<'a> {
         if let (true, [one]) = (single, shards) {
             let len = match one.known {
                 Some((_, len)) => len,
-                None => fsutil::metadata(&one.path).map_err(ValidateError::Data)?.len(),
+                None => fsutil::metadata(&one.path)
+                    .map_err(ValidateError::Data)?
+                    .len(),
             };
             let id = one.known.map(|(id, _)| id);
             let checked = self.check_file(&one.path, len, &loaded, id, Scope::File, None)?;
-            return checked.report.stats.clone().ok_or_else(|| unprofiled(&checked));
+            return checked
+                .report
+                .stats
+                .clone()
+                .ok_or_else(|| unprofiled(&checked));
         }
         let scratch = self.scratch()?;
         let (checked, merged) = self.check_shards(shards, &loaded, scratch.path())?;
@@ -345,6 +351,32 @@ impl<'a> Checker<'a> {
                     unprofiled,
                 )),
         }
+    }
+
+    /// The profile of `shards` (each with its content id known) as one
+    /// table under the schema at `schema`, from the profiles kept alone:
+    /// none unless every shard's is kept.
+    pub fn kept_profile(
+        &self,
+        shards: &[Shard],
+        schema: &Path,
+    ) -> Result<Option<Profile>, ValidateError> {
+        let loaded = self.schema(schema)?;
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        let mut merged = Profile::default();
+        for s in shards {
+            let (Some((id, _)), Some(format)) = (s.known, Format::of(&s.path)) else {
+                return Ok(None);
+            };
+            let key = cache::Cache::profile_key(&id, &loaded.id, format.name());
+            match cache.get_profile(&key) {
+                Some(p) => merged.merge(&p),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(merged))
     }
 
     fn schema(&self, path: &Path) -> Result<Arc<LoadedSchema>, SchemaError> {

@@ -11,5 +11,6 @@ mod hooks;
 mod lineage;
 mod remote;
 mod snapshots;
+mod stats;
 mod support;
 mod trust;

@@ -309,3 +309,84 @@ fn needs(test: &str, var: &str, what: &str) -> bool {
     eprintln!("skipped {test}: it needs {what}, which `bash scripts/test.sh` sets up");
     false
 }
+
+/// Headless Chromium, which `scripts/test.sh` installs; as [`servers_up`].
+pub fn chromium() -> Option<String> {
+    if !needs(
+        "the HTML report tests",
+        "KILN_TEST_CHROMIUM",
+        "headless Chromium",
+    ) {
+        return None;
+    }
+    std::env::var("KILN_TEST_CHROMIUM").ok()
+}
+
+/// The pixels of an 8-bit, non-interlaced RGB or RGBA PNG (what a browser's
+/// screenshot is), as RGB.
+pub fn png_pixels(png: &[u8]) -> Vec<[u8; 3]> {
+    use std::io::Read;
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let (mut at, mut width, mut channels, mut data) = (8, 0usize, 0usize, Vec::new());
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        let body = &png[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                width = u32::from_be_bytes(body[..4].try_into().unwrap()) as usize;
+                assert_eq!((body[8], body[12]), (8, 0), "8-bit, not interlaced");
+                channels = match body[9] {
+                    2 => 3,
+                    6 => 4,
+                    other => panic!("PNG colour type {other}"),
+                };
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&data[..])
+        .read_to_end(&mut raw)
+        .unwrap();
+    let stride = width * channels;
+    let mut prev = vec![0u8; stride];
+    let mut out = Vec::new();
+    for row in raw.chunks(stride + 1) {
+        let (filter, line) = (row[0], &row[1..]);
+        let mut cur = vec![0u8; stride];
+        for i in 0..stride {
+            let a = if i >= channels { cur[i - channels] } else { 0 };
+            let b = prev[i];
+            let c = if i >= channels { prev[i - channels] } else { 0 };
+            let predicted = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                4 => {
+                    let p = i16::from(a) + i16::from(b) - i16::from(c);
+                    let (pa, pb, pc) = (
+                        (p - i16::from(a)).abs(),
+                        (p - i16::from(b)).abs(),
+                        (p - i16::from(c)).abs(),
+                    );
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                other => panic!("PNG filter {other}"),
+            };
+            cur[i] = line[i].wrapping_add(predicted);
+        }
+        out.extend(cur.chunks(channels).map(|p| [p[0], p[1], p[2]]));
+        prev = cur;
+    }
+    out
+}
