@@ -84,7 +84,7 @@ enum Command {
     Fetch(fetch::Args),
     /// Fetch, then check out
     Pull(pull::Args),
-    /// Files added, deleted and modified between two versions
+    /// Files added, deleted and modified between two versions; with --stats, how their data moved
     Diff(diff::Args),
     /// Remove store objects that no pointer in a scope references
     Gc(gc::Args),
