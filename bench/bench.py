@@ -7,6 +7,7 @@ would use instead on the same machine in one run, and prints ratios.
     python3 bench/bench.py verdicts    # issue 12's tables, clean and 0.1%/1% broken
     python3 bench/bench.py remote      # push / pull vs dvc-s3, against Garage
     python3 bench/bench.py corpus      # a sharded text corpus vs DuckDB, polars, datatrove
+    python3 bench/bench.py drift       # diff --stats between two versions vs Evidently
     python3 bench/bench.py all
     python3 bench/bench.py validate --simd   # kiln built with SIMD (nightly Rust)
 
@@ -33,7 +34,7 @@ TOOLS = WORK / "tools"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "kiln-target"))
 KILN = TARGET / "release" / "kiln"
 PY_TOOLS = ["dvc==3.*", "dvc-s3==3.*", "frictionless", "pandera[polars]", "polars", "duckdb",
-            "datatrove", "regex", "tokenizers", "xxhash", "pyarrow", "zstandard"]
+            "datatrove", "regex", "tokenizers", "xxhash", "pyarrow", "zstandard", "evidently", "pandas<3"]
 
 
 def sh(cmd, cwd=None, env=None, check=True, quiet=True):
@@ -89,7 +90,7 @@ def setup(simd):
     print(f"building kiln ({' '.join(build[1:])})…", flush=True)
     sh(build, cwd=ROOT, env=env, quiet=False)
     have = (VENV / "bin" / "python").exists() and subprocess.run(
-        [VENV / "bin" / "python", "-c", "import dvc, duckdb, datatrove, zstandard, pandera, frictionless"],
+        [VENV / "bin" / "python", "-c", "import dvc, duckdb, datatrove, zstandard, pandera, frictionless, evidently"],
         capture_output=True).returncode == 0
     if not have:
         print("installing the other tools from PyPI…", flush=True)
@@ -785,6 +786,120 @@ def bench_corpus(runs, docs):
     print(f"\nre-check after adding 1% new shards: {recheck:.2f} s", flush=True)
 
 
+# Two versions of a 5M-row table; the second shifts `income` (×1.25) and
+# the mix of `country`, and draws every other column afresh from the same
+# distribution (so sampling noise must not be flagged).
+GEN_DRIFT = r"""
+import sys, numpy as np, polars as pl
+rows, out = int(sys.argv[1]), sys.argv[2]
+countries = ["us", "de", "fr", "in", "br", "jp", "gb", "ca", "mx", "es"]
+mix = [.30, .12, .10, .10, .08, .08, .07, .06, .05, .04]
+moved = [.15, .12, .10, .25, .08, .08, .07, .06, .05, .04]
+def version(seed, shifted):
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame({
+        "age": rng.normal(40, 12, rows).round().astype(np.int64),
+        "income": rng.lognormal(10.5, 0.6, rows) * (1.25 if shifted else 1.0),
+        "score": rng.uniform(0, 1, rows),
+        "country": rng.choice(countries, rows, p=moved if shifted else mix),
+        "device": rng.choice(["mobile", "desktop", "tablet"], rows, p=[.6, .3, .1]),
+        "clicks": rng.poisson(3, rows),
+    })
+version(1, False).write_parquet(f"{out}/v1.parquet")
+v2 = version(2, True)
+v2.write_parquet(f"{out}/v2.parquet")
+v2.write_csv(f"{out}/v2.csv")
+"""
+
+DRIFT_SCHEMA = """fields:
+  - {name: age, type: integer}
+  - {name: income, type: number}
+  - {name: score, type: number}
+  - {name: country, type: string}
+  - {name: device, type: string}
+  - {name: clicks, type: integer}
+"""
+
+# Evidently's data drift preset, end to end: read both versions, run the
+# report, list the columns it flags. Prints the seconds, then the columns.
+EVIDENTLY_DRIFT = r"""
+import json, sys, time
+t = time.perf_counter()
+import pandas as pd
+ref, cur = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
+try:
+    from evidently import Report
+    from evidently.presets import DataDriftPreset
+    snap = Report([DataDriftPreset()]).run(cur, ref).dict()
+    flagged = sorted(m["config"]["column"] for m in snap["metrics"]
+                     if m["config"].get("type", "").endswith("ValueDrift")
+                     and m["value"] >= m["config"].get("threshold", 0.1))
+except ImportError:
+    from evidently.legacy.report import Report
+    from evidently.legacy.metric_preset import DataDriftPreset
+    r = Report(metrics=[DataDriftPreset()])
+    r.run(reference_data=ref, current_data=cur)
+    table = r.as_dict()["metrics"][1]["result"]["drift_by_columns"]
+    flagged = sorted(c for c, v in table.items() if v["drift_detected"])
+print(time.perf_counter() - t)
+print(json.dumps(flagged))
+"""
+
+
+def bench_drift(runs, before):
+    import json
+
+    print("\n## drift: kiln diff --stats between two versions of a 5M-row table vs Evidently", flush=True)
+    data = WORK / "drift"
+    data.mkdir(parents=True, exist_ok=True)
+    if not (data / "v2.csv").exists():
+        print("generating the two versions…", flush=True)
+        sh([VENV / "bin" / "python", "-c", GEN_DRIFT, "5000000", data], quiet=False)
+    repo = git_repo(WORK / "repos" / "drift", "kiln")
+    (repo / "t.yaml").write_text(DRIFT_SCHEMA)
+    (repo / "data").mkdir()
+    for v, first in (("v1", True), ("v2", False)):
+        shutil.copy(data / f"{v}.parquet", repo / "data" / "t.parquet")
+        sh([KILN, "add", "data/t.parquet", *(["--schema", "t.yaml"] if first else [])], cwd=repo)
+        sh(["git", "add", "-A"], cwd=repo)
+        sh(["git", "commit", "-qm", v], cwd=repo)
+
+    def uncached():
+        shutil.rmtree(repo / ".kiln" / "state", ignore_errors=True)
+        return repo
+
+    diff = lambda cwd: [KILN, "diff", "--stats", "HEAD~1", "HEAD", "--json"]
+    k = timed("kiln diff --stats, nothing cached", uncached, diff, runs)[0]
+    kc = timed("kiln diff --stats, profiles cached", lambda: repo, diff, runs)[0]
+    out = json.loads(subprocess.run(diff(repo), cwd=repo, capture_output=True, text=True).stdout)
+    kiln_flagged = sorted(c["name"] for c in out[0]["columns"] if c["drifted"])
+    ev_times, ev_flagged = [], None
+    for _ in range(runs):
+        r = subprocess.run([VENV / "bin" / "python", "-c", EVIDENTLY_DRIFT, data / "v1.parquet",
+                            data / "v2.parquet"], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"bench: Evidently failed: {r.stderr.strip()[-2000:]}")
+        lines = r.stdout.strip().splitlines()
+        ev_times.append(float(lines[-2]))
+        ev_flagged = json.loads(lines[-1])
+    ev = statistics.median(ev_times)
+    print(f"  {'Evidently DataDriftPreset (read + report)':<44} {ev:8.3f} s", flush=True)
+    print("\n| measure | kiln | Evidently | ratio | goal |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| drift between two 5M-row versions, end to end | {k:.2f} s | {ev:.1f} s | {ev / k:.1f}× faster | ≥ 10× |")
+    print(f"| columns flagged | {', '.join(kiln_flagged)} | {', '.join(ev_flagged)} | "
+          f"{'same' if kiln_flagged == ev_flagged else 'DIFFERENT'} | same |")
+    print(f"| diff --stats with both profiles cached | {kc:.3f} s | | | < 0.1 s |")
+    # What the profile adds to a check: this kiln against one without it.
+    if before:
+        for name in ("v2.parquet", "v2.csv"):
+            cmd = lambda b: (lambda cwd: [b, "check", "--no-cache", "--schema", "t.yaml", str(data / name)])
+            now = timed(f"kiln check {name}", lambda: repo, cmd(KILN), runs)[0]
+            old = timed(f"kiln check {name}, without profiles", lambda: repo, cmd(before), runs)[0]
+            print(f"| check {name} with the profile vs without | {now:.2f} s vs {old:.2f} s | | "
+                  f"+{(now / old - 1) * 100:.0f}% | ≤ +10% |", flush=True)
+
+
 def bench_remote():
     print("\n## remote: push and pull against Garage on loopback, vs dvc-s3", flush=True)
     r = subprocess.run(["bash", str(ROOT / "bench" / "remote.sh")], capture_output=True, text=True)
@@ -807,10 +922,11 @@ def bench_remote():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("section", choices=["store", "validate", "verdicts", "remote", "corpus", "all"])
+    ap.add_argument("section", choices=["store", "validate", "verdicts", "remote", "corpus", "drift", "all"])
     ap.add_argument("--docs", type=int, default=10_000_000, help="documents in the corpus benchmark")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--simd", action="store_true", help="build kiln with polars' SIMD code (nightly Rust)")
+    ap.add_argument("--before", type=Path, help="drift: a kiln built without profiles, to time what they add")
     args = ap.parse_args()
     setup(args.simd)
     print(f"machine: {os.cpu_count()} cores; kiln {KILN}", flush=True)
@@ -824,6 +940,8 @@ def main():
         bench_remote()
     if args.section in ("corpus", "all"):
         bench_corpus(args.runs, args.docs)
+    if args.section in ("drift", "all"):
+        bench_drift(args.runs, args.before and args.before.resolve())
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ step kiln status --granular
 step kiln add data/train.csv data/images
 git add -A && git commit -qm "data v2"
 step kiln diff "$v1" HEAD
+step kiln diff --stats "$v1" HEAD -- data/train.csv
 
 say "Push to a local-folder remote, lose the local store, pull it back"
 step kiln push
