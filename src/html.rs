@@ -10,6 +10,7 @@ use crate::stats::Profile;
 use crate::stats::chart::{self, Series};
 use crate::stats::compare::ColumnDrift;
 use crate::validate::FileReport;
+use crate::validate::render::escape as esc;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc}\
@@ -166,20 +167,4 @@ fn page(title: &str, body: &str) -> String {
          <title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}</body></html>\n",
         esc(title)
     )
-}
-
-/// Text made safe inside HTML: data and names come from strangers' files.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

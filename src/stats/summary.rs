@@ -31,22 +31,37 @@ pub struct Moments {
 }
 
 impl Moments {
-    fn of(values: &[f64]) -> Moments {
-        if values.is_empty() {
+    /// From a count, a sum and a sum of squares (of small numbers, such as
+    /// lengths, where the sums lose nothing that matters).
+    pub fn from_sums(n: u64, sum: f64, squares: f64, min: f64, max: f64) -> Moments {
+        if n == 0 {
             return Moments::default();
         }
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
+        let mean = sum / n as f64;
         Moments {
-            n: values.len() as u64,
+            n,
             mean,
-            m2: values.iter().map(|v| (v - mean) * (v - mean)).sum(),
-            min: values.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            m2: (squares - sum * mean).max(0.0),
+            min,
+            max,
         }
     }
 
-    fn merge(&mut self, o: &Moments) {
+    /// From a count, a mean and a population variance.
+    pub fn from_variance(n: u64, mean: f64, variance: f64, min: f64, max: f64) -> Moments {
+        if n == 0 {
+            return Moments::default();
+        }
+        Moments {
+            n,
+            mean,
+            m2: variance * n as f64,
+            min,
+            max,
+        }
+    }
+
+    pub fn merge(&mut self, o: &Moments) {
         if o.n == 0 {
             return;
         }
@@ -88,21 +103,9 @@ pub struct Distribution {
 }
 
 impl Distribution {
-    /// The distribution of `values`; values that are not finite are left out.
-    pub fn of(mut values: Vec<f64>) -> Distribution {
-        values.retain(|v| v.is_finite());
-        let moments = Moments::of(&values);
-        if values.is_empty() {
-            return Distribution::default();
-        }
-        // Sorted first: the digest's own sort then finds one run.
-        values.sort_unstable_by(f64::total_cmp);
-        let mut digest = TDigest::from_values(values);
-        digest.compress(CENTROIDS);
-        Distribution {
-            moments,
-            centroids: centroids(&digest),
-        }
+    /// A distribution of the moments given and the digest of `centroids`.
+    pub fn new(moments: Moments, centroids: Vec<[f64; 2]>) -> Distribution {
+        Distribution { moments, centroids }
     }
 
     pub fn merge(&mut self, o: &Distribution) {
@@ -115,7 +118,7 @@ impl Distribution {
         };
         let mut merged = merged;
         merged.compress(CENTROIDS);
-        self.centroids = centroids(&merged);
+        self.centroids = centroids_of(&merged);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -184,7 +187,44 @@ impl Distribution {
     }
 }
 
-fn centroids(digest: &TDigest) -> Vec<[f64; 2]> {
+/// The moments of a digest's centroids: about those of its values.
+pub fn digest_moments(centroids: &[[f64; 2]]) -> Moments {
+    let usable = || {
+        centroids
+            .iter()
+            .filter(|[m, w]| m.is_finite() && w.is_finite() && *w > 0.0)
+    };
+    let n: f64 = usable().map(|[_, w]| w).sum();
+    if n <= 0.0 {
+        return Moments::default();
+    }
+    let mean = usable().map(|[m, w]| m * w).sum::<f64>() / n;
+    Moments {
+        n: n.round() as u64,
+        mean,
+        m2: usable().map(|[m, w]| w * (m - mean) * (m - mean)).sum(),
+        min: usable().map(|[m, _]| *m).fold(f64::INFINITY, f64::min),
+        max: usable().map(|[m, _]| *m).fold(f64::NEG_INFINITY, f64::max),
+    }
+}
+
+/// Two digests' centroids (or values with their weights) as one digest's.
+pub fn merge_centroids(a: &[[f64; 2]], b: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    // Sorted here, unstably: the digest's own stable sort then finds runs.
+    let mut b = b.to_vec();
+    b.sort_unstable_by(|x, y| x[0].total_cmp(&y[0]));
+    let mut d = Distribution {
+        moments: Moments::default(),
+        centroids: a.to_vec(),
+    };
+    d.merge(&Distribution {
+        moments: Moments::default(),
+        centroids: b,
+    });
+    d.centroids
+}
+
+fn centroids_of(digest: &TDigest) -> Vec<[f64; 2]> {
     digest
         .centroids()
         .iter()

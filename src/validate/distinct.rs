@@ -1,14 +1,13 @@
 //! Repeated keys counted inside the streaming pass. polars counts distinct
 //! values with a partitioned group-by, which cost more than all the other
 //! checks of a table together; a set that each batch of rows is looked up
-//! in and added to, under one lock, costs a fraction of that.
+//! in and added to, under one lock, costs a fraction of that. And the
+//! HyperLogLog registers a column's profile estimates its distinct values by.
 
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
-
-use super::observe::observe;
 
 /// How the values of a one-column key are remembered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,23 +147,36 @@ impl IntSet {
 const SKETCH_BITS: u32 = 12;
 const REGISTERS: usize = 1 << SKETCH_BITS;
 
-/// A HyperLogLog sketch of the distinct non-null values of a column, filled
-/// by the expression [`sketch`] makes while the pass streams.
-pub struct Sketch {
-    registers: Mutex<Vec<u8>>,
+/// A HyperLogLog sketch of a column's distinct non-null values, by their
+/// 64-bit hashes.
+#[derive(Clone)]
+pub struct Registers(Vec<u8>);
+
+impl Default for Registers {
+    fn default() -> Self {
+        Registers(vec![0; REGISTERS])
+    }
 }
 
-impl Sketch {
+impl Registers {
+    pub fn add(&mut self, h: u64) {
+        let register = (h >> (64 - SKETCH_BITS)) as usize;
+        let rank = ((h << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))).leading_zeros() + 1;
+        self.0[register] = self.0[register].max(rank as u8);
+    }
+
+    pub fn merge(&mut self, o: &Registers) {
+        for (r, l) in self.0.iter_mut().zip(&o.0) {
+            *r = (*r).max(*l);
+        }
+    }
+
     /// The estimated number of distinct values.
     pub fn estimate(&self) -> u64 {
-        let registers = self
-            .registers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
         let m = REGISTERS as f64;
-        let sum: f64 = registers.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+        let sum: f64 = self.0.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
         let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
-        let zeros = registers.iter().filter(|&&r| r == 0).count();
+        let zeros = self.0.iter().filter(|&&r| r == 0).count();
         // Few values: linear counting is the better estimate.
         let estimate = if raw <= 2.5 * m && zeros > 0 {
             m * (m / zeros as f64).ln()
@@ -173,63 +185,4 @@ impl Sketch {
         };
         estimate.round() as u64
     }
-}
-
-/// An expression that adds each batch of `v` to the returned sketch (its
-/// own value is meaningless; aggregate it so the pass evaluates it once).
-pub fn sketch(v: Expr) -> (Expr, Arc<Sketch>) {
-    let sketch = Arc::new(Sketch {
-        registers: Mutex::new(vec![0; REGISTERS]),
-    });
-    let shared = sketch.clone();
-    // A fixed hash: the same data always gets the same estimate.
-    let hasher = PlFixedStateQuality::default();
-    let expr = observe(v, move |c: &Column| {
-        // Filled without the lock, then merged under it.
-        let mut local = vec![0u8; REGISTERS];
-        let mut add = |h: u64| {
-            let register = (h >> (64 - SKETCH_BITS)) as usize;
-            let rank = ((h << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))).leading_zeros() + 1;
-            local[register] = local[register].max(rank as u8);
-        };
-        let s = c.as_materialized_series().to_physical_repr();
-        match s.dtype() {
-            DataType::String => s
-                .str()?
-                .iter()
-                .flatten()
-                .for_each(|v| add(hasher.hash_one(v))),
-            DataType::Boolean => s
-                .bool()?
-                .iter()
-                .flatten()
-                .for_each(|v| add(hasher.hash_one(v))),
-            d if d.is_float() => {
-                let x = s.cast(&DataType::Float64)?;
-                x.f64()?
-                    .iter()
-                    .flatten()
-                    .for_each(|v| add(hasher.hash_one(v.to_bits())));
-            }
-            // Every integer type widened alike, so a value hashes the
-            // same whatever width a file stores it in.
-            d if d.is_integer() => {
-                let x = s.cast(&DataType::Int128)?;
-                x.i128()?
-                    .iter()
-                    .flatten()
-                    .for_each(|v| add(hasher.hash_one(v)));
-            }
-            _ => {}
-        }
-        let mut registers = shared
-            .registers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (r, l) in registers.iter_mut().zip(&local) {
-            *r = (*r).max(*l);
-        }
-        Ok(())
-    });
-    (expr, sketch)
 }

@@ -352,9 +352,9 @@ pub fn run(
                 dtype: compile::dtype_name(&compiled.columns[p.j].dtype),
                 nulls: u64_at(&df, &format!("__kiln_pn{}", p.j)),
                 summary: p
-                    .summary
+                    .observed
                     .as_ref()
-                    .map(|s| profiler::lock(s).clone())
+                    .map(|o| profiler::lock(o).summary())
                     .unwrap_or_default(),
             })
             .collect(),
@@ -368,7 +368,7 @@ pub fn run(
             nulls: c.nulls,
             min: str_at(&df, &format!("__kiln_pmin{}", p.j)),
             max: str_at(&df, &format!("__kiln_pmax{}", p.j)),
-            distinct: p.distinct.as_ref().map(|d| d.estimate()),
+            distinct: p.observed.as_ref().map(|o| profiler::lock(o).distinct()),
             stats: c.summary.describe(),
         })
         .collect();
@@ -770,8 +770,7 @@ pub fn finding(check: &Check, count: u64, observed: Option<String>, rows: u64) -
 
 struct ProfilePlan {
     j: usize,
-    distinct: Option<Arc<distinct::Sketch>>,
-    summary: Option<profiler::Shared>,
+    observed: Option<profiler::Shared>,
 }
 
 /// Where a check's keys gather during the pass, by the check's number.
@@ -849,7 +848,7 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
                 .alias(format!("__kiln_pn{j}")),
         );
         // Declared fields profile their typed values; others their text.
-        let distinct = (!nested).then(|| {
+        let observed = (!nested).then(|| {
             let ranged = if column.field.is_some() {
                 col(compile::t(j))
             } else {
@@ -869,23 +868,12 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
                     .cast(DataType::String)
                     .alias(format!("__kiln_pmax{j}")),
             );
-            let (fill, sketch) = distinct::sketch(ranged.clone());
+            let dtype = &c.typed_dtypes[j];
+            let (fill, observed) = profiler::observe_column(ranged, dtype);
             aggs.push(fill.sum().alias(format!("__kiln_pd{j}")));
-            (sketch, profiler::summarise(ranged, &c.typed_dtypes[j]))
+            observed
         });
-        let (distinct, summary) = match distinct {
-            Some((sketch, Some((fill, summary)))) => {
-                aggs.push(fill.sum().alias(format!("__kiln_ps{j}")));
-                (Some(sketch), Some(summary))
-            }
-            Some((sketch, None)) => (Some(sketch), None),
-            None => (None, None),
-        };
-        plan.push(ProfilePlan {
-            j,
-            distinct,
-            summary,
-        });
+        plan.push(ProfilePlan { j, observed });
     }
     Plan {
         aggs,

@@ -305,7 +305,9 @@ pub fn json(reports: &[FileReport], fail_on_warn: bool) -> String {
     serde_json::to_string_pretty(&out).expect("reports serialise")
 }
 
-fn xml(s: &str) -> String {
+/// Text made safe inside XML and HTML (data and names come from strangers'
+/// files); control characters XML cannot hold are dropped.
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -335,12 +337,12 @@ pub fn junit(reports: &[FileReport], fail_on_warn: bool) -> String {
     for r in reports {
         let mut cases = String::new();
         let (mut tests, mut failures, mut errors, mut skipped) = (0, 0, 0, 0);
-        let class = xml(&r.path);
+        let class = escape(&r.path);
         for f in &r.findings {
             tests += 1;
-            let name = xml(&case_name(&f.code, f.field.as_deref()));
-            let detail = xml(&samples_text(f).unwrap_or_default());
-            let msg = xml(&f.message);
+            let name = escape(&case_name(&f.code, f.field.as_deref()));
+            let detail = escape(&samples_text(f).unwrap_or_default());
+            let msg = escape(&f.message);
             let fails = f.is_failure() && (f.severity == Severity::Error || fail_on_warn);
             let _ = write!(
                 cases,
@@ -351,14 +353,14 @@ pub fn junit(reports: &[FileReport], fail_on_warn: bool) -> String {
                 let _ = write!(
                     cases,
                     "<error type=\"{}\" message=\"{msg}\"/>",
-                    xml(&f.code)
+                    escape(&f.code)
                 );
             } else if fails {
                 failures += 1;
                 let _ = write!(
                     cases,
                     "<failure type=\"{}\" message=\"{msg}\">{detail}</failure>",
-                    xml(&f.code)
+                    escape(&f.code)
                 );
             } else {
                 let note = if f.status == Status::Tolerated {
@@ -372,7 +374,7 @@ pub fn junit(reports: &[FileReport], fail_on_warn: bool) -> String {
         }
         for ok in &r.passed {
             tests += 1;
-            let name = xml(&case_name(&ok.code, ok.field.as_deref()));
+            let name = escape(&case_name(&ok.code, ok.field.as_deref()));
             let _ = writeln!(
                 cases,
                 "    <testcase classname=\"{class}\" name=\"{name}\"/>"
@@ -381,17 +383,17 @@ pub fn junit(reports: &[FileReport], fail_on_warn: bool) -> String {
         for n in &r.not_checked {
             tests += 1;
             skipped += 1;
-            let name = xml(&case_name(&n.check, n.field.as_deref()));
+            let name = escape(&case_name(&n.check, n.field.as_deref()));
             let _ = writeln!(
                 cases,
                 "    <testcase classname=\"{class}\" name=\"{name}\"><skipped message=\"{}\"/></testcase>",
-                xml(&n.reason)
+                escape(&n.reason)
             );
         }
         let _ = write!(
             suites,
             "  <testsuite name=\"{class}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n    <properties><property name=\"schema\" value=\"{}\"/><property name=\"cached\" value=\"{}\"/></properties>\n{cases}  </testsuite>\n",
-            xml(&r.schema),
+            escape(&r.schema),
             r.cached
         );
         all_tests += tests;

@@ -15,23 +15,6 @@ fn write_hook(repo: &Repo, dir: &str, name: &str, body: &str) {
 }
 
 /// Runs git, returning whether it succeeded and what it printed.
-fn git_try(repo: &Repo, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(repo.root())
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 #[test]
 fn a_commit_with_invalid_bound_data_is_blocked_and_a_valid_one_goes_through() {
@@ -42,13 +25,13 @@ fn a_commit_with_invalid_bound_data_is_blocked_and_a_valid_one_goes_through() {
     repo.kiln(["add", "data/pets.csv", "--schema", "schemas/pets.yaml"])
         .ok();
     repo.git(["add", "-A"]);
-    let (ok, out) = git_try(&repo, &["commit", "-q", "-m", "valid data"]);
+    let (ok, out) = repo.git_try(&["commit", "-q", "-m", "valid data"]);
     assert!(ok, "a valid commit was blocked:\n{out}");
 
     repo.write("data/pets.csv", "id,label\n1,cat\n-2,bird\n");
     repo.kiln(["add", "data/pets.csv", "--no-check"]).ok();
     repo.git(["add", "-A"]);
-    let (ok, out) = git_try(&repo, &["commit", "-q", "-m", "invalid data"]);
+    let (ok, out) = repo.git_try(&["commit", "-q", "-m", "invalid data"]);
     assert!(!ok, "an invalid commit went through:\n{out}");
     assert!(out.contains("cell/minimum"), "{out}");
     assert!(out.contains("cell/enum"), "{out}");
@@ -58,7 +41,7 @@ fn a_commit_with_invalid_bound_data_is_blocked_and_a_valid_one_goes_through() {
     repo.kiln(["add", "data/pets.csv"]).ok();
     repo.git(["add", "-A"]);
     repo.write("data/pets.csv", "id,label\n1,cat\n3,cat\n");
-    let (ok, out) = git_try(&repo, &["commit", "-q", "-m", "stale pointer"]);
+    let (ok, out) = repo.git_try(&["commit", "-q", "-m", "stale pointer"]);
     assert!(!ok, "{out}");
     assert!(out.contains("differs from the staged pointer"), "{out}");
 }
@@ -82,7 +65,7 @@ fn git_push_pushes_the_data_first_and_is_blocked_when_the_remote_is_unreachable(
     repo.write("data/a.txt", "pushed with the commit");
     repo.kiln(["add", "data"]).ok();
     repo.commit("data");
-    let (ok, out) = git_try(&repo, &["push", "-q", "origin", "main"]);
+    let (ok, out) = repo.git_try(&["push", "-q", "origin", "main"]);
     assert!(ok, "{out}");
     let id = blake3::hash(b"pushed with the commit").to_hex().to_string();
     assert!(
@@ -107,7 +90,7 @@ fn git_push_pushes_the_data_first_and_is_blocked_when_the_remote_is_unreachable(
     repo.write("data/b.txt", "never reaches the remote");
     repo.kiln(["add", "data"]).ok();
     let head = repo.commit("more data");
-    let (ok, out) = git_try(&repo, &["push", "-q", "origin", "main"]);
+    let (ok, out) = repo.git_try(&["push", "-q", "origin", "main"]);
     assert!(!ok, "{out}");
     let remote_head = repo.git([
         "--git-dir",
