@@ -31,36 +31,6 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// From a count, a sum and a sum of squares (of small numbers, such as
-    /// lengths, where the sums lose nothing that matters).
-    pub fn from_sums(n: u64, sum: f64, squares: f64, min: f64, max: f64) -> Moments {
-        if n == 0 {
-            return Moments::default();
-        }
-        let mean = sum / n as f64;
-        Moments {
-            n,
-            mean,
-            m2: (squares - sum * mean).max(0.0),
-            min,
-            max,
-        }
-    }
-
-    /// From a count, a mean and a population variance.
-    pub fn from_variance(n: u64, mean: f64, variance: f64, min: f64, max: f64) -> Moments {
-        if n == 0 {
-            return Moments::default();
-        }
-        Moments {
-            n,
-            mean,
-            m2: variance * n as f64,
-            min,
-            max,
-        }
-    }
-
     pub fn merge(&mut self, o: &Moments) {
         if o.n == 0 {
             return;
@@ -184,27 +154,6 @@ impl Distribution {
             })
             .collect();
         Histogram { edges, counts }
-    }
-}
-
-/// The moments of a digest's centroids: about those of its values.
-pub fn digest_moments(centroids: &[[f64; 2]]) -> Moments {
-    let usable = || {
-        centroids
-            .iter()
-            .filter(|[m, w]| m.is_finite() && w.is_finite() && *w > 0.0)
-    };
-    let n: f64 = usable().map(|[_, w]| w).sum();
-    if n <= 0.0 {
-        return Moments::default();
-    }
-    let mean = usable().map(|[m, w]| m * w).sum::<f64>() / n;
-    Moments {
-        n: n.round() as u64,
-        mean,
-        m2: usable().map(|[m, w]| w * (m - mean) * (m - mean)).sum(),
-        min: usable().map(|[m, _]| *m).fold(f64::INFINITY, f64::min),
-        max: usable().map(|[m, _]| *m).fold(f64::NEG_INFINITY, f64::max),
     }
 }
 

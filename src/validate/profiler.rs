@@ -1,10 +1,10 @@
 //! A column's profile, gathered in the counting pass by one observer per
-//! column: each value is hashed once, for the distinct estimate
-//! (HyperLogLog) and for exact counts of each value while a column has few;
-//! texts' lengths are summed; and a random sample of each batch feeds the
-//! digest of the numbers (or of the texts' lengths), whose moments are
-//! summed exactly. A batch is gathered without the lock, then merged under
-//! it.
+//! column: each value is hashed once for the distinct estimate
+//! (HyperLogLog); the moments of numbers are summed exactly; and a table's
+//! first rows, then a random share of the rest, are counted by value
+//! (while a column has few), measured (texts' lengths) and sorted into the
+//! digest of the numbers (or lengths). A batch is gathered without the
+//! lock, then merged under it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
@@ -21,13 +21,13 @@ use crate::stats::summary::{self, Distribution, MAX_CATEGORIES, Moments, Summary
 /// sorting every value into a digest cost more than the rest of a check,
 /// and a sample of hundreds of thousands puts quantiles and shares within
 /// a fraction of a percent.
-const EXACT_ROWS: u64 = 1 << 16;
+const EXACT_ROWS: u64 = 1 << 12;
 const SAMPLE_SHARE: usize = 16;
 /// Sampled values gathered before they are sorted into the digest.
 const PENDING: usize = 1 << 15;
 
 /// What is profiled of a column of a type.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 enum Kind {
     /// Their digest, and (integers) their values counted.
     Number { integer: bool },
@@ -36,6 +36,7 @@ enum Kind {
     /// Their values counted.
     Flag,
     /// Only their distinct estimate (dates and times).
+    #[default]
     Other,
 }
 
@@ -55,8 +56,8 @@ impl Kind {
 #[derive(Default)]
 pub struct Observed {
     registers: Registers,
-    /// Each value's count by its hash, with the value's text: exact in
-    /// batches of at most `SAMPLE` rows, else estimated from the sample.
+    /// Each value's count by its hash, with the value's text: exact over
+    /// the first `EXACT_ROWS`, estimated from the sample past them.
     counts: HashMap<u64, (String, f64), Hashed>,
     many: bool,
     /// The moments and digest of the numbers, or of the texts' lengths,
@@ -66,14 +67,7 @@ pub struct Observed {
     pending: Vec<[f64; 2]>,
     /// Rows seen so far.
     seen: u64,
-    kind: Option<KindTag>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum KindTag {
-    Number,
-    Text,
-    Counted,
+    kind: Kind,
 }
 
 pub type Shared = Arc<Mutex<Observed>>;
@@ -113,11 +107,11 @@ impl Observed {
         let centroids = summary::merge_centroids(&self.centroids, &self.pending);
         let d = Distribution::new(self.moments.clone(), centroids);
         match self.kind {
-            Some(KindTag::Number) => out.values = Some(d),
-            Some(KindTag::Text) => out.lengths = Some(d),
-            _ => {}
+            Kind::Number { .. } => out.values = Some(d),
+            Kind::Text => out.lengths = Some(d),
+            Kind::Flag | Kind::Other => {}
         }
-        if self.kind.is_some() {
+        if self.kind != Kind::Other {
             if self.many {
                 out.many = true;
             } else {
@@ -159,6 +153,8 @@ impl Observed {
 #[derive(Clone, Copy, Default)]
 struct Sums {
     shift: f64,
+    /// Rows each summed value stands for (1 unless sampled; 0 means 1).
+    scale: f64,
     n: u64,
     sum: f64,
     squares: f64,
@@ -212,6 +208,15 @@ impl Sums {
         out
     }
 
+    /// The sums of sampled values each standing for `weight` rows: the
+    /// moments of the sample, counted as the rows they stand for.
+    fn of_sample(values: &[f64], weight: f64) -> Sums {
+        let mut out = Sums::default();
+        values.iter().for_each(|&v| out.add(v));
+        out.scale = weight;
+        out
+    }
+
     fn add_all(&mut self, values: &[f64]) {
         // Eight running sums, so that the additions need not wait on each other.
         const LANES: usize = 8;
@@ -220,13 +225,16 @@ impl Sums {
         let (mut lo, mut hi) = ([self.lo; LANES], [self.hi; LANES]);
         let chunks = values.chunks_exact(LANES);
         let rest = chunks.remainder();
+        // Plain comparisons (the values are finite): `f64::min` minds NaN
+        // and keeps the compiler from vectorising.
         for chunk in chunks {
             for i in 0..LANES {
-                let d = chunk[i] - k;
+                let v = chunk[i];
+                let d = v - k;
                 sum[i] += d;
                 squares[i] += d * d;
-                lo[i] = lo[i].min(chunk[i]);
-                hi[i] = hi[i].max(chunk[i]);
+                lo[i] = if v < lo[i] { v } else { lo[i] };
+                hi[i] = if v > hi[i] { v } else { hi[i] };
             }
         }
         for (i, &v) in rest.iter().enumerate() {
@@ -249,10 +257,11 @@ impl Sums {
         }
         let n = self.n as f64;
         let mean = self.sum / n;
+        let scale = if self.scale > 0.0 { self.scale } else { 1.0 };
         Moments {
-            n: self.n,
+            n: (n * scale).round() as u64,
             mean: self.shift + mean,
-            m2: (self.squares - self.sum * mean).max(0.0),
+            m2: (self.squares - self.sum * mean).max(0.0) * scale,
             min: self.lo,
             max: self.hi,
         }
@@ -298,12 +307,7 @@ impl Batch {
 pub fn observe_column(v: Expr, dtype: &DataType) -> (Expr, Shared) {
     let kind = Kind::of(dtype);
     let shared: Shared = Arc::default();
-    lock(&shared).kind = match kind {
-        Kind::Number { .. } => Some(KindTag::Number),
-        Kind::Text => Some(KindTag::Text),
-        Kind::Flag => Some(KindTag::Counted),
-        Kind::Other => None,
-    };
+    lock(&shared).kind = kind;
     let state = shared.clone();
     // A fixed hash: the same data always gets the same estimate.
     let hasher = PlFixedStateQuality::default();
@@ -351,9 +355,6 @@ fn batch(
         DataType::String => {
             for t in s.str()?.iter().flatten() {
                 b.registers.add(hasher.hash_one(t));
-                if kind == Kind::Text {
-                    b.sums.add(t.chars().count() as f64);
-                }
             }
             let picked = picked.str()?;
             if counted {
@@ -362,8 +363,15 @@ fn batch(
                 }
             }
             if kind == Kind::Text {
-                let lengths = picked.iter().flatten().map(|t| t.chars().count() as f64);
-                b.sampled = weighted(lengths, b.weight);
+                // Counting the characters of every text of a corpus showed:
+                // lengths come from the sample, their moments scaled to it.
+                let lengths: Vec<f64> = picked
+                    .iter()
+                    .flatten()
+                    .map(|t| t.chars().count() as f64)
+                    .collect();
+                b.sums = Sums::of_sample(&lengths, b.weight);
+                b.sampled = weighted(lengths.into_iter(), b.weight);
             }
         }
         DataType::Boolean => {

@@ -104,13 +104,23 @@ fn a_check_profiles_every_column() {
 #[test]
 fn a_large_tables_moments_are_exact_and_its_quantiles_close() {
     let repo = Repo::new();
-    repo.write("s.yaml", "fields:\n  - {name: x, type: integer}\n  - {name: label, type: string}\n");
+    repo.write(
+        "s.yaml",
+        "fields:\n  - {name: x, type: integer}\n  - {name: label, type: string}\n",
+    );
     let mut csv = String::from("x,label\n");
     for i in 0..300_000u32 {
-        csv.push_str(&format!("{},{}\n", i % 1000, ["a", "b", "c", "d"][(i % 4) as usize]));
+        csv.push_str(&format!(
+            "{},{}\n",
+            i % 1000,
+            ["a", "b", "c", "d"][(i % 4) as usize]
+        ));
     }
     repo.write("t.csv", csv);
-    let report = repo.kiln(["check", "t.csv", "--schema", "s.yaml", "--json"]).ok().json();
+    let report = repo
+        .kiln(["check", "t.csv", "--schema", "s.yaml", "--json"])
+        .ok()
+        .json();
     let profile = &report["files"][0]["profile"];
     let x = column(profile, "x");
     // Past the first 65,536 rows values are sampled: moments stay exact.
