@@ -323,6 +323,11 @@ impl Git {
 }
 
 impl Git {
+    /// The repository's own git config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.repo.common_dir().join("config")
+    }
+
     /// Where git runs hooks from: `core.hooksPath` if set, else `hooks/` in
     /// the common git folder.
     pub fn hooks_dir(&self) -> PathBuf {

@@ -27,6 +27,8 @@ pub enum HooksError {
         "`{name}` is not a hook kiln runs (expected one of: pre-commit, pre-push, post-checkout, post-merge)"
     )]
     Unknown { name: String },
+    #[error("{}: cannot set up kiln's merge driver: {message}", path.display())]
+    Config { path: PathBuf, message: String },
 }
 
 /// What install or uninstall did to each hook.
@@ -97,7 +99,80 @@ pub fn install(root: &Path, tmp: &Path, kiln: &Path) -> Result<Vec<HookChange>, 
             action,
         });
     }
+    out.extend(install_merge_driver(root, tmp, kiln)?);
     Ok(out)
+}
+
+/// The line of `.gitattributes` that has git merge pointers with kiln.
+const ATTRIBUTE: &str = "*.kiln merge=kiln";
+
+/// kiln as git's merge driver for pointer files: the attribute in the
+/// work tree's `.gitattributes` (to commit, so every clone merges alike)
+/// and the driver's command in the repository's git config (which git
+/// never takes from a clone: each clone runs `kiln hooks install`).
+fn install_merge_driver(
+    root: &Path,
+    tmp: &Path,
+    kiln: &Path,
+) -> Result<Vec<HookChange>, HooksError> {
+    let attributes = root.join(".gitattributes");
+    let text = fsutil::read_to_string_if_exists(&attributes)?.unwrap_or_default();
+    let attribute = if text.lines().any(|l| l.trim() == ATTRIBUTE) {
+        "unchanged"
+    } else {
+        let sep = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        let new = format!(
+            "{text}{sep}# Folder pointers merge file by file (kiln hooks install).\n{ATTRIBUTE}\n"
+        );
+        fsutil::write_atomic(&attributes, new.as_bytes(), tmp)?;
+        "added `*.kiln merge=kiln`"
+    };
+    let path = Git::open(root)?.config_path();
+    let bad = |e: String| HooksError::Config {
+        path: path.clone(),
+        message: e,
+    };
+    let mut config =
+        gix::config::File::from_path_no_includes(path.clone(), gix::config::Source::Local)
+            .map_err(|e| bad(e.to_string()))?;
+    let kiln = kiln.display().to_string().replace('\'', "'\\''");
+    let driver = format!("'{kiln}' merge-driver %O %A %B %P");
+    let before = config
+        .raw_value("merge.kiln.driver")
+        .ok()
+        .map(|v| v.to_string());
+    let driver_action = if before.as_deref() == Some(driver.as_str()) {
+        "unchanged"
+    } else {
+        config
+            .set_raw_value_by("merge", Some("kiln".into()), "name", "kiln pointer files")
+            .map_err(|e| bad(e.to_string()))?;
+        config
+            .set_raw_value_by("merge", Some("kiln".into()), "driver", driver.as_str())
+            .map_err(|e| bad(e.to_string()))?;
+        let mut bytes = Vec::new();
+        config
+            .write_to(&mut bytes)
+            .map_err(|e| bad(e.to_string()))?;
+        fsutil::write_atomic(&path, &bytes, tmp)?;
+        "installed"
+    };
+    Ok(vec![
+        HookChange {
+            hook: "merge attribute",
+            path: attributes.display().to_string(),
+            action: attribute,
+        },
+        HookChange {
+            hook: "merge driver",
+            path: path.display().to_string(),
+            action: driver_action,
+        },
+    ])
 }
 
 /// Removes kiln's hooks and puts back the ones they chained.

@@ -11,6 +11,7 @@ mod gc;
 mod hooks;
 mod init;
 mod lineage;
+mod merge_driver;
 mod pull;
 mod push;
 mod remote;
@@ -94,6 +95,8 @@ enum Command {
     Hooks(hooks::Args),
     /// Replace hard-linked or symlinked files by writable copies
     Unprotect(unprotect::Args),
+    /// Merge a pointer file changed on two branches, folders file by file (git runs it)
+    MergeDriver(merge_driver::Args),
     /// Print a shell's completion script (install: see the README)
     Completions(completions::Args),
     /// Print the man page, in roff (install: see the README)
@@ -182,6 +185,7 @@ pub fn main() -> ExitCode {
         Command::Fsck(args) => fsck::run(&app, args),
         Command::Unprotect(args) => unprotect::run(&app, args),
         Command::Hooks(args) => hooks::run(&app, args),
+        Command::MergeDriver(args) => merge_driver::run(&app, args),
         Command::Completions(args) => completions::run(&app, args),
         Command::Man(args) => completions::man(&app, args),
     };

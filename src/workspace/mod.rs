@@ -5,6 +5,7 @@ pub mod add;
 pub mod checkout;
 pub mod diff;
 pub mod hashing;
+pub mod merge;
 mod place;
 pub mod scan;
 pub mod status;

@@ -9,6 +9,7 @@ mod foundation;
 mod fuzz_corpus;
 mod hooks;
 mod lineage;
+mod merge;
 mod remote;
 mod snapshots;
 mod stats;
