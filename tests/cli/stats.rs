@@ -37,6 +37,18 @@ fn table(shift: f64, skewed: bool) -> String {
     out
 }
 
+/// The profile `kiln check --json` gives of `csv` under `schema`.
+fn profile_of(schema: &str, csv: String) -> Value {
+    let repo = Repo::new();
+    repo.write("s.yaml", schema);
+    repo.write("t.csv", csv);
+    let report = repo
+        .kiln(["check", "t.csv", "--schema", "s.yaml", "--json"])
+        .ok()
+        .json();
+    report["files"][0]["profile"].clone()
+}
+
 fn column<'a>(profile: &'a Value, name: &str) -> &'a Value {
     profile
         .as_array()
@@ -66,14 +78,7 @@ fn close(a: &Value, b: f64, tolerance: f64) -> bool {
 
 #[test]
 fn a_check_profiles_every_column() {
-    let repo = Repo::new();
-    repo.write("s.yaml", SCHEMA);
-    repo.write("t.csv", table(0.0, false));
-    let report = repo
-        .kiln(["check", "t.csv", "--schema", "s.yaml", "--json"])
-        .ok()
-        .json();
-    let profile = &report["files"][0]["profile"];
+    let profile = &profile_of(SCHEMA, table(0.0, false));
     let x = column(profile, "x");
     assert!(close(&x["mean"], 49.5, 1e-9), "{x:#}");
     // The sample standard deviation of 0..99 twenty times over.
@@ -103,11 +108,7 @@ fn a_check_profiles_every_column() {
 
 #[test]
 fn a_large_tables_moments_are_exact_and_its_quantiles_close() {
-    let repo = Repo::new();
-    repo.write(
-        "s.yaml",
-        "fields:\n  - {name: x, type: integer}\n  - {name: label, type: string}\n",
-    );
+    let schema = "fields:\n  - {name: x, type: integer}\n  - {name: label, type: string}\n";
     let mut csv = String::from("x,label\n");
     for i in 0..300_000u32 {
         csv.push_str(&format!(
@@ -116,14 +117,9 @@ fn a_large_tables_moments_are_exact_and_its_quantiles_close() {
             ["a", "b", "c", "d"][(i % 4) as usize]
         ));
     }
-    repo.write("t.csv", csv);
-    let report = repo
-        .kiln(["check", "t.csv", "--schema", "s.yaml", "--json"])
-        .ok()
-        .json();
-    let profile = &report["files"][0]["profile"];
+    let profile = &profile_of(schema, csv);
     let x = column(profile, "x");
-    // Past the first 65,536 rows values are sampled: moments stay exact.
+    // Past the first 4,096 rows values are sampled: moments stay exact.
     assert!(close(&x["mean"], 499.5, 1e-6), "{x:#}");
     assert!(close(&x["std"], 288.675, 1e-2), "{x:#}");
     for (q, v) in [("p5", 50.0), ("p50", 500.0), ("p95", 950.0)] {
