@@ -36,14 +36,17 @@ pub fn print(p: &PathStats, a: &str, b: &str) {
             continue;
         };
         let flag = if c.drifted { "DRIFT" } else { "     " };
-        outln!(
-            "  {flag} {:width$}  nulls {} → {}  {}  {}",
-            c.name,
-            sa.nulls,
-            sb.nulls,
+        let parts = [
+            format!("nulls {} → {}", sa.nulls, sb.nulls),
             figures(c, sa, sb),
-            scores(c)
-        );
+            scores(c),
+        ];
+        let line: Vec<&str> = parts
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+            .collect();
+        outln!("  {flag} {:width$}  {}", c.name, line.join("  "));
     }
 }
 
