@@ -17,12 +17,13 @@ use super::observe::observe;
 use crate::stats::summary::{self, Distribution, MAX_CATEGORIES, Moments, Summary};
 
 /// A table's first rows are all profiled exactly; past them, one row in
-/// `SAMPLE_SHARE` (drawn at random in each batch) is counted and digested:
-/// sorting every value into a digest cost more than the rest of a check,
-/// and a sample of hundreds of thousands puts quantiles and shares within
-/// a fraction of a percent.
+/// 16, and past a million one in 64 (drawn at random in each batch), is
+/// counted and digested: sorting every value into a digest cost more than
+/// the rest of a check, and a sample of tens of thousands puts quantiles
+/// and shares within a fraction of a percent.
 const EXACT_ROWS: u64 = 1 << 12;
-const SAMPLE_SHARE: usize = 16;
+const DENSE_ROWS: u64 = 1 << 20;
+const SAMPLE_SHARE: [usize; 2] = [16, 64];
 /// Sampled values gathered before they are sorted into the digest.
 const PENDING: usize = 1 << 15;
 
@@ -321,7 +322,7 @@ pub fn observe_column(v: Expr, dtype: &DataType) -> (Expr, Shared) {
         let picks = if seen + n as u64 <= EXACT_ROWS {
             n
         } else {
-            (n / SAMPLE_SHARE).max(1)
+            (n / SAMPLE_SHARE[usize::from(seen > DENSE_ROWS)]).max(1)
         };
         let b = batch(c, kind, counted, picks, &hasher)?;
         lock(&state).merge(b);

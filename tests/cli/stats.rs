@@ -134,7 +134,7 @@ fn a_large_tables_moments_are_exact_and_its_quantiles_close() {
     assert_eq!(bars.iter().sum::<u64>(), 300_000);
     assert!(bars.iter().all(|&b| b.abs_diff(15_000) < 1_500), "{bars:?}");
     for (value, count) in top(column(profile, "label")) {
-        assert!(count.abs_diff(75_000) < 3_000, "{value}: {count}");
+        assert!(count.abs_diff(75_000) < 5_000, "{value}: {count}");
     }
 }
 
