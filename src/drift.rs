@@ -58,7 +58,16 @@ pub fn judge(
         );
         return Ok(None);
     };
-    let profile = Profiler::new(repo, progress).profile(rel, &pointer, Some(&rev), schema_path)?;
+    let profile =
+        match Profiler::new(repo, progress).profile(rel, &pointer, Some(&rev), schema_path) {
+            Ok(p) => p,
+            // A baseline kiln cannot read judges nothing; the report says so.
+            Err(ProfileError::Unreadable { .. }) => {
+                not_checked(report, format!("the baseline {label} cannot be read"));
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
     let diff = compare::compare(&profile, &current);
     let (findings, passed) = findings(rules, &diff, &label);
     report.findings.extend(findings);

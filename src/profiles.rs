@@ -28,6 +28,8 @@ pub enum ProfileError {
         rev: String,
         cause: String,
     },
+    #[error("{path} at {rev}: kiln cannot read this version's data, so it has no profile")]
+    Unreadable { path: String, rev: String },
     #[error(transparent)]
     Validate(#[from] ValidateError),
     #[error(transparent)]
@@ -89,7 +91,9 @@ impl<'a> Profiler<'a> {
                     .map(|f| Shard::of(f))
                     .collect()
             };
-            return Ok(checker.profile(&shards, single, schema)?);
+            return checker
+                .profile(&shards, single, schema)
+                .map_err(|e| unreadable(e, rel, "the workspace"));
         };
         let store = self.repo.store();
         let named = |name: &str| {
@@ -144,7 +148,9 @@ impl<'a> Profiler<'a> {
                 link_object(&store.object_path(&id), &s.path)?;
             }
         }
-        Ok(checker.profile(&shards, single, schema)?)
+        checker
+            .profile(&shards, single, schema)
+            .map_err(|e| unreadable(e, rel, rev))
     }
 
     /// Brings a version's trees, and with `files` its files, into the store
@@ -175,6 +181,20 @@ impl<'a> Profiler<'a> {
         }
         .map_err(|e| failed(e.to_string()))?;
         report.problems().map_err(|e| failed(e.to_string()))
+    }
+}
+
+/// A version kiln cannot read is named as the user knows it, not by the
+/// temporary link it was read through.
+fn unreadable(e: ValidateError, rel: &str, rev: &str) -> ProfileError {
+    match e {
+        ValidateError::NoProfile { .. } | ValidateError::Unreadable { .. } => {
+            ProfileError::Unreadable {
+                path: rel.to_string(),
+                rev: rev.to_string(),
+            }
+        }
+        e => e.into(),
     }
 }
 

@@ -212,11 +212,14 @@ pub fn main() -> ExitCode {
 fn exit_code(err: &Error) -> u8 {
     match err {
         _ if rejection(err).is_some() => 1,
-        Error::Validate(e) | Error::Binding(BindingError::Validate(e))
+        Error::Validate(e)
+        | Error::Binding(BindingError::Validate(e))
+        | Error::Profile(kiln::profiles::ProfileError::Validate(e))
             if e.is_unreadable_data() =>
         {
             3
         }
+        Error::Profile(kiln::profiles::ProfileError::Unreadable { .. }) => 3,
         _ => 2,
     }
 }

@@ -405,6 +405,24 @@ fn hostile_rules_and_profiles_are_errors_not_panics() {
     let run = repo.kiln(["check"]).fails();
     assert!(run.stderr.contains("no-such-tag"), "{}", run.stderr);
 
+    // A version kiln cannot read: named as the user knows it.
+    let broken = Repo::new();
+    broken.write("schemas/t.yaml", SCHEMA);
+    broken.write("data/t.csv", table(0.0, false));
+    broken
+        .kiln(["add", "data/t.csv", "--schema", "schemas/t.yaml"])
+        .ok();
+    broken.commit("v1");
+    broken.write("data/t.csv", "id,x,label,note\n1,\"unclosed\n");
+    broken.kiln(["add", "data/t.csv", "--no-check"]).ok();
+    broken.commit("v2");
+    let run = broken.kiln(["diff", "--stats", "HEAD~1", "HEAD"]).fails();
+    assert!(
+        run.stderr.contains("data/t.csv at HEAD: kiln cannot read"),
+        "{}",
+        run.stderr
+    );
+
     // Damaged profiles in the cache: nonsense figures, never a panic.
     repo.write("schemas/t.yaml", SCHEMA);
     repo.kiln(["diff", "--stats", "v1", "HEAD"]).ok();
