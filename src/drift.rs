@@ -47,10 +47,10 @@ pub fn judge(
             reason,
         });
     };
-    let Some(current) = report.stats.clone() else {
+    if report.stats.is_none() {
         not_checked(report, "the data could not be profiled".into());
         return Ok(None);
-    };
+    }
     let Some((rev, label, pointer)) = baseline(repo, rel, report, rules)? else {
         not_checked(
             report,
@@ -68,7 +68,10 @@ pub fn judge(
             }
             Err(e) => return Err(e),
         };
-    let diff = compare::compare(&profile, &current);
+    let Some(current) = &report.stats else {
+        return Ok(None);
+    };
+    let diff = compare::compare(&profile, current);
     let (findings, passed) = findings(rules, &diff, &label);
     report.findings.extend(findings);
     report.passed.extend(passed);

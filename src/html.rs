@@ -88,7 +88,7 @@ pub fn check_page(reports: &[FileReport], baselines: &[(String, Profile)]) -> St
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&f.code),
                     esc(f.field.as_deref().unwrap_or("")),
-                    esc(&format!("{:?}", f.severity).to_lowercase()),
+                    f.severity,
                     f.count,
                     esc(&f.message)
                 );

@@ -20,8 +20,6 @@ use crate::workspace::{self, Tracked};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("{path}: no schema governs it, and a profile reads data through its schema")]
-    NoSchema { path: String },
     #[error("{path} at {rev}: its data is not in the store, and fetching it failed: {cause}")]
     NotFetched {
         path: String,
@@ -38,8 +36,6 @@ pub enum ProfileError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Io(#[from] fsutil::IoError),
-    #[error(transparent)]
-    Binding(#[from] binding::BindingError),
     #[error(transparent)]
     Schema(#[from] crate::schema::SchemaError),
 }

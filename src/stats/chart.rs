@@ -25,20 +25,15 @@ pub fn chart(title: &str, series: &[Series]) -> Option<String> {
         .iter()
         .map(|s| s.summary.categories.as_ref())
         .collect();
-    let values: Option<Vec<&Distribution>> = series
-        .iter()
-        .map(|s| s.summary.values.as_ref().filter(|d| !d.is_empty()))
-        .collect();
+    let values: Option<Vec<&Distribution>> = series.iter().map(|s| s.summary.numbers()).collect();
     if let Some(values) = values {
         return histograms(title, series, &values);
     }
     if let Some(categories) = categories.filter(|c| c.iter().any(|m| !m.is_empty())) {
         return shares(title, series, &categories);
     }
-    let lengths: Option<Vec<&Distribution>> = series
-        .iter()
-        .map(|s| s.summary.lengths.as_ref().filter(|d| !d.is_empty()))
-        .collect();
+    let lengths: Option<Vec<&Distribution>> =
+        series.iter().map(|s| s.summary.text_lengths()).collect();
     histograms(&format!("{title} (length)"), series, &lengths?)
 }
 

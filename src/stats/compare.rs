@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::summary::{ColumnStats, Description, Distribution, Profile};
+use super::summary::{ColumnStats, Description, Digested, Distribution, Profile};
 
 /// Points of the quantile functions a Wasserstein distance integrates.
 const STEPS: usize = 200;
@@ -165,7 +165,6 @@ fn column(name: &str, a: Option<&ColumnStats>, b: Option<&ColumnStats>) -> Colum
         return drift;
     };
     let (sa, sb) = (&a.summary, &b.summary);
-    let numbers = |d: &Option<Distribution>| d.as_ref().filter(|d| !d.is_empty()).cloned();
     if let (Some(x), Some(y)) = (&sa.categories, &sb.categories) {
         drift.basis = Some(Basis::Categorical);
         let (p, q) = shares(x, y);
@@ -178,19 +177,19 @@ fn column(name: &str, a: Option<&ColumnStats>, b: Option<&ColumnStats>) -> Colum
         drift.scores.jensen_shannon = Some(jensen_shannon(&p, &q));
         drift.scores.psi = Some(psi(&p, &q));
     }
-    if let (Some(x), Some(y)) = (numbers(&sa.values), numbers(&sb.values)) {
+    if let (Some(x), Some(y)) = (sa.numbers(), sb.numbers()) {
         drift.basis = Some(Basis::Numeric);
-        drift.scores.wasserstein = Some(wasserstein(&x, &y));
+        drift.scores.wasserstein = Some(wasserstein(x, y));
         // Counted values give an exact PSI; a digest's deciles otherwise.
         if drift.scores.psi.is_none() {
-            drift.scores.psi = Some(numeric_psi(&x, &y));
+            drift.scores.psi = Some(numeric_psi(x, y));
         }
     } else if drift.basis.is_none()
-        && let (Some(x), Some(y)) = (numbers(&sa.lengths), numbers(&sb.lengths))
+        && let (Some(x), Some(y)) = (sa.text_lengths(), sb.text_lengths())
     {
         drift.basis = Some(Basis::Length);
-        drift.scores.wasserstein = Some(wasserstein(&x, &y));
-        drift.scores.psi = Some(numeric_psi(&x, &y));
+        drift.scores.wasserstein = Some(wasserstein(x, y));
+        drift.scores.psi = Some(numeric_psi(x, y));
     }
     if let Some(basis) = drift.basis {
         let (score, threshold) = default_rule(basis);
@@ -243,11 +242,12 @@ fn psi(p: &[f64], q: &[f64]) -> f64 {
 
 /// PSI over bins at the baseline's deciles.
 fn numeric_psi(a: &Distribution, b: &Distribution) -> f64 {
+    let (a, b) = (a.digested(), b.digested());
     let mut edges: Vec<f64> = (1..PSI_BINS)
         .filter_map(|i| a.quantile(i as f64 / PSI_BINS as f64))
         .collect();
     edges.dedup();
-    let bins = |d: &Distribution| {
+    let bins = |d: &Digested| {
         let mut below = 0.0;
         let mut out: Vec<f64> = edges
             .iter()
@@ -261,17 +261,18 @@ fn numeric_psi(a: &Distribution, b: &Distribution) -> f64 {
         out.push((1.0 - below).max(0.0));
         out
     };
-    psi(&bins(a), &bins(b))
+    psi(&bins(&a), &bins(&b))
 }
 
 /// The Wasserstein-1 distance, the area between the quantile functions,
 /// over the baseline's (population) standard deviation, or over 1 where
 /// the baseline has a single value.
 fn wasserstein(a: &Distribution, b: &Distribution) -> f64 {
+    let (da, db) = (a.digested(), b.digested());
     let w: f64 = (0..STEPS)
         .map(|i| {
             let q = (i as f64 + 0.5) / STEPS as f64;
-            match (a.quantile(q), b.quantile(q)) {
+            match (da.quantile(q), db.quantile(q)) {
                 (Some(x), Some(y)) => (x - y).abs(),
                 _ => 0.0,
             }

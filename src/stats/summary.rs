@@ -1,6 +1,6 @@
 //! Mergeable summaries of a column's values: moments, a t-digest of the
-//! values (numbers) or of their lengths (texts), and exact counts of each
-//! value while a column has few of them. A summary of a table is the merge
+//! values (numbers) or of their lengths (texts), and counts of each value
+//! while a column has few of them. A summary of a table is the merge
 //! of its parts' (batches of a pass, shards of a dataset), so a dataset's
 //! profile needs no second read.
 
@@ -80,56 +80,20 @@ impl Distribution {
 
     pub fn merge(&mut self, o: &Distribution) {
         self.moments.merge(&o.moments);
-        let merged = match (self.digest(), o.digest()) {
-            (Some(a), Some(b)) => a.merge(&b),
-            (Some(a), None) => a,
-            (None, Some(b)) => b,
-            (None, None) => return,
-        };
-        let mut merged = merged;
-        merged.compress(CENTROIDS);
-        self.centroids = centroids_of(&merged);
+        self.centroids = merge_centroids(&self.centroids, &o.centroids);
     }
 
     pub fn is_empty(&self) -> bool {
         self.moments.n == 0
     }
 
-    /// A digest of the centroids that are usable: a hostile or damaged
-    /// profile (not finite, no weight) leaves them out rather than panic.
-    fn digest(&self) -> Option<TDigest> {
-        let centroids: Vec<Centroid> = self
-            .centroids
-            .iter()
-            .filter(|[m, w]| m.is_finite() && w.is_finite() && *w > 0.0)
-            .map(|[m, w]| Centroid::new(*m, *w))
-            .collect();
-        (!centroids.is_empty()).then(|| TDigest::from_centroids(centroids))
-    }
-
-    /// The value below which a fraction `q` of the values lie.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
-        let digest = self.digest()?;
-        let v = digest.estimate_quantile(q);
-        // The digest interpolates; the range is known exactly (unless a
-        // damaged profile says otherwise: no clamp to a range that is none).
-        let (lo, hi) = (self.moments.min, self.moments.max);
-        Some(if lo <= hi { v.clamp(lo, hi) } else { v })
-    }
-
-    /// The fraction of values at or below `x`.
-    pub fn cdf(&self, x: f64) -> f64 {
-        if x.is_nan() {
-            return 0.0;
+    /// The digest built once, for the questions asked of it.
+    pub fn digested(&self) -> Digested {
+        Digested {
+            digest: digest_of(&self.centroids),
+            lo: self.moments.min,
+            hi: self.moments.max,
         }
-        if x >= self.moments.max {
-            return 1.0;
-        }
-        if x < self.moments.min {
-            return 0.0;
-        }
-        self.digest()
-            .map_or(0.0, |d| d.estimate_rank(x).clamp(0.0, 1.0))
     }
 
     /// Counts of values in `BINS` equal bars over `[lo, hi]`, summing to
@@ -137,10 +101,11 @@ impl Distribution {
     pub fn histogram(&self, lo: f64, hi: f64) -> Histogram {
         let n = self.moments.n;
         let edges = edges(lo, hi);
+        let digested = self.digested();
         // Values at or below each inner edge, rounded once, so bars add up.
         let mut upto: Vec<u64> = edges[1..BINS]
             .iter()
-            .map(|&e| ((self.cdf(e) * n as f64).round() as u64).min(n))
+            .map(|&e| ((digested.cdf(e) * n as f64).round() as u64).min(n))
             .collect();
         upto.push(n);
         let mut below = 0;
@@ -157,20 +122,66 @@ impl Distribution {
     }
 }
 
+/// A distribution's digest with its exact range: quantiles and ranks.
+pub struct Digested {
+    digest: Option<TDigest>,
+    lo: f64,
+    hi: f64,
+}
+
+impl Digested {
+    /// The value below which a fraction `q` of the values lie.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let v = self.digest.as_ref()?.estimate_quantile(q);
+        // The digest interpolates; the range is known exactly (unless a
+        // damaged profile says otherwise: no clamp to a range that is none).
+        Some(if self.lo <= self.hi {
+            v.clamp(self.lo, self.hi)
+        } else {
+            v
+        })
+    }
+
+    /// The fraction of values at or below `x`.
+    pub fn cdf(&self, x: f64) -> f64 {
+        if x.is_nan() {
+            return 0.0;
+        }
+        if x >= self.hi {
+            return 1.0;
+        }
+        if x < self.lo {
+            return 0.0;
+        }
+        self.digest
+            .as_ref()
+            .map_or(0.0, |d| d.estimate_rank(x).clamp(0.0, 1.0))
+    }
+}
+
+/// A digest of the centroids that are usable: a hostile or damaged profile
+/// (not finite, no weight) leaves them out rather than panic.
+fn digest_of(centroids: &[[f64; 2]]) -> Option<TDigest> {
+    let usable: Vec<Centroid> = centroids
+        .iter()
+        .filter(|[m, w]| m.is_finite() && w.is_finite() && *w > 0.0)
+        .map(|[m, w]| Centroid::new(*m, *w))
+        .collect();
+    (!usable.is_empty()).then(|| TDigest::from_centroids(usable))
+}
+
 /// Two digests' centroids (or values with their weights) as one digest's.
 pub fn merge_centroids(a: &[[f64; 2]], b: &[[f64; 2]]) -> Vec<[f64; 2]> {
     // Sorted here, unstably: the digest's own stable sort then finds runs.
     let mut b = b.to_vec();
     b.sort_unstable_by(|x, y| x[0].total_cmp(&y[0]));
-    let mut d = Distribution {
-        moments: Moments::default(),
-        centroids: a.to_vec(),
+    let mut merged = match (digest_of(a), digest_of(&b)) {
+        (Some(a), Some(b)) => a.merge(&b),
+        (Some(d), None) | (None, Some(d)) => d,
+        (None, None) => return Vec::new(),
     };
-    d.merge(&Distribution {
-        moments: Moments::default(),
-        centroids: b,
-    });
-    d.centroids
+    merged.compress(CENTROIDS);
+    centroids_of(&merged)
 }
 
 fn centroids_of(digest: &TDigest) -> Vec<[f64; 2]> {
@@ -215,6 +226,16 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The distribution of its numbers, where it has any.
+    pub fn numbers(&self) -> Option<&Distribution> {
+        self.values.as_ref().filter(|d| !d.is_empty())
+    }
+
+    /// The distribution of its texts' lengths, where it has any.
+    pub fn text_lengths(&self) -> Option<&Distribution> {
+        self.lengths.as_ref().filter(|d| !d.is_empty())
+    }
+
     pub fn merge(&mut self, o: &Summary) {
         merge_distribution(&mut self.values, &o.values);
         merge_distribution(&mut self.lengths, &o.lengths);
@@ -223,7 +244,7 @@ impl Summary {
 
     /// Adds counts of values; past `MAX_CATEGORIES` distinct values the
     /// counts are dropped and the column has `many`.
-    pub fn merge_categories(&mut self, counts: Option<&BTreeMap<String, u64>>, many: bool) {
+    fn merge_categories(&mut self, counts: Option<&BTreeMap<String, u64>>, many: bool) {
         if self.many || many {
             self.categories = None;
             self.many = true;
@@ -243,8 +264,8 @@ impl Summary {
 
     /// What a report shows of the summary.
     pub fn describe(&self) -> Description {
-        let values = self.values.as_ref().filter(|d| !d.is_empty());
-        let lengths = self.lengths.as_ref().filter(|d| !d.is_empty());
+        let values = self.numbers();
+        let lengths = self.text_lengths();
         let top = self.categories.as_ref().map(|c| {
             let mut top: Vec<_> = c.iter().map(|(v, n)| (v.clone(), *n)).collect();
             top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -276,7 +297,8 @@ fn merge_distribution(mine: &mut Option<Distribution>, other: &Option<Distributi
 }
 
 fn quantiles(d: &Distribution) -> Quantiles {
-    let q = |q| d.quantile(q).unwrap_or(f64::NAN);
+    let digested = d.digested();
+    let q = |q| digested.quantile(q).unwrap_or(f64::NAN);
     Quantiles {
         p1: q(0.01),
         p5: q(0.05),

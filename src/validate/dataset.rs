@@ -84,13 +84,7 @@ impl Checker<'_> {
                         let Some(shard) = files.get(i) else {
                             break;
                         };
-                        let known = match shard.known {
-                            Some((id, len)) => Ok((Some(id), len)),
-                            None => fsutil::metadata(&shard.path)
-                                .map(|m| (None, m.len()))
-                                .map_err(ValidateError::Data),
-                        };
-                        let checked = known.and_then(|(id, len)| {
+                        let checked = shard.measure().and_then(|(id, len)| {
                             let checked = self.check_file(
                                 &shard.path,
                                 len,

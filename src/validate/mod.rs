@@ -176,6 +176,16 @@ impl Shard {
             known: None,
         }
     }
+
+    /// Its content id where known, and its size: known, else the file's.
+    fn measure(&self) -> Result<(Option<Id>, u64), ValidateError> {
+        match self.known {
+            Some((id, len)) => Ok((Some(id), len)),
+            None => fsutil::metadata(&self.path)
+                .map(|m| (None, m.len()))
+                .map_err(ValidateError::Data),
+        }
+    }
 }
 
 /// A loaded schema and its identity.
@@ -323,18 +333,12 @@ impl<'a> Checker<'a> {
             path: PathBuf::from(&c.report.path),
         };
         if let (true, [one]) = (single, shards) {
-            let len = match one.known {
-                Some((_, len)) => len,
-                None => fsutil::metadata(&one.path)
-                    .map_err(ValidateError::Data)?
-                    .len(),
-            };
-            let id = one.known.map(|(id, _)| id);
-            let checked = self.check_file(&one.path, len, &loaded, id, Scope::File, None)?;
+            let (id, len) = one.measure()?;
+            let mut checked = self.check_file(&one.path, len, &loaded, id, Scope::File, None)?;
             return checked
                 .report
                 .stats
-                .clone()
+                .take()
                 .ok_or_else(|| unprofiled(&checked));
         }
         let scratch = self.scratch()?;
