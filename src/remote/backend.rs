@@ -43,6 +43,13 @@ pub enum Got<T> {
     Missing,
 }
 
+/// One object as a listing shows it.
+pub struct Listed {
+    pub id: Id,
+    pub size: u64,
+    pub modified: i64,
+}
+
 pub struct Conn {
     store: Arc<dyn ObjectStore>,
     root: Key,
@@ -219,6 +226,93 @@ impl Conn {
             })
             .await;
         listed.map_err(|e| self.fail(format!("list {key}"), &e))
+    }
+
+    /// Every object on the remote: its id, size and when it was last
+    /// written, in seconds since 1970 by the server's clock.
+    pub async fn list_objects(&self) -> Result<Vec<Listed>, RemoteError> {
+        let key = self.root.clone().join("objects");
+        let listed = self
+            .again(|| async {
+                let mut stream = self.store.list(Some(&key));
+                let mut out = Vec::new();
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(meta) => {
+                            if let Some(id) = Self::id_of(&meta.location) {
+                                out.push(Listed {
+                                    id,
+                                    size: meta.size,
+                                    modified: meta.last_modified.timestamp(),
+                                });
+                            }
+                        }
+                        Err(object_store::Error::NotFound { .. }) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(out)
+            })
+            .await;
+        listed.map_err(|e| self.fail(format!("list {key}"), &e))
+    }
+
+    /// Whether the object is a tree, by its first bytes.
+    pub async fn is_tree(&self, id: &Id, size: u64) -> Result<bool, RemoteError> {
+        let header = crate::store::tree::HEADER.as_bytes();
+        if size < header.len() as u64 {
+            return Ok(false);
+        }
+        let key = self.key(id);
+        match self
+            .again(|| self.store.get_range(&key, 0..header.len() as u64))
+            .await
+        {
+            Ok(bytes) => Ok(bytes.as_ref() == header),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.fail(format!("read object {}", id.short()), &e)),
+        }
+    }
+
+    /// Deletes an object; one already gone is no error.
+    pub async fn delete(&self, id: &Id) -> Result<(), RemoteError> {
+        let key = self.key(id);
+        match self.store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.fail(format!("delete object {}", id.short()), &e)),
+        }
+    }
+
+    /// A small derived file's bytes (up to 4 KiB), or None if it is not there.
+    pub async fn get_small(&self, area: &str, rel: &str) -> Result<Option<Bytes>, RemoteError> {
+        const LIMIT: u64 = 4096;
+        let key = self.derived_key(area, rel);
+        let got = self
+            .again(|| async {
+                match self.store.get(&key).await {
+                    Ok(r) if r.meta.size > LIMIT => Ok(Err(r.meta.size)),
+                    Ok(r) => r.bytes().await.map(|b| Ok(Some(b))),
+                    Err(object_store::Error::NotFound { .. }) => Ok(Ok(None)),
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .map_err(|e| self.fail(format!("read {key}"), &e))?;
+        got.map_err(|size| RemoteError::Backend {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            what: format!("read {key}"),
+            message: format!("it is {size} bytes, more than the {LIMIT} expected"),
+        })
+    }
+
+    /// When a derived file was last written, by the server's clock.
+    pub async fn modified(&self, area: &str, rel: &str) -> Result<i64, RemoteError> {
+        let key = self.derived_key(area, rel);
+        self.again(|| self.store.head(&key))
+            .await
+            .map(|m| m.last_modified.timestamp())
+            .map_err(|e| self.fail(format!("read {key}"), &e))
     }
 
     /// The key of a derived file (not content-addressed by its bytes) under

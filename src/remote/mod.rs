@@ -10,6 +10,7 @@ mod backend;
 pub mod config;
 pub mod edit;
 mod fetch;
+mod gc;
 mod index;
 mod plan;
 mod push;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 pub use crate::config::remote::{RemoteConfig, Scheme, SettingsError};
 pub use edit::Placement;
 pub use fetch::FetchReport;
+pub use gc::{GcOptions, RemoteGcReport};
 pub use push::{PushOptions, PushReport};
 pub use results::ResultsReport;
 pub use status::{Count, PathRemoteStatus};
@@ -148,6 +150,9 @@ fn more_text(others: &[String]) -> String {
 /// 64 fetches 20,000 objects of 50 KiB 1.7 times faster than 32 and uploads
 /// as fast); a local folder is bound by the disk.
 const JOBS_OBJECT_STORE: usize = 64;
+/// Where a gc on the remote marks that it ran: `gc/generation`.
+const GC_AREA: &str = "gc";
+const GC_GENERATION: &str = "generation";
 const JOBS_LOCAL: usize = 8;
 
 /// An opened remote: its configuration and the runtime its transfers run on.
@@ -219,8 +224,22 @@ impl Remote {
         }
     }
 
+    /// What this clone knows is on the remote, under whichever gc
+    /// generation it learnt it: for adding to, not for trusting.
     fn index(&self) -> index::RemoteIndex {
-        index::RemoteIndex::load(&self.state_dir, &self.index_key())
+        index::RemoteIndex::load(&self.state_dir, &self.index_key(), None)
+    }
+
+    /// What this clone knows is on the remote, forgotten if a gc ran there
+    /// since it learnt it: what a push or a status may trust.
+    async fn index_checked(&self, conn: &backend::Conn) -> Result<index::RemoteIndex, RemoteError> {
+        let marker = conn.get_small(GC_AREA, GC_GENERATION).await?;
+        let generation = index::generation(&marker.unwrap_or_default());
+        Ok(index::RemoteIndex::load(
+            &self.state_dir,
+            &self.index_key(),
+            Some(&generation),
+        ))
     }
 
     /// A connection to the backend. A folder remote is created when

@@ -57,7 +57,11 @@ impl Remote {
     ) -> Result<PushReport, RemoteError> {
         let store = repo.store();
         let plan = plan::local(&store, tracked)?;
-        let mut index = self.index();
+        let conn = self.connect(true)?;
+        let mut index = self.rt.block_on(async {
+            conn.preflight().await?;
+            self.index_checked(&conn).await
+        })?;
         if opts.verify_remote {
             index.reset();
         }
@@ -67,9 +71,14 @@ impl Remote {
             objects: plan.objects.len() as u64,
             ..Default::default()
         };
-        let result =
-            self.rt
-                .block_on(self.push_async(&store, &plan, &mut index, &mut report, progress));
+        let result = self.rt.block_on(self.push_async(
+            &conn,
+            &store,
+            &plan,
+            &mut index,
+            &mut report,
+            progress,
+        ));
         // What was learnt stays learnt, even when the push failed midway.
         index.flush(&self.tmp_dir)?;
         result.map(|()| report)
@@ -77,6 +86,7 @@ impl Remote {
 
     async fn push_async(
         &self,
+        conn: &Arc<Conn>,
         store: &Store,
         plan: &Plan,
         index: &mut RemoteIndex,
@@ -99,11 +109,9 @@ impl Remote {
         if unknown.is_empty() {
             return Ok(());
         }
-        let conn = self.connect(true)?;
-        conn.preflight().await?;
         let wanted: Vec<(Id, Option<u64>)> = unknown.iter().map(|o| (o.id, o.size)).collect();
         report.checked = wanted.len() as u64;
-        let found = check(&conn, &wanted, index, self.jobs, progress).await?;
+        let found = check(conn, &wanted, index, self.jobs, progress).await?;
         // Listings show other objects too: worth knowing for later pushes.
         let asked: HashSet<Id> = wanted.iter().map(|(id, _)| *id).collect();
         for id in found.keys().filter(|id| !asked.contains(id)) {
@@ -145,7 +153,7 @@ impl Remote {
                     .into_iter()
                     .partition(|o| o.size.unwrap_or(0) >= MULTIPART_FROM);
                 self.upload_all(
-                    &conn,
+                    conn,
                     store,
                     &small,
                     self.jobs,
@@ -158,11 +166,11 @@ impl Remote {
                 // Large files a few at a time, each in parallel parts, so
                 // memory stays bounded by the parts in flight.
                 let parts = self.jobs.clamp(1, 8);
-                self.upload_all(&conn, store, &large, 2, parts, index, report, task.as_ref())
+                self.upload_all(conn, store, &large, 2, parts, index, report, task.as_ref())
                     .await?;
             } else {
                 self.upload_all(
-                    &conn,
+                    conn,
                     store,
                     &objects,
                     self.jobs,

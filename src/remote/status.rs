@@ -50,28 +50,33 @@ impl Remote {
     ) -> Result<Vec<PathRemoteStatus>, RemoteError> {
         let store = repo.store();
         let plan = plan::local(&store, tracked)?;
-        let mut index = self.index();
-        let wanted: Vec<_> = plan
-            .objects
-            .iter()
-            .filter(|o| !index.contains(&o.id))
-            .map(|o| (o.id, o.size))
-            .collect();
-        let found = if wanted.is_empty() {
-            Default::default()
-        } else {
-            let conn = match self.connect(false) {
-                Ok(c) => Some(c),
-                // A folder remote nothing was pushed to yet is empty.
-                Err(RemoteError::NoFolder { .. }) => None,
-                Err(e) => return Err(e),
-            };
-            match conn {
-                Some(conn) => self.rt.block_on(async {
-                    conn.preflight().await?;
-                    check(&conn, &wanted, &index, self.jobs, progress).await
-                })?,
-                None => Default::default(),
+        let conn = match self.connect(false) {
+            Ok(c) => Some(c),
+            // A folder remote nothing was pushed to yet is empty.
+            Err(RemoteError::NoFolder { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let (mut index, found) = match conn {
+            Some(conn) => self.rt.block_on(async {
+                conn.preflight().await?;
+                let index = self.index_checked(&conn).await?;
+                let wanted: Vec<_> = plan
+                    .objects
+                    .iter()
+                    .filter(|o| !index.contains(&o.id))
+                    .map(|o| (o.id, o.size))
+                    .collect();
+                let found = if wanted.is_empty() {
+                    Default::default()
+                } else {
+                    check(&conn, &wanted, &index, self.jobs, progress).await?
+                };
+                Ok::<_, RemoteError>((index, found))
+            })?,
+            None => {
+                let mut index = self.index();
+                index.reset();
+                (index, Default::default())
             }
         };
         let on_remote: Vec<bool> = plan

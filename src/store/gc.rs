@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use super::{EntryKind, Id, Store, StoreError};
+use super::{EntryKind, Id, Store, StoreError, Tree};
 use crate::fsutil::IoError;
 
 /// A root of reachability: a pointer's id, a tree for folders.
@@ -22,30 +22,49 @@ pub struct GcReport {
     pub dry_run: bool,
 }
 
-/// Every object reachable from `roots`; trees missing from the store are
-/// skipped (nothing below them can be kept or known).
-pub fn reachable(store: &Store, roots: &[Root]) -> Result<HashSet<Id>, StoreError> {
-    let mut keep = HashSet::new();
+/// What `roots` reach.
+#[derive(Debug, Default)]
+pub struct Reach {
+    pub ids: HashSet<Id>,
+    /// Trees `read` found nowhere: nothing below them can be kept or known.
+    pub trees_not_found: u64,
+}
+
+/// Every object reachable from `roots`, reading trees with `read` (None: a
+/// tree it cannot find).
+pub fn reachable<E>(
+    roots: &[Root],
+    mut read: impl FnMut(&Id) -> Result<Option<Tree>, E>,
+) -> Result<Reach, E> {
+    let mut reach = Reach::default();
     let mut stack: Vec<Root> = roots.to_vec();
     while let Some(r) = stack.pop() {
-        if !keep.insert(r.id) || !r.is_tree {
+        if !reach.ids.insert(r.id) || !r.is_tree {
             continue;
         }
-        match store.read_tree(&r.id) {
-            Ok(tree) => stack.extend(tree.entries().iter().map(|e| Root {
+        match read(&r.id)? {
+            Some(tree) => stack.extend(tree.entries().iter().map(|e| Root {
                 id: e.id,
                 is_tree: e.kind == EntryKind::Dir,
             })),
-            Err(StoreError::Missing { .. }) => {}
-            Err(e) => return Err(e),
+            None => reach.trees_not_found += 1,
         }
     }
-    Ok(keep)
+    Ok(reach)
+}
+
+/// A tree from the local store, None if it is not there.
+pub fn local_tree(store: &Store, id: &Id) -> Result<Option<Tree>, StoreError> {
+    match store.read_tree(id) {
+        Ok(tree) => Ok(Some(tree)),
+        Err(StoreError::Missing { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes every object not reachable from `roots`.
 pub fn gc(store: &Store, roots: &[Root], dry_run: bool) -> Result<GcReport, StoreError> {
-    let keep = reachable(store, roots)?;
+    let keep = reachable(roots, |id| local_tree(store, id))?.ids;
     let mut report = GcReport {
         dry_run,
         ..Default::default()

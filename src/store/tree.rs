@@ -15,7 +15,7 @@
 use super::Id;
 use std::io::Write as _;
 
-const HEADER: &str = "kiln tree 1\n";
+pub const HEADER: &str = "kiln tree 1\n";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -11,6 +11,7 @@ mod hooks;
 mod lineage;
 mod merge;
 mod remote;
+mod remote_gc;
 mod snapshots;
 mod stats;
 mod support;

@@ -21,7 +21,7 @@ use crate::support::{Repo, Run, pointer_field};
 /// One test stops Garage; the others hold this shared while they use it.
 static GARAGE: RwLock<()> = RwLock::new(());
 
-fn garage_shared() -> RwLockReadGuard<'static, ()> {
+pub(crate) fn garage_shared() -> RwLockReadGuard<'static, ()> {
     GARAGE.read().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -45,7 +45,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-fn id_of(bytes: &[u8]) -> String {
+pub(crate) fn id_of(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }
 
@@ -76,7 +76,7 @@ fn unique() -> String {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Folder,
     S3,
     Azure,
@@ -84,7 +84,7 @@ enum Kind {
 }
 
 /// A remote of one kind under a prefix (or folder) of its own.
-struct Backend {
+pub(crate) struct Backend {
     kind: Kind,
     folder: Option<tempfile::TempDir>,
     prefix: String,
@@ -93,7 +93,7 @@ struct Backend {
 }
 
 impl Backend {
-    fn new(kind: Kind) -> Backend {
+    pub(crate) fn new(kind: Kind) -> Backend {
         let bucket = match kind {
             Kind::Folder => String::new(),
             Kind::S3 => env("KILN_TEST_S3_BUCKET"),
@@ -115,7 +115,7 @@ impl Backend {
         b
     }
 
-    fn folder(&self) -> std::path::PathBuf {
+    pub(crate) fn folder(&self) -> std::path::PathBuf {
         let dir = self.folder.as_ref().unwrap().path();
         if self.bucket.is_empty() {
             dir.to_path_buf()
@@ -172,7 +172,7 @@ impl Backend {
     }
 
     /// Adds the remote to `repo` as the default remote `name`.
-    fn add_to(&self, repo: &Repo, name: &str) {
+    pub(crate) fn add_to(&self, repo: &Repo, name: &str) {
         repo.kiln(["remote", "add", name, &self.url(), "--default"])
             .ok();
         for (k, v) in self.options() {
@@ -182,7 +182,7 @@ impl Backend {
     }
 
     /// What a clone of the repository needs again: the uncommitted secrets.
-    fn set_credentials(&self, repo: &Repo, name: &str) {
+    pub(crate) fn set_credentials(&self, repo: &Repo, name: &str) {
         for (k, v) in self.credentials() {
             let run = repo.kiln(["remote", "modify", name, k, &v]).ok();
             assert!(run.stderr.contains("config.local.toml"), "{}", run.stderr);
@@ -241,7 +241,7 @@ impl Backend {
     }
 
     /// Ids of the objects on the remote.
-    fn ids(&self) -> HashSet<String> {
+    pub(crate) fn ids(&self) -> HashSet<String> {
         let (store, root) = self.raw();
         let listed: Vec<_> = block_on(
             store
@@ -339,7 +339,7 @@ fn make_writable(path: &Path) {
     }
 }
 
-fn walk(path: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn walk(path: &Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![path.to_path_buf()];
     if path.is_dir() {
         for e in fs::read_dir(path).unwrap().flatten() {
@@ -349,7 +349,7 @@ fn walk(path: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn count(json: &serde_json::Value, key: &str) -> u64 {
+pub(crate) fn count(json: &serde_json::Value, key: &str) -> u64 {
     json[key]
         .as_u64()
         .unwrap_or_else(|| panic!("no `{key}` in {json}"))
