@@ -87,7 +87,7 @@ enum Command {
     Pull(pull::Args),
     /// Files added, deleted and modified between two versions; with --stats, how their data moved
     Diff(diff::Args),
-    /// Remove store objects that no pointer in a scope references
+    /// Remove store objects (or a remote's, with --remote) that no pointer in a scope references
     Gc(gc::Args),
     /// Re-hash every stored object and quarantine corrupt ones
     Fsck(fsck::Args),
