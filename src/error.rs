@@ -31,6 +31,8 @@ pub enum Error {
     Remote(#[from] crate::remote::RemoteError),
     #[error(transparent)]
     Profile(#[from] crate::profiles::ProfileError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
 }
 
 impl Error {
@@ -46,7 +48,7 @@ impl Error {
                 refusal_hint(e)
             }
             Error::Lineage(e) => e.hint(),
-            Error::Remote(e) => e.hint(),
+            Error::Remote(e) | Error::Source(crate::source::SourceError::Remote(e)) => e.hint(),
             _ => None,
         }
     }

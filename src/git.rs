@@ -148,6 +148,11 @@ impl Git {
             .map_err(|e| bad(e.into()))
     }
 
+    /// The full id of the commit `rev` names.
+    pub fn commit_id(&self, rev: &str) -> Result<String, GitError> {
+        Ok(self.resolve(rev)?.id.to_string())
+    }
+
     /// The bytes of the file at `path` in `rev`'s tree; none where it has none.
     pub fn file_at(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         let commit = self.resolve(rev)?;

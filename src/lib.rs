@@ -23,6 +23,7 @@ pub mod remote;
 pub mod repo;
 pub mod repo_path;
 pub mod schema;
+pub mod source;
 pub mod stats;
 pub mod store;
 pub mod validate;

@@ -37,6 +37,25 @@ pub struct Origin {
     pub dirty: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
+    /// For an import: where the content came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<Box<Import>>,
+}
+
+/// The dataset of another repository that an import copies.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    /// The repository's URL or folder, as given.
+    pub repo: String,
+    /// The dataset's path in that repository.
+    pub path: String,
+    /// The revision as given (a branch follows its newest commit on
+    /// `kiln update`); none for the repository's HEAD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<String>,
+    /// The commit the content was read at.
+    pub commit: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -127,6 +146,12 @@ impl Pointer {
         if let Some(schema) = &raw.schema {
             RepoPath::new(schema).map_err(|e| invalid(format!("schema: {e}")))?;
         }
+        if let Some(i) = raw.origin.as_ref().and_then(|o| o.import.as_ref()) {
+            RepoPath::new(&i.path).map_err(|e| invalid(format!("import path: {e}")))?;
+            if i.commit.len() != 40 || !i.commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid("import commit: not a 40-digit commit id".into()));
+            }
+        }
         Ok(Pointer {
             kind: raw.kind,
             id,
@@ -171,6 +196,15 @@ impl Pointer {
             s += &format!("  dirty: {}\n", o.dirty);
             if let Some(r) = &o.run {
                 s += &format!("  run: {r}\n");
+            }
+            if let Some(i) = &o.import {
+                s += "  import:\n";
+                s += &format!("    repo: {}\n", yaml_scalar(&i.repo));
+                s += &format!("    path: {}\n", yaml_scalar(&i.path));
+                if let Some(rev) = &i.rev {
+                    s += &format!("    rev: {}\n", yaml_scalar(rev));
+                }
+                s += &format!("    commit: {}\n", i.commit);
             }
         }
         s

@@ -18,6 +18,7 @@ mod remote;
 mod repro;
 mod run;
 mod schema;
+mod source;
 mod status;
 mod transfer;
 mod unprotect;
@@ -87,6 +88,14 @@ enum Command {
     Pull(pull::Args),
     /// Files added, deleted and modified between two versions; with --stats, how their data moved
     Diff(diff::Args),
+    /// List the datasets another repository tracks, with sizes, without downloading them
+    Ls(source::LsArgs),
+    /// Download a dataset of another repository, verified, without tracking it
+    Get(source::GetArgs),
+    /// Download a dataset of another repository and track it, recording where it came from
+    Import(source::ImportArgs),
+    /// Move an imported dataset to its source's newest commit (or --rev)
+    Update(source::UpdateArgs),
     /// Remove store objects (or a remote's, with --remote) that no pointer in a scope references
     Gc(gc::Args),
     /// Re-hash every stored object and quarantine corrupt ones
@@ -181,6 +190,10 @@ pub fn main() -> ExitCode {
         Command::Fetch(args) => fetch::run(&app, args),
         Command::Pull(args) => pull::run(&app, args),
         Command::Diff(args) => diff::run(&app, args),
+        Command::Ls(args) => source::ls(&app, args),
+        Command::Get(args) => source::get(&app, args),
+        Command::Import(args) => source::import(&app, args),
+        Command::Update(args) => source::update(&app, args),
         Command::Gc(args) => gc::run(&app, args),
         Command::Fsck(args) => fsck::run(&app, args),
         Command::Unprotect(args) => unprotect::run(&app, args),

@@ -36,7 +36,14 @@ pub fn label(node: &Node) -> String {
                 let why: Vec<String> = stale.iter().map(|r| r.to_string()).collect();
                 s += &format!("  STALE: {}", why.join(", "));
             }
-            if let Some(c) = origin.as_ref().and_then(|o| o.commit.as_deref())
+            if let Some(i) = origin.as_ref().and_then(|o| o.import.as_ref()) {
+                s += &format!(
+                    "  imported from {} {} at commit {}",
+                    crate::redact::url(&i.repo),
+                    i.path,
+                    short_commit(&i.commit)
+                );
+            } else if let Some(c) = origin.as_ref().and_then(|o| o.commit.as_deref())
                 && origin.as_ref().is_some_and(|o| o.run.is_none())
             {
                 s += &format!(

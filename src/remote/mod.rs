@@ -176,6 +176,17 @@ impl Remote {
     ) -> Result<Remote, RemoteError> {
         let config = config::resolve(repo, name)?;
         let folder = config.local_path(repo.root());
+        Remote::with_config(config, folder, repo, jobs)
+    }
+
+    /// Opens a remote from settings read elsewhere (another repository's),
+    /// with `folder` for a folder remote; `repo` keeps what is learnt of it.
+    pub fn with_config(
+        config: RemoteConfig,
+        folder: Option<PathBuf>,
+        repo: &Repo,
+        jobs: Option<usize>,
+    ) -> Result<Remote, RemoteError> {
         let default_jobs = if folder.is_some() {
             JOBS_LOCAL
         } else {

@@ -57,6 +57,7 @@ pub fn current_origin(repo: &Repo) -> Result<Option<Origin>, WorkspaceError> {
         branch: ctx.branch,
         dirty: ctx.dirty,
         run: None,
+        import: None,
     }))
 }
 
@@ -257,7 +258,7 @@ pub fn add(
 }
 
 /// Adds `/NAME` to the `.gitignore` beside the data, once.
-fn ignore_in_git(repo: &Repo, rel: &str) -> Result<(), IoError> {
+pub(crate) fn ignore_in_git(repo: &Repo, rel: &str) -> Result<(), IoError> {
     let (dir, name) = match rel.rfind('/') {
         Some(i) => (&rel[..i], &rel[i + 1..]),
         None => ("", rel),

@@ -8,6 +8,7 @@ mod dvc;
 mod foundation;
 mod fuzz_corpus;
 mod hooks;
+mod imports;
 mod lineage;
 mod merge;
 mod remote;
