@@ -77,6 +77,19 @@ pub fn add(
     cache: &mut StatCache,
     progress: &dyn Progress,
 ) -> Result<Added, WorkspaceError> {
+    add_without(repo, rel, &[], opts, cache, progress)
+}
+
+/// Adds the tracked folder `folder` without `removed` (paths below it),
+/// through the same gate.
+pub fn add_without(
+    repo: &Repo,
+    folder: &str,
+    removed: &[String],
+    opts: &AddOptions,
+    cache: &mut StatCache,
+    progress: &dyn Progress,
+) -> Result<Added, WorkspaceError> {
     let gate = |rel: &str, pointer: &Pointer| -> Result<(), workspace::Refusal> {
         match failing(repo, rel, pointer)? {
             None => Ok(()),
@@ -87,7 +100,11 @@ pub fn add(
             })),
         }
     };
-    workspace::add::add(repo, rel, opts, cache, progress, &gate)
+    if removed.is_empty() {
+        workspace::add::add(repo, folder, opts, cache, progress, &gate)
+    } else {
+        workspace::add::add_folder(repo, folder, removed, opts, cache, progress, &gate)
+    }
 }
 
 /// One data path to check and the schema it is bound to (both

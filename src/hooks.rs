@@ -318,7 +318,11 @@ pub fn pre_push(
         };
         let rel = rel?;
         if seen.insert(pointer.id) {
-            tracked.push(crate::workspace::Tracked { rel, pointer });
+            tracked.push(crate::workspace::Tracked {
+                rel,
+                pointer,
+                part: None,
+            });
         }
     }
     if tracked.is_empty() {

@@ -169,6 +169,7 @@ impl<'a> Profiler<'a> {
         let tracked = [Tracked {
             rel: RepoPath::new(rel).map_err(|e| failed(e.to_string()))?,
             pointer: pointer.clone(),
+            part: None,
         }];
         let report = if files {
             remote.fetch(self.repo, &tracked, self.progress)

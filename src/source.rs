@@ -271,7 +271,11 @@ impl Source {
         pointer: Pointer,
         progress: &dyn Progress,
     ) -> Result<Tracked, SourceError> {
-        let tracked = Tracked { rel: at, pointer };
+        let tracked = Tracked {
+            rel: at,
+            pointer,
+            part: None,
+        };
         let remote = self.remote(repo, ours)?;
         let one = std::slice::from_ref(&tracked);
         remote.fetch(repo, one, progress)?.problems()?;

@@ -16,6 +16,7 @@ mod pull;
 mod push;
 mod remote;
 mod repro;
+mod rm;
 mod run;
 mod schema;
 mod source;
@@ -64,6 +65,8 @@ enum Command {
     Init(init::Args),
     /// Track files and folders: store their content and write pointers
     Add(add::Args),
+    /// Take files out of a tracked folder, or stop tracking a path
+    Rm(rm::Args),
     /// Compare the workspace and the store with the pointers
     Status(status::Args),
     /// Validate data against its schema (exit 1: invalid, 3: unreadable)
@@ -178,6 +181,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => init::run(&app, args),
         Command::Add(args) => add::run(&app, args),
+        Command::Rm(args) => rm::run(&app, args),
         Command::Status(args) => status::run(&app, args),
         Command::Check(args) => check::run(&app, args),
         Command::Schema(args) => schema::run(&app, args),

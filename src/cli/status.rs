@@ -68,10 +68,14 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
                 Workspace::Modified => "modified",
                 Workspace::Missing => "missing from the workspace",
             };
-            let st = match s.store {
-                Stored::Present => "",
-                Stored::Partial => ", partly missing from the store",
-                Stored::Missing => ", missing from the store",
+            let st = match (s.store, s.not_fetched) {
+                (Stored::Present, _) => String::new(),
+                (_, n) if n > 0 => format!(
+                    ", {} not fetched here",
+                    crate::ui::summary::count(n, "file")
+                ),
+                (Stored::Partial, _) => ", partly missing from the store".into(),
+                (Stored::Missing, _) => ", missing from the store".into(),
             };
             outln!("{:<12} {}{st}", format!("{ws}:"), s.path);
             // A tracked file's only entry has an empty name: nothing to list.

@@ -193,8 +193,14 @@ impl Remote {
             files: Vec::new(),
             report,
         };
+        // Connect only when something must come from the remote.
+        let mut conn: Option<Arc<Conn>> = None;
         for t in tracked {
             match t.pointer.kind {
+                Kind::Dir if t.part.is_some() => {
+                    self.want_part(&mut walk, &mut conn, index, t, files)
+                        .await?;
+                }
                 Kind::Dir => walk.want_tree(t.pointer.id, t.rel.to_string()),
                 Kind::File if files => {
                     walk.want_file(t.pointer.id, t.pointer.size, false, t.rel.to_string())
@@ -202,8 +208,6 @@ impl Remote {
                 Kind::File => {}
             }
         }
-        // Connect only when something must come from the remote.
-        let mut conn: Option<Arc<Conn>> = None;
         while !walk.trees.is_empty() {
             let level = std::mem::take(&mut walk.trees);
             let mut remote = Vec::new();
@@ -298,6 +302,89 @@ impl Remote {
         }
         publish(store, staged).await?;
         Ok(())
+    }
+
+    /// Wants what part `t.part` of a folder needs: the trees on the way to
+    /// it (fetched now, one by one) and everything below it.
+    async fn want_part(
+        &self,
+        walk: &mut Walk<'_>,
+        conn: &mut Option<Arc<Conn>>,
+        index: &mut RemoteIndex,
+        t: &Tracked,
+        files: bool,
+    ) -> Result<(), RemoteError> {
+        let part = t.part.as_deref().unwrap_or_default();
+        let mut id = t.pointer.id;
+        let mut path = t.rel.to_string();
+        let names: Vec<&str> = part.split('/').collect();
+        for (i, name) in names.iter().enumerate() {
+            let Some(tree) = self.one_tree(walk, conn, index, id, &path).await? else {
+                return Ok(());
+            };
+            let entry = tree.entries().iter().find(|e| e.name == *name);
+            path = format!("{path}/{name}");
+            match entry {
+                Some(e) if e.kind == EntryKind::Dir && i + 1 < names.len() => id = e.id,
+                Some(e) if i + 1 == names.len() => {
+                    match e.kind {
+                        EntryKind::Dir => walk.want_tree(e.id, path),
+                        kind if files => {
+                            walk.want_file(e.id, e.size, kind == EntryKind::Exec, path)
+                        }
+                        _ => {}
+                    }
+                    return Ok(());
+                }
+                _ => {
+                    return Err(RemoteError::NotInFolder {
+                        path,
+                        folder: t.rel.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One tree, from the store or else from the remote (verified and
+    /// stored); None when the remote lacks it or holds it corrupt (reported).
+    async fn one_tree(
+        &self,
+        walk: &mut Walk<'_>,
+        conn: &mut Option<Arc<Conn>>,
+        index: &mut RemoteIndex,
+        id: Id,
+        path: &str,
+    ) -> Result<Option<Tree>, RemoteError> {
+        let first = walk.seen.insert(id);
+        walk.report.objects += u64::from(first);
+        if walk.store.contains(&id) {
+            walk.report.present += u64::from(first);
+            return Ok(Some(walk.store.read_tree(&id)?));
+        }
+        let conn = self.connected(conn).await?;
+        let problem = Problem {
+            id,
+            path: path.to_string(),
+        };
+        match conn.download_tree(walk.store, id).await? {
+            Got::Ok((tree, staged, len)) => {
+                publish(walk.store, vec![staged]).await?;
+                index.add(id);
+                walk.report.fetched += 1;
+                walk.report.fetched_bytes += len;
+                Ok(Some(tree))
+            }
+            Got::Corrupt => {
+                walk.report.corrupt.push(problem);
+                Ok(None)
+            }
+            Got::Missing => {
+                walk.report.missing.push(problem);
+                Ok(None)
+            }
+        }
     }
 
     /// The connection, made (and checked) on first use.

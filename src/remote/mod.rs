@@ -104,6 +104,8 @@ pub enum RemoteError {
     },
     #[error("object {id} in the local store is corrupt (its bytes do not match); run `kiln fsck`")]
     LocalCorrupt { id: Id },
+    #[error("{path}: not in the tracked folder {folder} (at the version its pointer names)")]
+    NotInFolder { path: String, folder: String },
     #[error("{path}: object {id} is neither in the local store nor on remote `{name}`")]
     NowhereToBeFound { path: String, id: Id, name: String },
 }

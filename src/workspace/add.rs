@@ -112,9 +112,45 @@ pub fn check_addable(repo: &Repo, rel: &str, git: Option<&Git>) -> Result<(), Wo
 /// Adds one repository-relative path. The caller holds the lock. New
 /// content passes `gate` before its pointer is written (unless
 /// `opts.no_check`).
+/// A path inside a tracked folder adds that folder: the rest of it need not
+/// be here (what was not fetched is kept, see `partial`).
 pub fn add(
     repo: &Repo,
     rel: &str,
+    opts: &AddOptions,
+    cache: &mut StatCache,
+    progress: &dyn Progress,
+    gate: &dyn Fn(&str, &Pointer) -> Result<(), Refusal>,
+) -> Result<Added, WorkspaceError> {
+    match enclosing(repo, rel) {
+        Some((folder, _)) => add_folder(repo, &folder, &[], opts, cache, progress, gate),
+        None => add_folder(repo, rel, &[], opts, cache, progress, gate),
+    }
+}
+
+/// The tracked folder `rel` is inside, if any, and `rel` below it.
+pub fn enclosing(repo: &Repo, rel: &str) -> Option<(String, String)> {
+    let mut at = rel.len();
+    while let Some(i) = rel[..at].rfind('/') {
+        let folder = &rel[..i];
+        if repo
+            .root()
+            .join(format!("{folder}{}", pointer::SUFFIX))
+            .is_file()
+        {
+            return Some((folder.to_string(), rel[i + 1..].to_string()));
+        }
+        at = i;
+    }
+    None
+}
+
+/// Adds `rel`, leaving out `removed` (paths below a tracked folder) even
+/// where they were not fetched here.
+pub fn add_folder(
+    repo: &Repo,
+    rel: &str,
+    removed: &[String],
     opts: &AddOptions,
     cache: &mut StatCache,
     progress: &dyn Progress,
@@ -195,11 +231,30 @@ pub fn add(
         Err(pointer::PointerError::Io(e)) if e.is_not_found() => None,
         Err(e) => return Err(e.into()),
     };
+    // What was not fetched here stays in the folder: its trees are stored,
+    // its files are on the remote they came from.
+    let filled = match &old {
+        Some(o) if hashed.kind == Kind::Dir => {
+            super::partial::fill(&store, rel, o, &hashed.listing, removed)?
+        }
+        _ => None,
+    };
+    let (id, size, files) = match &filled {
+        Some(f) => {
+            let mut staged = Vec::new();
+            for (id, tree) in &f.trees {
+                staged.extend(store.stage_tree(*id, tree)?);
+            }
+            store.publish(staged)?;
+            (f.id, f.size, f.files)
+        }
+        None => (hashed.id, hashed.size, hashed.files),
+    };
     let mut new = Pointer {
         kind: hashed.kind,
-        id: hashed.id,
-        size: hashed.size,
-        files: (hashed.kind == Kind::Dir).then_some(hashed.files),
+        id,
+        size,
+        files: (hashed.kind == Kind::Dir).then_some(files),
         schema: opts
             .schema
             .clone()
@@ -257,14 +312,38 @@ pub fn add(
     })
 }
 
-/// Adds `/NAME` to the `.gitignore` beside the data, once.
-pub(crate) fn ignore_in_git(repo: &Repo, rel: &str) -> Result<(), IoError> {
+/// The `.gitignore` beside the data and the line that ignores it.
+fn ignore_line(repo: &Repo, rel: &str) -> (PathBuf, String) {
     let (dir, name) = match rel.rfind('/') {
         Some(i) => (&rel[..i], &rel[i + 1..]),
         None => ("", rel),
     };
-    let path = repo.root().join(dir).join(".gitignore");
-    let line = format!("/{}", escape_gitignore(name));
+    (
+        repo.root().join(dir).join(".gitignore"),
+        format!("/{}", escape_gitignore(name)),
+    )
+}
+
+/// Removes the line [`ignore_in_git`] added, if it is there.
+pub(crate) fn unignore_in_git(repo: &Repo, rel: &str) -> Result<(), IoError> {
+    let (path, line) = ignore_line(repo, rel);
+    let Some(text) = fsutil::read_to_string_if_exists(&path)? else {
+        return Ok(());
+    };
+    let kept: Vec<&str> = text.lines().filter(|l| l.trim_end() != line).collect();
+    if kept.len() == text.lines().count() {
+        return Ok(());
+    }
+    let mut out = kept.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    fsutil::write_atomic(&path, out.as_bytes(), &repo.tmp_dir())
+}
+
+/// Adds `/NAME` to the `.gitignore` beside the data, once.
+pub(crate) fn ignore_in_git(repo: &Repo, rel: &str) -> Result<(), IoError> {
+    let (path, line) = ignore_line(repo, rel);
     let text = fsutil::read_to_string_if_exists(&path)?.unwrap_or_default();
     if text.lines().any(|l| l.trim_end() == line) {
         return Ok(());

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::hashing::{Hasher, Mode};
-use super::{Listing, Placer, Tracked, WorkspaceError, listing};
+use super::{Listing, Placer, Tracked, WorkspaceError, listing, listing_part};
 use crate::fsutil;
 use crate::progress::{Progress, Unit};
 use crate::repo::Repo;
@@ -36,6 +36,25 @@ pub struct CheckoutReport {
 impl CheckoutReport {
     pub fn complete(&self) -> bool {
         self.missing.is_empty() && self.conflicts.is_empty()
+    }
+}
+
+/// A listing made at `sub` re-keyed as below the folder that holds it.
+fn below(l: Listing, sub: &str) -> Listing {
+    let key = |p: String| {
+        if p.is_empty() {
+            sub.to_string()
+        } else {
+            format!("{sub}/{p}")
+        }
+    };
+    let mut dirs: Vec<String> = l.dirs.into_iter().map(key).collect();
+    if !l.files.contains_key("") {
+        dirs.push(sub.to_string());
+    }
+    Listing {
+        files: l.files.into_iter().map(|(p, e)| (key(p), e)).collect(),
+        dirs,
     }
 }
 
@@ -72,20 +91,28 @@ fn checkout_with(
     let placer = Placer::new(repo, &store);
     let mut report = CheckoutReport::default();
     for t in tracked {
-        let want = match listing(&store, &t.pointer) {
+        let want = match &t.part {
+            Some(sub) => listing_part(&store, &t.pointer, sub),
+            None => listing(&store, &t.pointer),
+        };
+        let want = match want {
             Ok(l) => l,
             Err(StoreError::Missing { id }) => {
                 report.missing.push(MissingObject {
-                    path: t.rel.to_string(),
+                    path: join(&t.rel, t.part.as_deref().unwrap_or_default()),
                     id: id.hex(),
                 });
                 continue;
             }
             Err(e) => return Err(e.into()),
         };
-        let have =
-            Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress).hash(&t.rel)?;
-        let have_listing = have.as_ref().map(|h| h.listing.clone()).unwrap_or_default();
+        // A part is compared with the workspace at its own path only.
+        let at = join(&t.rel, t.part.as_deref().unwrap_or_default());
+        let have = Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress).hash(&at)?;
+        let mut have_listing = have.as_ref().map(|h| h.listing.clone()).unwrap_or_default();
+        if let (Some(sub), Some(_)) = (&t.part, &have) {
+            have_listing = below(have_listing, sub);
+        }
         if let Some(h) = have {
             for (path, stat, id) in h.seen {
                 cache.insert(path, stat, id);

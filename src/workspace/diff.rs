@@ -7,7 +7,7 @@ use std::path::Path;
 use super::hashing::{Hasher, Mode};
 use super::{Listing, WorkspaceError, listing};
 use crate::git::Git;
-use crate::pointer::{self, Pointer};
+use crate::pointer::{self, Kind, Pointer};
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::store::Store;
@@ -103,16 +103,25 @@ fn side_workspace(
     let mut listings = BTreeMap::new();
     for t in super::tracked(repo)?.into_iter().filter(|t| wanted(&t.rel)) {
         if let Some(h) = hasher.hash(&t.rel)? {
+            // What was not fetched here is unchanged, not deleted.
+            let filled = match h.kind {
+                Kind::Dir => super::partial::fill(&store, &t.rel, &t.pointer, &h.listing, &[])?,
+                Kind::File => None,
+            };
+            let (id, size, listing) = match filled {
+                Some(f) => (f.id, f.size, f.listing),
+                None => (h.id, h.size, h.listing),
+            };
             let p = Pointer {
                 kind: h.kind,
-                id: h.id,
-                size: h.size,
+                id,
+                size,
                 files: None,
                 schema: None,
                 origin: None,
             };
             pointers.insert(t.rel.to_string(), p);
-            listings.insert(t.rel.into(), h.listing);
+            listings.insert(t.rel.into(), listing);
         }
     }
     Ok(Side { pointers, listings })

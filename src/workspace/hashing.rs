@@ -274,7 +274,7 @@ impl<'a> Hasher<'a> {
             self.remember(&mut seen, format!("{rel}/{}", f.rel), f, r.id);
             staged.extend(r.staged);
         }
-        let trees = build_trees(&listing).map_err(|message| WorkspaceError::BadTree {
+        let trees = build_trees(&listing, &[]).map_err(|message| WorkspaceError::BadTree {
             path: rel.to_string(),
             message,
         })?;
@@ -325,12 +325,22 @@ fn adopted_at(rel: String, r: &FileResult) -> Option<Adopted> {
 }
 
 /// Builds every folder's tree from a listing, deepest first, each with its
-/// id (hashed once here); the root is the last.
-pub fn build_trees(listing: &Listing) -> Result<Vec<(Id, Tree)>, String> {
+/// id (hashed once here); the root is the last. `opaque` adds subfolders
+/// known only by their entry, under a parent folder the listing names.
+pub fn build_trees(
+    listing: &Listing,
+    opaque: &[(String, Entry)],
+) -> Result<Vec<(Id, Tree)>, String> {
     let mut children: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
     children.insert("", Vec::new());
     for d in &listing.dirs {
         children.entry(d.as_str()).or_default();
+    }
+    for (parent, entry) in opaque {
+        children
+            .entry(parent.as_str())
+            .or_default()
+            .push(entry.clone());
     }
     for (path, (id, kind, size)) in &listing.files {
         let (parent, name) = split(path);

@@ -113,7 +113,7 @@ fn store_tree(
     listing: &Listing,
     schema: Option<String>,
 ) -> Result<Pointer, WorkspaceError> {
-    let trees = hashing::build_trees(listing).map_err(|message| WorkspaceError::BadTree {
+    let trees = hashing::build_trees(listing, &[]).map_err(|message| WorkspaceError::BadTree {
         path: path.to_string(),
         message,
     })?;

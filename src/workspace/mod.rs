@@ -6,7 +6,9 @@ pub mod checkout;
 pub mod diff;
 pub mod hashing;
 pub mod merge;
+pub mod partial;
 mod place;
+pub mod remove;
 pub mod scan;
 pub mod status;
 pub mod unprotect;
@@ -77,6 +79,9 @@ pub struct Tracked {
     /// Repository-relative path of the data, through the safe-path gate.
     pub rel: RepoPath,
     pub pointer: Pointer,
+    /// A file or subfolder of a tracked folder, when only it was asked for
+    /// (its path below `rel`): fetch and checkout move only what it needs.
+    pub part: Option<String>,
 }
 
 impl Tracked {
@@ -121,7 +126,11 @@ pub fn tracked(repo: &Repo) -> Result<Vec<Tracked>, WorkspaceError> {
                 source,
             })?;
         let pointer = Pointer::read(entry.path())?;
-        out.push(Tracked { rel: data, pointer });
+        out.push(Tracked {
+            rel: data,
+            pointer,
+            part: None,
+        });
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
@@ -172,15 +181,30 @@ pub fn select(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Tracked>
             .filter(|t| t.rel.is_within(&rel))
             .cloned()
             .collect();
-        if found.is_empty() {
+        if !found.is_empty() {
+            out.extend(found);
+            continue;
+        }
+        // A path inside a tracked folder selects that part of it.
+        let Some(t) = all
+            .iter()
+            .find(|t| t.pointer.kind == Kind::Dir && rel.is_within(&t.rel))
+        else {
             return Err(WorkspaceError::NotTracked {
                 path: rel.to_string(),
             });
-        }
-        out.extend(found);
+        };
+        let sub = rel.as_str()[t.rel.as_str().len() + 1..].to_string();
+        out.push(Tracked {
+            part: Some(sub),
+            ..t.clone()
+        });
     }
-    out.sort_by(|a, b| a.rel.cmp(&b.rel));
-    out.dedup_by(|a, b| a.rel == b.rel);
+    // The whole of a path (no part) sorts first and covers its parts.
+    out.sort_by(|a, b| (&a.rel, &a.part).cmp(&(&b.rel, &b.part)));
+    out.dedup_by(|later, first| {
+        first.rel == later.rel && (first.part.is_none() || first.part == later.part)
+    });
     Ok(out)
 }
 
@@ -202,6 +226,36 @@ pub fn listing(store: &Store, pointer: &Pointer) -> Result<Listing, StoreError> 
         }
         Kind::Dir => flatten(store, &pointer.id, "", &mut out)?,
     }
+    Ok(out)
+}
+
+/// The listing of part `sub` of a folder pointer's content (paths below
+/// the folder, like [`listing`]'s), read through the trees on the way.
+pub fn listing_part(store: &Store, pointer: &Pointer, sub: &str) -> Result<Listing, StoreError> {
+    let mut out = Listing::default();
+    let mut id = pointer.id;
+    let mut at = String::new();
+    for name in sub.split('/') {
+        let tree = store.read_tree(&id)?;
+        let Some(e) = tree.entries().iter().find(|e| e.name == name) else {
+            return Ok(out);
+        };
+        at = if at.is_empty() {
+            name.to_string()
+        } else {
+            format!("{at}/{name}")
+        };
+        match e.kind {
+            EntryKind::Dir => id = e.id,
+            kind if at == sub => {
+                out.files.insert(at, (e.id, kind, e.size));
+                return Ok(out);
+            }
+            _ => return Ok(out),
+        }
+    }
+    out.dirs.push(at.clone());
+    flatten(store, &id, &at, &mut out)?;
     Ok(out)
 }
 

@@ -3,7 +3,7 @@
 
 use super::diff::{Changes, compare};
 use super::hashing::{Hasher, Mode};
-use super::{Tracked, WorkspaceError, listing};
+use super::{Tracked, WorkspaceError, listing, partial};
 use crate::pointer::Kind;
 use crate::progress::Progress;
 use crate::repo::Repo;
@@ -34,9 +34,17 @@ pub struct PathStatus {
     pub kind: Kind,
     pub workspace: Workspace,
     pub store: Stored,
+    /// Files of a folder neither in the workspace nor in the store: not
+    /// fetched here, still part of the folder.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_fetched: u64,
     /// With `--granular`: files added, modified and deleted in the workspace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl PathStatus {
@@ -88,16 +96,28 @@ pub fn status(
                 Err(e) => return Err(e.into()),
             },
         };
+        let mut not_fetched = 0;
         let (workspace, changes) = match hashed {
             None => (Workspace::Missing, None),
             Some(h) => {
-                let ws = if same {
+                let filled = match same || h.kind != Kind::Dir {
+                    true => None,
+                    false => partial::fill(&store, &t.rel, &t.pointer, &h.listing, &[])?,
+                };
+                let (id, listing) = match &filled {
+                    Some(f) => {
+                        not_fetched = f.not_fetched;
+                        (f.id, &f.listing)
+                    }
+                    None => (h.id, &h.listing),
+                };
+                let ws = if id == t.pointer.id && h.kind == t.pointer.kind {
                     Workspace::Unchanged
                 } else {
                     Workspace::Modified
                 };
                 let changes = match (&stored, granular) {
-                    (Some(l), true) => Some(compare(l, &h.listing)),
+                    (Some(l), true) => Some(compare(l, listing)),
                     _ => None,
                 };
                 seen.extend(h.seen);
@@ -109,6 +129,7 @@ pub fn status(
             kind: t.pointer.kind,
             workspace,
             store: store_state,
+            not_fetched,
             changes,
         });
     }

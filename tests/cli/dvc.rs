@@ -64,7 +64,7 @@ fn dvc_9641_a_partial_pull_is_reported_and_completed_by_a_rerun() {
     assert!(!repo.exists("data/f2.txt"));
     let status = repo.kiln(["status"]).ok();
     assert!(
-        status.stdout.contains("missing from the store"),
+        status.stdout.contains("data, 1 file not fetched here"),
         "{}",
         status.stdout
     );

@@ -11,6 +11,7 @@ mod hooks;
 mod imports;
 mod lineage;
 mod merge;
+mod partial;
 mod remote;
 mod remote_gc;
 mod snapshots;
