@@ -59,6 +59,18 @@ rm -rf .kiln/cache data/images
 step kiln pull
 step kiln status
 
+say "A second clone pulls one file of the images folder, and adds to it"
+git clone -q . "$work/clone"
+(
+    cd "$work/clone"
+    step kiln pull data/images/a.txt
+    step ls data/images
+    step kiln status
+    echo "another image" > data/images/e.txt
+    step kiln add data/images/e.txt
+    step kiln status
+)
+
 say "Run a pipeline step: kiln records its inputs, outputs and code commit"
 step kiln run -n train-split --shell -d data/train.csv -o data/train-only.csv -- \
     "awk -F, 'NR == 1 || \$4 == \"train\"' data/train.csv > data/train-only.csv"
