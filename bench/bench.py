@@ -3,6 +3,7 @@
 would use instead on the same machine in one run, and prints ratios.
 
     python3 bench/bench.py store       # add / status / checkout vs DVC and b3sum
+    python3 bench/bench.py links       # add / checkout per link mode vs DVC, the copy floor, partial pulls
     python3 bench/bench.py validate    # kiln check vs polars, pandera, frictionless
     python3 bench/bench.py verdicts    # issue 12's tables, clean and 0.1%/1% broken
     python3 bench/bench.py remote      # push / pull vs dvc-s3, against Garage
@@ -158,6 +159,43 @@ def ratio(a, b):
     return f"{a / b:.1f}×" if b > 0 else "n/a"
 
 
+def fresh_repo(repos, kind, source, name, links=None):
+    """A preparation: a new repository of `kind` holding a copy of `source`,
+    with the link mode `links` (hardlink or symlink) when given."""
+    def prepare():
+        r = git_repo(repos / kind, kind)
+        if links and kind == "kiln":
+            cfg = r / ".kiln" / "config.toml"
+            cfg.write_text(cfg.read_text().replace('link = ["reflink", "copy"]', f'link = ["{links}"]'))
+        elif links:
+            sh([tool("dvc"), "config", "cache.type", links], cwd=r)
+        populate(r, source, name)
+        return r
+    return prepare
+
+
+def plain_copy(repos, source, name):
+    """A preparation shaped like the others' (the data copied into a fresh
+    folder first): on this virtual machine, memory freed a while ago is much
+    slower to write into than memory just freed, so a tool whose preparation
+    writes less would get the faster pages."""
+    def prepare():
+        d = repos / "copy"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        populate(d, source, name)
+        return d
+    return prepare
+
+
+def emptied_repo(repo, name="files"):
+    """A preparation: the repository with its data folder deleted."""
+    def prepare():
+        shutil.rmtree(repo / name, ignore_errors=True)
+        return repo
+    return prepare
+
+
 def bench_store(runs):
     print("\n## store: add, status, checkout", flush=True)
     data = WORK / "data"
@@ -171,26 +209,8 @@ def bench_store(runs):
     repos = WORK / "repos"
     rows = {}
 
-    def fresh(kind, source, name):
-        def prepare():
-            r = git_repo(repos / kind, kind)
-            populate(r, source, name)
-            return r
-        return prepare
-
-    def plain(source, name):
-        # Shaped like the others' preparation (the data copied into a fresh
-        # folder first): on this virtual machine, memory freed a while ago is
-        # much slower to write into than memory just freed, so a tool whose
-        # preparation writes less would get the faster pages.
-        def prepare():
-            d = repos / "copy"
-            shutil.rmtree(d, ignore_errors=True)
-            d.mkdir(parents=True)
-            populate(d, source, name)
-            return d
-        return prepare
-
+    fresh = lambda kind, source, name: fresh_repo(repos, kind, source, name)
+    plain = lambda source, name: plain_copy(repos, source, name)
     rows["b3sum+cp 1 GiB"] = timed(
         "b3sum + cp, 1 GiB",
         plain(big, "big.bin"),
@@ -212,12 +232,7 @@ def bench_store(runs):
     rows["kiln status"] = timed("kiln status (no-op), 20,000 files", lambda: repos / "kiln", lambda cwd: [KILN, "status"], runs)
     rows["dvc status"] = timed("dvc data status (no-op), 20,000 files", lambda: repos / "dvc", lambda cwd: [tool("dvc"), "data", "status"], runs)
 
-    def emptied(kind):
-        def prepare():
-            shutil.rmtree(repos / kind / "files", ignore_errors=True)
-            return repos / kind
-        return prepare
-
+    emptied = lambda kind: emptied_repo(repos / kind)
     rows["kiln checkout"] = timed("kiln checkout, 20,000 files", emptied("kiln"), lambda cwd: [KILN, "checkout"], runs)
     rows["dvc checkout"] = timed("dvc checkout, 20,000 files", emptied("dvc"), lambda cwd: [tool("dvc"), "checkout", "-q"], runs)
 
@@ -237,6 +252,71 @@ def bench_store(runs):
     print(f"| no-op status vs dvc data status | {t('kiln status'):.3f} s vs {t('dvc status'):.2f} s | {ratio(t('dvc status'), t('kiln status'))} faster | < 0.2 s and ≥ 10× |")
     print(f"| checkout 20,000 files vs dvc checkout | {t('kiln checkout'):.2f} s vs {t('dvc checkout'):.2f} s | {ratio(t('dvc checkout'), t('kiln checkout'))} faster | ≥ 5× |")
     print(f"| peak memory, add / status of 200,000 files | {rows['kiln add 200k'][1]:.0f} / {rows['kiln status 200k'][1]:.0f} MiB | | < 500 MiB |")
+
+
+def bench_links(runs):
+    """Add and checkout where no copy bounds them (hard links, symlinks),
+    the copy floor, and the cost of a partial pull."""
+    print("\n## links: add and checkout by link mode, vs dvc; partial pulls", flush=True)
+    small = WORK / "data" / "files20k"
+    print("generating 20,000 files of 50 KiB…", flush=True)
+    make_files(small, 20_000, 50 * 1024, 100)
+    repos = WORK / "repos"
+    rows = {}
+    rows["cp+sync"] = timed(
+        "cp -r + sync, 20,000 × 50 KiB",
+        plain_copy(repos, small, "files"),
+        lambda cwd: ["sh", "-c", "cp -r files copy && sync"],
+        runs,
+    )
+    for mode in ("copy", "hardlink", "symlink"):
+        links = None if mode == "copy" else mode
+        for kind, add, checkout in (
+            ("kiln", [KILN, "add", "files"], [KILN, "checkout"]),
+            ("dvc", [tool("dvc"), "add", "-q", "files"], [tool("dvc"), "checkout", "-q"]),
+        ):
+            rows[f"{kind} add {mode}"] = timed(
+                f"{kind} add, {mode}, 20,000 × 50 KiB",
+                fresh_repo(repos, kind, small, "files", links),
+                lambda cwd, add=add: add,
+                runs,
+            )
+            rows[f"{kind} checkout {mode}"] = timed(
+                f"{kind} checkout, {mode}, 20,000 files",
+                emptied_repo(repos / kind),
+                lambda cwd, checkout=checkout: checkout,
+                runs,
+            )
+
+    # A partial pull: one folder of the hundred, against the whole.
+    repo = fresh_repo(repos, "kiln", small, "files")()
+    remote = repos / "links-remote"
+    shutil.rmtree(remote, ignore_errors=True)
+    sh([KILN, "remote", "add", "shelf", str(remote), "--default"], cwd=repo)
+    sh([KILN, "add", "files"], cwd=repo)
+    sh([KILN, "push"], cwd=repo)
+
+    def wiped():
+        shutil.rmtree(repo / ".kiln" / "cache", ignore_errors=True)
+        shutil.rmtree(repo / ".kiln" / "state", ignore_errors=True)
+        shutil.rmtree(repo / "files", ignore_errors=True)
+        return repo
+    rows["pull all"] = timed("kiln pull, 20,000 files", wiped, lambda cwd: [KILN, "pull"], runs)
+    rows["pull part"] = timed("kiln pull files/d000 (200 files)", wiped, lambda cwd: [KILN, "pull", "files/d000"], runs)
+
+    t = lambda k: rows[k][0]
+    print("\n| target | measured | ratio | goal |")
+    print("| --- | --- | --- | --- |")
+    for mode in ("hardlink", "symlink"):
+        for op in ("add", "checkout"):
+            k, d = t(f"kiln {op} {mode}"), t(f"dvc {op} {mode}")
+            print(f"| {op}, {mode}, vs dvc | {k:.2f} s vs {d:.2f} s | {ratio(d, k)} faster | ≥ 10× |")
+    k, d = t("kiln checkout copy"), t("dvc checkout copy")
+    print(f"| checkout, copy, vs dvc | {k:.2f} s vs {d:.2f} s | {ratio(d, k)} faster | ≥ 5× |")
+    k, d = t("kiln add copy"), t("dvc add copy")
+    print(f"| add, copy, vs dvc | {k:.2f} s vs {d:.2f} s | {ratio(d, k)} faster | (bound by the copy) |")
+    print(f"| add, copy, vs cp -r + sync | {t('kiln add copy'):.2f} s vs {t('cp+sync'):.2f} s | {ratio(t('kiln add copy'), t('cp+sync'))} | ≤ 1.1× |")
+    print(f"| pull of 1% of a folder vs all of it | {t('pull part'):.2f} s vs {t('pull all'):.2f} s | {100 * t('pull part') / t('pull all'):.1f}% | in proportion |")
 
 
 GEN_TABLE = """
@@ -922,7 +1002,7 @@ def bench_remote():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("section", choices=["store", "validate", "verdicts", "remote", "corpus", "drift", "all"])
+    ap.add_argument("section", choices=["store", "links", "validate", "verdicts", "remote", "corpus", "drift", "all"])
     ap.add_argument("--docs", type=int, default=10_000_000, help="documents in the corpus benchmark")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--simd", action="store_true", help="build kiln with polars' SIMD code (nightly Rust)")
@@ -932,6 +1012,8 @@ def main():
     print(f"machine: {os.cpu_count()} cores; kiln {KILN}", flush=True)
     if args.section in ("store", "all"):
         bench_store(args.runs)
+    if args.section in ("links", "all"):
+        bench_links(args.runs)
     if args.section in ("validate", "all"):
         bench_validate(args.runs)
     if args.section in ("verdicts", "all"):

@@ -94,9 +94,9 @@ enum Command {
     /// List the datasets another repository tracks, with sizes, without downloading them
     Ls(source::LsArgs),
     /// Download a dataset of another repository, verified, without tracking it
-    Get(source::GetArgs),
+    Get(source::DatasetArgs),
     /// Download a dataset of another repository and track it, recording where it came from
-    Import(source::ImportArgs),
+    Import(source::DatasetArgs),
     /// Move an imported dataset to its source's newest commit (or --rev)
     Update(source::UpdateArgs),
     /// Remove store objects (or a remote's, with --remote) that no pointer in a scope references

@@ -23,8 +23,9 @@ pub struct LsArgs {
     json: bool,
 }
 
+/// What `get` and `import` take.
 #[derive(clap::Args)]
-pub struct GetArgs {
+pub struct DatasetArgs {
     /// The repository: a folder, or a URL git can clone
     url: String,
     /// The dataset's path in that repository
@@ -32,24 +33,7 @@ pub struct GetArgs {
     /// Where to put it (default: its name, in the current folder)
     #[arg(short, long, value_name = "PATH")]
     out: Option<PathBuf>,
-    /// A branch, tag or commit (default: the repository's HEAD)
-    #[arg(long)]
-    rev: Option<String>,
-    /// Print a summary as JSON
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(clap::Args)]
-pub struct ImportArgs {
-    /// The repository: a folder, or a URL git can clone
-    url: String,
-    /// The dataset's path in that repository
-    path: String,
-    /// Where to track it here (default: its name, in the current folder)
-    #[arg(short, long, value_name = "PATH")]
-    out: Option<PathBuf>,
-    /// A branch, tag or commit (default: the repository's HEAD); a branch is followed by `kiln update`
+    /// A branch, tag or commit (default: the repository's HEAD); `kiln update` follows a branch
     #[arg(long)]
     rev: Option<String>,
     /// Print a summary as JSON
@@ -136,7 +120,7 @@ fn out_or_name(app: &App, out: Option<PathBuf>, path: &str) -> PathBuf {
     app.cwd.join(out)
 }
 
-pub fn get(app: &App, args: GetArgs) -> Result<ExitCode, Error> {
+pub fn get(app: &App, args: DatasetArgs) -> Result<ExitCode, Error> {
     let ours = app.repo().ok();
     let out = out_or_name(app, args.out, &args.path);
     let progress = app.progress(args.json);
@@ -152,7 +136,7 @@ pub fn get(app: &App, args: GetArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn import(app: &App, args: ImportArgs) -> Result<ExitCode, Error> {
+pub fn import(app: &App, args: DatasetArgs) -> Result<ExitCode, Error> {
     let repo = app.repo()?;
     let _lock = app.lock(&repo)?;
     let out = out_or_name(app, args.out, &args.path);

@@ -181,7 +181,10 @@ impl<'a> Hasher<'a> {
                 } else {
                     None
                 };
-                let link = adoptable.is_some() || next == Some(&LinkMode::Hardlink);
+                // In symlink mode too: the object takes the file's inode, and
+                // `add` then puts a symlink to it in the file's place.
+                let link = adoptable.is_some()
+                    || matches!(next, Some(LinkMode::Hardlink | LinkMode::Symlink));
                 // Across file systems there is no hard link: copy instead.
                 let linked = (cloned.is_none() && link)
                     .then(|| self.store.ingest_hardlink(&f.abs).ok())

@@ -80,29 +80,23 @@ impl<'a> Placer<'a> {
         self.ensure_dir(parent)?;
         let object = self.store.object_path(id);
         for mode in self.links {
-            let tmp = self.tmp_name();
-            let linked = match mode {
+            match mode {
                 // A file system that cannot clone once will not the next time.
                 LinkMode::Reflink if !self.no_reflink.load(Ordering::Relaxed) => {
-                    let ok = reflink_copy::reflink(&object, &tmp).is_ok();
-                    if ok {
+                    let tmp = self.tmp_name();
+                    if reflink_copy::reflink(&object, &tmp).is_ok() {
                         set_mode(&tmp, exec)?;
-                    } else {
-                        let _ = fsutil::remove_file(&tmp);
-                        self.no_reflink.store(true, Ordering::Relaxed);
+                        replace(&tmp, dest)?;
+                        return Ok(0);
                     }
-                    ok
+                    let _ = fsutil::remove_file(&tmp);
+                    self.no_reflink.store(true, Ordering::Relaxed);
                 }
-                LinkMode::Hardlink => std::fs::hard_link(&object, &tmp).is_ok(),
-                LinkMode::Symlink => {
-                    object.is_file() && std::os::unix::fs::symlink(&object, &tmp).is_ok()
+                LinkMode::Hardlink | LinkMode::Symlink if link(*mode, &object, dest)? => {
+                    return Ok(0);
                 }
                 LinkMode::Copy => break,
-                LinkMode::Reflink => false,
-            };
-            if linked {
-                replace(&tmp, dest)?;
-                return Ok(0);
+                _ => {}
             }
         }
         self.copy(id, exec, dest)
@@ -188,6 +182,34 @@ pub fn copy_back(
             .map_err(|e| IoError::new("replace", &abs, e.error))?;
     }
     Ok(Some(Stat::of(&fsutil::symlink_metadata(&abs)?)))
+}
+
+/// Makes `dest` a hard link or a symlink to `object`; false where this file
+/// system (or a missing object) does not allow it. Made in place, not under
+/// a temporary name renamed over `dest`: renames from one temporary folder
+/// serialise every file on that folder's lock (a checkout of 20,000
+/// symlinks took 4.6 s that way). Whatever `dest` held first is removed;
+/// its content is in the store (checkout replaces only such files, unless
+/// forced, and add links only what it has published), so a crash between
+/// the two steps leaves a file to check out again, never lost content.
+fn link(mode: LinkMode, object: &Path, dest: &Path) -> Result<bool, IoError> {
+    let make = || match mode {
+        LinkMode::Hardlink => std::fs::hard_link(object, dest),
+        _ if !object.is_file() => Err(std::io::ErrorKind::NotFound.into()),
+        _ => std::os::unix::fs::symlink(object, dest),
+    };
+    match make() {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            match fsutil::symlink_metadata(dest)? {
+                m if m.is_dir() => std::fs::remove_dir(dest)
+                    .map_err(|_| IoError::new("replace folder", dest, e))?,
+                _ => fsutil::remove_file(dest)?,
+            }
+            Ok(make().is_ok())
+        }
+        Err(_) => Ok(false),
+    }
 }
 
 /// Renames `tmp` over `dest`; an empty folder in the way is removed first.

@@ -8,6 +8,14 @@ use std::time::{Duration, SystemTime};
 use crate::remote::{Backend, Kind, count, garage_shared, id_of, walk};
 use crate::support::Repo;
 
+/// `kiln gc` on the remote `origin` by the work tree, with `more` options;
+/// its JSON report.
+fn gc(repo: &Repo, more: &[&str]) -> serde_json::Value {
+    let mut args = vec!["gc", "-r", "origin", "--workspace", "--json"];
+    args.extend_from_slice(more);
+    repo.kiln(args).ok().json()
+}
+
 /// Objects of a file's content as the remote names them.
 fn ids(contents: &[&str]) -> HashSet<String> {
     contents.iter().map(|c| id_of(c.as_bytes())).collect()
@@ -51,18 +59,7 @@ fn keeps_what_any_repository_references(kind: Kind) {
     b.git(["checkout", "-q", &first]);
     let b_path = b.root().to_str().unwrap();
 
-    let report = a
-        .kiln([
-            "gc",
-            "-r",
-            "origin",
-            "--workspace",
-            "--grace",
-            "0",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let report = gc(&a, &["--grace", "0"]);
     assert_eq!(
         report["dry_run"], true,
         "a dry run unless --force: {report}"
@@ -72,35 +69,11 @@ fn keeps_what_any_repository_references(kind: Kind) {
     assert_eq!(count(&report, "removed_trees"), 1, "{report}");
     assert_eq!(backend.ids(), all, "a dry run deletes nothing");
 
-    let with_b = [
-        "gc",
-        "-r",
-        "origin",
-        "--workspace",
-        "--grace",
-        "0",
-        "--force",
-        "--repo",
-        b_path,
-        "--json",
-    ];
-    let report = a.kiln(with_b).ok().json();
+    let report = gc(&a, &["--grace", "0", "--force", "--repo", b_path]);
     assert_eq!(count(&report, "removed"), 0, "{report}");
     assert_eq!(backend.ids(), all);
 
-    let report = a
-        .kiln([
-            "gc",
-            "-r",
-            "origin",
-            "--workspace",
-            "--grace",
-            "1h",
-            "--force",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let report = gc(&a, &["--grace", "1h", "--force"]);
     assert_eq!(
         count(&report, "removed"),
         0,
@@ -108,19 +81,7 @@ fn keeps_what_any_repository_references(kind: Kind) {
     );
     assert_eq!(count(&report, "recent"), 3, "{report}");
 
-    let report = a
-        .kiln([
-            "gc",
-            "-r",
-            "origin",
-            "--workspace",
-            "--grace",
-            "0",
-            "--force",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let report = gc(&a, &["--grace", "0", "--force"]);
     assert_eq!(count(&report, "removed"), 3, "{report}");
     let left = backend.ids();
     assert_eq!(left.len(), all.len() - 3);
@@ -168,19 +129,7 @@ fn a_gc_elsewhere_makes_clones_check_the_remote_again() {
     a.remove("x.csv.kiln");
     a.commit("nothing tracked");
     let b = a.clone_of();
-    let report = b
-        .kiln([
-            "gc",
-            "-r",
-            "origin",
-            "--workspace",
-            "--grace",
-            "0",
-            "--force",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let report = gc(&b, &["--grace", "0", "--force"]);
     assert_eq!(count(&report, "removed"), 1, "{report}");
 
     a.kiln(["add", "x.csv"]).ok();
@@ -226,18 +175,7 @@ fn clones_pushing_while_a_gc_runs_lose_nothing() {
             });
         }
         for _ in 0..4 {
-            g.kiln([
-                "gc",
-                "-r",
-                "origin",
-                "--workspace",
-                "--force",
-                "--repo",
-                a_path,
-                "--repo",
-                b_path,
-            ])
-            .ok();
+            gc(&g, &["--force", "--repo", a_path, "--repo", b_path]);
         }
     });
 
