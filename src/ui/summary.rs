@@ -101,8 +101,12 @@ pub fn checkout(report: &CheckoutReport) -> String {
             "kept {c}: its content is not in the store (`kiln add` it, or use --force to replace it)"
         );
     }
+    let not_fetched = match report.not_fetched {
+        0 => String::new(),
+        n => format!(", {} not fetched here", count(n, "file")),
+    };
     format!(
-        "{} written ({}), {} deleted, {} unchanged",
+        "{} written ({}), {} deleted, {} unchanged{not_fetched}",
         count(report.written.len() as u64, "file"),
         size(report.bytes),
         report.deleted.len(),

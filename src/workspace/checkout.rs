@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::hashing::{Hasher, Mode};
-use super::{Listing, Placer, Tracked, WorkspaceError, listing, listing_part};
+use super::{Listing, Placer, Tracked, WorkspaceError, listing_known, listing_part};
 use crate::fsutil;
 use crate::progress::{Progress, Unit};
 use crate::repo::Repo;
@@ -31,6 +31,15 @@ pub struct CheckoutReport {
     pub missing: Vec<MissingObject>,
     /// Files left alone because their content is not in the store.
     pub conflicts: Vec<String>,
+    /// Files below subfolders whose trees were not fetched here (left as
+    /// they are). A file whose folder's tree is here but whose content is
+    /// not is missing, and named.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_fetched: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl CheckoutReport {
@@ -91,11 +100,13 @@ fn checkout_with(
     let placer = Placer::new(repo, &store);
     let mut report = CheckoutReport::default();
     for t in tracked {
+        // A whole folder is checked out as far as its trees are here: what
+        // was not fetched here is left as it is, not deleted.
         let want = match &t.part {
-            Some(sub) => listing_part(&store, &t.pointer, sub),
-            None => listing(&store, &t.pointer),
+            Some(sub) => listing_part(&store, &t.pointer, sub).map(|l| (l, Vec::new())),
+            None => listing_known(&store, &t.pointer),
         };
-        let want = match want {
+        let (want, unread) = match want {
             Ok(l) => l,
             Err(StoreError::Missing { id }) => {
                 report.missing.push(MissingObject {
@@ -122,7 +133,7 @@ fn checkout_with(
             repo,
             &placer,
             t,
-            &want,
+            (&want, &unread),
             &have_listing,
             force,
             cache,
@@ -138,7 +149,7 @@ fn apply(
     repo: &Repo,
     placer: &Placer,
     t: &Tracked,
-    want: &Listing,
+    (want, unread): (&Listing, &[(String, u64)]),
     have: &Listing,
     force: bool,
     cache: &mut StatCache,
@@ -160,10 +171,17 @@ fn apply(
             || std::fs::symlink_metadata(abs(sub)).is_ok_and(|m| m.file_type().is_symlink())
     };
 
+    // Below a subfolder whose tree is not here nothing is known: left alone.
+    let unknown = |sub: &str| {
+        unread
+            .iter()
+            .any(|(u, _)| sub == u || sub.starts_with(&format!("{u}/")))
+    };
+    report.not_fetched += unread.iter().map(|(_, files)| files).sum::<u64>();
     // Files the pointed-to content no longer has go first, so folders they
     // leave empty can become files.
     for (sub, (id, _, _)) in &have.files {
-        if want.files.contains_key(sub) {
+        if want.files.contains_key(sub) || unknown(sub) {
             continue;
         }
         if safe(id, sub) {
@@ -176,7 +194,7 @@ fn apply(
     let mut stale_dirs: Vec<&String> = have
         .dirs
         .iter()
-        .filter(|d| !want.dirs.contains(d))
+        .filter(|d| !want.dirs.contains(d) && !unknown(d))
         .collect();
     stale_dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
     for d in stale_dirs {

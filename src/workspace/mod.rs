@@ -224,9 +224,28 @@ pub fn listing(store: &Store, pointer: &Pointer) -> Result<Listing, StoreError> 
             out.files
                 .insert(String::new(), (pointer.id, EntryKind::File, pointer.size));
         }
-        Kind::Dir => flatten(store, &pointer.id, "", &mut out)?,
+        Kind::Dir => flatten(store, &pointer.id, "", &mut out, None)?,
     }
     Ok(out)
+}
+
+/// A pointer's listing as far as the store holds its subfolders' trees,
+/// and the subfolders whose trees it lacks (not fetched here) with their
+/// file counts. The root's tree must be there.
+pub fn listing_known(
+    store: &Store,
+    pointer: &Pointer,
+) -> Result<(Listing, Vec<(String, u64)>), StoreError> {
+    let mut unread = Vec::new();
+    let listing = match pointer.kind {
+        Kind::File => listing(store, pointer)?,
+        Kind::Dir => {
+            let mut out = Listing::default();
+            flatten(store, &pointer.id, "", &mut out, Some(&mut unread))?;
+            out
+        }
+    };
+    Ok((listing, unread))
 }
 
 /// The listing of part `sub` of a folder pointer's content (paths below
@@ -255,11 +274,19 @@ pub fn listing_part(store: &Store, pointer: &Pointer, sub: &str) -> Result<Listi
         }
     }
     out.dirs.push(at.clone());
-    flatten(store, &id, &at, &mut out)?;
+    flatten(store, &id, &at, &mut out, None)?;
     Ok(out)
 }
 
-fn flatten(store: &Store, id: &Id, prefix: &str, out: &mut Listing) -> Result<(), StoreError> {
+/// Lists the files below tree `id`; with `unread`, a subfolder whose tree
+/// is not in the store is noted there instead of failing.
+fn flatten(
+    store: &Store,
+    id: &Id,
+    prefix: &str,
+    out: &mut Listing,
+    mut unread: Option<&mut Vec<(String, u64)>>,
+) -> Result<(), StoreError> {
     let tree: Tree = store.read_tree(id)?;
     for e in tree.entries() {
         let path = if prefix.is_empty() {
@@ -268,10 +295,13 @@ fn flatten(store: &Store, id: &Id, prefix: &str, out: &mut Listing) -> Result<()
             format!("{prefix}/{}", e.name)
         };
         match e.kind {
-            EntryKind::Dir => {
-                out.dirs.push(path.clone());
-                flatten(store, &e.id, &path, out)?;
-            }
+            EntryKind::Dir => match unread.as_deref_mut() {
+                Some(u) if !store.contains(&e.id) => u.push((path, e.files)),
+                _ => {
+                    out.dirs.push(path.clone());
+                    flatten(store, &e.id, &path, out, unread.as_deref_mut())?;
+                }
+            },
             kind => {
                 out.files.insert(path, (e.id, kind, e.size));
             }

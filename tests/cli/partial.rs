@@ -56,6 +56,14 @@ fn a_part_of_a_folder_moves_only_what_it_needs() {
         files_under(&clone, "data/images"),
         ["sub1/a.txt", "sub1/b.txt", "top.txt"]
     );
+    // A whole checkout (as after `git checkout`) leaves what was not fetched
+    // here alone, and says so.
+    let whole = clone.kiln(["checkout", "--json"]).ok().json();
+    assert_eq!(whole["not_fetched"], 1, "{whole}");
+    assert_eq!(
+        files_under(&clone, "data/images"),
+        ["sub1/a.txt", "sub1/b.txt", "top.txt"]
+    );
     let missing = clone.kiln(["pull", "data/images/sub3/x"]).fails();
     assert!(
         missing
