@@ -62,7 +62,8 @@ pub fn local_tree(store: &Store, id: &Id) -> Result<Option<Tree>, StoreError> {
     }
 }
 
-/// Removes every object not reachable from `roots`.
+/// Removes every object not reachable from `roots`, and the links an
+/// interrupted ingest left beside the objects.
 pub fn gc(store: &Store, roots: &[Root], dry_run: bool) -> Result<GcReport, StoreError> {
     let keep = reachable(roots, |id| local_tree(store, id))?.ids;
     let mut report = GcReport {
@@ -79,6 +80,12 @@ pub fn gc(store: &Store, roots: &[Root], dry_run: bool) -> Result<GcReport, Stor
         }
         report.removed += 1;
         report.removed_bytes += size;
+    }
+    // The caller holds the lock, so no ingest is staging these now.
+    if !dry_run {
+        for path in store.leftovers() {
+            crate::fsutil::remove_file(&path)?;
+        }
     }
     Ok(report)
 }

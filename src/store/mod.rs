@@ -415,6 +415,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Links a hard-link ingest left beside their objects-to-be when it was
+    /// stopped before publishing (named `.tmp…`; never objects).
+    pub fn leftovers(&self) -> Vec<PathBuf> {
+        walkdir::WalkDir::new(self.objects_dir())
+            .min_depth(2)
+            .max_depth(2)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+            .map(|e| e.into_path())
+            .collect()
+    }
+
     pub fn remove(&self, id: &Id) -> Result<(), IoError> {
         fsutil::remove_file_if_exists(&self.object_path(id))
     }

@@ -198,17 +198,22 @@ pub fn add_folder(
     // mode the ingested file already is the stored inode.
     let first_link = links.iter().find(|m| **m != LinkMode::Reflink).copied();
     if first_link == Some(LinkMode::Symlink) {
+        use rayon::prelude::*;
         let placer = Placer::new(repo, &store);
-        for (path, (id, kind, _)) in &hashed.listing.files {
-            let abs = if path.is_empty() {
-                repo.root().join(rel)
-            } else {
-                repo.root().join(rel).join(path)
-            };
-            if !fsutil::symlink_metadata(&abs)?.file_type().is_symlink() {
-                placer.place(id, *kind == crate::store::EntryKind::Exec, &abs)?;
-            }
-        }
+        let files: Vec<_> = hashed.listing.files.iter().collect();
+        files
+            .par_iter()
+            .try_for_each(|(path, (id, kind, _))| -> Result<(), WorkspaceError> {
+                let abs = if path.is_empty() {
+                    repo.root().join(rel)
+                } else {
+                    repo.root().join(rel).join(path)
+                };
+                if !fsutil::symlink_metadata(&abs)?.file_type().is_symlink() {
+                    placer.place(id, *kind == crate::store::EntryKind::Exec, &abs)?;
+                }
+                Ok(())
+            })?;
     }
     for (path, stat, id) in hashed.seen {
         // Publishing a hard-linked object changes the inode's ctime.

@@ -357,8 +357,12 @@ fn gc_keeps_exactly_what_its_scope_references() {
     );
     repo.kiln(["gc", "--all-branches"]).ok();
     assert_eq!(repo.store_objects(), sorted(vec![v3.clone(), v4.clone()]));
+    // What an add stopped before publishing left beside the objects goes too.
+    let leftover = repo.path(&format!(".kiln/cache/objects/{}/.tmpAbC123", &v4[..2]));
+    fs::write(&leftover, "staged, never published").unwrap();
     let v = repo.kiln(["gc", "--workspace", "--json"]).ok().json();
     assert_eq!(v["removed"], 1);
+    assert!(!leftover.exists());
     assert_eq!(repo.store_objects(), vec![v4]);
     let _ = v2;
     repo.kiln(["gc"]).code(2);
