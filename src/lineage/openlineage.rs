@@ -22,6 +22,7 @@ const DATASET_VERSION: &str = "https://openlineage.io/spec/facets/1-0-1/DatasetV
 const SCHEMA: &str =
     "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet";
 const DATA_QUALITY_ASSERTIONS: &str = "https://openlineage.io/spec/facets/1-0-1/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet";
+const SYMLINKS: &str = "https://openlineage.io/spec/facets/1-0-1/SymlinksDatasetFacet.json#/$defs/SymlinksDatasetFacet";
 const OUTPUT_STATISTICS: &str = "https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet";
 
 /// Every run as events, oldest run first.
@@ -153,6 +154,18 @@ fn dataset(repo: &Repo, run: &RunRecord, path: &str, version: Option<String>) ->
     if let Some(fields) = schema_fields(repo, path) {
         facets.insert("schema".into(), facet(SCHEMA, json!({ "fields": fields })));
     }
+    // An import is also the dataset of the repository it came from.
+    if let Some(i) = imported_from(repo, path) {
+        let identifier = json!({
+            "namespace": format!("kiln://{}", place(&i.repo)),
+            "name": i.path,
+            "type": "DATASET",
+        });
+        facets.insert(
+            "symlinks".into(),
+            facet(SYMLINKS, json!({ "identifiers": [identifier] })),
+        );
+    }
     json!({
         "namespace": namespace(repo, run),
         "name": path,
@@ -193,13 +206,7 @@ fn facet(schema_url: &str, body: Value) -> Value {
 fn namespace(repo: &Repo, run: &RunRecord) -> String {
     let remote = run.code.as_ref().and_then(|c| c.remote_url.as_deref());
     let place = match remote {
-        Some(url) => {
-            let uri = git_url_as_uri(url);
-            let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or(&uri);
-            rest.trim_end_matches('/')
-                .trim_end_matches(".git")
-                .to_string()
-        }
+        Some(url) => place(url),
         None => repo
             .root()
             .file_name()
@@ -207,6 +214,24 @@ fn namespace(repo: &Repo, run: &RunRecord) -> String {
             .unwrap_or_default(),
     };
     format!("kiln://{place}")
+}
+
+/// A git repository's URL as a namespace's place: host and path.
+fn place(url: &str) -> String {
+    let uri = git_url_as_uri(url);
+    let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or(&uri);
+    rest.trim_end_matches('/')
+        .trim_end_matches(".git")
+        .to_string()
+}
+
+/// Where the dataset tracked at `path` was imported from, if it was.
+fn imported_from(repo: &Repo, path: &str) -> Option<crate::pointer::Import> {
+    let pointer = repo
+        .root()
+        .join(crate::pointer::pointer_path(Path::new(path)));
+    let p = crate::pointer::Pointer::read(&pointer).ok()?;
+    p.origin?.import.map(|i| *i)
 }
 
 /// A git remote as a URI: scp-like `user@host:path` becomes `ssh://user@host/path`.

@@ -113,6 +113,35 @@ fn ls_get_import_and_update_from_a_bare_repository() {
         "{lineage}"
     );
     me.commit("import images");
+    // A run that reads the import names its source in OpenLineage too.
+    me.kiln([
+        "run",
+        "-n",
+        "count",
+        "--shell",
+        "-d",
+        "images",
+        "-o",
+        "n.txt",
+        "--",
+        "ls images > n.txt",
+    ])
+    .ok();
+    me.kiln(["lineage", "export", "--openlineage", "-o", "events.ndjson"])
+        .ok();
+    let start: serde_json::Value =
+        serde_json::from_str(me.read_string("events.ndjson").lines().next().unwrap()).unwrap();
+    let symlink = &start["inputs"][0]["facets"]["symlinks"]["identifiers"][0];
+    assert_eq!(symlink["name"], "data/images", "{start}");
+    assert_eq!(
+        symlink["namespace"],
+        format!("kiln://{}", reg.url()),
+        "{start}"
+    );
+    if crate::support::python_up("ls_get_import_and_update_from_a_bare_repository") {
+        let valid = crate::lineage::validate_events(&me.path("events.ndjson"));
+        assert_eq!(valid, Ok(2));
+    }
 
     // The source moves on; update follows it, and says when nothing moved.
     reg.src.write("data/images/c.txt", "ccc\n");

@@ -508,7 +508,7 @@ fn a_malformed_run_record_is_a_clear_error() {
 
 /// Validates NDJSON events with the openlineage-python client, run by the
 /// Python that `scripts/test.sh` sets up and names in `KILN_TEST_PYTHON`.
-fn validate_events(ndjson: &Path) -> Result<usize, String> {
+pub(crate) fn validate_events(ndjson: &Path) -> Result<usize, String> {
     let python = std::env::var_os("KILN_TEST_PYTHON").expect(
         "KILN_TEST_PYTHON is not set: the OpenLineage check needs a Python with \
          openlineage-python installed; run scripts/test.sh",

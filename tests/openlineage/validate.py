@@ -38,6 +38,7 @@ from openlineage.client.generated.output_statistics_output_dataset import (
 from openlineage.client.generated.processing_engine_run import ProcessingEngineRunFacet
 from openlineage.client.generated.schema_dataset import SchemaDatasetFacet
 from openlineage.client.generated.source_code_location_job import SourceCodeLocationJobFacet
+from openlineage.client.generated.symlinks_dataset import SymlinksDatasetFacet
 from openlineage.client.serde import Serde
 
 # The facets kiln may emit, by the kind of facet map they belong in (the value
@@ -48,6 +49,7 @@ FACETS: dict[type, dict[str, type]] = {
     base.DatasetFacet: {
         "version": DatasetVersionDatasetFacet,
         "schema": SchemaDatasetFacet,
+        "symlinks": SymlinksDatasetFacet,
     },
     base.InputDatasetFacet: {"dataQualityAssertions": DataQualityAssertionsDatasetFacet},
     base.OutputDatasetFacet: {"outputStatistics": OutputStatisticsOutputDatasetFacet},
