@@ -238,6 +238,18 @@ pub fn add_folder(
     };
     // What was not fetched here stays in the folder: its trees are stored,
     // its files are on the remote they came from.
+    // Without the folder's tree nothing can tell what was not fetched here
+    // from what was deleted: refused rather than recorded as deleted.
+    if let Some(o) = &old
+        && o.kind == Kind::Dir
+        && hashed.kind == Kind::Dir
+        && hashed.id != o.id
+        && !store.contains(&o.id)
+    {
+        return Err(WorkspaceError::TreeNotHere {
+            path: rel.to_string(),
+        });
+    }
     let filled = match &old {
         Some(o) if hashed.kind == Kind::Dir => {
             super::partial::fill(&store, rel, o, &hashed.listing, removed)?

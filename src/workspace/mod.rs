@@ -40,6 +40,10 @@ pub enum WorkspaceError {
     Reserved { path: PathBuf },
     #[error("{}: no such file or folder", path.display())]
     NotFound { path: PathBuf },
+    #[error(
+        "{path}: the folder's current version was never fetched here, so what is not here could not be kept; `kiln pull {path}/PART` (any part) brings its tree first"
+    )]
+    TreeNotHere { path: String },
     #[error("{}: inside the tracked folder {parent}; add or remove the whole folder", path.display())]
     InsideTracked { path: PathBuf, parent: String },
     #[error("{}: git already tracks this path; `git rm --cached` it first to let kiln track it", path.display())]

@@ -122,6 +122,26 @@ fn add_and_rm_inside_a_folder_fetched_in_part() {
     fresh.kiln(["rm", "data/nothing"]).fails();
 }
 
+/// A folder whose tree was never fetched cannot be added to: nothing could
+/// tell what is not here from what was deleted.
+#[test]
+fn adding_to_a_folder_never_fetched_is_refused() {
+    let (_src, _remote, clone) = pushed();
+    clone.write("data/images/new.txt", "new\n");
+    let run = clone.kiln(["add", "data/images/new.txt"]).fails();
+    assert!(
+        run.stderr
+            .contains("data/images: the folder's current version was never fetched here"),
+        "{}",
+        run.stderr
+    );
+    let before = clone.read_string("data/images.kiln");
+    clone.kiln(["pull", "data/images/top.txt"]).ok();
+    clone.kiln(["add", "data/images/new.txt"]).ok();
+    assert_ne!(clone.read_string("data/images.kiln"), before);
+    assert!(clone.read_string("data/images.kiln").contains("files: 5\n"));
+}
+
 /// The files a partly fetched folder keeps from elsewhere must be on the
 /// remote a push goes to: otherwise nothing is uploaded, least of all the
 /// trees that list them.
