@@ -198,13 +198,7 @@ impl Source {
         let label = Path::new(".kiln/config.toml");
         let config = Config::parse(Some(&text), None, label, label)
             .map_err(|e| config_err(e.to_string()))?;
-        let name = config.kiln.remote.clone().or_else(|| {
-            let mut names = config.remotes.keys();
-            match (names.next(), names.next()) {
-                (Some(only), None) => Some(only.clone()),
-                _ => None,
-            }
-        });
+        let name = crate::remote::config::default_name(&config);
         let no_remote = || SourceError::NoRemote {
             url: self.url.clone(),
             commit: self.commit.clone(),
@@ -227,18 +221,15 @@ impl Source {
         ours: Option<&Repo>,
     ) -> Result<(RemoteConfig, Option<PathBuf>), SourceError> {
         if theirs.scheme == Scheme::Local {
-            let relative = theirs.local_path(Path::new("")).filter(|p| p.is_relative());
-            let folder = match (relative, &self.root) {
-                (None, _) => theirs.local_path(Path::new("")),
-                (Some(_), Some(root)) => theirs.local_path(root),
-                (Some(_), None) => {
-                    return Err(SourceError::RelativeFolder {
-                        url: self.url.clone(),
-                        name: theirs.name.clone(),
-                        folder: theirs.url.clone(),
-                    });
-                }
-            };
+            // Relative to a local source's folder; a clone's has none.
+            let folder = theirs.local_path(self.root.as_deref().unwrap_or(Path::new("")));
+            if self.root.is_none() && folder.as_ref().is_some_and(|f| f.is_relative()) {
+                return Err(SourceError::RelativeFolder {
+                    url: self.url.clone(),
+                    name: theirs.name.clone(),
+                    folder: theirs.url.clone(),
+                });
+            }
             return Ok((theirs, folder));
         }
         let same = ours

@@ -76,7 +76,7 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
             ));
         }
         Sub::List { json } => {
-            let default = remote::config::default_name(&repo);
+            let default = remote::config::default_name(&repo.config);
             let listed: Vec<Listed> = remote::config::all(&repo)?
                 .into_iter()
                 .map(|r| Listed {

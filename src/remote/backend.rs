@@ -146,12 +146,7 @@ impl Conn {
     }
 
     pub fn fail(&self, what: impl Into<String>, e: &object_store::Error) -> RemoteError {
-        RemoteError::Backend {
-            name: self.name.clone(),
-            url: self.url.clone(),
-            what: what.into(),
-            message: redact::describe(e, &self.scrub),
-        }
+        self.refused(what.into(), redact::describe(e, &self.scrub))
     }
 
     pub fn bad_tree(&self, source: crate::store::TreeError) -> RemoteError {
@@ -202,41 +197,35 @@ impl Conn {
         prefix: u8,
         limit: usize,
     ) -> Result<(Vec<(Id, u64)>, bool), RemoteError> {
-        let key = self.prefix_key(prefix);
-        // A listing that broke off is listed again from the start.
-        let listed = self
-            .again(|| async {
-                let mut stream = self.store.list(Some(&key));
-                let mut out = Vec::new();
-                while let Some(item) = stream.next().await {
-                    if out.len() >= limit {
-                        return Ok((out, false));
-                    }
-                    match item {
-                        Ok(meta) => {
-                            if let Some(id) = Self::id_of(&meta.location) {
-                                out.push((id, meta.size));
-                            }
-                        }
-                        Err(object_store::Error::NotFound { .. }) => break,
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok((out, true))
-            })
-            .await;
-        listed.map_err(|e| self.fail(format!("list {key}"), &e))
+        let (listed, complete) = self.list_under(&self.prefix_key(prefix), limit).await?;
+        Ok((
+            listed.into_iter().map(|l| (l.id, l.size)).collect(),
+            complete,
+        ))
     }
 
     /// Every object on the remote: its id, size and when it was last
     /// written, in seconds since 1970 by the server's clock.
     pub async fn list_objects(&self) -> Result<Vec<Listed>, RemoteError> {
         let key = self.root.clone().join("objects");
+        Ok(self.list_under(&key, usize::MAX).await?.0)
+    }
+
+    /// The objects below `key`, up to `limit`; whether that was all of them.
+    async fn list_under(
+        &self,
+        key: &Key,
+        limit: usize,
+    ) -> Result<(Vec<Listed>, bool), RemoteError> {
+        // A listing that broke off is listed again from the start.
         let listed = self
             .again(|| async {
-                let mut stream = self.store.list(Some(&key));
+                let mut stream = self.store.list(Some(key));
                 let mut out = Vec::new();
                 while let Some(item) = stream.next().await {
+                    if out.len() >= limit {
+                        return Ok((out, false));
+                    }
                     match item {
                         Ok(meta) => {
                             if let Some(id) = Self::id_of(&meta.location) {
@@ -251,7 +240,7 @@ impl Conn {
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(out)
+                Ok((out, true))
             })
             .await;
         listed.map_err(|e| self.fail(format!("list {key}"), &e))
@@ -281,29 +270,6 @@ impl Conn {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.fail(format!("delete object {}", id.short()), &e)),
         }
-    }
-
-    /// A small derived file's bytes (up to 4 KiB), or None if it is not there.
-    pub async fn get_small(&self, area: &str, rel: &str) -> Result<Option<Bytes>, RemoteError> {
-        const LIMIT: u64 = 4096;
-        let key = self.derived_key(area, rel);
-        let got = self
-            .again(|| async {
-                match self.store.get(&key).await {
-                    Ok(r) if r.meta.size > LIMIT => Ok(Err(r.meta.size)),
-                    Ok(r) => r.bytes().await.map(|b| Ok(Some(b))),
-                    Err(object_store::Error::NotFound { .. }) => Ok(Ok(None)),
-                    Err(e) => Err(e),
-                }
-            })
-            .await
-            .map_err(|e| self.fail(format!("read {key}"), &e))?;
-        got.map_err(|size| RemoteError::Backend {
-            name: self.name.clone(),
-            url: self.url.clone(),
-            what: format!("read {key}"),
-            message: format!("it is {size} bytes, more than the {LIMIT} expected"),
-        })
     }
 
     /// When a derived file was last written, by the server's clock.
@@ -370,30 +336,42 @@ impl Conn {
             .map_err(|e| self.fail(format!("upload {key}"), &e))
     }
 
-    /// A derived file's bytes, up to `limit` of them (a larger one is refused).
+    /// A derived file's bytes, up to `limit` of them (a larger one is
+    /// refused); None if it is not there.
     pub async fn get_derived(
         &self,
         area: &str,
         rel: &str,
         limit: u64,
-    ) -> Result<Bytes, RemoteError> {
+    ) -> Result<Option<Bytes>, RemoteError> {
         let key = self.derived_key(area, rel);
         let got = self
             .again(|| async {
-                let got = self.store.get(&key).await?;
-                if got.meta.size > limit {
-                    return Ok(None);
+                match self.store.get(&key).await {
+                    Ok(r) if r.meta.size > limit => Ok(Err(r.meta.size)),
+                    Ok(r) => r.bytes().await.map(|b| Ok(Some(b))),
+                    Err(object_store::Error::NotFound { .. }) => Ok(Ok(None)),
+                    Err(e) => Err(e),
                 }
-                got.bytes().await.map(Some)
             })
             .await
             .map_err(|e| self.fail(format!("download {key}"), &e))?;
-        got.ok_or_else(|| RemoteError::Backend {
+        got.map_err(|size| {
+            self.refused(
+                format!("download {key}"),
+                format!("it is {size} bytes, more than the {limit} expected"),
+            )
+        })
+    }
+
+    /// A request the remote answered with something kiln does not take.
+    pub fn refused(&self, what: String, message: String) -> RemoteError {
+        RemoteError::Backend {
             name: self.name.clone(),
             url: self.url.clone(),
-            what: format!("download {key}"),
-            message: format!("larger than {} bytes", limit),
-        })
+            what,
+            message,
+        }
     }
 
     /// Sends an idempotent request again when its answer broke off part way

@@ -7,8 +7,8 @@ use std::path::Path;
 use toml_edit::DocumentMut;
 
 use super::RemoteError;
-use crate::config::ConfigError;
 use crate::config::remote::RemoteConfig;
+use crate::config::{Config, ConfigError};
 use crate::fsutil;
 use crate::repo::{Repo, RepoError};
 
@@ -21,12 +21,12 @@ pub fn all(repo: &Repo) -> Result<Vec<RemoteConfig>, RemoteError> {
         .collect()
 }
 
-/// The default remote's name: the configured one, or the only remote.
-pub fn default_name(repo: &Repo) -> Option<String> {
-    if let Some(name) = &repo.config.kiln.remote {
+/// The default remote's name in `config`: the configured one, or the only remote.
+pub fn default_name(config: &Config) -> Option<String> {
+    if let Some(name) = &config.kiln.remote {
         return Some(name.clone());
     }
-    let mut names = repo.config.remotes.keys();
+    let mut names = config.remotes.keys();
     match (names.next(), names.next()) {
         (Some(only), None) => Some(only.clone()),
         _ => None,
@@ -37,7 +37,7 @@ pub fn default_name(repo: &Repo) -> Option<String> {
 pub fn resolve(repo: &Repo, name: Option<&str>) -> Result<RemoteConfig, RemoteError> {
     let name = match name {
         Some(n) => n.to_string(),
-        None => default_name(repo).ok_or(RemoteError::NoDefault)?,
+        None => default_name(&repo.config).ok_or(RemoteError::NoDefault)?,
     };
     match repo.config.remotes.get(&name) {
         Some(resolved) => Ok(resolved.clone()?),

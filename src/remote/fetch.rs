@@ -115,6 +115,37 @@ impl Walk<'_> {
         }
     }
 
+    /// Records a tree's download: the tree and its staged object, or the
+    /// problem that kept it out.
+    fn got_tree(
+        &mut self,
+        index: &mut RemoteIndex,
+        id: Id,
+        path: &str,
+        got: Got<(Tree, Staged, u64)>,
+    ) -> Option<(Tree, Staged)> {
+        let problem = || Problem {
+            id,
+            path: path.to_string(),
+        };
+        match got {
+            Got::Ok((tree, staged, len)) => {
+                index.add(id);
+                self.report.fetched += 1;
+                self.report.fetched_bytes += len;
+                Some((tree, staged))
+            }
+            Got::Corrupt => {
+                self.report.corrupt.push(problem());
+                None
+            }
+            Got::Missing => {
+                self.report.missing.push(problem());
+                None
+            }
+        }
+    }
+
     fn expand(&mut self, tree: &Tree, path: &str) {
         for e in tree.entries() {
             let child = format!("{path}/{}", e.name);
@@ -236,16 +267,9 @@ impl Remote {
             let mut staged = Vec::new();
             while let Some(joined) = got.next().await {
                 let (id, path, got) = super::joined(joined)?;
-                match got? {
-                    Got::Ok((tree, s, len)) => {
-                        walk.expand(&tree, &path);
-                        staged.push(s);
-                        index.add(id);
-                        walk.report.fetched += 1;
-                        walk.report.fetched_bytes += len;
-                    }
-                    Got::Corrupt => walk.report.corrupt.push(Problem { id, path }),
-                    Got::Missing => walk.report.missing.push(Problem { id, path }),
+                if let Some((tree, s)) = walk.got_tree(index, id, &path, got?) {
+                    walk.expand(&tree, &path);
+                    staged.push(s);
                 }
             }
             publish(store, staged).await?;
@@ -364,26 +388,13 @@ impl Remote {
             return Ok(Some(walk.store.read_tree(&id)?));
         }
         let conn = self.connected(conn).await?;
-        let problem = Problem {
-            id,
-            path: path.to_string(),
-        };
-        match conn.download_tree(walk.store, id).await? {
-            Got::Ok((tree, staged, len)) => {
+        let got = conn.download_tree(walk.store, id).await?;
+        match walk.got_tree(index, id, path, got) {
+            Some((tree, staged)) => {
                 publish(walk.store, vec![staged]).await?;
-                index.add(id);
-                walk.report.fetched += 1;
-                walk.report.fetched_bytes += len;
                 Ok(Some(tree))
             }
-            Got::Corrupt => {
-                walk.report.corrupt.push(problem);
-                Ok(None)
-            }
-            Got::Missing => {
-                walk.report.missing.push(problem);
-                Ok(None)
-            }
+            None => Ok(None),
         }
     }
 

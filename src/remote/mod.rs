@@ -246,7 +246,7 @@ impl Remote {
     /// What this clone knows is on the remote, forgotten if a gc ran there
     /// since it learnt it: what a push or a status may trust.
     async fn index_checked(&self, conn: &backend::Conn) -> Result<index::RemoteIndex, RemoteError> {
-        let marker = conn.get_small(GC_AREA, GC_GENERATION).await?;
+        let marker = conn.get_derived(GC_AREA, GC_GENERATION, 4096).await?;
         let generation = index::generation(&marker.unwrap_or_default());
         Ok(index::RemoteIndex::load(
             &self.state_dir,

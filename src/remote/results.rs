@@ -127,7 +127,12 @@ impl Remote {
                 let mut got = stream::iter(batch.map(|rel| {
                     let (conn, rel) = (conn.clone(), rel.clone());
                     async move {
-                        let bytes = conn.get_derived(&area(), &rel, MAX_RESULT).await?;
+                        let bytes = conn
+                            .get_derived(&area(), &rel, MAX_RESULT)
+                            .await?
+                            .ok_or_else(|| {
+                                conn.refused(format!("download {rel}"), "it is gone".into())
+                            })?;
                         Ok::<(String, Bytes), RemoteError>((rel, bytes))
                     }
                 }))

@@ -70,22 +70,11 @@ pub fn check_addable(repo: &Repo, rel: &str, git: Option<&Git>) -> Result<(), Wo
             path: PathBuf::from(rel),
         });
     }
-    let mut prefix = String::new();
-    for part in rel.split('/') {
-        if !prefix.is_empty() {
-            if repo
-                .root()
-                .join(format!("{prefix}{}", pointer::SUFFIX))
-                .is_file()
-            {
-                return Err(WorkspaceError::InsideTracked {
-                    path: PathBuf::from(rel),
-                    parent: prefix,
-                });
-            }
-            prefix.push('/');
-        }
-        prefix.push_str(part);
+    if let Some((parent, _)) = enclosing(repo, rel) {
+        return Err(WorkspaceError::InsideTracked {
+            path: PathBuf::from(rel),
+            parent,
+        });
     }
     if abs.is_dir() {
         let inner = format!("{rel}/");

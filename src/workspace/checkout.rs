@@ -34,12 +34,8 @@ pub struct CheckoutReport {
     /// Files below subfolders whose trees were not fetched here (left as
     /// they are). A file whose folder's tree is here but whose content is
     /// not is missing, and named.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "super::is_zero")]
     pub not_fetched: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl CheckoutReport {
@@ -120,15 +116,18 @@ fn checkout_with(
         // A part is compared with the workspace at its own path only.
         let at = join(&t.rel, t.part.as_deref().unwrap_or_default());
         let have = Hasher::new(&store, repo.root(), cache, Mode::HashOnly, progress).hash(&at)?;
-        let mut have_listing = have.as_ref().map(|h| h.listing.clone()).unwrap_or_default();
-        if let (Some(sub), Some(_)) = (&t.part, &have) {
-            have_listing = below(have_listing, sub);
-        }
-        if let Some(h) = have {
-            for (path, stat, id) in h.seen {
-                cache.insert(path, stat, id);
+        let have_listing = match have {
+            Some(h) => {
+                for (path, stat, id) in h.seen {
+                    cache.insert(path, stat, id);
+                }
+                match &t.part {
+                    Some(sub) => below(h.listing, sub),
+                    None => h.listing,
+                }
             }
-        }
+            None => Listing::default(),
+        };
         apply(
             repo,
             &placer,

@@ -314,6 +314,11 @@ fn flatten(
     Ok(())
 }
 
+/// For reports' counts that are left out when nothing was counted.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Which pointers keep objects alive in `kiln gc`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GcScope {

@@ -36,15 +36,11 @@ pub struct PathStatus {
     pub store: Stored,
     /// Files of a folder neither in the workspace nor in the store: not
     /// fetched here, still part of the folder.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "super::is_zero")]
     pub not_fetched: u64,
     /// With `--granular`: files added, modified and deleted in the workspace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl PathStatus {
