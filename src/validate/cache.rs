@@ -96,6 +96,14 @@ impl Cache {
         self.path(key).with_extension(format!("{i}.keys"))
     }
 
+    /// A run's name in the cache (its path below the cache folder), which
+    /// names its content; `None` for a run kept elsewhere.
+    pub fn run_name(&self, path: &std::path::Path) -> Option<String> {
+        path.starts_with(&self.dir)
+            .then(|| fsutil::rel_string(&self.dir, path))
+            .flatten()
+    }
+
     /// The stored entry; a missing or unreadable entry, or one whose runs
     /// are gone, is a miss.
     pub fn get(&self, key: &Id) -> Option<Entry> {

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::compile::{self, Measure};
 use super::engine::{self, Against, RepeatCheck, Scope};
+use super::merged::{self, Merges};
 use super::repeats::{self, Found, KeySink};
 use super::report::{ColumnProfile, FileReport, Finding, Passed, Place, Sample, Shards, Verdict};
 use super::{Checked, Checker, Format, LoadedSchema, Part, Shard, ValidateError};
@@ -156,9 +157,13 @@ impl Checker<'_> {
             }
         }
         let shown: Vec<String> = checked.iter().map(|c| c.report.path.clone()).collect();
+        let mut merged = 0;
         for (check, runs) in repeat_checks(checked) {
             let rows = rows.unwrap_or(0);
-            match self.judge(&check, &runs, files, &shown, rows, schema, scratch)? {
+            let (judged, fresh) =
+                self.judge(&name, &check, &runs, files, &shown, rows, schema, scratch)?;
+            merged = merged.max(fresh);
+            match judged {
                 Ok(f) => findings.push(f),
                 Err(p) => passed.push(p),
             }
@@ -194,6 +199,7 @@ impl Checker<'_> {
                 total: checked.len(),
                 read: checked.len() - cached,
                 cached,
+                merged,
             }),
             dataset: None,
             stats,
@@ -244,6 +250,7 @@ impl Checker<'_> {
                 total,
                 read: checked.len() - cached,
                 cached,
+                merged: 0,
             }),
             dataset: None,
             stats: None,
@@ -264,10 +271,12 @@ impl Checker<'_> {
     /// Judges a check of keys over a table's runs (`runs`: each shard's
     /// number in `files` and `shown`, and its run): repeats among them, or
     /// keys shared with the other dataset of a `disjoint` check. `rows` is
-    /// the table's; a pass is `Err`.
+    /// the table's, `name` the table as shown; a pass is `Err`. With it,
+    /// how many runs were merged now (the rest came from a kept merge).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn judge(
         &self,
+        name: &str,
         check: &RepeatCheck,
         runs: &[(usize, PathBuf)],
         files: &[PathBuf],
@@ -275,34 +284,60 @@ impl Checker<'_> {
         rows: u64,
         schema: &LoadedSchema,
         scratch: &Path,
-    ) -> Result<Result<Finding, Passed>, ValidateError> {
+    ) -> Result<(Result<Finding, Passed>, usize), ValidateError> {
         let n = self.opts.max_samples;
         let paths: Vec<PathBuf> = runs.iter().map(|(_, p)| p.clone()).collect();
-        let (found, theirs) = match &check.against {
-            None => (
-                repeats::merge(&paths, n, scratch).map_err(ValidateError::Data)?,
-                Vec::new(),
-            ),
+        // Runs kept in the result cache can be merged into a kept merge.
+        let kept = self.merges.as_ref().zip(self.cache.as_ref()).and_then(|(merges, cache)| {
+            let names = paths.iter().map(|p| cache.run_name(p)).collect::<Option<Vec<_>>>()?;
+            Some((merges, names, Merges::key(name, &schema.id, check, n)))
+        });
+        let (found, fresh, state, theirs) = match &check.against {
+            None => {
+                let (found, fresh, state) = match kept {
+                    Some((merges, names, key)) => merges
+                        .repeats(&key, names, &paths, n, scratch)
+                        .map(|(f, m, s)| (f, m, s.map(|s| (merges, key, s)))),
+                    None => repeats::merge(&paths, n, scratch, None).map(|f| (f, paths.len(), None)),
+                }
+                .map_err(ValidateError::Data)?;
+                (found, fresh, state, Vec::new())
+            }
             Some(against) => match self.their_runs(against, scratch)? {
-                Ok((their_runs, theirs)) => (
-                    repeats::overlap(&paths, &their_runs, n, scratch)
-                        .map_err(ValidateError::Data)?,
-                    theirs,
-                ),
+                Ok((their_runs, theirs)) => {
+                    let (found, fresh, state) = match kept {
+                        Some((merges, names, key)) => merged::digest(&their_runs)
+                            .and_then(|digest| {
+                                merges.overlap(&key, names, &paths, &their_runs, digest, n, scratch)
+                            })
+                            .map(|(f, m, s)| (f, m, s.map(|s| (merges, key, s)))),
+                        None => repeats::overlap(&paths, 0, &their_runs, n, scratch)
+                            .map(|f| (f, paths.len(), None)),
+                    }
+                    .map_err(ValidateError::Data)?;
+                    (found, fresh, state, theirs)
+                }
                 Err(message) => {
-                    return Ok(Ok(Finding {
+                    let finding = Finding {
                         message,
                         fraction: None,
                         ..check.finding(1, rows)
-                    }));
+                    };
+                    return Ok((Ok(finding), 0));
                 }
             },
         };
+        if let Some((merges, key, state)) = state
+            && let Err(e) = merges.put(&key, &state)
+        {
+            tracing::warn!("cannot keep the merge of {name}'s keys: {e}");
+        }
         if found.repeats == 0 {
-            return Ok(Err(Passed {
+            let passed = Passed {
                 code: check.code.clone(),
                 field: check.field.clone(),
-            }));
+            };
+            return Ok((Err(passed), fresh));
         }
         let mut finding = check.finding(found.repeats, rows);
         // The first row with the key: ours for a repeat, theirs for an overlap.
@@ -312,7 +347,7 @@ impl Checker<'_> {
             shown
         };
         finding.samples = self.repeat_samples(&found, runs, files, shown, firsts, check, schema);
-        Ok(Ok(finding))
+        Ok((Ok(finding), fresh))
     }
 
     /// The runs of the keys of the other dataset of a `disjoint` check, and

@@ -18,6 +18,7 @@ mod lines;
 mod observe;
 mod profiler;
 pub mod render;
+mod merged;
 mod repeats;
 pub mod report;
 mod sampled;
@@ -240,7 +241,10 @@ pub struct Checker<'a> {
     repo: Option<&'a RepoDirs>,
     opts: &'a CheckOptions,
     cache: Option<cache::Cache>,
-    stat: Option<StatCache>,
+    merges: Option<merged::Merges>,
+    /// Ids of files read before, and of those hashed now (saved when
+    /// the checker is dropped).
+    stat: Option<Mutex<StatCache>>,
     schemas: Mutex<HashMap<PathBuf, Arc<LoadedSchema>>>,
     progress: Option<&'a dyn crate::progress::Progress>,
 }
@@ -258,13 +262,17 @@ impl<'a> Checker<'a> {
         let cache = repo
             .filter(|_| opts.use_cache)
             .map(|r| cache::Cache::new(r.state.clone(), r.tmp.clone()));
+        let merges = repo
+            .filter(|_| opts.use_cache)
+            .map(|r| merged::Merges::new(&r.state, r.tmp.clone()));
         let stat = repo
             .filter(|_| opts.use_cache)
-            .map(|r| StatCache::load(&r.state));
+            .map(|r| Mutex::new(StatCache::load(&r.state)));
         Checker {
             repo,
             opts,
             cache,
+            merges,
             stat,
             schemas: Mutex::default(),
             progress: None,
@@ -272,11 +280,9 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports a dataset's shards, and their bytes, as they are checked.
-    pub fn with_progress(self, progress: &'a dyn crate::progress::Progress) -> Checker<'a> {
-        Checker {
-            progress: Some(progress),
-            ..self
-        }
+    pub fn with_progress(mut self, progress: &'a dyn crate::progress::Progress) -> Checker<'a> {
+        self.progress = Some(progress);
+        self
     }
 
     /// Checks a file, or every data file in a folder, against the schema at
@@ -493,13 +499,23 @@ impl<'a> Checker<'a> {
     /// The content id of a data file, without reading it when the stat
     /// cache knows it.
     fn file_id(&self, path: &Path, rel: Option<&str>) -> Result<Id, ValidateError> {
-        if let (Some(stat), Some(rel)) = (&self.stat, rel)
-            && let Ok(meta) = std::fs::metadata(path)
-            && let Some(id) = stat.get(rel, &Stat::of(&meta))
+        let known = self.stat.as_ref().zip(rel).and_then(|(stat, rel)| {
+            let before = Stat::of(&std::fs::metadata(path).ok()?);
+            Some((stat, rel, before))
+        });
+        if let Some((stat, rel, before)) = &known
+            && let Some(id) = lock(stat).get(rel, before)
         {
             return Ok(id);
         }
-        Ok(store::hash_file(path).map_err(ValidateError::Data)?.0)
+        let id = store::hash_file(path).map_err(ValidateError::Data)?.0;
+        // Learnt only if the file did not change while it was read.
+        if let Some((stat, rel, before)) = known
+            && std::fs::metadata(path).is_ok_and(|m| Stat::of(&m) == before)
+        {
+            lock(stat).insert(rel.to_string(), before, id);
+        }
+        Ok(id)
     }
 
     /// Checks one file, as a table of its own or as a shard; a shard's
@@ -633,7 +649,8 @@ impl<'a> Checker<'a> {
             let rows = report.rows.unwrap_or(0);
             for (check, run) in runs.drain(..) {
                 let files = [path.to_path_buf()];
-                match self.judge(
+                let (judged, _) = self.judge(
+                    &report.path.clone(),
                     &check,
                     &[(0, run)],
                     &files,
@@ -641,7 +658,8 @@ impl<'a> Checker<'a> {
                     rows,
                     schema,
                     own.path(),
-                )? {
+                )?;
+                match judged {
                     Ok(f) => report.findings.push(f),
                     Err(p) => report.passed.push(p),
                 }
@@ -662,6 +680,23 @@ impl<'a> Checker<'a> {
         }
         Ok(Checked { report, runs })
     }
+}
+
+impl Drop for Checker<'_> {
+    /// Saves the ids learnt by hashing: derived state, so a failure to
+    /// save only costs hashing again next time.
+    fn drop(&mut self) {
+        if let (Some(stat), Some(repo)) = (self.stat.take(), self.repo) {
+            let mut stat = stat.into_inner().unwrap_or_else(PoisonError::into_inner);
+            if let Err(e) = stat.save(&repo.state, &repo.tmp) {
+                tracing::debug!("cannot save the stat cache: {e}");
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Every data file below `dir`, in path order.

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use super::compile::ROW;
@@ -37,14 +38,14 @@ struct Entry {
 }
 
 /// Where a row is: its shard's number and its row in that shard.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct At {
     pub shard: usize,
     pub row: u64,
 }
 
 /// A repeated row and the first row with its key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Pair {
     pub repeat: At,
     pub first: At,
@@ -52,10 +53,24 @@ pub struct Pair {
 
 /// What the merge found: how many rows repeat an earlier row's key, and
 /// the first few of them in dataset order.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Found {
     pub repeats: u64,
     pub samples: Vec<Pair>,
+}
+
+impl Found {
+    /// `self` and `more` as one: counts added, the `n` earliest samples kept.
+    pub fn join(self, more: Found, n: usize) -> Found {
+        let mut earliest = BinaryHeap::new();
+        for pair in self.samples.into_iter().chain(more.samples) {
+            offer(&mut earliest, n, pair);
+        }
+        Found {
+            repeats: self.repeats + more.repeats,
+            samples: earliest.into_sorted_vec(),
+        }
+    }
 }
 
 /// Where a shard's keys gather while its pass streams: in memory up to
@@ -374,15 +389,9 @@ fn reduce(
         for group in inputs.chunks(fan_in) {
             let file = fsutil::temp_file(tmp)?;
             let path = file.path().to_path_buf();
-            let mut w = BufWriter::with_capacity(BUFFER, file.reopen().ctx("open", &path)?);
-            merge_sources(sources(group)?, |e| {
-                let mut b = [0u8; ENTRY_BYTES];
-                b[..16].copy_from_slice(&e.fingerprint.to_le_bytes());
-                b[16..24].copy_from_slice(&e.shard.to_le_bytes());
-                b[24..].copy_from_slice(&e.row.to_le_bytes());
-                w.write_all(&b).ctx("write", &path)
-            })?;
-            w.flush().ctx("write", &path)?;
+            let mut w = Entries::create(&path)?;
+            merge_sources(sources(group)?, |e| w.write(&e))?;
+            w.finish()?;
             next.push((None, path));
             temps.push(file);
         }
@@ -409,15 +418,66 @@ fn at(e: &Entry, base: u64) -> At {
     }
 }
 
+/// A file of entries being written (the form of runs merged before).
+struct Entries {
+    w: BufWriter<std::fs::File>,
+    path: PathBuf,
+    count: u64,
+}
+
+impl Entries {
+    fn create(path: &Path) -> Result<Entries, IoError> {
+        Ok(Entries {
+            w: BufWriter::with_capacity(BUFFER, std::fs::File::create(path).ctx("create", path)?),
+            path: path.to_path_buf(),
+            count: 0,
+        })
+    }
+
+    fn write(&mut self, e: &Entry) -> Result<(), IoError> {
+        let mut b = [0u8; ENTRY_BYTES];
+        b[..16].copy_from_slice(&e.fingerprint.to_le_bytes());
+        b[16..24].copy_from_slice(&e.shard.to_le_bytes());
+        b[24..].copy_from_slice(&e.row.to_le_bytes());
+        self.count += 1;
+        self.w.write_all(&b).ctx("write", &self.path)
+    }
+
+    /// How many entries were written.
+    fn finish(mut self) -> Result<u64, IoError> {
+        self.w.flush().ctx("write", &self.path)?;
+        Ok(self.count)
+    }
+}
+
 /// The repeats among the runs of a dataset's shards (`runs[i]` is shard
 /// `i`'s), with up to `n` samples. Beyond [`fan_in`] runs, groups of runs
-/// are merged into temporary files in `tmp` first.
-pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
-    let inputs = runs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (Some(i as u64), p.clone()))
-        .collect();
+/// are merged into temporary files in `tmp` first. The first row of each
+/// key goes to `firsts`, if given: what [`extend`] needs to merge more
+/// shards into this merge later.
+pub fn merge(
+    runs: &[PathBuf],
+    n: usize,
+    tmp: &Path,
+    firsts: Option<&Path>,
+) -> Result<Found, IoError> {
+    let mut out = firsts.map(Entries::create).transpose()?;
+    let found = repeats_in(numbered(runs, 0), n, tmp, |e| match &mut out {
+        Some(w) => w.write(e),
+        None => Ok(()),
+    })?;
+    out.map(Entries::finish).transpose()?;
+    Ok(found)
+}
+
+/// The repeats among `inputs`, with up to `n` samples; `first` is called
+/// with the first row of each key, in order.
+fn repeats_in(
+    inputs: Vec<Input>,
+    n: usize,
+    tmp: &Path,
+    mut first_row: impl FnMut(&Entry) -> Result<(), IoError>,
+) -> Result<Found, IoError> {
     let (inputs, _temps) = reduce(inputs, tmp)?;
     let mut found = Found::default();
     let mut earliest = BinaryHeap::new();
@@ -432,7 +492,10 @@ pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
                 };
                 offer(&mut earliest, n, pair);
             }
-            _ => first = Some(e),
+            _ => {
+                first_row(&e)?;
+                first = Some(e);
+            }
         }
         Ok(())
     })?;
@@ -440,26 +503,120 @@ pub fn merge(runs: &[PathBuf], n: usize, tmp: &Path) -> Result<Found, IoError> {
     Ok(found)
 }
 
+/// The repeats in `runs`, shards numbered from `base` and coming after
+/// the shards of an earlier merge whose first row of each key is in
+/// `levels` (files of entries, no key in two): rows whose key a level
+/// holds or an earlier row of `runs` holds. The first rows of keys new to
+/// the dataset go to `firsts`; how many there are is returned too. Reads
+/// each level once, in order, and sorts only the new runs' entries.
+pub fn extend(
+    levels: &[PathBuf],
+    runs: &[PathBuf],
+    base: u64,
+    n: usize,
+    tmp: &Path,
+    firsts: &Path,
+) -> Result<(Found, u64), IoError> {
+    let mut seen = Seen::open(levels)?;
+    let mut out = Entries::create(firsts)?;
+    let (inputs, _temps) = reduce(numbered(runs, base), tmp)?;
+    let mut found = Found::default();
+    let mut earliest = BinaryHeap::new();
+    let mut first: Option<Entry> = None;
+    merge_sources(sources(&inputs)?, |e| {
+        if first.is_none_or(|f| f.fingerprint != e.fingerprint) {
+            match seen.first(e.fingerprint)? {
+                Some(old) => first = Some(old),
+                None => {
+                    out.write(&e)?;
+                    first = Some(e);
+                    return Ok(());
+                }
+            }
+        }
+        let f = first.expect("a key's first row is known");
+        found.repeats += 1;
+        let pair = Pair {
+            repeat: at(&e, 0),
+            first: at(&f, 0),
+        };
+        offer(&mut earliest, n, pair);
+        Ok(())
+    })?;
+    found.samples = earliest.into_sorted_vec();
+    let new = out.finish()?;
+    Ok((found, new))
+}
+
+/// Levels of first rows, read forward as ever larger keys are asked for.
+struct Seen {
+    levels: Vec<(Source, Option<Entry>)>,
+}
+
+impl Seen {
+    fn open(levels: &[PathBuf]) -> Result<Seen, IoError> {
+        let levels = sources(&levels.iter().map(|p| (None, p.clone())).collect::<Vec<_>>())?
+            .into_iter()
+            .map(|mut s| {
+                let head = s.next()?;
+                Ok((s, head))
+            })
+            .collect::<Result<_, IoError>>()?;
+        Ok(Seen { levels })
+    }
+
+    /// The first row of `key` in any level; keys are asked for in order.
+    fn first(&mut self, key: u128) -> Result<Option<Entry>, IoError> {
+        for (source, head) in &mut self.levels {
+            while let Some(e) = *head {
+                if e.fingerprint >= key {
+                    break;
+                }
+                *head = source.next()?;
+            }
+            if let Some(e) = *head
+                && e.fingerprint == key
+            {
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `levels` (files of entries, no key in two) as one, at `out`.
+pub fn compact(levels: &[PathBuf], out: &Path) -> Result<(), IoError> {
+    let inputs: Vec<Input> = levels.iter().map(|p| (None, p.clone())).collect();
+    let mut w = Entries::create(out)?;
+    merge_sources(sources(&inputs)?, |e| w.write(&e))?;
+    w.finish()?;
+    Ok(())
+}
+
+/// Runs numbered as the shards `base`, `base + 1`, ….
+fn numbered(runs: &[PathBuf], base: u64) -> Vec<Input> {
+    runs.iter()
+        .enumerate()
+        .map(|(i, p)| (Some(base + i as u64), p.clone()))
+        .collect()
+}
+
 /// Shards of the other dataset are numbered from here in an overlap merge,
 /// so that for each key this dataset's rows come first.
 const THEIRS: u64 = 1 << 48;
 
-/// The rows of `ours` (runs of this dataset's shards) whose key is also in
+/// The rows of `ours` (runs of this dataset's shards, numbered from
+/// `base`) whose key is also in
 /// `theirs` (runs of the other dataset's), with up to `n` samples, each
 /// paired with the first row of theirs with that key.
 pub fn overlap(
     ours: &[PathBuf],
+    base: u64,
     theirs: &[PathBuf],
     n: usize,
     tmp: &Path,
 ) -> Result<Found, IoError> {
-    let numbered = |runs: &[PathBuf], base: u64| -> Vec<Input> {
-        runs.iter()
-            .enumerate()
-            .map(|(i, p)| (Some(base + i as u64), p.clone()))
-            .collect()
-    };
-    let mut inputs = numbered(ours, 0);
+    let mut inputs = numbered(ours, base);
     inputs.extend(numbered(theirs, THEIRS));
     let (inputs, _temps) = reduce(inputs, tmp)?;
     let mut found = Found::default();
@@ -532,7 +689,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = run(dir.path(), "a", &[(7, 1), (3, 2), (7, 3)]);
         let b = run(dir.path(), "b", &[(3, 1), (9, 2)]);
-        let found = merge(&[a, b], 5, dir.path()).unwrap();
+        let found = merge(&[a, b], 5, dir.path(), None).unwrap();
         assert_eq!(found.repeats, 2);
         let at = |shard, row| At { shard, row };
         assert_eq!(
@@ -584,7 +741,7 @@ mod tests {
                 repeats += u64::from(!seen.insert(*fingerprint));
             }
         }
-        assert_eq!(merge(&runs, 3, dir.path()).unwrap().repeats, repeats);
+        assert_eq!(merge(&runs, 3, dir.path(), None).unwrap().repeats, repeats);
         // The first 10 shards against the last 10.
         let theirs: std::collections::HashSet<u128> =
             shards[30..].iter().flatten().map(|k| k.0).collect();
@@ -593,8 +750,53 @@ mod tests {
             .flatten()
             .filter(|k| theirs.contains(&k.0))
             .count();
-        let found = overlap(&runs[..10], &runs[30..], 3, dir.path()).unwrap();
+        let found = overlap(&runs[..10], 0, &runs[30..], 3, dir.path()).unwrap();
         assert_eq!(found.repeats, shared as u64);
+    }
+
+    #[test]
+    fn a_merge_extended_shard_by_shard_finds_what_one_merge_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state
+        };
+        let values: Vec<u128> = (0..3000)
+            .map(|_| u128::from(next()) << 64 | u128::from(next()))
+            .collect();
+        let runs: Vec<PathBuf> = (0..12)
+            .map(|i| {
+                let keys: Vec<(u128, u64)> = (1..=300)
+                    .map(|row| (values[(next() % 3000) as usize], row))
+                    .collect();
+                run(dir.path(), &format!("s{i}"), &keys)
+            })
+            .collect();
+        let whole = merge(&runs, 7, dir.path(), None).unwrap();
+        // Merged as 4 shards, then 1, 2, 5 more; levels joined halfway.
+        let level = |i: usize| dir.path().join(format!("level{i}"));
+        let mut found = merge(&runs[..4], 7, dir.path(), Some(&level(0))).unwrap();
+        let mut levels = vec![level(0)];
+        let mut firsts = 0;
+        for (i, (from, to)) in [(4, 5), (5, 7), (7, 12)].into_iter().enumerate() {
+            let (more, new) =
+                extend(&levels, &runs[from..to], from as u64, 7, dir.path(), &level(i + 1)).unwrap();
+            firsts += new;
+            found = found.join(more, 7);
+            levels.push(level(i + 1));
+            if i == 1 {
+                compact(&levels, &level(9)).unwrap();
+                levels = vec![level(9)];
+            }
+        }
+        assert_eq!(found, whole);
+        let first_rows = |p: &PathBuf| std::fs::metadata(p).unwrap().len() / ENTRY_BYTES as u64;
+        let entries: u64 = levels.iter().map(first_rows).sum::<u64>();
+        assert_eq!(entries, 12 * 300 - whole.repeats);
+        assert!(firsts > 0);
     }
 
     #[test]
@@ -623,7 +825,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ours = run(dir.path(), "o", &[(5, 1), (6, 2), (5, 3), (8, 4)]);
         let theirs = run(dir.path(), "t", &[(9, 1), (5, 2), (5, 7), (6, 3)]);
-        let found = overlap(&[ours], &[theirs], 2, dir.path()).unwrap();
+        let found = overlap(&[ours], 0, &[theirs], 2, dir.path()).unwrap();
         assert_eq!(found.repeats, 3);
         let at = |shard, row| At { shard, row };
         assert_eq!(
@@ -654,7 +856,7 @@ mod tests {
                 )
             })
             .collect();
-        let found = merge(&runs, 2, dir.path()).unwrap();
+        let found = merge(&runs, 2, dir.path(), None).unwrap();
         assert_eq!(found.repeats, runs.len() as u64 - 1);
         assert_eq!(found.samples[0].repeat, At { shard: 1, row: 5 });
         assert_eq!(found.samples[0].first, At { shard: 0, row: 5 });

@@ -52,12 +52,16 @@ pub struct Place {
 }
 
 /// How a dataset's shards were checked: how many there are, how many
-/// were read now and how many answered from the result cache.
+/// were read now and how many answered from the result cache, and how
+/// many shards' keys were merged now (at most, over its checks of keys;
+/// the others' came from the merge an earlier check kept).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Shards {
     pub total: usize,
     pub read: usize,
     pub cached: usize,
+    #[serde(default)]
+    pub merged: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

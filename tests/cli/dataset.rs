@@ -91,6 +91,11 @@ fn shards(file: &Value) -> (u64, u64, u64) {
     )
 }
 
+/// How many shards' keys a check merged now.
+fn merged(file: &Value) -> u64 {
+    file["shards"]["merged"].as_u64().unwrap()
+}
+
 #[test]
 fn a_folder_is_one_table_across_its_shards() {
     let repo = Repo::new();
@@ -210,6 +215,65 @@ fn a_recheck_reads_only_new_and_changed_shards_and_merges_alike() {
     assert_eq!(dataset["findings"], files(&fresh)[0]["findings"]);
     let text = finding(dataset, "cell/unique", Some("text"));
     assert_eq!(text["count"], 2, "hello and world repeat: {dataset:#}");
+}
+
+/// Checks the dataset with and without the caches: the same findings,
+/// and what the cached check reported.
+fn checked_alike(repo: &Repo) -> Value {
+    repo.kiln(["add", "data/corpus", "--no-check"]).ok();
+    let report = repo.kiln(["check", "--json"]).code(1).json();
+    let dataset = files(&report)[0].clone();
+    let fresh = repo.kiln(["check", "--json", "--no-cache"]).code(1).json();
+    assert_eq!(dataset["findings"], files(&fresh)[0]["findings"]);
+    dataset
+}
+
+#[test]
+fn shards_added_at_the_end_merge_only_their_keys() {
+    let repo = Repo::new();
+    corpus(&repo);
+    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
+        .ok();
+    assert_eq!(merged(&checked_alike(&repo)), 4);
+    assert_eq!(merged(&checked_alike(&repo)), 0, "nothing new to merge");
+    // After the last shard: an old text and id again, and a text that
+    // repeats within the new shards.
+    repo.write("data/corpus/e.csv", "id,text,n
+7,world,1
+3,new,1
+");
+    repo.write("data/corpus/f.csv", "id,text,n
+8,new,1
+9,fresh,1
+");
+    let dataset = checked_alike(&repo);
+    assert_eq!((shards(&dataset), merged(&dataset)), ((6, 2, 4), 2));
+    assert_eq!(finding(&dataset, "cell/unique", Some("text"))["count"], 3);
+    assert_eq!(finding(&dataset, "row/primary-key", None)["count"], 3);
+    // Once more (the kept keys now in two parts), then each time after.
+    for (i, name) in ["g", "h", "i", "j", "k"].into_iter().enumerate() {
+        let id = 10 + i;
+        repo.write(
+            &format!("data/corpus/{name}.csv"),
+            &format!("id,text,n
+{id},fresh,1
+{},t{id},1
+", id + 100),
+        );
+        let dataset = checked_alike(&repo);
+        assert_eq!(merged(&dataset), 1);
+        let text = finding(&dataset, "cell/unique", Some("text"));
+        assert_eq!(text["count"], 4 + i as u64);
+    }
+    // A shard changed before the end: every shard's keys merged again.
+    repo.write("data/corpus/a.csv", "id,text,n
+1,hello,1
+");
+    let dataset = checked_alike(&repo);
+    assert_eq!(merged(&dataset), 11);
+    // A shard taken away: the same.
+    std::fs::remove_file(repo.path("data/corpus/k.csv")).unwrap();
+    assert_eq!(merged(&checked_alike(&repo)), 10);
 }
 
 #[test]
@@ -393,6 +457,19 @@ disjoint:
     let again = repo.kiln(["check", "--json"]).code(1).json();
     assert_eq!(shards(&files(&again)[0]), (2, 0, 2));
     assert_eq!(files(&again)[0]["findings"], dataset["findings"]);
+    // A shard added: only its keys are looked up in the evaluation set.
+    repo.write(
+        "data/train/c.jsonl",
+        "{\"id\":6,\"text\":\"zeta\"}\n{\"id\":7,\"text\":\"omega\"}\n",
+    );
+    repo.kiln(["add", "data/train", "--no-check"]).ok();
+    let more = repo.kiln(["check", "--json"]).code(1).json();
+    let fresh = repo.kiln(["check", "--json", "--no-cache"]).code(1).json();
+    assert_eq!(files(&more)[0]["shards"]["merged"], 1);
+    assert_eq!(files(&more)[0]["findings"], files(&fresh)[0]["findings"]);
+    assert_eq!(finding(&files(&more)[0], "row/overlap", None)["count"], 4);
+    std::fs::remove_file(repo.path("data/train/c.jsonl")).unwrap();
+    repo.kiln(["add", "data/train", "--no-check"]).ok();
     repo.write("data/eval/e.csv", "text,label\nzeta,1\n");
     let clean = repo.kiln(["check", "--json"]).ok().json();
     assert_eq!(shards(&files(&clean)[0]), (2, 0, 2));

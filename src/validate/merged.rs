@@ -1,0 +1,257 @@
+//! What the last merge of a dataset's keys left, kept so that the next
+//! check of the same dataset merges only what is new. Shards are most
+//! often added at the end of a dataset (new parts, numbered after the
+//! old): when the runs merged last time are the first runs of this check,
+//! their repeats stand, and only the new runs' keys are merged and looked
+//! up among the first rows of every key seen before, which are kept in
+//! sorted files of entries (levels, joined into one now and then). When
+//! anything else changed, the whole dataset is merged again. Derived
+//! state under `.kiln/state/`: deleting it only costs time.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::engine::RepeatCheck;
+use super::repeats::{self, Found};
+use crate::fsutil::{self, Context, IoError};
+use crate::store::Id;
+
+const DIR: &str = "merges-v1";
+const KEY_CONTEXT: &str = "kiln 2026-11 dataset merge v1";
+/// Levels kept before they are joined into one: each re-check reads every
+/// level once, and joining reads and writes them all.
+const MAX_LEVELS: usize = 4;
+
+/// What one merge of a dataset's keys found, and over which runs.
+#[derive(Serialize, Deserialize)]
+pub struct State {
+    /// Each shard's run, by its name in the result cache, in dataset order.
+    pub runs: Vec<String>,
+    /// The other dataset's keys (a digest of their runs), for an overlap.
+    pub theirs: Option<String>,
+    pub found: Found,
+    /// Files beside the state holding the first row of every key, for a
+    /// check of repeats; empty for an overlap, which needs none.
+    pub levels: Vec<String>,
+}
+
+/// The kept merges of a repository.
+pub struct Merges {
+    dir: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Merges {
+    pub fn new(state_dir: &Path, tmp: PathBuf) -> Merges {
+        Merges {
+            dir: state_dir.join(DIR),
+            tmp,
+        }
+    }
+
+    /// One kept merge per dataset and check: the next check of either
+    /// replaces it.
+    pub fn key(dataset: &str, schema: &Id, check: &RepeatCheck, max_samples: usize) -> Id {
+        let mut h = blake3::Hasher::new_derive_key(KEY_CONTEXT);
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for part in [
+            dataset,
+            &check.code,
+            check.field.as_deref().unwrap_or(""),
+            &serde_json::to_string(&check.against).expect("checks serialise"),
+        ] {
+            h.update(&(part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.update(schema.as_bytes());
+        h.update(&(max_samples as u64).to_le_bytes());
+        Id::from(h.finalize())
+    }
+
+    fn state_path(&self, key: &Id) -> PathBuf {
+        self.dir.join(format!("{}.json", key.hex()))
+    }
+
+    fn level_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The kept merge, if it and all its levels are here.
+    pub fn get(&self, key: &Id) -> Option<State> {
+        let bytes = fsutil::read(&self.state_path(key)).ok()?;
+        let state: State = serde_json::from_slice(&bytes).ok()?;
+        let whole = state.levels.iter().all(|l| {
+            is_level_name(key, l) && self.level_path(l).metadata().is_ok_and(|m| m.len() % 32 == 0)
+        });
+        whole.then_some(state)
+    }
+
+    /// A new level's path, with a name no other check picks.
+    pub fn new_level(&self, key: &Id) -> Result<(String, PathBuf), IoError> {
+        fsutil::create_dir_all(&self.dir)?;
+        let file = tempfile::Builder::new()
+            .prefix(&format!("{}.", key.hex()))
+            .suffix(".keys")
+            .tempfile_in(&self.dir)
+            .ctx("create a file in", &self.dir)?;
+        let (_, path) = file.keep().map_err(|e| e.error).ctx("create", &self.dir)?;
+        let name = fsutil::rel_string(&self.dir, &path).expect("a level is in its folder");
+        Ok((name, path))
+    }
+
+    /// Keeps `state` as the merge of `key`, and removes the levels of
+    /// the merge it replaces (or that an interrupted check left).
+    pub fn put(&self, key: &Id, state: &State) -> Result<(), IoError> {
+        fsutil::create_dir_all(&self.dir)?;
+        fsutil::create_dir_all(&self.tmp)?;
+        let json = serde_json::to_vec(state).expect("merges serialise");
+        fsutil::write_atomic(&self.state_path(key), &json, &self.tmp)?;
+        for entry in std::fs::read_dir(&self.dir).ctx("list", &self.dir)? {
+            let name = entry.ctx("list", &self.dir)?.file_name();
+            let name = name.to_string_lossy();
+            if is_level_name(key, &name) && !state.levels.iter().any(|l| *l == name) {
+                fsutil::remove_file_if_exists(&self.level_path(&name))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What a check of repeats finds over `runs` (paths in the result
+    /// cache, named by `names`), from the kept merge where it covers the
+    /// first runs; how many runs it merged now, and the state to keep for
+    /// the next check.
+    pub fn repeats(
+        &self,
+        key: &Id,
+        names: Vec<String>,
+        runs: &[PathBuf],
+        n: usize,
+        scratch: &Path,
+    ) -> Result<(Found, usize, Option<State>), IoError> {
+        if let Some(old) = self.get(key).filter(|s| covers(s, &names, None)) {
+            let m = old.runs.len();
+            if m == names.len() {
+                return Ok((old.found, 0, None));
+            }
+            match self.extend(key, old, &names, runs, n, scratch) {
+                Ok(state) => return Ok((state.found.clone(), names.len() - m, Some(state))),
+                // A level another check removed meanwhile, say: merge it all.
+                Err(e) => tracing::warn!("merging all of a dataset's keys again: {e}"),
+            }
+        }
+        let (name, path) = self.new_level(key)?;
+        let found = repeats::merge(runs, n, scratch, Some(&path))?;
+        Ok((
+            found.clone(),
+            runs.len(),
+            Some(State {
+                runs: names,
+                theirs: None,
+                found,
+                levels: vec![name],
+            }),
+        ))
+    }
+
+    /// The kept merge `old` with the runs after its own merged into it.
+    fn extend(
+        &self,
+        key: &Id,
+        old: State,
+        names: &[String],
+        runs: &[PathBuf],
+        n: usize,
+        scratch: &Path,
+    ) -> Result<State, IoError> {
+        let m = old.runs.len();
+        let levels: Vec<PathBuf> = old.levels.iter().map(|l| self.level_path(l)).collect();
+        let (name, path) = self.new_level(key)?;
+        let (more, new_keys) = repeats::extend(&levels, &runs[m..], m as u64, n, scratch, &path)?;
+        tracing::debug!(
+            "{} runs merged into the kept merge of {m}: {} repeats, {new_keys} new keys",
+            runs.len() - m,
+            more.repeats
+        );
+        let mut kept = old.levels;
+        if new_keys == 0 {
+            fsutil::remove_file(&path)?;
+        } else {
+            kept.push(name);
+        }
+        if kept.len() > MAX_LEVELS {
+            let (name, path) = self.new_level(key)?;
+            let all: Vec<PathBuf> = kept.iter().map(|l| self.level_path(l)).collect();
+            repeats::compact(&all, &path)?;
+            kept = vec![name];
+        }
+        Ok(State {
+            runs: names.to_vec(),
+            theirs: None,
+            found: old.found.join(more, n),
+            levels: kept,
+        })
+    }
+
+    /// What a check of overlap finds between `runs` and `theirs` (whose
+    /// keys' digest is `digest`), as [`Merges::repeats`] does: from the
+    /// kept merge where it covers the first runs and the same keys of theirs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn overlap(
+        &self,
+        key: &Id,
+        names: Vec<String>,
+        runs: &[PathBuf],
+        theirs: &[PathBuf],
+        digest: String,
+        n: usize,
+        scratch: &Path,
+    ) -> Result<(Found, usize, Option<State>), IoError> {
+        let (found, m) = match self.get(key).filter(|s| covers(s, &names, Some(&digest))) {
+            Some(old) if old.runs.len() == names.len() => return Ok((old.found, 0, None)),
+            Some(old) => {
+                let m = old.runs.len();
+                let more = repeats::overlap(&runs[m..], m as u64, theirs, n, scratch)?;
+                (old.found.join(more, n), m)
+            }
+            None => (repeats::overlap(runs, 0, theirs, n, scratch)?, 0),
+        };
+        Ok((
+            found.clone(),
+            runs.len() - m,
+            Some(State {
+                runs: names,
+                theirs: Some(digest),
+                found,
+                levels: Vec::new(),
+            }),
+        ))
+    }
+}
+
+/// Whether `state` merged the first runs of `names` (and, for an overlap,
+/// the same keys of the other dataset).
+fn covers(state: &State, names: &[String], theirs: Option<&String>) -> bool {
+    state.theirs.as_ref() == theirs && names.starts_with(&state.runs)
+}
+
+/// Whether `name` is a level of the merge `key` (made by
+/// [`Merges::new_level`]): nothing else in the folder is ever removed.
+fn is_level_name(key: &Id, name: &str) -> bool {
+    name.strip_prefix(&key.hex())
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_suffix(".keys"))
+        .is_some_and(|mid| !mid.is_empty() && mid.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A digest of the other dataset's runs: the same keys in the same files
+/// give the same digest.
+pub fn digest(runs: &[PathBuf]) -> Result<String, IoError> {
+    let mut h = blake3::Hasher::new();
+    for run in runs {
+        let bytes = fsutil::read(run)?;
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    Ok(h.finalize().to_hex().to_string())
+}
