@@ -288,17 +288,26 @@ impl Checker<'_> {
         let n = self.opts.max_samples;
         let paths: Vec<PathBuf> = runs.iter().map(|(_, p)| p.clone()).collect();
         // Runs kept in the result cache can be merged into a kept merge.
-        let kept = self.merges.as_ref().zip(self.cache.as_ref()).and_then(|(merges, cache)| {
-            let names = paths.iter().map(|p| cache.run_name(p)).collect::<Option<Vec<_>>>()?;
-            Some((merges, names, Merges::key(name, &schema.id, check, n)))
-        });
+        let kept = self
+            .merges
+            .as_ref()
+            .zip(self.cache.as_ref())
+            .and_then(|(merges, cache)| {
+                let names = paths
+                    .iter()
+                    .map(|p| cache.run_name(p))
+                    .collect::<Option<Vec<_>>>()?;
+                Some((merges, names, Merges::key(name, &schema.id, check, n)))
+            });
         let (found, fresh, state, theirs) = match &check.against {
             None => {
                 let (found, fresh, state) = match kept {
                     Some((merges, names, key)) => merges
                         .repeats(&key, names, &paths, n, scratch)
                         .map(|(f, m, s)| (f, m, s.map(|s| (merges, key, s)))),
-                    None => repeats::merge(&paths, n, scratch, None).map(|f| (f, paths.len(), None)),
+                    None => {
+                        repeats::merge(&paths, n, scratch, None).map(|f| (f, paths.len(), None))
+                    }
                 }
                 .map_err(ValidateError::Data)?;
                 (found, fresh, state, Vec::new())

@@ -329,15 +329,21 @@ pub fn run(
     ) {
         Some(counted) => Ok(counted),
         None => {
-            let plan = aggregates(&compiled, pass);
-            compiled
-                .prepared(lf.clone(), !plan.sinks.is_empty())
-                .select(plan.aggs)
-                .collect_with_engine(Engine::Streaming)
-                .map(|r| (r.unwrap_single(), plan.profile, plan.sinks))
+            // This pass reads the columns samples show: it notes them too
+            // (the slow path reads them in a pass of their own).
+            let noted = if super::slow_paths() { 0 } else { max_samples };
+            let plan = aggregates(&compiled, pass, noted);
+            plan.run(&compiled, lf.clone())
         }
     };
-    let (df, profile_plan, sinks) = match counts {
+    let (
+        df,
+        Gathered {
+            profile: profile_plan,
+            sinks,
+            noted,
+        },
+    ) = match counts {
         Ok(counted) => counted,
         Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
     };
@@ -475,13 +481,19 @@ pub fn run(
         }
         findings.push(finding);
     }
-    // Every failing cell check's samples in one pass; repeats are found apart.
+    // Failing cell checks' samples as the first pass noted them, or all in
+    // one more pass; repeats are found apart.
+    let mut valued: std::collections::HashMap<usize, Vec<Sample>> = noted
+        .iter()
+        .map(|(k, rows)| (*k, sampled::samples(rows)))
+        .collect();
     let cells: Vec<usize> = to_sample
         .iter()
         .map(|&(_, k)| k)
         .filter(|&k| matches!(compiled.checks[k].measure, Measure::Cells { .. }))
+        .filter(|k| !valued.contains_key(k))
         .collect();
-    let mut valued = match sampled::gather(&lf, &compiled, &cells, max_samples, rows) {
+    let more = match sampled::gather(&lf, &compiled, &cells, max_samples, rows) {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(
@@ -492,6 +504,7 @@ pub fn run(
             Default::default()
         }
     };
+    valued.extend(more);
     for (i, k) in to_sample {
         if let Some(s) = valued.remove(&k) {
             findings[i].samples = s;
@@ -665,13 +678,11 @@ fn typed_counts(
             typed_schema.with_column(name.as_str().into(), dtype.clone());
         }
         let compiled = compile::compile(schema, &typed_schema, format, true);
-        let plan = aggregates(&compiled, pass);
-        let e = match compiled
-            .prepared(lf, !plan.sinks.is_empty())
-            .select(plan.aggs)
-            .collect_with_engine(Engine::Streaming)
-        {
-            Ok(r) => return Some((r.unwrap_single(), plan.profile, plan.sinks)),
+        // Typed cells would show as their values, not as written: samples
+        // are read from the text afterwards.
+        let plan = aggregates(&compiled, pass, 0);
+        let e = match plan.run(&compiled, lf) {
+            Ok(counted) => return Some(counted),
             Err(e) => e.to_string(),
         };
         // A cell that is not of its column's type stops the read at its
@@ -776,20 +787,41 @@ struct ProfilePlan {
 /// Where a check's keys gather during the pass, by the check's number.
 type Sinks = Vec<(usize, Arc<std::sync::Mutex<KeySink>>)>;
 
-/// What the first pass gave: its one-row frame of counts, what the profile
-/// reads from it, and each deferred check's keys.
-type Counted = (DataFrame, Vec<ProfilePlan>, Sinks);
+/// What the first pass gave: its one-row frame of counts, and what it
+/// gathered on the way.
+type Counted = (DataFrame, Gathered);
 
 /// The first pass: every count and the profile as aggregations over the
-/// derived columns, and the keys of the checks judged later gathered in the
-/// same pass (which then needs row numbers).
+/// derived columns, and on the way the keys of the checks judged later and
+/// the first failing rows of cell checks (which need row numbers).
 struct Plan {
     aggs: Vec<Expr>,
-    profile: Vec<ProfilePlan>,
-    sinks: Sinks,
+    gathered: Gathered,
 }
 
-fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
+/// What the first pass gathers besides its counts: what the profile reads,
+/// each deferred check's keys, and each cell check's first failing rows.
+struct Gathered {
+    profile: Vec<ProfilePlan>,
+    sinks: Sinks,
+    noted: Vec<(usize, sampled::Noted)>,
+}
+
+impl Plan {
+    fn run(self, c: &Compiled, lf: LazyFrame) -> PolarsResult<Counted> {
+        let g = self.gathered;
+        let rows = !g.sinks.is_empty() || !g.noted.is_empty();
+        let df = c
+            .prepared(lf, rows)
+            .select(self.aggs)
+            .collect_with_engine(Engine::Streaming)?;
+        Ok((df.unwrap_single(), g))
+    }
+}
+
+/// The first pass's plan, noting up to `samples` failing rows of each cell
+/// check.
+fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
     let scope = pass.scope;
     let mut aggs = vec![len().cast(DataType::UInt64).alias(ROWS)];
     let deferred = c
@@ -803,6 +835,7 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
         .count();
     let limit = pass.keys_in_memory / deferred.max(1);
     let mut sinks = Vec::new();
+    let mut noted = Vec::new();
     let mut gather = |k: usize, keys: &[String]| {
         let (expr, sink) = repeats::fingerprints(keys, KeySink::new(limit, pass.spill));
         sinks.push((k, sink));
@@ -810,10 +843,16 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
     };
     for (k, check) in c.checks.iter().enumerate() {
         match &check.measure {
-            Measure::Cells { mask, .. } => {
-                aggs.push(
+            Measure::Cells { mask, value } => {
+                let mask = if samples > 0 {
+                    let (mask, rows) = sampled::first_rows(mask.clone(), value.clone(), samples);
+                    noted.push((k, rows));
+                    mask
+                } else {
                     mask.clone()
-                        .sum()
+                };
+                aggs.push(
+                    mask.sum()
                         .cast(DataType::UInt64)
                         .alias(format!("__kiln_c{k}")),
                 );
@@ -877,8 +916,11 @@ fn aggregates(c: &Compiled, pass: &Pass) -> Plan {
     }
     Plan {
         aggs,
-        profile: plan,
-        sinks,
+        gathered: Gathered {
+            profile: plan,
+            sinks,
+            noted,
+        },
     }
 }
 

@@ -82,7 +82,11 @@ impl Merges {
         let bytes = fsutil::read(&self.state_path(key)).ok()?;
         let state: State = serde_json::from_slice(&bytes).ok()?;
         let whole = state.levels.iter().all(|l| {
-            is_level_name(key, l) && self.level_path(l).metadata().is_ok_and(|m| m.len() % 32 == 0)
+            is_level_name(key, l)
+                && self
+                    .level_path(l)
+                    .metadata()
+                    .is_ok_and(|m| m.len() % 32 == 0)
         });
         whole.then_some(state)
     }

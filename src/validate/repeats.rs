@@ -782,8 +782,15 @@ mod tests {
         let mut levels = vec![level(0)];
         let mut firsts = 0;
         for (i, (from, to)) in [(4, 5), (5, 7), (7, 12)].into_iter().enumerate() {
-            let (more, new) =
-                extend(&levels, &runs[from..to], from as u64, 7, dir.path(), &level(i + 1)).unwrap();
+            let (more, new) = extend(
+                &levels,
+                &runs[from..to],
+                from as u64,
+                7,
+                dir.path(),
+                &level(i + 1),
+            )
+            .unwrap();
             firsts += new;
             found = found.join(more, 7);
             levels.push(level(i + 1));

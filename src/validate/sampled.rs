@@ -1,7 +1,10 @@
-//! Sample rows of failing checks, read over growing windows of a file's
-//! first rows. Cell checks are sampled all at once: a clean file pays
-//! nothing, a broken one a pass over its first rows (growing only while
-//! they hold too few failures), not a pass per check.
+//! Sample rows of failing checks. A pass that reads the file's own
+//! columns notes them as it counts failures ([`first_rows`]); where the
+//! counting pass read other columns (a delimited file's typed read), cell
+//! checks are sampled all at once over growing windows of the file's first
+//! rows: a clean file pays nothing, a broken one a pass over its first
+//! rows (growing only while they hold too few failures), not a pass per
+//! check.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,7 +12,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use polars::prelude::*;
 
 use super::compile::{Compiled, Measure, ROW};
-use super::observe::observe;
 use super::report::Sample;
 
 /// Rows read first for samples (failures there are failures of the file),
@@ -17,43 +19,62 @@ use super::report::Sample;
 const FIRST_WINDOW: u64 = 1 << 16;
 const GROWTH: u64 = 16;
 
-type Noted = Arc<Mutex<Vec<(u64, Option<String>)>>>;
+pub type Noted = Arc<Mutex<Vec<(u64, Option<String>)>>>;
 
-/// An expression that notes the first `n` rows (in file order) where
-/// `mask` is true, with `value`, in the returned list; its own value is
-/// meaningless: aggregate it so the pass evaluates it once.
-fn first_rows(mask: Expr, value: Expr, n: usize) -> (Expr, Noted) {
+/// `mask` itself (sum it to count the failures), noting on the way the
+/// first `n` rows (in file order) where it is true, with `value`, in the
+/// returned list. Only failing rows' values are turned into text, so a
+/// pass that counts failures gathers their samples at little cost.
+pub fn first_rows(mask: Expr, value: Expr, n: usize) -> (Expr, Noted) {
     let found: Noted = Arc::new(Mutex::new(Vec::new()));
     let shared = found.clone();
     // Members named apart: a mask and a value may both be named after their column.
     let members = vec![
         col(ROW).alias("row"),
         mask.alias("failed"),
-        value.cast(DataType::String).alias("value"),
+        value.alias("value"),
     ];
-    let expr = observe(as_struct(members), move |c: &Column| {
-        let fields = c.struct_()?.fields_as_series();
-        let rows = fields[0].cast(&DataType::UInt64)?;
-        let failing: Vec<(u64, Option<String>)> = rows
-            .u64()?
-            .iter()
-            .zip(fields[1].bool()?.iter())
-            .zip(fields[2].str()?.iter())
-            .filter_map(|((row, m), v)| {
-                Some((row.filter(|_| m == Some(true))?, v.map(str::to_string)))
-            })
-            .take(n)
-            .collect();
-        if !failing.is_empty() {
-            // Batches arrive in any order: keep the earliest n overall.
-            let mut all = shared.lock().unwrap_or_else(PoisonError::into_inner);
-            all.extend(failing);
-            all.sort_unstable_by_key(|(r, _)| *r);
-            all.truncate(n);
-        }
-        Ok(())
-    });
+    let expr = as_struct(members).map(
+        move |c: Column| {
+            let fields = c.struct_()?.fields_as_series();
+            let failed = fields[1].bool()?;
+            // Most batches fail nothing: one look at the bits says so.
+            let at: Vec<IdxSize> = if failed.any() {
+                failed
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| *m == Some(true))
+                    .take(n)
+                    .map(|(i, _)| i as IdxSize)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if !at.is_empty() {
+                let at = IdxCa::from_vec("at".into(), at);
+                let rows = fields[0].take(&at)?.cast(&DataType::UInt64)?;
+                let values = fields[2].take(&at)?.cast(&DataType::String)?;
+                let failing = rows.u64()?.iter().zip(values.str()?.iter());
+                let failing = failing.filter_map(|(row, v)| Some((row?, v.map(str::to_string))));
+                // Batches arrive in any order: keep the earliest n overall.
+                let mut all = shared.lock().unwrap_or_else(PoisonError::into_inner);
+                all.extend(failing);
+                all.sort_unstable_by_key(|(r, _)| *r);
+                all.truncate(n);
+            }
+            Ok(fields[1].clone().with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    );
     (expr, found)
+}
+
+/// The samples `first_rows` noted.
+pub fn samples(noted: &Noted) -> Vec<Sample> {
+    std::mem::take(&mut *noted.lock().unwrap_or_else(PoisonError::into_inner))
+        .into_iter()
+        .map(|(row, value)| Sample::new(row, None, value))
+        .collect()
 }
 
 /// Up to `n` failing rows, in file order, of each of the cell `checks` (by
@@ -65,6 +86,9 @@ pub fn gather(
     n: usize,
     rows: u64,
 ) -> PolarsResult<HashMap<usize, Vec<Sample>>> {
+    if checks.is_empty() {
+        return Ok(HashMap::new());
+    }
     in_windows(lf, rows, FIRST_WINDOW, GROWTH, |part| {
         let mut aggs = Vec::new();
         let mut noted = Vec::new();
@@ -80,15 +104,7 @@ pub fn gather(
             .collect_with_engine(Engine::Streaming)?;
         let found: HashMap<usize, Vec<Sample>> = noted
             .into_iter()
-            .map(|(k, rows)| {
-                let rows =
-                    std::mem::take(&mut *rows.lock().unwrap_or_else(PoisonError::into_inner));
-                let samples = rows
-                    .into_iter()
-                    .map(|(row, value)| Sample::new(row, None, value))
-                    .collect();
-                (k, samples)
-            })
+            .map(|(k, noted)| (k, samples(&noted)))
             .collect();
         let enough = found.values().all(|s| s.len() >= n);
         Ok((found, enough))

@@ -238,14 +238,20 @@ fn shards_added_at_the_end_merge_only_their_keys() {
     assert_eq!(merged(&checked_alike(&repo)), 0, "nothing new to merge");
     // After the last shard: an old text and id again, and a text that
     // repeats within the new shards.
-    repo.write("data/corpus/e.csv", "id,text,n
+    repo.write(
+        "data/corpus/e.csv",
+        "id,text,n
 7,world,1
 3,new,1
-");
-    repo.write("data/corpus/f.csv", "id,text,n
+",
+    );
+    repo.write(
+        "data/corpus/f.csv",
+        "id,text,n
 8,new,1
 9,fresh,1
-");
+",
+    );
     let dataset = checked_alike(&repo);
     assert_eq!((shards(&dataset), merged(&dataset)), ((6, 2, 4), 2));
     assert_eq!(finding(&dataset, "cell/unique", Some("text"))["count"], 3);
@@ -255,10 +261,13 @@ fn shards_added_at_the_end_merge_only_their_keys() {
         let id = 10 + i;
         repo.write(
             &format!("data/corpus/{name}.csv"),
-            &format!("id,text,n
+            &format!(
+                "id,text,n
 {id},fresh,1
 {},t{id},1
-", id + 100),
+",
+                id + 100
+            ),
         );
         let dataset = checked_alike(&repo);
         assert_eq!(merged(&dataset), 1);
@@ -266,9 +275,12 @@ fn shards_added_at_the_end_merge_only_their_keys() {
         assert_eq!(text["count"], 4 + i as u64);
     }
     // A shard changed before the end: every shard's keys merged again.
-    repo.write("data/corpus/a.csv", "id,text,n
+    repo.write(
+        "data/corpus/a.csv",
+        "id,text,n
 1,hello,1
-");
+",
+    );
     let dataset = checked_alike(&repo);
     assert_eq!(merged(&dataset), 11);
     // A shard taken away: the same.
