@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::engine::RepeatCheck;
-use super::repeats::{self, Found};
+use super::repeats::{self, Entries, Found};
 use crate::fsutil::{self, Context, IoError};
 use crate::store::Id;
 
@@ -91,17 +91,18 @@ impl Merges {
         whole.then_some(state)
     }
 
-    /// A new level's path, with a name no other check picks.
-    pub fn new_level(&self, key: &Id) -> Result<(String, PathBuf), IoError> {
+    /// A new level: its name, which no other check picks, and its
+    /// entries to write.
+    pub fn new_level(&self, key: &Id) -> Result<(String, Entries), IoError> {
         fsutil::create_dir_all(&self.dir)?;
         let file = tempfile::Builder::new()
             .prefix(&format!("{}.", key.hex()))
             .suffix(".keys")
             .tempfile_in(&self.dir)
             .ctx("create a file in", &self.dir)?;
-        let (_, path) = file.keep().map_err(|e| e.error).ctx("create", &self.dir)?;
+        let (file, path) = file.keep().map_err(|e| e.error).ctx("create", &self.dir)?;
         let name = fsutil::rel_string(&self.dir, &path).expect("a level is in its folder");
-        Ok((name, path))
+        Ok((name, Entries::new(file, &path)))
     }
 
     /// Keeps `state` as the merge of `key`, and removes the levels of
@@ -144,8 +145,8 @@ impl Merges {
                 Err(e) => tracing::warn!("merging all of a dataset's keys again: {e}"),
             }
         }
-        let (name, path) = self.new_level(key)?;
-        let found = repeats::merge(runs, n, scratch, Some(&path))?;
+        let (name, level) = self.new_level(key)?;
+        let found = repeats::merge(runs, n, scratch, Some(level))?;
         Ok((
             found.clone(),
             runs.len(),
@@ -170,8 +171,8 @@ impl Merges {
     ) -> Result<State, IoError> {
         let m = old.runs.len();
         let levels: Vec<PathBuf> = old.levels.iter().map(|l| self.level_path(l)).collect();
-        let (name, path) = self.new_level(key)?;
-        let (more, new_keys) = repeats::extend(&levels, &runs[m..], m as u64, n, scratch, &path)?;
+        let (name, level) = self.new_level(key)?;
+        let (more, new_keys) = repeats::extend(&levels, &runs[m..], m as u64, n, scratch, level)?;
         tracing::debug!(
             "{} runs merged into the kept merge of {m}: {} repeats, {new_keys} new keys",
             runs.len() - m,
@@ -179,14 +180,14 @@ impl Merges {
         );
         let mut kept = old.levels;
         if new_keys == 0 {
-            fsutil::remove_file(&path)?;
+            fsutil::remove_file(&self.level_path(&name))?;
         } else {
             kept.push(name);
         }
         if kept.len() > MAX_LEVELS {
-            let (name, path) = self.new_level(key)?;
+            let (name, level) = self.new_level(key)?;
             let all: Vec<PathBuf> = kept.iter().map(|l| self.level_path(l)).collect();
-            repeats::compact(&all, &path)?;
+            repeats::compact(&all, level)?;
             kept = vec![name];
         }
         Ok(State {

@@ -389,7 +389,7 @@ fn reduce(
         for group in inputs.chunks(fan_in) {
             let file = fsutil::temp_file(tmp)?;
             let path = file.path().to_path_buf();
-            let mut w = Entries::create(&path)?;
+            let mut w = Entries::new(file.reopen().ctx("open", &path)?, &path);
             merge_sources(sources(group)?, |e| w.write(&e))?;
             w.finish()?;
             next.push((None, path));
@@ -419,19 +419,20 @@ fn at(e: &Entry, base: u64) -> At {
 }
 
 /// A file of entries being written (the form of runs merged before).
-struct Entries {
+pub struct Entries {
     w: BufWriter<std::fs::File>,
     path: PathBuf,
     count: u64,
 }
 
 impl Entries {
-    fn create(path: &Path) -> Result<Entries, IoError> {
-        Ok(Entries {
-            w: BufWriter::with_capacity(BUFFER, std::fs::File::create(path).ctx("create", path)?),
+    /// Entries written to `file`, an empty file made for them at `path`.
+    pub fn new(file: std::fs::File, path: &Path) -> Entries {
+        Entries {
+            w: BufWriter::with_capacity(BUFFER, file),
             path: path.to_path_buf(),
             count: 0,
-        })
+        }
     }
 
     fn write(&mut self, e: &Entry) -> Result<(), IoError> {
@@ -459,9 +460,9 @@ pub fn merge(
     runs: &[PathBuf],
     n: usize,
     tmp: &Path,
-    firsts: Option<&Path>,
+    firsts: Option<Entries>,
 ) -> Result<Found, IoError> {
-    let mut out = firsts.map(Entries::create).transpose()?;
+    let mut out = firsts;
     let found = repeats_in(numbered(runs, 0), n, tmp, |e| match &mut out {
         Some(w) => w.write(e),
         None => Ok(()),
@@ -515,10 +516,10 @@ pub fn extend(
     base: u64,
     n: usize,
     tmp: &Path,
-    firsts: &Path,
+    firsts: Entries,
 ) -> Result<(Found, u64), IoError> {
     let mut seen = Seen::open(levels)?;
-    let mut out = Entries::create(firsts)?;
+    let mut out = firsts;
     let (inputs, _temps) = reduce(numbered(runs, base), tmp)?;
     let mut found = Found::default();
     let mut earliest = BinaryHeap::new();
@@ -585,9 +586,9 @@ impl Seen {
 }
 
 /// `levels` (files of entries, no key in two) as one, at `out`.
-pub fn compact(levels: &[PathBuf], out: &Path) -> Result<(), IoError> {
+pub fn compact(levels: &[PathBuf], out: Entries) -> Result<(), IoError> {
     let inputs: Vec<Input> = levels.iter().map(|p| (None, p.clone())).collect();
-    let mut w = Entries::create(out)?;
+    let mut w = out;
     merge_sources(sources(&inputs)?, |e| w.write(&e))?;
     w.finish()?;
     Ok(())
@@ -778,7 +779,12 @@ mod tests {
         let whole = merge(&runs, 7, dir.path(), None).unwrap();
         // Merged as 4 shards, then 1, 2, 5 more; levels joined halfway.
         let level = |i: usize| dir.path().join(format!("level{i}"));
-        let mut found = merge(&runs[..4], 7, dir.path(), Some(&level(0))).unwrap();
+        let entries = |i: usize| {
+            let path = level(i);
+            let file = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
+            Entries::new(file.persist(&path).unwrap(), &path)
+        };
+        let mut found = merge(&runs[..4], 7, dir.path(), Some(entries(0))).unwrap();
         let mut levels = vec![level(0)];
         let mut firsts = 0;
         for (i, (from, to)) in [(4, 5), (5, 7), (7, 12)].into_iter().enumerate() {
@@ -788,14 +794,14 @@ mod tests {
                 from as u64,
                 7,
                 dir.path(),
-                &level(i + 1),
+                entries(i + 1),
             )
             .unwrap();
             firsts += new;
             found = found.join(more, 7);
             levels.push(level(i + 1));
             if i == 1 {
-                compact(&levels, &level(9)).unwrap();
+                compact(&levels, entries(9)).unwrap();
                 levels = vec![level(9)];
             }
         }

@@ -238,20 +238,8 @@ fn shards_added_at_the_end_merge_only_their_keys() {
     assert_eq!(merged(&checked_alike(&repo)), 0, "nothing new to merge");
     // After the last shard: an old text and id again, and a text that
     // repeats within the new shards.
-    repo.write(
-        "data/corpus/e.csv",
-        "id,text,n
-7,world,1
-3,new,1
-",
-    );
-    repo.write(
-        "data/corpus/f.csv",
-        "id,text,n
-8,new,1
-9,fresh,1
-",
-    );
+    repo.write("data/corpus/e.csv", "id,text,n\n7,world,1\n3,new,1\n");
+    repo.write("data/corpus/f.csv", "id,text,n\n8,new,1\n9,fresh,1\n");
     let dataset = checked_alike(&repo);
     assert_eq!((shards(&dataset), merged(&dataset)), ((6, 2, 4), 2));
     assert_eq!(finding(&dataset, "cell/unique", Some("text"))["count"], 3);
@@ -261,13 +249,7 @@ fn shards_added_at_the_end_merge_only_their_keys() {
         let id = 10 + i;
         repo.write(
             &format!("data/corpus/{name}.csv"),
-            &format!(
-                "id,text,n
-{id},fresh,1
-{},t{id},1
-",
-                id + 100
-            ),
+            format!("id,text,n\n{id},fresh,1\n{},t{id},1\n", id + 100),
         );
         let dataset = checked_alike(&repo);
         assert_eq!(merged(&dataset), 1);
