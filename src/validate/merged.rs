@@ -19,9 +19,10 @@ use crate::store::Id;
 
 const DIR: &str = "merges-v1";
 const KEY_CONTEXT: &str = "kiln 2026-11 dataset merge v1";
-/// Levels kept before they are joined into one: each re-check reads every
-/// level once, and joining reads and writes them all.
-const MAX_LEVELS: usize = 4;
+/// Levels kept before they are joined into one (a full merge leaves one
+/// for each core): each re-check reads every level once, and joining reads
+/// and writes them all.
+const MAX_LEVELS: usize = 8;
 
 /// What one merge of a dataset's keys found, and over which runs.
 #[derive(Serialize, Deserialize)]
@@ -145,8 +146,13 @@ impl Merges {
                 Err(e) => tracing::warn!("merging all of a dataset's keys again: {e}"),
             }
         }
-        let (name, level) = self.new_level(key)?;
-        let found = repeats::merge(runs, n, scratch, Some(level))?;
+        let levels = std::sync::Mutex::new(Vec::new());
+        let level = || {
+            let (name, level) = self.new_level(key)?;
+            levels.lock().unwrap_or_else(|e| e.into_inner()).push(name);
+            Ok(level)
+        };
+        let found = repeats::merge(runs, n, scratch, Some(&level))?;
         Ok((
             found.clone(),
             runs.len(),
@@ -154,7 +160,7 @@ impl Merges {
                 runs: names,
                 theirs: None,
                 found,
-                levels: vec![name],
+                levels: levels.into_inner().unwrap_or_else(|e| e.into_inner()),
             }),
         ))
     }

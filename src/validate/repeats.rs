@@ -10,7 +10,7 @@
 //! keys, so a reported repeat is a repeat.
 
 use std::collections::BinaryHeap;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -209,10 +209,11 @@ fn fingerprint(parts: &[&str]) -> u128 {
 
 const KEY_BYTES: usize = 24;
 const ENTRY_BYTES: usize = 32;
-/// Runs merged at once: one open file and one buffer each, within the
-/// process's limit on open files (with room for the rest), 64 at least.
+/// Runs merged at once: one open file and one buffer each in every part,
+/// within the process's limit on open files (with room for the rest), 64
+/// at least.
 fn fan_in() -> usize {
-    let limit = fsutil::open_files_limit().saturating_sub(256);
+    let limit = fsutil::open_files_limit().saturating_sub(256) / parts().len() as u64;
     usize::try_from(limit).unwrap_or(usize::MAX).clamp(64, 4096)
 }
 const BUFFER: usize = 64 << 10;
@@ -242,62 +243,149 @@ fn key_record(fingerprint: u128, row: u64) -> [u8; KEY_BYTES] {
     record
 }
 
-/// A sorted stream of entries: one shard's run, or runs merged before.
-enum Source {
-    Shard {
-        reader: BufReader<std::fs::File>,
-        shard: u64,
-        path: PathBuf,
-    },
-    Merged {
-        reader: BufReader<std::fs::File>,
-        path: PathBuf,
-    },
+/// A sorted stream of entries: one shard's run (whose entries take the
+/// shard's number), or runs merged before (whose entries carry theirs);
+/// all of the file, or the records of one part of the fingerprints.
+struct Source {
+    reader: BufReader<std::fs::File>,
+    shard: Option<u64>,
+    path: PathBuf,
+    /// Records left to read.
+    left: u64,
 }
 
 impl Source {
-    /// How many entries the source holds, from its file's size.
-    fn entries(&self) -> u64 {
-        let (reader, size) = match self {
-            Source::Shard { reader, .. } => (reader, KEY_BYTES),
-            Source::Merged { reader, .. } => (reader, ENTRY_BYTES),
+    fn open(input: &Input) -> Result<Source, IoError> {
+        let (shard, path) = input;
+        let reader = open(path)?;
+        let size = record_size(*shard) as u64;
+        let len = reader.get_ref().metadata().ctx("read", path)?.len();
+        Ok(Source {
+            reader,
+            shard: *shard,
+            path: path.clone(),
+            left: len / size,
+        })
+    }
+
+    /// The records of fingerprints in `range` only (a file's records are
+    /// sorted by fingerprint: each bound is found by binary search).
+    fn part(mut self, range: &Part) -> Result<Source, IoError> {
+        let size = record_size(self.shard) as u64;
+        let start = self.first_at_least(range.0)?;
+        let end = match range.1 {
+            Some(end) => self.first_at_least(end)?,
+            None => self.left,
         };
-        reader
-            .get_ref()
-            .metadata()
-            .map_or(0, |m| m.len() / size as u64)
+        self.reader
+            .seek(std::io::SeekFrom::Start(start * size))
+            .ctx("read", &self.path)?;
+        self.left = end.saturating_sub(start);
+        Ok(self)
+    }
+
+    /// The number of the first record whose fingerprint is at least `key`.
+    fn first_at_least(&self, key: u128) -> Result<u64, IoError> {
+        use std::os::unix::fs::FileExt;
+        let size = record_size(self.shard) as u64;
+        let (mut lo, mut hi) = (0, self.left);
+        let mut b = [0u8; 16];
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            self.reader
+                .get_ref()
+                .read_exact_at(&mut b, mid * size)
+                .ctx("read", &self.path)?;
+            if u128::from_le_bytes(b) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+
+    /// How many entries are left to read.
+    fn entries(&self) -> u64 {
+        self.left
     }
 
     fn next(&mut self) -> Result<Option<Entry>, IoError> {
-        match self {
-            Source::Shard {
-                reader,
-                shard,
-                path,
-            } => {
-                let mut b = [0u8; KEY_BYTES];
-                if !read_record(reader, &mut b, path)? {
-                    return Ok(None);
-                }
-                Ok(Some(Entry {
-                    fingerprint: u128::from_le_bytes(b[..16].try_into().unwrap_or_default()),
-                    shard: *shard,
-                    row: u64::from_le_bytes(b[16..].try_into().unwrap_or_default()),
-                }))
-            }
-            Source::Merged { reader, path } => {
-                let mut b = [0u8; ENTRY_BYTES];
-                if !read_record(reader, &mut b, path)? {
-                    return Ok(None);
-                }
-                Ok(Some(Entry {
-                    fingerprint: u128::from_le_bytes(b[..16].try_into().unwrap_or_default()),
-                    shard: u64::from_le_bytes(b[16..24].try_into().unwrap_or_default()),
-                    row: u64::from_le_bytes(b[24..].try_into().unwrap_or_default()),
-                }))
-            }
+        if self.left == 0 {
+            return Ok(None);
         }
+        let mut b = [0u8; ENTRY_BYTES];
+        let b = &mut b[..record_size(self.shard)];
+        if !read_record(&mut self.reader, b, &self.path)? {
+            return Ok(None);
+        }
+        self.left -= 1;
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+        let fingerprint = u128::from_le_bytes(b[..16].try_into().unwrap_or_default());
+        Ok(Some(match self.shard {
+            Some(shard) => Entry {
+                fingerprint,
+                shard,
+                row: word(16),
+            },
+            None => Entry {
+                fingerprint,
+                shard: word(16),
+                row: word(24),
+            },
+        }))
     }
+}
+
+/// The size of a record: a shard's run holds fingerprints and rows, runs
+/// merged before hold their shards too.
+fn record_size(shard: Option<u64>) -> usize {
+    if shard.is_some() {
+        KEY_BYTES
+    } else {
+        ENTRY_BYTES
+    }
+}
+
+/// A range of fingerprints, from the first up to (not with) the second.
+type Part = (u128, Option<u128>);
+
+/// The fingerprints cut into as many ranges as there are cores: equal
+/// keys fall in one range, so the ranges merge on their own, in parallel.
+fn parts() -> Vec<Part> {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get().min(16)) as u128;
+    let step = u128::MAX / n + 1;
+    (0..n)
+        .map(|i| (i * step, (i + 1 < n).then(|| (i + 1) * step)))
+        .collect()
+}
+
+/// `work` run on each part of `inputs` (their sources in that part), on
+/// threads of their own; the results in the parts' order.
+fn in_parts<T: Send>(
+    inputs: &[Input],
+    work: impl Fn(Vec<Source>) -> Result<T, IoError> + Sync,
+) -> Result<Vec<T>, IoError> {
+    let parts = parts();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|range| {
+                let work = &work;
+                s.spawn(move || {
+                    let sources = inputs
+                        .iter()
+                        .map(|i| Source::open(i)?.part(range))
+                        .collect::<Result<Vec<_>, IoError>>()?;
+                    work(sources)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// Reads one whole record; false at the end. A run cut inside a record is
@@ -453,37 +541,47 @@ impl Entries {
 
 /// The repeats among the runs of a dataset's shards (`runs[i]` is shard
 /// `i`'s), with up to `n` samples. Beyond [`fan_in`] runs, groups of runs
-/// are merged into temporary files in `tmp` first. The first row of each
-/// key goes to `firsts`, if given: what [`extend`] needs to merge more
+/// are merged into temporary files in `tmp` first. With `firsts`, the
+/// first row of each key goes to files it makes (one for each part of the
+/// fingerprints, their keys apart): what [`extend`] needs to merge more
 /// shards into this merge later.
 pub fn merge(
     runs: &[PathBuf],
     n: usize,
     tmp: &Path,
-    firsts: Option<Entries>,
+    firsts: Option<&(dyn Fn() -> Result<Entries, IoError> + Sync)>,
 ) -> Result<Found, IoError> {
-    let mut out = firsts;
-    let found = repeats_in(numbered(runs, 0), n, tmp, |e| match &mut out {
-        Some(w) => w.write(e),
-        None => Ok(()),
+    let (inputs, _temps) = reduce(numbered(runs, 0), tmp)?;
+    let parts = in_parts(&inputs, |sources| {
+        let mut out = firsts.map(|make| make()).transpose()?;
+        let found = repeats_in(sources, n, |e| match &mut out {
+            Some(w) => w.write(e),
+            None => Ok(()),
+        })?;
+        out.map(Entries::finish).transpose()?;
+        Ok(found)
     })?;
-    out.map(Entries::finish).transpose()?;
-    Ok(found)
+    Ok(joined(parts, n))
 }
 
-/// The repeats among `inputs`, with up to `n` samples; `first` is called
-/// with the first row of each key, in order.
+/// What parts of a merge found, as one.
+fn joined(parts: Vec<Found>, n: usize) -> Found {
+    parts
+        .into_iter()
+        .fold(Found::default(), |all, part| all.join(part, n))
+}
+
+/// The repeats among `sources`, with up to `n` samples; `first_row` is
+/// called with the first row of each key, in order.
 fn repeats_in(
-    inputs: Vec<Input>,
+    sources: Vec<Source>,
     n: usize,
-    tmp: &Path,
     mut first_row: impl FnMut(&Entry) -> Result<(), IoError>,
 ) -> Result<Found, IoError> {
-    let (inputs, _temps) = reduce(inputs, tmp)?;
     let mut found = Found::default();
     let mut earliest = BinaryHeap::new();
     let mut first: Option<Entry> = None;
-    merge_sources(sources(&inputs)?, |e| {
+    merge_sources(sources, |e| {
         match first {
             Some(f) if f.fingerprint == e.fingerprint => {
                 found.repeats += 1;
@@ -620,13 +718,19 @@ pub fn overlap(
     let mut inputs = numbered(ours, base);
     inputs.extend(numbered(theirs, THEIRS));
     let (inputs, _temps) = reduce(inputs, tmp)?;
+    let parts = in_parts(&inputs, |sources| shared_keys(sources, n))?;
+    Ok(joined(parts, n))
+}
+
+/// The entries of ours among `sources` whose key theirs has.
+fn shared_keys(sources: Vec<Source>, n: usize) -> Result<Found, IoError> {
     let mut found = Found::default();
     let mut earliest = BinaryHeap::new();
     // This key's rows of ours so far, and whether theirs has it.
     let mut key: Option<u128> = None;
     let mut ours_rows: Vec<Entry> = Vec::new();
     let mut shared = false;
-    merge_sources(sources(&inputs)?, |e| {
+    merge_sources(sources, |e| {
         if key != Some(e.fingerprint) {
             key = Some(e.fingerprint);
             ours_rows.clear();
@@ -652,23 +756,7 @@ pub fn overlap(
 }
 
 fn sources(inputs: &[Input]) -> Result<Vec<Source>, IoError> {
-    inputs
-        .iter()
-        .map(|(shard, path)| {
-            let reader = open(path)?;
-            Ok(match shard {
-                Some(shard) => Source::Shard {
-                    reader,
-                    shard: *shard,
-                    path: path.clone(),
-                },
-                None => Source::Merged {
-                    reader,
-                    path: path.clone(),
-                },
-            })
-        })
-        .collect()
+    inputs.iter().map(Source::open).collect()
 }
 
 #[cfg(test)]
@@ -778,14 +866,16 @@ mod tests {
             .collect();
         let whole = merge(&runs, 7, dir.path(), None).unwrap();
         // Merged as 4 shards, then 1, 2, 5 more; levels joined halfway.
-        let level = |i: usize| dir.path().join(format!("level{i}"));
-        let entries = |i: usize| {
-            let path = level(i);
+        let made = Mutex::new(Vec::new());
+        let entries = || {
             let file = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
-            Entries::new(file.persist(&path).unwrap(), &path)
+            let (file, path) = file.keep().unwrap();
+            made.lock().unwrap().push(path.clone());
+            Ok(Entries::new(file, &path))
         };
-        let mut found = merge(&runs[..4], 7, dir.path(), Some(entries(0))).unwrap();
-        let mut levels = vec![level(0)];
+        let mut found = merge(&runs[..4], 7, dir.path(), Some(&entries)).unwrap();
+        // One level for each part of the fingerprints.
+        let mut levels = made.lock().unwrap().clone();
         let mut firsts = 0;
         for (i, (from, to)) in [(4, 5), (5, 7), (7, 12)].into_iter().enumerate() {
             let (more, new) = extend(
@@ -794,15 +884,16 @@ mod tests {
                 from as u64,
                 7,
                 dir.path(),
-                entries(i + 1),
+                entries().unwrap(),
             )
             .unwrap();
             firsts += new;
             found = found.join(more, 7);
-            levels.push(level(i + 1));
+            let last = || made.lock().unwrap().last().cloned().unwrap();
+            levels.push(last());
             if i == 1 {
-                compact(&levels, entries(9)).unwrap();
-                levels = vec![level(9)];
+                compact(&levels, entries().unwrap()).unwrap();
+                levels = vec![last()];
             }
         }
         assert_eq!(found, whole);
