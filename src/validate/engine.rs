@@ -52,7 +52,7 @@ pub struct Outcome {
     /// The mergeable profile of the data (for a file kiln could read).
     pub stats: Option<crate::stats::Profile>,
     /// The keyed rows of each check judged once all keys are known.
-    pub repeats: Vec<(RepeatCheck, KeySink)>,
+    pub repeats: Vec<(RepeatCheck, Keys)>,
 }
 
 /// A check of keys judged once all of a table's keys are known (kept with
@@ -415,8 +415,21 @@ pub fn run(
     };
 
     let mut to_sample = Vec::new();
-    let mut sinks: std::collections::HashMap<usize, _> = sinks.into_iter().collect();
+    let mut sinks: std::collections::HashMap<usize, _> =
+        sinks.into_iter().map(|(k, sink, _)| (k, sink)).collect();
     let mut repeats = Vec::new();
+    // Each sink taken once; a check sharing it names the check that took it.
+    let mut taken: Vec<(Arc<std::sync::Mutex<KeySink>>, usize)> = Vec::new();
+    let mut keys_of = |sink: Arc<std::sync::Mutex<KeySink>>, at: usize| match taken
+        .iter()
+        .find(|(t, _)| Arc::ptr_eq(t, &sink))
+    {
+        Some((_, i)) => Keys::SameAs(*i),
+        None => {
+            taken.push((sink.clone(), at));
+            Keys::Gathered(take_sink(sink))
+        }
+    };
     for (k, check) in compiled.checks.iter().enumerate() {
         // Judged by the caller once every shard's keys are known.
         match &check.measure {
@@ -428,13 +441,15 @@ pub fn run(
                     fields: fields.clone(),
                 };
                 if let Some(sink) = sinks.remove(&k) {
-                    repeats.push((RepeatCheck::of(check, Some(against)), take_sink(sink)));
+                    let keys = keys_of(sink, repeats.len());
+                    repeats.push((RepeatCheck::of(check, Some(against)), keys));
                 }
                 continue;
             }
             Measure::Duplicates { .. } if scope == Scope::Shard => {
                 if let Some(sink) = sinks.remove(&k) {
-                    repeats.push((RepeatCheck::of(check, None), take_sink(sink)));
+                    let keys = keys_of(sink, repeats.len());
+                    repeats.push((RepeatCheck::of(check, None), keys));
                 }
                 continue;
             }
@@ -635,6 +650,13 @@ pub fn column_keys(
 }
 
 /// The sink an expression filled, once the pass that evaluated it is done.
+/// A check's keyed rows: gathered for it, or the same as those of an
+/// earlier check (by its place in [`Outcome::repeats`]) of the same key.
+pub enum Keys {
+    Gathered(KeySink),
+    SameAs(usize),
+}
+
 fn take_sink(shared: Arc<std::sync::Mutex<KeySink>>) -> KeySink {
     let mut guard = shared
         .lock()
@@ -784,8 +806,9 @@ struct ProfilePlan {
     observed: Option<profiler::Shared>,
 }
 
-/// Where a check's keys gather during the pass, by the check's number.
-type Sinks = Vec<(usize, Arc<std::sync::Mutex<KeySink>>)>;
+/// Where a check's keys gather during the pass, by the check's number,
+/// with the key's columns.
+type Sinks = Vec<(usize, Arc<std::sync::Mutex<KeySink>>, Vec<String>)>;
 
 /// What the first pass gave: its one-row frame of counts, and what it
 /// gathered on the way.
@@ -824,22 +847,33 @@ impl Plan {
 fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
     let scope = pass.scope;
     let mut aggs = vec![len().cast(DataType::UInt64).alias(ROWS)];
-    let deferred = c
-        .checks
-        .iter()
-        .filter(|check| match check.measure {
-            Measure::Overlap { .. } => true,
-            Measure::Duplicates { .. } => scope == Scope::Shard,
-            _ => false,
-        })
-        .count();
-    let limit = pass.keys_in_memory / deferred.max(1);
-    let mut sinks = Vec::new();
+    // Checks of the same key (`unique` on a text and `disjoint` on it, say)
+    // share one sink: the keys are gathered once.
+    let mut keyed: Vec<&Vec<String>> = Vec::new();
+    for check in &c.checks {
+        match &check.measure {
+            Measure::Overlap { keys, .. } => keyed.push(keys),
+            Measure::Duplicates { keys, .. } if scope == Scope::Shard => keyed.push(keys),
+            _ => {}
+        }
+    }
+    keyed.sort();
+    keyed.dedup();
+    let limit = pass.keys_in_memory / keyed.len().max(1);
+    let mut sinks: Sinks = Vec::new();
     let mut noted = Vec::new();
     let mut gather = |k: usize, keys: &[String]| {
+        let same = sinks
+            .iter()
+            .find(|(_, _, of)| of == keys)
+            .map(|(_, sink, _)| sink.clone());
+        if let Some(sink) = same {
+            sinks.push((k, sink, keys.to_vec()));
+            return None;
+        }
         let (expr, sink) = repeats::fingerprints(keys, KeySink::new(limit, pass.spill));
-        sinks.push((k, sink));
-        expr.sum().alias(format!("__kiln_f{k}"))
+        sinks.push((k, sink, keys.to_vec()));
+        Some(expr.sum().alias(format!("__kiln_f{k}")))
     };
     for (k, check) in c.checks.iter().enumerate() {
         match &check.measure {
@@ -858,8 +892,10 @@ fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
                 );
             }
             // A shard's keys are judged with every other shard's.
-            Measure::Duplicates { keys, .. } if scope == Scope::Shard => aggs.push(gather(k, keys)),
-            Measure::Overlap { keys, .. } => aggs.push(gather(k, keys)),
+            Measure::Duplicates { keys, .. } if scope == Scope::Shard => {
+                aggs.extend(gather(k, keys))
+            }
+            Measure::Overlap { keys, .. } => aggs.extend(gather(k, keys)),
             Measure::Duplicates {
                 keys,
                 kind: Some(kind),

@@ -631,7 +631,7 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         let scratch = scratch.or(own.as_ref().map(|d| (d.path(), 0)));
-        let mut runs = Vec::new();
+        let mut runs: Vec<(RepeatCheck, PathBuf)> = Vec::new();
         for (i, (check, keys)) in outcome.repeats.into_iter().enumerate() {
             let (run, tmp) = match (&keyed, scratch) {
                 (Some((cache, _, key)), _) => {
@@ -641,7 +641,12 @@ impl<'a> Checker<'a> {
                 (None, Some((dir, n))) => (dir.join(format!("{n}.{i}.keys")), dir.to_path_buf()),
                 (None, None) => continue,
             };
-            keys.finish(&run, &tmp).map_err(ValidateError::Data)?;
+            match keys {
+                engine::Keys::Gathered(keys) => keys.finish(&run, &tmp),
+                // Every check of a cached entry has a run of its own name.
+                engine::Keys::SameAs(j) => repeats::same_run(&runs[j].1, &run, &tmp),
+            }
+            .map_err(ValidateError::Data)?;
             runs.push((check, run));
         }
         if let Some(own) = &own {

@@ -148,6 +148,23 @@ impl KeySink {
     }
 }
 
+/// The run at `from` also at `to` (through a temporary name in `tmp`, so
+/// a run on disk is whole): linked where the file system can, else copied.
+pub fn same_run(from: &Path, to: &Path, tmp: &Path) -> Result<(), IoError> {
+    if from == to {
+        return Ok(());
+    }
+    let file = fsutil::temp_file(tmp)?;
+    let temp = file.into_temp_path();
+    fsutil::remove_file(&temp)?;
+    if std::fs::hard_link(from, &temp).is_err() {
+        std::fs::copy(from, &temp).ctx("copy", from)?;
+    }
+    fsutil::rename(&temp, to)?;
+    temp.keep().map_err(|e| e.error).ctx("write", to)?;
+    Ok(())
+}
+
 /// An expression that adds the fingerprint of each row's key (the columns
 /// `keys` of a frame with row numbers; rows with a null part are not
 /// keyed) to the returned sink. Its own value is meaningless: aggregate it

@@ -496,6 +496,51 @@ disjoint:
     );
 }
 
+#[test]
+fn checks_of_the_same_key_share_its_runs() {
+    let repo = Repo::new();
+    repo.write(
+        "t.yaml",
+        "fields:
+  - {name: text, type: string, constraints: {unique: true}}
+disjoint:
+  - {dataset: data/eval, fields: [text]}
+",
+    );
+    repo.write("data/train/a.csv", "text\nalpha\nbeta\n");
+    repo.write("data/train/b.csv", "text\nalpha\ngamma\n");
+    repo.write("data/eval/e.csv", "text\ngamma\nalpha\n");
+    repo.kiln(["add", "data/train", "--schema", "t.yaml", "--no-check"])
+        .ok();
+    let counts = |report: &Value| {
+        let dataset = &files(report)[0];
+        (
+            finding(dataset, "cell/unique", Some("text"))["count"].clone(),
+            finding(dataset, "row/overlap", None)["count"].clone(),
+            pairs(finding(dataset, "row/overlap", None)),
+        )
+    };
+    let first = repo.kiln(["check", "--json"]).code(1).json();
+    assert_eq!(shards(&files(&first)[0]), (2, 2, 0));
+    let (unique, overlap, leaked) = counts(&first);
+    assert_eq!((unique, overlap), (1.into(), 3.into()));
+    assert_eq!(
+        leaked[0],
+        ("data/train/a.csv".into(), 1, "data/eval/e.csv".into(), 2)
+    );
+    // Each check's run is kept under its own name: the next check reads nothing.
+    let again = repo.kiln(["check", "--json", "--no-cache"]).code(1).json();
+    assert_eq!(counts(&again), counts(&first));
+    repo.write("data/eval/e.csv", "text\ndelta\n");
+    let cached = repo.kiln(["check", "--json"]).code(1).json();
+    assert_eq!(shards(&files(&cached)[0]), (2, 0, 2));
+    let dataset = &files(&cached)[0];
+    assert!(
+        dataset["passed"].to_string().contains("row/overlap"),
+        "{dataset:#}"
+    );
+}
+
 /// A finding as (code, field, count, sample pairs): what a merge without
 /// the data gives (sample values come from the data).
 type Judged = (String, Option<String>, u64, Vec<Pair>);
