@@ -831,11 +831,12 @@ print(time.perf_counter() - t)
 
 
 NEW_SHARDS = r"""
-import sys, polars as pl
+import sys, time, polars as pl
 train, outs = sys.argv[1], sys.argv[2:]
+salt = time.time_ns()  # never seen before, so never in a cache
 for i, out in enumerate(outs):
     df = pl.read_parquet(f"{train}/part-{i:05d}.parquet")
-    df.with_columns(pl.col("text") + f" new{i}").write_parquet(out)
+    df.with_columns(pl.col("text") + f" new{i}-{salt}").write_parquet(out)
 """
 
 
@@ -864,8 +865,8 @@ def bench_corpus(runs, docs):
     # A re-check after 1% more shards: five new shards, the rest cached.
     train = repo / "parquet" / "train"
     sh([KILN, "check", "--schema", "parquet.yaml", "parquet/train"], cwd=repo, check=False)
-    # New documents (each text changed), so the new shards are read and
-    # their keys merged, not answered by the cache as copies would be.
+    # New documents (each text changed, differently each run), so the new
+    # shards are read and their keys merged, not answered by the cache.
     new = [train / f"zz-new-{i}.parquet" for i in range(5)]
     sh([VENV / "bin" / "python", "-c", NEW_SHARDS, str(train)] + [str(f) for f in new])
     recheck = timed("kiln re-check, 5 new shards of 505", lambda: repo,

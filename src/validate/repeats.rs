@@ -641,7 +641,7 @@ pub fn extend(
     let mut first: Option<Entry> = None;
     merge_sources(sources(&inputs)?, |e| {
         if first.is_none_or(|f| f.fingerprint != e.fingerprint) {
-            match seen.first(e.fingerprint)? {
+            match seen.first(e.fingerprint) {
                 Some(old) => first = Some(old),
                 None => {
                     out.write(&e)?;
@@ -664,39 +664,102 @@ pub fn extend(
     Ok((found, new))
 }
 
-/// Levels of first rows, read forward as ever larger keys are asked for.
+/// Levels of first rows, mapped into memory and searched forward as ever
+/// larger keys are asked for: a re-check looks up the new shards' keys,
+/// a few among many, so it touches a few records of each page it passes
+/// instead of reading every record.
 struct Seen {
-    levels: Vec<(Source, Option<Entry>)>,
+    levels: Vec<Level>,
+}
+
+struct Level {
+    map: memmap2::Mmap,
+    /// Records before this one hold smaller keys than any asked for yet.
+    at: usize,
+}
+
+impl Level {
+    fn records(&self) -> usize {
+        self.map.len() / ENTRY_BYTES
+    }
+
+    fn fingerprint(&self, i: usize) -> u128 {
+        let at = i * ENTRY_BYTES;
+        u128::from_le_bytes(self.map[at..at + 16].try_into().unwrap_or_default())
+    }
+
+    fn entry(&self, i: usize) -> Entry {
+        let at = i * ENTRY_BYTES;
+        let word = |o: usize| {
+            u64::from_le_bytes(self.map[at + o..at + o + 8].try_into().unwrap_or_default())
+        };
+        Entry {
+            fingerprint: self.fingerprint(i),
+            shard: word(16),
+            row: word(24),
+        }
+    }
+
+    /// The first record at or after `at` whose key is at least `key`:
+    /// galloping, then halving.
+    fn seek(&mut self, key: u128) -> usize {
+        let n = self.records();
+        let (mut lo, mut step) = (self.at, 1);
+        let mut hi = lo;
+        while hi < n && self.fingerprint(hi) < key {
+            lo = hi + 1;
+            hi = hi.saturating_add(step).min(n);
+            step *= 2;
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.fingerprint(mid) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        self.at = lo;
+        lo
+    }
 }
 
 impl Seen {
     fn open(levels: &[PathBuf]) -> Result<Seen, IoError> {
-        let levels = sources(&levels.iter().map(|p| (None, p.clone())).collect::<Vec<_>>())?
-            .into_iter()
-            .map(|mut s| {
-                let head = s.next()?;
-                Ok((s, head))
-            })
-            .collect::<Result<_, IoError>>()?;
-        Ok(Seen { levels })
+        let mut mapped = Vec::new();
+        for path in levels {
+            let file = fsutil::open(path)?;
+            if file.metadata().ctx("read", path)?.len() == 0 {
+                continue;
+            }
+            // SAFETY: a level is written whole before a kept merge names it
+            // and never written again; another check may remove it, which
+            // leaves this mapping intact, but never truncates it.
+            let map = unsafe { memmap2::Mmap::map(&file) }.ctx("read", path)?;
+            if map.len() % ENTRY_BYTES != 0 {
+                return Err(IoError::new(
+                    "read",
+                    path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "a level of first rows ends mid-record",
+                    ),
+                ));
+            }
+            mapped.push(Level { map, at: 0 });
+        }
+        Ok(Seen { levels: mapped })
     }
 
     /// The first row of `key` in any level; keys are asked for in order.
-    fn first(&mut self, key: u128) -> Result<Option<Entry>, IoError> {
-        for (source, head) in &mut self.levels {
-            while let Some(e) = *head {
-                if e.fingerprint >= key {
-                    break;
-                }
-                *head = source.next()?;
-            }
-            if let Some(e) = *head
-                && e.fingerprint == key
-            {
-                return Ok(Some(e));
+    fn first(&mut self, key: u128) -> Option<Entry> {
+        for level in &mut self.levels {
+            let i = level.seek(key);
+            if i < level.records() && level.fingerprint(i) == key {
+                return Some(level.entry(i));
             }
         }
-        Ok(None)
+        None
     }
 }
 
