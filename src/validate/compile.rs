@@ -128,6 +128,22 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// Whether `value` costs nothing more in a pass over every row: it
+    /// reads no typed column's text (made by formatting each value,
+    /// which only the rows shown should pay for).
+    pub fn shown_cheaply(&self, value: &Expr) -> bool {
+        let formatted = |name: &str| {
+            self.columns
+                .iter()
+                .enumerate()
+                .any(|(j, c)| !is_text(&c.dtype) && name == r(j))
+        };
+        value.into_iter().all(|e| match e {
+            Expr::Column(name) => !formatted(name),
+            _ => true,
+        })
+    }
+
     /// The scan with the derived columns (and the row number, if asked).
     pub fn prepared(&self, lf: LazyFrame, row_numbers: bool) -> LazyFrame {
         let mut first = self.prep.clone();

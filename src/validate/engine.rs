@@ -878,7 +878,7 @@ fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
     for (k, check) in c.checks.iter().enumerate() {
         match &check.measure {
             Measure::Cells { mask, value } => {
-                let mask = if samples > 0 {
+                let mask = if samples > 0 && c.shown_cheaply(value) {
                     let (mask, rows) = sampled::first_rows(mask.clone(), value.clone(), samples);
                     noted.push((k, rows));
                     mask
