@@ -405,6 +405,16 @@ fn in_parts<T: Send>(
     })
 }
 
+/// The error for a file of records that ends inside one: damaged derived
+/// state.
+fn cut(path: &Path, what: &str) -> IoError {
+    let e = std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        format!("{what} ends mid-record"),
+    );
+    IoError::new("read", path, e)
+}
+
 /// Reads one whole record; false at the end. A run cut inside a record is
 /// damaged derived state, an error rather than a short count.
 fn read_record(r: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<bool, IoError> {
@@ -412,16 +422,7 @@ fn read_record(r: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<bool, I
     while n < buf.len() {
         match r.read(&mut buf[n..]).ctx("read", path)? {
             0 if n == 0 => return Ok(false),
-            0 => {
-                return Err(IoError::new(
-                    "read",
-                    path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "a key run ends mid-record",
-                    ),
-                ));
-            }
+            0 => return Err(cut(path, "a key run")),
             k => n += k,
         }
     }
@@ -737,14 +738,7 @@ impl Seen {
             // leaves this mapping intact, but never truncates it.
             let map = unsafe { memmap2::Mmap::map(&file) }.ctx("read", path)?;
             if map.len() % ENTRY_BYTES != 0 {
-                return Err(IoError::new(
-                    "read",
-                    path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "a level of first rows ends mid-record",
-                    ),
-                ));
+                return Err(cut(path, "a level of first rows"));
             }
             mapped.push(Level { map, at: 0 });
         }
@@ -876,33 +870,45 @@ mod tests {
         );
     }
 
-    #[test]
-    fn merges_agree_with_counting_by_hand_over_random_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    /// `shards` runs of `rows` keys each, drawn from `values` random values
+    /// spread over all 128 bits (so they fall in every bucket and many
+    /// repeat), from a fixed seed; their keys and their runs in `dir`.
+    fn random_runs(
+        dir: &Path,
+        seed: u64,
+        values: usize,
+        shards: usize,
+        rows: u64,
+    ) -> (Vec<Vec<(u128, u64)>>, Vec<PathBuf>) {
+        let mut state = seed;
         let mut next = || {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1);
             state
         };
-        // 40 shards of 500 keys drawn from 6,000 values spread over all
-        // 128 bits, so they fall in every bucket and many repeat.
-        let values: Vec<u128> = (0..6000)
+        let drawn: Vec<u128> = (0..values)
             .map(|_| u128::from(next()) << 64 | u128::from(next()))
             .collect();
-        let shards: Vec<Vec<(u128, u64)>> = (0..40)
+        let keys: Vec<Vec<(u128, u64)>> = (0..shards)
             .map(|_| {
-                (1..=500)
-                    .map(|row| (values[(next() % 6000) as usize], row))
+                (1..=rows)
+                    .map(|row| (drawn[(next() % values as u64) as usize], row))
                     .collect()
             })
             .collect();
-        let runs: Vec<PathBuf> = shards
+        let runs = keys
             .iter()
             .enumerate()
-            .map(|(i, keys)| run(dir.path(), &format!("s{i}"), keys))
+            .map(|(i, k)| run(dir, &format!("s{i}"), k))
             .collect();
+        (keys, runs)
+    }
+
+    #[test]
+    fn merges_agree_with_counting_by_hand_over_random_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shards, runs) = random_runs(dir.path(), 0x9e37_79b9_7f4a_7c15, 6000, 40, 500);
         let mut seen = std::collections::HashSet::new();
         let mut repeats = 0;
         for keys in &shards {
@@ -926,24 +932,7 @@ mod tests {
     #[test]
     fn a_merge_extended_shard_by_shard_finds_what_one_merge_finds() {
         let dir = tempfile::tempdir().unwrap();
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            state
-        };
-        let values: Vec<u128> = (0..3000)
-            .map(|_| u128::from(next()) << 64 | u128::from(next()))
-            .collect();
-        let runs: Vec<PathBuf> = (0..12)
-            .map(|i| {
-                let keys: Vec<(u128, u64)> = (1..=300)
-                    .map(|row| (values[(next() % 3000) as usize], row))
-                    .collect();
-                run(dir.path(), &format!("s{i}"), &keys)
-            })
-            .collect();
+        let (_, runs) = random_runs(dir.path(), 0x2545_f491_4f6c_dd1d, 3000, 12, 300);
         let whole = merge(&runs, 7, dir.path(), None).unwrap();
         // Merged as 4 shards, then 1, 2, 5 more; levels joined halfway.
         let made = Mutex::new(Vec::new());

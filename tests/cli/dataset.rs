@@ -49,6 +49,15 @@ fn corpus(repo: &Repo) {
     );
 }
 
+/// A repository tracking the corpus, not yet checked.
+fn added_corpus() -> Repo {
+    let repo = Repo::new();
+    corpus(&repo);
+    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
+        .ok();
+    repo
+}
+
 fn files(report: &Value) -> &Vec<Value> {
     report["files"].as_array().expect("files")
 }
@@ -98,10 +107,7 @@ fn merged(file: &Value) -> u64 {
 
 #[test]
 fn a_folder_is_one_table_across_its_shards() {
-    let repo = Repo::new();
-    corpus(&repo);
-    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
-        .ok();
+    let repo = added_corpus();
     let report = repo.kiln(["check", "--json"]).code(1).json();
     let all = files(&report);
     assert_eq!(all.len(), 5, "{report:#}");
@@ -187,10 +193,7 @@ fn a_valid_dataset_passes_and_its_shards_are_counted_not_listed() {
 
 #[test]
 fn a_recheck_reads_only_new_and_changed_shards_and_merges_alike() {
-    let repo = Repo::new();
-    corpus(&repo);
-    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
-        .ok();
+    let repo = added_corpus();
     let first = repo.kiln(["check", "--json"]).code(1).json();
     assert_eq!(shards(&files(&first)[0]), (4, 4, 0));
     let again = repo.kiln(["check", "--json"]).code(1).json();
@@ -230,10 +233,7 @@ fn checked_alike(repo: &Repo) -> Value {
 
 #[test]
 fn shards_added_at_the_end_merge_only_their_keys() {
-    let repo = Repo::new();
-    corpus(&repo);
-    repo.kiln(["add", "data/corpus", "--schema", "s.yaml", "--no-check"])
-        .ok();
+    let repo = added_corpus();
     assert_eq!(merged(&checked_alike(&repo)), 4);
     assert_eq!(merged(&checked_alike(&repo)), 0, "nothing new to merge");
     // After the last shard: an old text and id again, and a text that
