@@ -476,9 +476,24 @@ fn read_limited(path: &Path, len: u64) -> Result<Vec<u8>, IoError> {
 
 /// Reads an open file of about `len` bytes whole. Through `take`, since a
 /// plain `read_to_end` asks the file's size again (a `statx` per file).
-fn read_open(f: &File, path: &Path, len: u64) -> Result<Vec<u8>, IoError> {
-    let mut buf = Vec::with_capacity(len as usize + 1);
-    f.take(u64::MAX).read_to_end(&mut buf).ctx("read", path)?;
+fn read_open(mut f: &File, path: &Path, len: u64) -> Result<Vec<u8>, IoError> {
+    // Read in requests of the whole expected size: `read_to_end` starts
+    // small and doubles, four reads for a 50 KiB file where two do (the
+    // second finding the end, or what the file grew by meanwhile).
+    let mut buf = vec![0u8; len as usize + 1];
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            buf.resize(n * 2, 0);
+        }
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(IoError::new("read", path, e)),
+        }
+    }
+    buf.truncate(n);
     Ok(buf)
 }
 
