@@ -337,7 +337,7 @@ impl Checker<'_> {
             },
         };
         if let Some((merges, key, state)) = state
-            && let Err(e) = merges.put(&key, &state)
+            && let Err(e) = merges.put(&key, state)
         {
             tracing::warn!("cannot keep the merge of {name}'s keys: {e}");
         }

@@ -35,6 +35,10 @@ pub struct State {
     /// Files beside the state holding the first row of every key, for a
     /// check of repeats; empty for an overlap, which needs none.
     pub levels: Vec<String>,
+    /// Each level's size when it was kept: a level cut short (say by a
+    /// crash before the system wrote it out) is not read as a whole one.
+    #[serde(default)]
+    pub sizes: Vec<u64>,
 }
 
 /// The kept merges of a repository.
@@ -82,13 +86,11 @@ impl Merges {
     pub fn get(&self, key: &Id) -> Option<State> {
         let bytes = fsutil::read(&self.state_path(key)).ok()?;
         let state: State = serde_json::from_slice(&bytes).ok()?;
-        let whole = state.levels.iter().all(|l| {
-            is_level_name(key, l)
-                && self
-                    .level_path(l)
-                    .metadata()
-                    .is_ok_and(|m| m.len() % 32 == 0)
-        });
+        let whole = state.levels.len() == state.sizes.len()
+            && state.levels.iter().zip(&state.sizes).all(|(l, size)| {
+                let path = self.level_path(l);
+                is_level_name(key, l) && path.metadata().is_ok_and(|m| m.len() == *size)
+            });
         whole.then_some(state)
     }
 
@@ -108,10 +110,15 @@ impl Merges {
 
     /// Keeps `state` as the merge of `key`, and removes the levels of
     /// the merge it replaces (or that an interrupted check left).
-    pub fn put(&self, key: &Id, state: &State) -> Result<(), IoError> {
+    pub fn put(&self, key: &Id, mut state: State) -> Result<(), IoError> {
         fsutil::create_dir_all(&self.dir)?;
         fsutil::create_dir_all(&self.tmp)?;
-        let json = serde_json::to_vec(state).expect("merges serialise");
+        state.sizes = state
+            .levels
+            .iter()
+            .map(|l| fsutil::metadata(&self.level_path(l)).map(|m| m.len()))
+            .collect::<Result<_, _>>()?;
+        let json = serde_json::to_vec(&state).expect("merges serialise");
         fsutil::write_atomic(&self.state_path(key), &json, &self.tmp)?;
         for entry in std::fs::read_dir(&self.dir).ctx("list", &self.dir)? {
             let name = entry.ctx("list", &self.dir)?.file_name();
@@ -161,6 +168,7 @@ impl Merges {
                 theirs: None,
                 found,
                 levels: levels.into_inner().unwrap_or_else(|e| e.into_inner()),
+                sizes: Vec::new(),
             }),
         ))
     }
@@ -201,6 +209,7 @@ impl Merges {
             theirs: None,
             found: old.found.join(more, n),
             levels: kept,
+            sizes: Vec::new(),
         })
     }
 
@@ -235,6 +244,7 @@ impl Merges {
                 theirs: Some(digest),
                 found,
                 levels: Vec::new(),
+                sizes: Vec::new(),
             }),
         ))
     }
