@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::compile::{self, Measure};
 use super::engine::{self, Against, RepeatCheck, Scope};
-use super::merged::{self, Merges};
+use super::merged::Merges;
 use super::repeats::{self, Found, KeySink};
 use super::report::{ColumnProfile, FileReport, Finding, Passed, Place, Sample, Shards, Verdict};
 use super::{Checked, Checker, Format, LoadedSchema, Part, Shard, ValidateError};
@@ -299,32 +299,26 @@ impl Checker<'_> {
                     .collect::<Option<Vec<_>>>()?;
                 Some((merges, names, Merges::key(name, &schema.id, check, n)))
             });
-        let (found, fresh, state, theirs) = match &check.against {
+        let (found, fresh, theirs) = match &check.against {
             None => {
-                let (found, fresh, state) = match kept {
-                    Some((merges, names, key)) => merges
-                        .repeats(&key, names, &paths, n, scratch)
-                        .map(|(f, m, s)| (f, m, s.map(|s| (merges, key, s)))),
-                    None => {
-                        repeats::merge(&paths, n, scratch, None).map(|f| (f, paths.len(), None))
-                    }
+                let (found, fresh) = match kept {
+                    Some((merges, names, key)) => merges.repeats(&key, names, &paths, n, scratch),
+                    None => repeats::merge(&paths, n, scratch, None).map(|f| (f, paths.len())),
                 }
                 .map_err(ValidateError::Data)?;
-                (found, fresh, state, Vec::new())
+                (found, fresh, Vec::new())
             }
             Some(against) => match self.their_runs(against, scratch)? {
                 Ok((their_runs, theirs)) => {
-                    let (found, fresh, state) = match kept {
-                        Some((merges, names, key)) => merged::digest(&their_runs)
-                            .and_then(|digest| {
-                                merges.overlap(&key, names, &paths, &their_runs, digest, n, scratch)
-                            })
-                            .map(|(f, m, s)| (f, m, s.map(|s| (merges, key, s)))),
+                    let (found, fresh) = match kept {
+                        Some((merges, names, key)) => {
+                            merges.overlap(&key, names, &paths, &their_runs, n, scratch)
+                        }
                         None => repeats::overlap(&paths, 0, &their_runs, n, scratch)
-                            .map(|f| (f, paths.len(), None)),
+                            .map(|f| (f, paths.len())),
                     }
                     .map_err(ValidateError::Data)?;
-                    (found, fresh, state, theirs)
+                    (found, fresh, theirs)
                 }
                 Err(message) => {
                     let finding = Finding {
@@ -336,11 +330,6 @@ impl Checker<'_> {
                 }
             },
         };
-        if let Some((merges, key, state)) = state
-            && let Err(e) = merges.put(&key, state)
-        {
-            tracing::warn!("cannot keep the merge of {name}'s keys: {e}");
-        }
         if found.repeats == 0 {
             let passed = Passed {
                 code: check.code.clone(),

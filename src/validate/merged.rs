@@ -26,19 +26,19 @@ const MAX_LEVELS: usize = 8;
 
 /// What one merge of a dataset's keys found, and over which runs.
 #[derive(Serialize, Deserialize)]
-pub struct State {
+struct State {
     /// Each shard's run, by its name in the result cache, in dataset order.
-    pub runs: Vec<String>,
+    runs: Vec<String>,
     /// The other dataset's keys (a digest of their runs), for an overlap.
-    pub theirs: Option<String>,
-    pub found: Found,
+    theirs: Option<String>,
+    found: Found,
     /// Files beside the state holding the first row of every key, for a
     /// check of repeats; empty for an overlap, which needs none.
-    pub levels: Vec<String>,
+    levels: Vec<String>,
     /// Each level's size when it was kept: a level cut short (say by a
     /// crash before the system wrote it out) is not read as a whole one.
     #[serde(default)]
-    pub sizes: Vec<u64>,
+    sizes: Vec<u64>,
 }
 
 /// The kept merges of a repository.
@@ -83,7 +83,7 @@ impl Merges {
     }
 
     /// The kept merge, if it and all its levels are here.
-    pub fn get(&self, key: &Id) -> Option<State> {
+    fn get(&self, key: &Id) -> Option<State> {
         let bytes = fsutil::read(&self.state_path(key)).ok()?;
         let state: State = serde_json::from_slice(&bytes).ok()?;
         let whole = state.levels.len() == state.sizes.len()
@@ -96,7 +96,7 @@ impl Merges {
 
     /// A new level: its name, which no other check picks, and its
     /// entries to write.
-    pub fn new_level(&self, key: &Id) -> Result<(String, Entries), IoError> {
+    fn new_level(&self, key: &Id) -> Result<(String, Entries), IoError> {
         fsutil::create_dir_all(&self.dir)?;
         let file = tempfile::Builder::new()
             .prefix(&format!("{}.", key.hex()))
@@ -108,9 +108,19 @@ impl Merges {
         Ok((name, Entries::new(file, &path)))
     }
 
-    /// Keeps `state` as the merge of `key`, and removes the levels of
+    /// Keeps `state` as the merge of `key` (derived state: a failure only
+    /// costs the next check a whole merge) and gives back what it found.
+    fn keep(&self, key: &Id, state: State) -> Found {
+        let found = state.found.clone();
+        if let Err(e) = self.put(key, state) {
+            tracing::warn!("cannot keep the merge of a dataset's keys: {e}");
+        }
+        found
+    }
+
+    /// Stores `state` as the merge of `key`, and removes the levels of
     /// the merge it replaces (or that an interrupted check left).
-    pub fn put(&self, key: &Id, mut state: State) -> Result<(), IoError> {
+    fn put(&self, key: &Id, mut state: State) -> Result<(), IoError> {
         fsutil::create_dir_all(&self.dir)?;
         fsutil::create_dir_all(&self.tmp)?;
         state.sizes = state
@@ -132,7 +142,7 @@ impl Merges {
 
     /// What a check of repeats finds over `runs` (paths in the result
     /// cache, named by `names`), from the kept merge where it covers the
-    /// first runs; how many runs it merged now, and the state to keep for
+    /// first runs, and how many runs it merged now; the merge is kept for
     /// the next check.
     pub fn repeats(
         &self,
@@ -141,14 +151,14 @@ impl Merges {
         runs: &[PathBuf],
         n: usize,
         scratch: &Path,
-    ) -> Result<(Found, usize, Option<State>), IoError> {
+    ) -> Result<(Found, usize), IoError> {
         if let Some(old) = self.get(key).filter(|s| covers(s, &names, None)) {
             let m = old.runs.len();
             if m == names.len() {
-                return Ok((old.found, 0, None));
+                return Ok((old.found, 0));
             }
             match self.extend(key, old, &names, runs, n, scratch) {
-                Ok(state) => return Ok((state.found.clone(), names.len() - m, Some(state))),
+                Ok(state) => return Ok((self.keep(key, state), names.len() - m)),
                 // A level another check removed meanwhile, say: merge it all.
                 Err(e) => tracing::warn!("merging all of a dataset's keys again: {e}"),
             }
@@ -160,17 +170,14 @@ impl Merges {
             Ok(level)
         };
         let found = repeats::merge(runs, n, scratch, Some(&level))?;
-        Ok((
-            found.clone(),
-            runs.len(),
-            Some(State {
-                runs: names,
-                theirs: None,
-                found,
-                levels: levels.into_inner().unwrap_or_else(|e| e.into_inner()),
-                sizes: Vec::new(),
-            }),
-        ))
+        let state = State {
+            runs: names,
+            theirs: None,
+            found,
+            levels: levels.into_inner().unwrap_or_else(|e| e.into_inner()),
+            sizes: Vec::new(),
+        };
+        Ok((self.keep(key, state), runs.len()))
     }
 
     /// The kept merge `old` with the runs after its own merged into it.
@@ -213,22 +220,21 @@ impl Merges {
         })
     }
 
-    /// What a check of overlap finds between `runs` and `theirs` (whose
-    /// keys' digest is `digest`), as [`Merges::repeats`] does: from the
-    /// kept merge where it covers the first runs and the same keys of theirs.
-    #[allow(clippy::too_many_arguments)]
+    /// What a check of overlap finds between `runs` and `theirs`, as
+    /// [`Merges::repeats`] does: from the kept merge where it covers the
+    /// first runs and the same keys of theirs.
     pub fn overlap(
         &self,
         key: &Id,
         names: Vec<String>,
         runs: &[PathBuf],
         theirs: &[PathBuf],
-        digest: String,
         n: usize,
         scratch: &Path,
-    ) -> Result<(Found, usize, Option<State>), IoError> {
+    ) -> Result<(Found, usize), IoError> {
+        let digest = digest(theirs)?;
         let (found, m) = match self.get(key).filter(|s| covers(s, &names, Some(&digest))) {
-            Some(old) if old.runs.len() == names.len() => return Ok((old.found, 0, None)),
+            Some(old) if old.runs.len() == names.len() => return Ok((old.found, 0)),
             Some(old) => {
                 let m = old.runs.len();
                 let more = repeats::overlap(&runs[m..], m as u64, theirs, n, scratch)?;
@@ -236,17 +242,14 @@ impl Merges {
             }
             None => (repeats::overlap(runs, 0, theirs, n, scratch)?, 0),
         };
-        Ok((
-            found.clone(),
-            runs.len() - m,
-            Some(State {
-                runs: names,
-                theirs: Some(digest),
-                found,
-                levels: Vec::new(),
-                sizes: Vec::new(),
-            }),
-        ))
+        let state = State {
+            runs: names,
+            theirs: Some(digest),
+            found,
+            levels: Vec::new(),
+            sizes: Vec::new(),
+        };
+        Ok((self.keep(key, state), runs.len() - m))
     }
 }
 
@@ -267,7 +270,7 @@ fn is_level_name(key: &Id, name: &str) -> bool {
 
 /// A digest of the other dataset's runs: the same keys in the same files
 /// give the same digest.
-pub fn digest(runs: &[PathBuf]) -> Result<String, IoError> {
+fn digest(runs: &[PathBuf]) -> Result<String, IoError> {
     let mut h = blake3::Hasher::new();
     for run in runs {
         let bytes = fsutil::read(run)?;

@@ -154,15 +154,14 @@ pub fn same_run(from: &Path, to: &Path, tmp: &Path) -> Result<(), IoError> {
     if from == to {
         return Ok(());
     }
-    let file = fsutil::temp_file(tmp)?;
-    let temp = file.into_temp_path();
-    fsutil::remove_file(&temp)?;
-    if std::fs::hard_link(from, &temp).is_err() {
-        std::fs::copy(from, &temp).ctx("copy", from)?;
-    }
-    fsutil::rename(&temp, to)?;
-    temp.keep().map_err(|e| e.error).ctx("write", to)?;
-    Ok(())
+    let made = tempfile::Builder::new().make_in(tmp, |at| {
+        std::fs::hard_link(from, at).or_else(|_| std::fs::copy(from, at).map(drop))
+    });
+    made.ctx("copy", from)?
+        .into_temp_path()
+        .persist(to)
+        .map_err(|e| e.error)
+        .ctx("write", to)
 }
 
 /// An expression that adds the fingerprint of each row's key (the columns
@@ -337,20 +336,26 @@ impl Source {
             return Ok(None);
         }
         self.left -= 1;
-        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
-        let fingerprint = u128::from_le_bytes(b[..16].try_into().unwrap_or_default());
-        Ok(Some(match self.shard {
-            Some(shard) => Entry {
-                fingerprint,
-                shard,
-                row: word(16),
-            },
-            None => Entry {
-                fingerprint,
-                shard: word(16),
-                row: word(24),
-            },
-        }))
+        Ok(Some(decode(b, self.shard)))
+    }
+}
+
+/// The entry a record holds: a shard's run's (of `shard`), or, without
+/// one, a merged run's.
+fn decode(b: &[u8], shard: Option<u64>) -> Entry {
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    let fingerprint = u128::from_le_bytes(b[..16].try_into().unwrap_or_default());
+    match shard {
+        Some(shard) => Entry {
+            fingerprint,
+            shard,
+            row: word(16),
+        },
+        None => Entry {
+            fingerprint,
+            shard: word(16),
+            row: word(24),
+        },
     }
 }
 
@@ -572,10 +577,15 @@ pub fn merge(
     let (inputs, _temps) = reduce(numbered(runs, 0), tmp)?;
     let parts = in_parts(&inputs, |sources| {
         let mut out = firsts.map(|make| make()).transpose()?;
-        let found = repeats_in(sources, n, |e| match &mut out {
-            Some(w) => w.write(e),
-            None => Ok(()),
-        })?;
+        let found = repeats_in(
+            sources,
+            n,
+            |_| None,
+            |e| match &mut out {
+                Some(w) => w.write(e),
+                None => Ok(()),
+            },
+        )?;
         out.map(Entries::finish).transpose()?;
         Ok(found)
     })?;
@@ -589,31 +599,34 @@ fn joined(parts: Vec<Found>, n: usize) -> Found {
         .fold(Found::default(), |all, part| all.join(part, n))
 }
 
-/// The repeats among `sources`, with up to `n` samples; `first_row` is
-/// called with the first row of each key, in order.
+/// The repeats among `sources`, with up to `n` samples. A key's first row
+/// is the one `earlier` knows (from shards merged before), else its first
+/// in `sources`, with which `first_row` is called, in order.
 fn repeats_in(
     sources: Vec<Source>,
     n: usize,
+    mut earlier: impl FnMut(u128) -> Option<Entry>,
     mut first_row: impl FnMut(&Entry) -> Result<(), IoError>,
 ) -> Result<Found, IoError> {
     let mut found = Found::default();
     let mut earliest = BinaryHeap::new();
     let mut first: Option<Entry> = None;
     merge_sources(sources, |e| {
-        match first {
-            Some(f) if f.fingerprint == e.fingerprint => {
-                found.repeats += 1;
-                let pair = Pair {
-                    repeat: at(&e, 0),
-                    first: at(&f, 0),
-                };
-                offer(&mut earliest, n, pair);
-            }
-            _ => {
+        if first.is_none_or(|f| f.fingerprint != e.fingerprint) {
+            first = earlier(e.fingerprint);
+            if first.is_none() {
                 first_row(&e)?;
                 first = Some(e);
+                return Ok(());
             }
         }
+        let f = first.expect("a key's first row is known");
+        found.repeats += 1;
+        let pair = Pair {
+            repeat: at(&e, 0),
+            first: at(&f, 0),
+        };
+        offer(&mut earliest, n, pair);
         Ok(())
     })?;
     found.samples = earliest.into_sorted_vec();
@@ -637,30 +650,12 @@ pub fn extend(
     let mut seen = Seen::open(levels)?;
     let mut out = firsts;
     let (inputs, _temps) = reduce(numbered(runs, base), tmp)?;
-    let mut found = Found::default();
-    let mut earliest = BinaryHeap::new();
-    let mut first: Option<Entry> = None;
-    merge_sources(sources(&inputs)?, |e| {
-        if first.is_none_or(|f| f.fingerprint != e.fingerprint) {
-            match seen.first(e.fingerprint) {
-                Some(old) => first = Some(old),
-                None => {
-                    out.write(&e)?;
-                    first = Some(e);
-                    return Ok(());
-                }
-            }
-        }
-        let f = first.expect("a key's first row is known");
-        found.repeats += 1;
-        let pair = Pair {
-            repeat: at(&e, 0),
-            first: at(&f, 0),
-        };
-        offer(&mut earliest, n, pair);
-        Ok(())
-    })?;
-    found.samples = earliest.into_sorted_vec();
+    let found = repeats_in(
+        sources(&inputs)?,
+        n,
+        |key| seen.first(key),
+        |e| out.write(e),
+    )?;
     let new = out.finish()?;
     Ok((found, new))
 }
@@ -690,15 +685,7 @@ impl Level {
     }
 
     fn entry(&self, i: usize) -> Entry {
-        let at = i * ENTRY_BYTES;
-        let word = |o: usize| {
-            u64::from_le_bytes(self.map[at + o..at + o + 8].try_into().unwrap_or_default())
-        };
-        Entry {
-            fingerprint: self.fingerprint(i),
-            shard: word(16),
-            row: word(24),
-        }
+        decode(&self.map[i * ENTRY_BYTES..(i + 1) * ENTRY_BYTES], None)
     }
 
     /// The first record at or after `at` whose key is at least `key`:
