@@ -8,6 +8,7 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
+use polars_arrow::array::{Utf8ViewArray, View};
 
 /// How the values of a one-column key are remembered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,35 +149,62 @@ const SKETCH_BITS: u32 = 12;
 const REGISTERS: usize = 1 << SKETCH_BITS;
 
 /// A HyperLogLog sketch of a column's distinct non-null values, by their
-/// 64-bit hashes.
+/// 64-bit hashes (`hash_value`, `hash_text`).
 #[derive(Clone)]
-pub struct Registers(Vec<u8>);
+pub struct Registers {
+    // A fixed size, so that a register's index needs no bounds test.
+    registers: Box<[u8; REGISTERS]>,
+    /// No register is below this: a rank at or under it changes nothing,
+    /// and is not written (once a sketch has filled, nearly every rank).
+    floor: u8,
+}
 
 impl Default for Registers {
     fn default() -> Self {
-        Registers(vec![0; REGISTERS])
+        Registers {
+            registers: Box::new([0; REGISTERS]),
+            floor: 0,
+        }
     }
 }
 
 impl Registers {
+    /// Empty registers for values to be merged into `into`: they skip the
+    /// ranks that could not raise any of `into`'s.
+    pub fn above(into: &Registers) -> Registers {
+        Registers {
+            floor: into.floor,
+            ..Registers::default()
+        }
+    }
+
+    #[inline(always)]
     pub fn add(&mut self, h: u64) {
         let register = (h >> (64 - SKETCH_BITS)) as usize;
-        let rank = ((h << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))).leading_zeros() + 1;
-        self.0[register] = self.0[register].max(rank as u8);
+        let rank = (((h << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))).leading_zeros() + 1) as u8;
+        if rank > self.floor {
+            let r = &mut self.registers[register];
+            *r = (*r).max(rank);
+        }
     }
 
     pub fn merge(&mut self, o: &Registers) {
-        for (r, l) in self.0.iter_mut().zip(&o.0) {
+        for (r, l) in self.registers.iter_mut().zip(o.registers.iter()) {
             *r = (*r).max(*l);
         }
+        self.floor = self.registers.iter().copied().min().unwrap_or(0);
     }
 
     /// The estimated number of distinct values.
     pub fn estimate(&self) -> u64 {
         let m = REGISTERS as f64;
-        let sum: f64 = self.0.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+        let sum: f64 = self
+            .registers
+            .iter()
+            .map(|&r| 2f64.powi(-i32::from(r)))
+            .sum();
         let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
-        let zeros = self.0.iter().filter(|&&r| r == 0).count();
+        let zeros = self.registers.iter().filter(|&&r| r == 0).count();
         // Few values: linear counting is the better estimate.
         let estimate = if raw <= 2.5 * m && zeros > 0 {
             m * (m / zeros as f64).ln()
@@ -184,5 +212,46 @@ impl Registers {
             raw
         };
         estimate.round() as u64
+    }
+}
+
+/// The sketch's hash of a number (integers widened to 128 bits, floats by
+/// their bits) or a flag: two folded multiplies, as foldhash's quality
+/// hash, without its byte-stream interface.
+#[inline(always)]
+pub fn hash_value(x: u128) -> u64 {
+    const K: [u64; 3] = [
+        0x243F_6A88_85A3_08D3,
+        0x1319_8A2E_0370_7344,
+        0xA409_3822_299F_31D0,
+    ];
+    let fold = |a: u64, b: u64| {
+        let m = u128::from(a) * u128::from(b);
+        (m as u64) ^ ((m >> 64) as u64)
+    };
+    fold(fold(x as u64 ^ K[0], (x >> 64) as u64 ^ K[1]), K[2])
+}
+
+/// The sketch's hash of a text: a text of up to 12 bytes by its view, as
+/// polars' string arrays hold it (its length and its zero-padded bytes),
+/// so that those are hashed without reading any text; longer ones by XXH3.
+#[inline]
+pub fn hash_text(t: &str) -> u64 {
+    if t.len() <= View::MAX_INLINE_SIZE as usize {
+        hash_value(View::new_inline(t.as_bytes()).as_u128())
+    } else {
+        xxhash_rust::xxh3::xxh3_64(t.as_bytes())
+    }
+}
+
+/// `hash_text` of the text at `i` of `a`, from its view where it is inline.
+#[inline(always)]
+pub fn hash_text_at(a: &Utf8ViewArray, i: usize) -> u64 {
+    let v = a.views()[i];
+    if v.length <= View::MAX_INLINE_SIZE {
+        hash_value(v.as_u128())
+    } else {
+        // SAFETY: `i` is an index of `a`.
+        xxhash_rust::xxh3::xxh3_64(unsafe { a.value_unchecked(i) }.as_bytes())
     }
 }

@@ -170,12 +170,6 @@ pub fn bytes_finding(b: &Bounds, bytes: u64) -> Option<Finding> {
     })
 }
 
-fn str_at(df: &DataFrame, name: &str) -> Option<String> {
-    let c = df.column(name).ok()?;
-    let v = c.get(0).ok()?;
-    v.get_str().map(str::to_string)
-}
-
 fn orderable(d: &DataType) -> bool {
     d.is_primitive_numeric()
         || d.is_decimal()
@@ -368,14 +362,20 @@ pub fn run(
     let profile = profile_plan
         .iter()
         .zip(&stats.columns)
-        .map(|(p, c)| ColumnProfile {
-            name: c.name.clone(),
-            dtype: c.dtype.clone(),
-            nulls: c.nulls,
-            min: str_at(&df, &format!("__kiln_pmin{}", p.j)),
-            max: str_at(&df, &format!("__kiln_pmax{}", p.j)),
-            distinct: p.observed.as_ref().map(|o| profiler::lock(o).distinct()),
-            stats: c.summary.describe(),
+        .map(|(p, c)| {
+            let [min, max] = p
+                .observed
+                .as_ref()
+                .map_or([None, None], |o| profiler::lock(o).range());
+            ColumnProfile {
+                name: c.name.clone(),
+                dtype: c.dtype.clone(),
+                nulls: c.nulls,
+                min,
+                max,
+                distinct: p.observed.as_ref().map(|o| profiler::lock(o).distinct()),
+                stats: c.summary.describe(),
+            }
         })
         .collect();
 
@@ -924,27 +924,13 @@ fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
         );
         // Declared fields profile their typed values; others their text.
         let observed = (!nested).then(|| {
-            let ranged = if column.field.is_some() {
+            let profiled = if column.field.is_some() {
                 col(compile::t(j))
             } else {
                 col(compile::v(j))
             };
-            aggs.push(
-                ranged
-                    .clone()
-                    .min()
-                    .cast(DataType::String)
-                    .alias(format!("__kiln_pmin{j}")),
-            );
-            aggs.push(
-                ranged
-                    .clone()
-                    .max()
-                    .cast(DataType::String)
-                    .alias(format!("__kiln_pmax{j}")),
-            );
             let dtype = &c.typed_dtypes[j];
-            let (fill, observed) = profiler::observe_column(ranged, dtype);
+            let (fill, observed) = profiler::observe_column(profiled, dtype);
             aggs.push(fill.sum().alias(format!("__kiln_pd{j}")));
             observed
         });
