@@ -987,7 +987,7 @@ def bench_drift(runs, before):
             now = timed(f"kiln check {name}", lambda: repo, cmd(KILN), runs)[0]
             old = timed(f"kiln check {name}, without profiles", lambda: repo, cmd(before), runs)[0]
             print(f"| check {name} with the profile vs without | {now:.2f} s vs {old:.2f} s | | "
-                  f"+{(now / old - 1) * 100:.0f}% | ≤ +10% |", flush=True)
+                  f"{(now / old - 1) * 100:+.0f}% | ≤ +10% |", flush=True)
 
 
 def bench_remote():

@@ -10,6 +10,7 @@ use polars::prelude::*;
 
 use super::distinct::KeyKind;
 use super::json_cells;
+use super::listed;
 use super::source::Format;
 use crate::schema::{
     ConstraintKind, Dtype, Field, FieldType, FieldsMatch, Literal, NotChecked, Rule, Schema,
@@ -702,6 +703,16 @@ const SHORT_LIST: usize = 32;
 
 /// Whether `e` equals one of `values` (null where `e` is null).
 pub(super) fn one_of(e: Expr, values: &[Literal], dtype: DataType) -> Expr {
+    let texts: Option<Vec<String>> = values
+        .iter()
+        .map(|l| match l {
+            Literal::Str(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    if let (DataType::String, Some(texts)) = (&dtype, texts) {
+        return listed::is_listed(e, &texts);
+    }
     if values.len() > SHORT_LIST {
         let refs: Vec<&Literal> = values.iter().collect();
         return e.is_in(literal_list(&refs, dtype), false);

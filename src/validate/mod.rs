@@ -15,6 +15,7 @@ mod engine;
 pub mod infer;
 mod json_cells;
 mod lines;
+mod listed;
 mod merged;
 mod observe;
 mod profiler;

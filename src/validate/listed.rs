@@ -1,0 +1,132 @@
+//! Whether each text of a column is one of a list (an enum's values, the
+//! missing values, the true and false values), tested on the cells'
+//! views: a text of up to 12 bytes is all in its view, so it is compared
+//! as one 128-bit number, and a longer one is read only where its length
+//! and first four bytes match a listed text's. polars' comparison kernels
+//! read every text once for each listed value.
+
+use polars::prelude::*;
+use polars_arrow::array::{Array, BooleanArray, Utf8ViewArray, View};
+use polars_arrow::bitmap::Bitmap;
+use polars_arrow::datatypes::ArrowDataType;
+
+/// The listed texts as the views of the texts equal to them.
+struct Listed {
+    /// Texts of up to 12 bytes: their whole views.
+    short: Vec<u128>,
+    /// Longer ones: their views' length and prefix, and the text.
+    long: Vec<(u32, u32, Vec<u8>)>,
+}
+
+impl Listed {
+    fn new(texts: &[String]) -> Listed {
+        let (short, long): (Vec<&String>, Vec<&String>) = texts
+            .iter()
+            .partition(|t| t.len() <= View::MAX_INLINE_SIZE as usize);
+        Listed {
+            short: short
+                .iter()
+                .map(|t| View::new_inline(t.as_bytes()).as_u128())
+                .collect(),
+            long: long
+                .iter()
+                .map(|t| {
+                    let v = View::new_from_bytes(t.as_bytes(), 0, 0);
+                    (v.length, v.prefix, t.as_bytes().to_vec())
+                })
+                .collect(),
+        }
+    }
+
+    fn test(&self, a: &Utf8ViewArray) -> BooleanArray {
+        // From the views' own iterator, of known length: the bits are packed
+        // a word at a time.
+        let values = Bitmap::from_trusted_len_iter(a.views().iter().enumerate().map(|(i, &v)| {
+            if v.length <= View::MAX_INLINE_SIZE {
+                let whole = v.as_u128();
+                self.short.contains(&whole)
+            } else {
+                self.long.iter().any(|(length, prefix, text)| {
+                    // SAFETY: `i` is an index of `a`.
+                    v.length == *length
+                        && v.prefix == *prefix
+                        && unsafe { a.value_unchecked(i) }.as_bytes() == text.as_slice()
+                })
+            }
+        }));
+        BooleanArray::new(ArrowDataType::Boolean, values, a.validity().cloned())
+    }
+}
+
+/// Whether text `e` is one of `texts` (null where `e` is null).
+pub fn is_listed(e: Expr, texts: &[String]) -> Expr {
+    let listed = Listed::new(texts);
+    e.map(
+        move |c: Column| {
+            // A column typed otherwise (an empty one read as nulls) is
+            // tested by its text.
+            let c = if c.dtype() == &DataType::String {
+                c
+            } else {
+                c.cast(&DataType::String)?
+            };
+            let texts = c.str()?;
+            let tested = texts.downcast_iter().map(|a| listed.test(a));
+            Ok(BooleanChunked::from_chunk_iter(c.name().clone(), tested).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_texts_are_found_as_by_comparing_them() {
+        // Short and long texts that share lengths and first bytes, the
+        // empty text, zero bytes and nulls.
+        let pool = [
+            "",
+            "a",
+            "\0",
+            "a\0",
+            "NA",
+            "exactly12byt",
+            "exactly12byz",
+            "thirteen byte",
+            "thirteen bytf",
+            "thirteen bytes",
+            "thir",
+            "é",
+            "user_1234567890",
+        ];
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) as usize
+        };
+        for round in 0..300 {
+            let list: Vec<String> = (0..next() % 5)
+                .map(|_| pool[next() % pool.len()].to_string())
+                .collect();
+            let cells: Vec<Option<&str>> = (0..1 + next() % 40)
+                .map(|_| (next() % 7 != 0).then(|| pool[next() % pool.len()]))
+                .collect();
+            let df = df!("t" => &cells).unwrap();
+            let got = df
+                .lazy()
+                .select([is_listed(col("t"), &list)])
+                .collect()
+                .unwrap();
+            let got: Vec<Option<bool>> = got.column("t").unwrap().bool().unwrap().iter().collect();
+            let want: Vec<Option<bool>> = cells
+                .iter()
+                .map(|c| c.map(|c| list.iter().any(|l| l == c)))
+                .collect();
+            assert_eq!(got, want, "round {round}: {list:?} in {cells:?}");
+        }
+    }
+}
