@@ -4,6 +4,7 @@
 //! as the same date (or as none) either way.
 
 use polars::prelude::*;
+use polars_arrow::bitmap::MutableBitmap;
 
 use crate::calendar::days_from_civil;
 
@@ -272,32 +273,35 @@ impl Pattern {
     /// exactly as the pattern says with plain digits and is a real date and
     /// time.
     fn read(&self, s: &[u8]) -> Option<[i64; 6]> {
+        // Each field's bounds, in the order of `Unit`.
+        const BOUNDS: [(i64, i64); 6] = [(0, 9999), (1, 12), (1, 31), (0, 23), (0, 59), (0, 59)];
         let mut out = [1970, 1, 1, 0, 0, 0];
         let mut at = 0;
         for part in &self.parts {
             match *part {
                 Part::Text(t) => {
-                    if s.get(at) != Some(&t) {
+                    if *s.get(at)? != t {
                         return None;
                     }
                     at += 1;
                 }
                 Part::Field(f) => {
-                    let digits = s[at..].iter().take_while(|b| b.is_ascii_digit()).count();
-                    let (width_ok, range) = match f {
-                        Unit::Year => (digits == 4, 0..=9999),
-                        Unit::Month => (digits <= 2, 1..=12),
-                        Unit::Day => (digits <= 2, 1..=31),
-                        Unit::Hour => (digits <= 2, 0..=23),
-                        Unit::Minute | Unit::Second => (digits <= 2, 0..=59),
-                    };
-                    if digits == 0 || !width_ok {
-                        return None;
+                    // A year has four digits, the others one or two.
+                    let most = if f == Unit::Year { 4 } else { 2 };
+                    let (mut value, mut digits) = (0i64, 0);
+                    while let Some(&b) = s.get(at + digits) {
+                        let digit = b.wrapping_sub(b'0');
+                        if digit > 9 {
+                            break;
+                        }
+                        if digits == most {
+                            return None;
+                        }
+                        value = value * 10 + i64::from(digit);
+                        digits += 1;
                     }
-                    let value = s[at..at + digits]
-                        .iter()
-                        .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
-                    if !range.contains(&value) {
+                    let (lo, hi) = BOUNDS[f as usize];
+                    if digits == 0 || (f == Unit::Year && digits != 4) || value < lo || value > hi {
                         return None;
                     }
                     out[f as usize] = value;
@@ -375,27 +379,31 @@ pub fn parse_pattern(v: Expr, pattern: Pattern) -> Expr {
     v.map(
         move |c: Column| {
             let texts = c.str()?;
+            // Values and validity built apart: a collected `Option` per
+            // cell cost as much as the reading.
+            let mut values = vec![0i64; texts.len()];
+            let mut valid = MutableBitmap::from_len_set(texts.len());
             let mut others = Vec::new();
-            let mut values: Vec<Option<i64>> = texts
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let s = s?;
-                    let value = pattern.value(s.as_bytes());
-                    if value.is_none() {
-                        others.push(i);
-                    }
-                    value
-                })
-                .collect();
+            let cells = texts.downcast_iter().flat_map(|a| a.iter());
+            for (i, s) in cells.enumerate() {
+                match s.map(|s| pattern.value(s.as_bytes())) {
+                    Some(Some(v)) => values[i] = v,
+                    Some(None) => others.push(i),
+                    None => valid.set(i, false),
+                }
+            }
             if !others.is_empty() {
                 let rest: StringChunked = others.iter().map(|&i| texts.get(i)).collect();
                 let parsed = pattern.others(&rest)?;
                 for (k, &i) in others.iter().enumerate() {
-                    values[i] = parsed.get(k);
+                    match parsed.get(k) {
+                        Some(v) => values[i] = v,
+                        None => valid.set(i, false),
+                    }
                 }
             }
-            let values = Int64Chunked::from_iter(values).with_name(c.name().clone());
+            let validity = (valid.unset_bits() > 0).then(|| valid.into());
+            let values = Int64Chunked::from_vec_validity(c.name().clone(), values, validity);
             let column = match &pattern.dtype {
                 DataType::Date => values
                     .cast(&DataType::Int32)?

@@ -39,21 +39,26 @@ impl Listed {
     }
 
     fn test(&self, a: &Utf8ViewArray) -> BooleanArray {
-        // From the views' own iterator, of known length: the bits are packed
-        // a word at a time.
-        let values = Bitmap::from_trusted_len_iter(a.views().iter().enumerate().map(|(i, &v)| {
-            if v.length <= View::MAX_INLINE_SIZE {
-                let whole = v.as_u128();
-                self.short.contains(&whole)
-            } else {
-                self.long.iter().any(|(length, prefix, text)| {
-                    // SAFETY: `i` is an index of `a`.
-                    v.length == *length
-                        && v.prefix == *prefix
-                        && unsafe { a.value_unchecked(i) }.as_bytes() == text.as_slice()
-                })
+        // A view's length is part of its 128 bits, so the view of a long
+        // text never equals a short listed one's: short ones need no
+        // length test, and one alone (the missing value "") no loop.
+        let views = a.views().iter();
+        let values = match (self.short.as_slice(), self.long.is_empty()) {
+            (&[only], true) => Bitmap::from_trusted_len_iter(views.map(|v| v.as_u128() == only)),
+            (short, true) => {
+                Bitmap::from_trusted_len_iter(views.map(|v| short.contains(&v.as_u128())))
             }
-        }));
+            (short, false) => Bitmap::from_trusted_len_iter(views.enumerate().map(|(i, v)| {
+                short.contains(&v.as_u128())
+                    || (v.length > View::MAX_INLINE_SIZE
+                        && self.long.iter().any(|(length, prefix, text)| {
+                            // SAFETY: `i` is an index of `a`.
+                            v.length == *length
+                                && v.prefix == *prefix
+                                && unsafe { a.value_unchecked(i) }.as_bytes() == text.as_slice()
+                        }))
+            })),
+        };
         BooleanArray::new(ArrowDataType::Boolean, values, a.validity().cloned())
     }
 }
