@@ -1,11 +1,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kiln::Error;
 use kiln::remote::{GcOptions, Remote};
 use kiln::repo::Repo;
 use kiln::store::gc;
 use kiln::workspace::{self, GcScope};
+use kiln::{Error, binding, validate};
 
 use super::App;
 
@@ -55,19 +55,37 @@ pub fn run(app: &App, args: Args) -> Result<ExitCode, Error> {
     if let Some(name) = &args.remote {
         return remote_gc(app, &repo, name, roots, scope, &args);
     }
-    let report = gc::gc(&repo.store(), &roots, args.dry_run)?;
+    let store = repo.store();
+    let keep = gc::reachable(&roots, |id| gc::local_tree(&store, id))?.ids;
+    let objects = gc::gc(&store, &keep, args.dry_run)?;
+    // Check results, key runs, profiles and kept merges of the data the
+    // store no longer holds go with it.
+    let derived = validate::sweep(&binding::dirs(&repo), &keep, args.dry_run)?;
     if args.json {
-        crate::ui::print_json(&report);
+        crate::ui::print_json(&Collected {
+            objects: &objects,
+            derived,
+        });
     } else {
         app.say(format_args!(
-            "{} {} ({}), kept {}",
+            "{} {} ({}), kept {}; {} of derived state ({})",
             verb(args.dry_run),
-            crate::ui::summary::count(report.removed, "object"),
-            crate::ui::size(report.removed_bytes),
-            report.kept
+            crate::ui::summary::count(objects.removed, "object"),
+            crate::ui::size(objects.removed_bytes),
+            objects.kept,
+            crate::ui::summary::count(derived.files, "file"),
+            crate::ui::size(derived.bytes),
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a local gc removed: objects, and derived state.
+#[derive(serde::Serialize)]
+struct Collected<'a> {
+    #[serde(flatten)]
+    objects: &'a gc::GcReport,
+    derived: validate::Swept,
 }
 
 /// A remote is shared by every clone, and holds what may be the only copy:

@@ -62,10 +62,10 @@ pub fn local_tree(store: &Store, id: &Id) -> Result<Option<Tree>, StoreError> {
     }
 }
 
-/// Removes every object not reachable from `roots`, and the links an
-/// interrupted ingest left beside the objects.
-pub fn gc(store: &Store, roots: &[Root], dry_run: bool) -> Result<GcReport, StoreError> {
-    let keep = reachable(roots, |id| local_tree(store, id))?.ids;
+/// Removes every object not in `keep` (what the roots reach: see
+/// [`reachable`]), and the links an interrupted ingest left beside the
+/// objects.
+pub fn gc(store: &Store, keep: &HashSet<Id>, dry_run: bool) -> Result<GcReport, StoreError> {
     let mut report = GcReport {
         dry_run,
         ..Default::default()

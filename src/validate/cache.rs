@@ -6,6 +6,7 @@
 //! versions needs no read of either. Derived state under
 //! `.kiln/state/`: deleting it only costs time.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -87,8 +88,7 @@ impl Cache {
     }
 
     fn path(&self, key: &Id) -> PathBuf {
-        let hex = key.hex();
-        self.dir.join(&hex[..2]).join(format!("{}.json", &hex[2..]))
+        self.dir.join(self.rel(key))
     }
 
     /// Where the run of repeat check `i` of the entry `key` is kept.
@@ -181,6 +181,84 @@ impl Cache {
 
     pub fn has_file(&self, rel: &str) -> bool {
         is_file_name(rel) && self.dir.join(rel).is_file()
+    }
+
+    /// Removes the results of data not in `keep`, with their runs, and
+    /// the profiles no kept result names (so also those of results from
+    /// before results named their data): the derived state of data the
+    /// store no longer holds. Returns what it removed (or, for a dry run,
+    /// would), and the names of those files.
+    pub fn sweep(
+        &self,
+        keep: &HashSet<Id>,
+        dry_run: bool,
+    ) -> Result<(Swept, HashSet<String>), IoError> {
+        let files = self.files()?;
+        // The entries and profiles kept, by their keys' path stems (`xx/…`).
+        let mut kept: HashSet<String> = HashSet::new();
+        for (rel, path) in files.iter().filter(|(rel, _)| rel.ends_with(".json")) {
+            let entry = fsutil::read(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok());
+            let Some(r) = entry.map(|e| e.report) else {
+                continue;
+            };
+            if let Some(data) = r.data_id.filter(|d| keep.contains(d)) {
+                kept.insert(stem(rel).to_string());
+                let profile = Cache::profile_key(&data, &r.schema_id, &r.format);
+                kept.insert(stem(&self.rel(&profile)).to_string());
+            }
+        }
+        let mut swept = Swept::default();
+        let mut gone = HashSet::new();
+        for (rel, path) in files {
+            if kept.contains(stem(&rel)) {
+                continue;
+            }
+            swept.add(&path, dry_run)?;
+            gone.insert(rel);
+        }
+        Ok((swept, gone))
+    }
+
+    /// A key's entry below the cache folder.
+    fn rel(&self, key: &Id) -> String {
+        let hex = key.hex();
+        format!("{}/{}.json", &hex[..2], &hex[2..])
+    }
+}
+
+/// A cache file's key part, `xx/` and the rest of the key.
+fn stem(rel: &str) -> &str {
+    rel.split_once('.').map_or(rel, |(stem, _)| stem)
+}
+
+/// Derived state a sweep removed.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Swept {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+impl Swept {
+    /// Counts the file at `path`, and removes it unless `dry_run`.
+    pub fn add(&mut self, path: &std::path::Path, dry_run: bool) -> Result<(), IoError> {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return Ok(());
+        };
+        if !dry_run {
+            fsutil::remove_file_if_exists(path)?;
+        }
+        self.files += 1;
+        self.bytes += meta.len();
+        Ok(())
+    }
+
+    pub fn join(self, o: Swept) -> Swept {
+        Swept {
+            files: self.files + o.files,
+            bytes: self.bytes + o.bytes,
+        }
     }
 }
 

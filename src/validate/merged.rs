@@ -8,10 +8,12 @@
 //! anything else changed, the whole dataset is merged again. Derived
 //! state under `.kiln/state/`: deleting it only costs time.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::cache::Swept;
 use super::engine::RepeatCheck;
 use super::repeats::{self, Entries, Found};
 use crate::fsutil::{self, Context, IoError};
@@ -23,6 +25,9 @@ const KEY_CONTEXT: &str = "kiln 2026-11 dataset merge v1";
 /// for each core): each re-check reads every level once, and joining reads
 /// and writes them all.
 const MAX_LEVELS: usize = 8;
+/// A level younger than this that no kept merge holds may be a running
+/// check's, not yet kept: a sweep leaves it.
+const LEVEL_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// What one merge of a dataset's keys found, and over which runs.
 #[derive(Serialize, Deserialize)]
@@ -250,6 +255,56 @@ impl Merges {
             sizes: Vec::new(),
         };
         Ok((self.keep(key, state), runs.len() - m))
+    }
+
+    /// Removes the kept merges of runs that are not all `live` (say, swept
+    /// from the result cache) with their levels, and the levels no merge
+    /// names unless they are young (a running check's, not yet kept).
+    pub fn sweep(&self, live: impl Fn(&str) -> bool, dry_run: bool) -> Result<Swept, IoError> {
+        let mut swept = Swept::default();
+        let Ok(listing) = std::fs::read_dir(&self.dir) else {
+            return Ok(swept);
+        };
+        let mut names = Vec::new();
+        for entry in listing {
+            names.push(
+                entry
+                    .ctx("list", &self.dir)?
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+        // Levels kept merges hold, and levels of the merges removed.
+        let (mut held, mut dropped) = (HashSet::new(), HashSet::new());
+        for name in names.iter().filter(|n| n.ends_with(".json")) {
+            let path = self.dir.join(name);
+            let state = fsutil::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<State>(&bytes).ok());
+            match state {
+                Some(state) if state.runs.iter().all(|r| live(r)) => held.extend(state.levels),
+                other => {
+                    dropped.extend(other.map(|s| s.levels).unwrap_or_default());
+                    swept.add(&path, dry_run)?;
+                }
+            }
+        }
+        let now = std::time::SystemTime::now();
+        for name in names
+            .iter()
+            .filter(|n| n.ends_with(".keys") && !held.contains(*n))
+        {
+            let path = self.level_path(name);
+            let young = fsutil::metadata(&path)
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|t| now.duration_since(t).unwrap_or_default() < LEVEL_GRACE);
+            if dropped.contains(name) || !young {
+                swept.add(&path, dry_run)?;
+            }
+        }
+        Ok(swept)
     }
 }
 

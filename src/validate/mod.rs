@@ -26,11 +26,11 @@ mod sampled;
 pub(crate) mod source;
 mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub use cache::{Cache as ResultCache, DIR as RESULTS_DIR, is_file_name as is_result_file};
+pub use cache::{Cache as ResultCache, DIR as RESULTS_DIR, Swept, is_file_name as is_result_file};
 use engine::{RepeatCheck, Scope};
 pub use report::{
     ColumnProfile, FileReport, Finding, Passed, Place, Sample, Shards, Status, Verdict,
@@ -744,4 +744,16 @@ pub fn cached_report(
 /// remotes (`kiln push --results`, `kiln fetch --results`).
 pub fn result_cache(repo: &RepoDirs) -> ResultCache {
     cache::Cache::new(repo.state.clone(), repo.tmp.clone())
+}
+
+/// Removes the derived state of data not in `keep` (the objects a gc
+/// keeps): results with their key runs, profiles, and the kept merges of
+/// datasets whose runs went with them. Returns what it removed (or, for
+/// a dry run, would).
+pub fn sweep(repo: &RepoDirs, keep: &HashSet<Id>, dry_run: bool) -> Result<Swept, IoError> {
+    let cache = cache::Cache::new(repo.state.clone(), repo.tmp.clone());
+    let (swept, gone) = cache.sweep(keep, dry_run)?;
+    let merges = merged::Merges::new(&repo.state, repo.tmp.clone());
+    let live = |run: &str| !gone.contains(run) && cache.has_file(run);
+    Ok(swept.join(merges.sweep(live, dry_run)?))
 }

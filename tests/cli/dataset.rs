@@ -277,6 +277,77 @@ fn shards_added_at_the_end_merge_only_their_keys() {
     assert_eq!(merged(&checked_alike(&repo)), 11);
 }
 
+/// The files below `.kiln/state/<dir>`.
+fn state_files(repo: &Repo, dir: &str) -> Vec<String> {
+    let root = repo.path(&format!(".kiln/state/{dir}"));
+    let mut out: Vec<String> = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// A gc takes the derived state of the data it removes (results, key
+/// runs, profiles, kept merges), and what it leaves still serves.
+#[test]
+fn gc_sweeps_the_derived_state_of_the_data_it_removes() {
+    let repo = added_corpus();
+    repo.kiln(["check", "--json"]).code(1);
+    let first = state_files(&repo, "checks-v1");
+    // A shard changed: its old version's results are of data gc removes.
+    repo.write(
+        "data/corpus/a.csv",
+        "id,text,n\n1,hello,1\n2,world,2\n3,foo,1\n",
+    );
+    repo.kiln(["add", "data/corpus", "--no-check"]).ok();
+    repo.kiln(["check", "--json"]).code(1);
+    let (checks, merges) = (
+        state_files(&repo, "checks-v1"),
+        state_files(&repo, "merges-v1"),
+    );
+    let old_shard: Vec<&String> = first.iter().filter(|f| !checks.contains(f)).collect();
+    assert!(
+        old_shard.is_empty(),
+        "the second check adds, it removes nothing"
+    );
+    let new_shard: Vec<&String> = checks.iter().filter(|f| !first.contains(f)).collect();
+    assert!(!new_shard.is_empty() && !merges.is_empty());
+
+    let dry = repo
+        .kiln(["gc", "--workspace", "--dry-run", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        state_files(&repo, "checks-v1"),
+        checks,
+        "a dry run removes nothing"
+    );
+    let swept = repo.kiln(["gc", "--workspace", "--json"]).ok().json();
+    assert_eq!(swept["derived"], dry["derived"]);
+    let after = state_files(&repo, "checks-v1");
+    // Exactly the old shard's files went: as many as the new shard has.
+    assert_eq!(
+        checks.len() - after.len(),
+        new_shard.len(),
+        "{checks:?} → {after:?}"
+    );
+    assert_eq!(swept["derived"]["files"], new_shard.len() as u64);
+    assert!(new_shard.iter().all(|f| after.contains(f)));
+    assert_eq!(state_files(&repo, "merges-v1"), merges);
+    let again = repo.kiln(["check", "--json"]).code(1).json();
+    let dataset = &files(&again)[0];
+    assert_eq!((shards(dataset), merged(dataset)), ((4, 0, 4), 0));
+
+    // The dataset untracked: nothing of it is left.
+    repo.kiln(["rm", "data/corpus"]).ok();
+    repo.kiln(["gc", "--workspace"]).ok();
+    assert_eq!(state_files(&repo, "checks-v1"), Vec::<String>::new());
+    assert_eq!(state_files(&repo, "merges-v1"), Vec::<String>::new());
+}
+
 #[test]
 fn the_files_a_glob_binds_are_one_table() {
     let repo = Repo::new();
