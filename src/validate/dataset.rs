@@ -481,17 +481,10 @@ fn merged_profile(merged: &crate::stats::Profile, checked: &[Checked]) -> Vec<Co
                     pick(hi, p.max.clone(), Order::Greater),
                 )
             });
-            ColumnProfile {
-                name: c.name.clone(),
-                dtype: c.dtype.clone(),
-                nulls: c.nulls,
-                min,
-                max,
-                // Exact where the values were counted; sketches of shards
-                // are not kept.
-                distinct: c.summary.categories.as_ref().map(|v| v.len() as u64),
-                stats: c.summary.describe(),
-            }
+            // Distinct values exact where they were counted; sketches of
+            // shards are not kept.
+            let distinct = c.summary.categories.as_ref().map(|v| v.len() as u64);
+            ColumnProfile::new(c, [min, max], distinct)
         })
         .collect()
 }

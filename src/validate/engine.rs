@@ -363,19 +363,9 @@ pub fn run(
         .iter()
         .zip(&stats.columns)
         .map(|(p, c)| {
-            let [min, max] = p
-                .observed
-                .as_ref()
-                .map_or([None, None], |o| profiler::lock(o).range());
-            ColumnProfile {
-                name: c.name.clone(),
-                dtype: c.dtype.clone(),
-                nulls: c.nulls,
-                min,
-                max,
-                distinct: p.observed.as_ref().map(|o| profiler::lock(o).distinct()),
-                stats: c.summary.describe(),
-            }
+            let observed = p.observed.as_ref().map(profiler::lock);
+            let range = observed.as_ref().map_or([None, None], |o| o.range());
+            ColumnProfile::new(c, range, observed.map(|o| o.distinct()))
         })
         .collect();
 

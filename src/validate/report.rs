@@ -122,6 +122,26 @@ pub struct ColumnProfile {
     pub stats: crate::stats::Description,
 }
 
+impl ColumnProfile {
+    /// The profile of the column `c` summarises, with its range and
+    /// distinct values as found.
+    pub fn new(
+        c: &crate::stats::ColumnStats,
+        [min, max]: [Option<String>; 2],
+        distinct: Option<u64>,
+    ) -> ColumnProfile {
+        ColumnProfile {
+            name: c.name.clone(),
+            dtype: c.dtype.clone(),
+            nulls: c.nulls,
+            min,
+            max,
+            distinct,
+            stats: c.summary.describe(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
