@@ -450,7 +450,9 @@ fn batch(
             // The sums' range is of finite values: the least and greatest
             // of a batch with any other are left to polars.
             if b.sums.n > 0 && b.sums.n as usize == x.len() - x.null_count() {
-                range = Some(Series::new(s.name().clone(), [b.sums.lo, b.sums.hi]));
+                // Back to the column's width: the ends came from it, so exactly.
+                let ends = Series::new(s.name().clone(), [b.sums.lo, b.sums.hi]);
+                range = Some(ends.strict_cast(d)?);
             }
         }
         d if d.is_integer() => {
@@ -697,10 +699,11 @@ mod tests {
         o
     }
 
-    /// polars' own least and greatest of `s`, as text.
+    /// polars' own least and greatest of `s`, as text (none for a type
+    /// polars cannot write as text, as durations).
     fn polars_range(s: &Series) -> [Option<String>; 2] {
         let text = |v: Scalar| {
-            let s = v.into_series("".into()).cast(&DataType::String).unwrap();
+            let s = v.into_series("".into()).cast(&DataType::String).ok()?;
             s.str().unwrap().get(0).map(str::to_string)
         };
         [text(s.min_reduce().unwrap()), text(s.max_reduce().unwrap())]
@@ -757,9 +760,19 @@ mod tests {
             .cast(&DataType::Decimal(10, 2))
             .unwrap();
         let nulls = Series::new("n".into(), [None::<i64>, None]);
-        for s in [
-            ints, wide, floats, infinite, flags, dates, times, decimals, nulls,
-        ] {
+        let narrow = Series::new("f".into(), [Some(0.25f32), None, Some(-3.5)]);
+        let small = Series::new("s".into(), [7i8, -128, 127]);
+        let clock = Series::new("c".into(), [5_000_000_000i64, 1])
+            .cast(&DataType::Time)
+            .unwrap();
+        let spans = Series::new("d".into(), [-5i64, 86_400_000])
+            .cast(&DataType::Duration(TimeUnit::Milliseconds))
+            .unwrap();
+        let all = [
+            ints, wide, floats, infinite, flags, dates, times, decimals, nulls, narrow, small,
+            clock, spans,
+        ];
+        for s in all {
             let o = observed(&s, 2);
             assert_eq!(o.range(), polars_range(&s), "{s:?}");
         }

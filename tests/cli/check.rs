@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{Repo, Run, fixtures, pointer_field};
 
@@ -1615,6 +1615,46 @@ fn repeats_of_unsigned_64_bit_keys_are_counted() {
         got,
         vec![("cell/unique".into(), Some("k".into()), 2, vec![3, 5])]
     );
+}
+
+/// Columns of every width and of types polars cannot write as text (a
+/// duration) are profiled, each range in its own type: a file holding
+/// them is not unreadable, and nothing panics.
+#[test]
+fn columns_of_every_width_and_type_are_profiled() {
+    let repo = Repo::new();
+    repo.write(
+        "w.yaml",
+        "fieldsMatch: subset\nfields:\n  - {name: f32, type: any}\n",
+    );
+    let file = fixtures().join("types/widths.parquet");
+    let report = check_json(&repo, file.to_str().unwrap(), "w.yaml", 0);
+    let profile = report["files"][0]["profile"].as_array().unwrap();
+    let got: Vec<(String, Value, Value, Value)> = profile
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap().to_string();
+            (name, c["min"].clone(), c["max"].clone(), c["mean"].clone())
+        })
+        .collect();
+    let want = [
+        ("f32", json!("-2.0"), json!("1.5"), json!(-0.25)),
+        ("i8", json!("-128"), json!("127"), json!(2.0)),
+        ("dur", Value::Null, Value::Null, Value::Null),
+        ("clock", json!("00:00:01"), json!("09:30:00"), Value::Null),
+        (
+            "dec",
+            json!("-10.50"),
+            json!("3.00"),
+            json!(-2.083333333333333),
+        ),
+        ("cat", json!("apple"), json!("pear"), Value::Null),
+    ];
+    let want: Vec<(String, Value, Value, Value)> = want
+        .into_iter()
+        .map(|(n, a, b, m)| (n.to_string(), a, b, m))
+        .collect();
+    assert_eq!(got, want);
 }
 
 #[test]
