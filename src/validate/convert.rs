@@ -242,6 +242,11 @@ pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
     }
     let kind = f.kind;
     match physical {
+        // Every integer is one however wide (Table Schema sets no bound):
+        // a column wider than 64 signed bits keeps its own type.
+        DataType::UInt64 | DataType::Int128 | DataType::UInt128 if kind == FieldType::Integer => {
+            Typed::Same
+        }
         p if p.is_integer() && matches!(kind, FieldType::Integer | FieldType::Year) => {
             Typed::Parsed(v.cast(DataType::Int64))
         }

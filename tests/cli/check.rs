@@ -1600,6 +1600,45 @@ fn repeats_of_scattered_integer_keys_are_counted() {
     );
 }
 
+/// An unsigned 64-bit column declared `integer` holds integers, all of
+/// them (Table Schema sets no bound): no type errors past the signed
+/// range, and bounds, lists and repeats judged on the exact values.
+#[test]
+fn unsigned_64_bit_integers_are_integers() {
+    let repo = Repo::new();
+    let file = fixtures().join("keys/u64.parquet");
+    let cases: [(&str, i32, Vec<(String, Option<String>, u64, Vec<u64>)>); 4] = [
+        ("{minimum: 0}", 0, vec![]),
+        (
+            "{minimum: 6}",
+            1,
+            vec![("cell/minimum".into(), Some("k".into()), 1, vec![2])],
+        ),
+        (
+            "{maximum: 9223372036854775807}",
+            1,
+            vec![("cell/maximum".into(), Some("k".into()), 4, vec![1, 3, 4, 5])],
+        ),
+        (
+            "{enum: [5, 7], unique: true}",
+            1,
+            vec![
+                ("cell/enum".into(), Some("k".into()), 4, vec![1, 3, 4, 5]),
+                ("cell/unique".into(), Some("k".into()), 2, vec![3, 5]),
+            ],
+        ),
+    ];
+    for (constraints, code, want) in cases {
+        repo.write(
+            "k.yaml",
+            format!("fields:\n  - {{name: k, type: integer, constraints: {constraints}}}\n"),
+        );
+        let report = check_json(&repo, file.to_str().unwrap(), "k.yaml", code);
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        assert_eq!(got, want, "{constraints}");
+    }
+}
+
 /// Unsigned keys beyond the signed 64-bit range are told apart exactly.
 #[test]
 fn repeats_of_unsigned_64_bit_keys_are_counted() {
