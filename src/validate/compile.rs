@@ -12,6 +12,7 @@ use super::distinct::KeyKind;
 use super::json_cells;
 use super::listed;
 use super::source::Format;
+use super::written;
 use crate::schema::{
     ConstraintKind, Dtype, Field, FieldType, FieldsMatch, Literal, NotChecked, Rule, Schema,
 };
@@ -192,7 +193,7 @@ fn integer_key(f: &Field, j: usize) -> Expr {
         .str()
         .replace(lit(r"^(-?)0+([0-9])"), lit("$1$2"), false);
     when(col(t(j)).is_not_null())
-        .then(col(t(j)).cast(DataType::String))
+        .then(written::as_text(col(t(j))))
         .when(big)
         .then(canonical)
         .otherwise(null_of(DataType::String))
@@ -462,7 +463,7 @@ pub fn compile(
         } else if is_nested(&c.dtype) {
             null_of(DataType::String)
         } else {
-            raw.clone().cast(DataType::String)
+            written::as_text(raw.clone())
         };
         prep.push(value.clone().alias(v(j)));
         prep.push(cell_text.alias(r(j)));

@@ -15,6 +15,7 @@ use super::repeats::{self, KeySink};
 use super::report::{ColumnProfile, Finding, Passed, Sample, Status};
 use super::sampled;
 use super::source::{self, Format, polars_message};
+use super::written;
 use crate::progress::plural;
 use crate::schema::{Bounds, ForeignKey, NotChecked, Rule, Schema, Severity};
 use serde::{Deserialize, Serialize};
@@ -628,7 +629,7 @@ pub fn column_keys(
         fields
             .iter()
             .zip(&named)
-            .map(|(f, n)| col(f.as_str()).cast(DataType::String).alias(n.as_str())),
+            .map(|(f, n)| written::as_text(col(f.as_str())).alias(n.as_str())),
     );
     let (expr, list) = repeats::fingerprints(&named, sink);
     lf.with_row_index(ROW, Some(1))
@@ -1035,7 +1036,7 @@ fn collect_samples(limited: LazyFrame) -> PolarsResult<Vec<Sample>> {
         .unwrap_single();
     let rows = df.column(ROW)?.cast(&DataType::UInt64)?;
     let rows = rows.u64()?;
-    let values = df.column(VALUE)?.cast(&DataType::String)?;
+    let values = written::text_of(df.column(VALUE)?.as_materialized_series())?;
     let values = values.str()?;
     let mut out: Vec<Sample> = (0..df.height())
         .filter_map(|i| {
@@ -1092,7 +1093,7 @@ fn foreign_key_finding(
     let keyed = |e: Vec<Expr>| {
         e.into_iter()
             .enumerate()
-            .map(|(k, e)| e.cast(DataType::String).alias(key(k)))
+            .map(|(k, e)| written::as_text(e).alias(key(k)))
             .collect::<Vec<_>>()
     };
     let mut select = vec![col(ROW)];

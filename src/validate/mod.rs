@@ -25,6 +25,7 @@ pub mod report;
 mod sampled;
 pub(crate) mod source;
 mod text;
+mod written;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

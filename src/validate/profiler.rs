@@ -15,6 +15,7 @@ use polars_arrow::array::{Array, Utf8ViewArray, View};
 
 use super::distinct::{Registers, hash_text, hash_text_at, hash_value};
 use super::observe::observe;
+use super::written;
 use crate::stats::summary::{self, Distribution, MAX_CATEGORIES, Moments, Summary};
 
 /// A table's first rows are all profiled exactly; past them, one row in
@@ -110,7 +111,7 @@ impl Observed {
     /// The least and the greatest value, as text.
     pub fn range(&self) -> [Option<String>; 2] {
         let text = |i: usize| {
-            let s = self.ends.as_ref()?.cast(&DataType::String).ok()?;
+            let s = written::text_of(self.ends.as_ref()?).ok()?;
             s.str().ok()?.get(i).map(str::to_string)
         };
         [text(0), text(1)]
@@ -699,11 +700,10 @@ mod tests {
         o
     }
 
-    /// polars' own least and greatest of `s`, as text (none for a type
-    /// polars cannot write as text, as durations).
+    /// polars' own least and greatest of `s`, as text.
     fn polars_range(s: &Series) -> [Option<String>; 2] {
         let text = |v: Scalar| {
-            let s = v.into_series("".into()).cast(&DataType::String).ok()?;
+            let s = written::text_of(&v.into_series("".into())).unwrap();
             s.str().unwrap().get(0).map(str::to_string)
         };
         [text(s.min_reduce().unwrap()), text(s.max_reduce().unwrap())]

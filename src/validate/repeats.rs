@@ -20,6 +20,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use super::compile::ROW;
 use super::observe::observe;
+use super::written;
 use crate::fsutil::{self, Context, IoError};
 
 /// A keyed row of one shard: its key's fingerprint and its row (from 1).
@@ -183,7 +184,7 @@ pub fn fingerprints(keys: &[String], sink: KeySink) -> (Expr, Arc<Mutex<KeySink>
         let rows = fields[0].cast(&DataType::UInt64)?;
         let texts = fields[1..]
             .iter()
-            .map(|s| s.cast(&DataType::String))
+            .map(written::text_of)
             .collect::<PolarsResult<Vec<_>>>()?;
         let texts = texts
             .iter()

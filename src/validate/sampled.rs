@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use super::compile::{Compiled, Measure, ROW};
 use super::report::Sample;
+use super::written;
 
 /// Rows read first for samples (failures there are failures of the file),
 /// and how much each further window grows.
@@ -53,7 +54,7 @@ pub fn first_rows(mask: Expr, value: Expr, n: usize) -> (Expr, Noted) {
             if !at.is_empty() {
                 let at = IdxCa::from_vec("at".into(), at);
                 let rows = fields[0].take(&at)?.cast(&DataType::UInt64)?;
-                let values = fields[2].take(&at)?.cast(&DataType::String)?;
+                let values = written::text_of(&fields[2].take(&at)?)?;
                 let failing = rows.u64()?.iter().zip(values.str()?.iter());
                 let failing = failing.filter_map(|(row, v)| Some((row?, v.map(str::to_string))));
                 // Batches arrive in any order: keep the earliest n overall.
