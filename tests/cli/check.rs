@@ -1603,6 +1603,41 @@ fn repeats_of_scattered_integer_keys_are_counted() {
     );
 }
 
+/// A column of every type a Parquet or Arrow file holds (integers of each
+/// width, NaN and infinities, binary, zoned nanosecond datetimes, decimals
+/// past 64 bits, enums, lists, structs, arrays, nulls), each declared and
+/// constrained: exact findings with their samples, alike for both formats.
+#[test]
+fn columns_of_every_type_are_judged() {
+    let repo = Repo::new();
+    let schema = fixtures().join("schemas/every.yaml");
+    let want: Vec<Summary> = [
+        ("cell/maximum", "i16", 1, vec![3]),
+        ("cell/enum", "i16", 1, vec![3]),
+        ("cell/minimum", "u64", 1, vec![2]),
+        ("cell/required", "u64", 1, vec![3]),
+        ("cell/minimum", "f32", 2, vec![1, 3]),
+        ("cell/type", "bin", 2, vec![1, 2]),
+        ("cell/minimum", "dt_ns_tz", 1, vec![3]),
+        ("cell/maximum", "date", 1, vec![1]),
+        ("cell/required", "dur_ns", 1, vec![2]),
+        ("cell/maximum", "dec38", 1, vec![1]),
+        ("cell/enum", "enum", 1, vec![1]),
+        ("cell/required", "enum", 1, vec![3]),
+        ("cell/required", "lst", 1, vec![3]),
+        ("cell/required", "nul", 3, vec![1, 2, 3]),
+    ]
+    .into_iter()
+    .map(|(code, field, n, rows)| (code.to_string(), Some(field.to_string()), n, rows))
+    .collect();
+    for file in ["every.parquet", "every.arrow"] {
+        let file = fixtures().join("types").join(file);
+        let report = check_json(&repo, file.to_str().unwrap(), schema.to_str().unwrap(), 1);
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        assert_eq!(got, want, "{}", file.display());
+    }
+}
+
 /// An unsigned 64-bit column declared `integer` holds integers, all of
 /// them (Table Schema sets no bound): no type errors past the signed
 /// range, and bounds, lists and repeats judged on the exact values.
