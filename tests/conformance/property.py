@@ -113,6 +113,11 @@ def cell_departure(col: "Col", text: str) -> Optional[str]:
     if t == "datetime" and fmt == "default" and text.startswith("0000-"):
         # type-date-year-0 again: a default datetime's date part in year 0000.
         return "date-year-0"
+    if t == "datetime" and fmt not in ("default", "any"):
+        # type-date-year-0 again: a datetime in a pattern whose year is 0000.
+        m = strptime_regex(fmt.replace("fmt:", "")).fullmatch(text)
+        if m and "Y" in m.groupdict() and re.fullmatch(r"0+", m.group("Y")):
+            return "date-year-0"
     if t == "date":
         # type-date-year-0, "Table Schema, date: XML Schema 1.1 allows year
         # 0000" (why: "Python has no year 0; kiln accepts it"): a date whose
