@@ -1013,11 +1013,19 @@ fn field_checks(
                 format!("are not below {}", b.text),
             ),
             ConstraintKind::MinLength(n) => (
-                length.clone().lt(lit(*n)),
+                if f.kind.is_json() {
+                    length.clone().lt(lit(*n))
+                } else {
+                    super::text::beyond_length(text.clone(), *n, true)
+                },
                 format!("are shorter than {n} {unit}"),
             ),
             ConstraintKind::MaxLength(n) => (
-                length.clone().gt(lit(*n)),
+                if f.kind.is_json() {
+                    length.clone().gt(lit(*n))
+                } else {
+                    super::text::beyond_length(text.clone(), *n, false)
+                },
                 format!("are longer than {n} {unit}"),
             ),
             ConstraintKind::Pattern(p) => (

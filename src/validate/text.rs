@@ -21,6 +21,32 @@ pub fn repeated_lines(text: Expr) -> Expr {
     )
 }
 
+/// Whether each text has fewer than `n` characters (`shorter`) or more
+/// than `n`; null where the text is. A text's bytes bound its characters
+/// (one to four bytes each), so characters are counted only where its
+/// length in bytes does not already say: a corpus's documents are mostly
+/// far inside a bound, and counting every one's characters cost more than
+/// the other text checks.
+pub fn beyond_length(text: Expr, n: u64, shorter: bool) -> Expr {
+    text.map(
+        move |c: Column| {
+            let out: BooleanChunked =
+                c.str()?
+                    .apply_nonnull_values_generic(DataType::Boolean, |t: &str| {
+                        let bytes = t.len() as u64;
+                        if shorter {
+                            bytes < n
+                                || (bytes < n.saturating_mul(4) && (t.chars().count() as u64) < n)
+                        } else {
+                            bytes > n && t.chars().count() as u64 > n
+                        }
+                    });
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
 fn share_repeated(value: &str) -> f64 {
     let mut seen = HashSet::new();
     let (mut lines, mut repeated) = (0u64, 0u64);
@@ -37,7 +63,37 @@ fn share_repeated(value: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::share_repeated;
+    use super::*;
+
+    #[test]
+    fn lengths_beyond_a_bound_are_as_counted_in_characters() {
+        let texts = [
+            "", "a", "é", "ab", "aé", "éé", "€", "€€", "😀", "a😀", "😀😀", "abcd", "ééé",
+        ];
+        let cells: Vec<Option<&str>> = texts.iter().copied().map(Some).chain([None]).collect();
+        for n in 0..6u64 {
+            for shorter in [true, false] {
+                let df = df!("t" => &cells).unwrap();
+                let got = df
+                    .lazy()
+                    .select([beyond_length(col("t"), n, shorter)])
+                    .collect()
+                    .unwrap();
+                let got: Vec<Option<bool>> =
+                    got.column("t").unwrap().bool().unwrap().iter().collect();
+                let want: Vec<Option<bool>> = cells
+                    .iter()
+                    .map(|t| {
+                        t.map(|t| {
+                            let chars = t.chars().count() as u64;
+                            if shorter { chars < n } else { chars > n }
+                        })
+                    })
+                    .collect();
+                assert_eq!(got, want, "n {n}, shorter {shorter}");
+            }
+        }
+    }
 
     #[test]
     fn repeated_lines_are_counted_after_their_first() {
