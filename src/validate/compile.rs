@@ -203,6 +203,8 @@ pub(super) fn null_of(dtype: DataType) -> Expr {
     lit(Null {}).cast(dtype)
 }
 
+/// Types whose cells have no text for the checks of text (lengths,
+/// patterns) to judge: nested values, bytes and columns of nothing.
 fn is_nested(dtype: &DataType) -> bool {
     matches!(
         dtype,
