@@ -162,6 +162,9 @@ impl FieldType {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Literal {
     Int(i64),
+    /// An integer past 64 bits, of an `integer` field (Table Schema bounds
+    /// no integer).
+    Wide(i128),
     Float(f64),
     Bool(bool),
     Str(String),

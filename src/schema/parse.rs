@@ -1029,11 +1029,28 @@ fn literal(f: &Field, v: &Value) -> Result<Bound, String> {
     };
     let wrong = || format!("`{text}` is not a valid {} value", f.kind.name());
     let value = match f.kind {
-        FieldType::Integer | FieldType::Year => match v {
-            Value::Number(n) => Literal::Int(n.as_i64().ok_or_else(wrong)?),
-            Value::String(s) => Literal::Int(s.trim().parse().map_err(|_| wrong())?),
-            _ => return Err(wrong()),
-        },
+        FieldType::Integer | FieldType::Year => {
+            let n: i128 = match v {
+                // A number past 64 bits reaches here as a float, its digits
+                // lost: quoted, it is read exactly.
+                Value::Number(n)
+                    if n.is_f64() && n.as_f64().is_some_and(|x| x.abs() >= 2f64.powi(63)) =>
+                {
+                    return Err(format!(
+                        "{}: write an integer past 64 bits in quotes",
+                        wrong()
+                    ));
+                }
+                Value::Number(_) => text.parse().map_err(|_| wrong())?,
+                Value::String(s) => s.trim().parse().map_err(|_| wrong())?,
+                _ => return Err(wrong()),
+            };
+            match i64::try_from(n) {
+                Ok(i) => Literal::Int(i),
+                Err(_) if f.kind == FieldType::Integer => Literal::Wide(n),
+                Err(_) => return Err(wrong()),
+            }
+        }
         FieldType::Number => match v {
             Value::Number(n) => Literal::Float(n.as_f64().ok_or_else(wrong)?),
             Value::String(s) => Literal::Float(s.trim().parse().map_err(|_| wrong())?),

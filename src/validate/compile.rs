@@ -182,6 +182,16 @@ fn integer_text(f: &Field, j: usize) -> (Expr, Expr) {
     (digits, integer)
 }
 
+/// Where a text cell holds an integer past 64 bits.
+struct Big {
+    /// An integer past 64 bits (no typed value).
+    big: Expr,
+    /// Such an integer below zero.
+    negative: Expr,
+    /// Its value, where it fits 128 bits.
+    wide: Expr,
+}
+
 /// An integer as canonical text: its typed value's digits, or for one past
 /// 64 bits (no typed value) its own digits without a sign `+` or leading
 /// zeros; null where the cell is no integer.
@@ -691,6 +701,7 @@ pub fn bounds_text(min: Option<u64>, max: Option<u64>, unit: &str) -> String {
 pub fn literal(l: &Literal) -> Expr {
     match l {
         Literal::Int(i) => lit(*i),
+        Literal::Wide(i) => lit(*i),
         Literal::Float(x) => lit(*x),
         Literal::Bool(b) => lit(*b),
         Literal::Str(s) => lit(s.as_str()),
@@ -738,13 +749,23 @@ fn literal_list(values: &[&Literal], dtype: DataType) -> Expr {
         Series::new("values".into(), kept)
     }
     let series = match dtype {
-        DataType::Int64 => picked(values, |l| match l {
-            Literal::Int(i) => Some(*i),
-            _ => None,
-        }),
+        // Every listed integer (those past 64 bits too) in the column's own
+        // type; one it cannot hold is none of its values.
+        d if d.is_integer() => {
+            let ints = picked(values, |l| match l {
+                Literal::Int(i) => Some(i128::from(*i)),
+                Literal::Wide(w) => Some(*w),
+                _ => None,
+            });
+            match ints.cast(&d) {
+                Ok(s) => s.drop_nulls(),
+                Err(_) => ints,
+            }
+        }
         DataType::Float64 => picked(values, |l| match l {
             Literal::Float(x) => Some(*x),
             Literal::Int(i) => Some(*i as f64),
+            Literal::Wide(w) => Some(*w as f64),
             _ => None,
         }),
         DataType::Boolean => picked(values, |l| match l {
@@ -902,21 +923,45 @@ fn field_checks(
         (m, n) => m.or(n),
     };
     // Integers have no 64-bit bound (Table Schema): digits past it are an
-    // integer too, above every upper bound kiln can hold, or below every
-    // lower one.
+    // integer too, compared with a bound past 64 bits by their value where
+    // it fits 128; otherwise above every upper bound kiln can hold, or below
+    // every lower one.
     let big = (f.kind == FieldType::Integer && is_text(&c.dtype)).then(|| {
         let (digits, integer) = integer_text(f, j);
         let big = col(t(j)).is_null().and(integer).fill_null(lit(false));
-        (big.clone(), big.and(digits.str().starts_with(lit("-"))))
+        let wide = (digits.clone().str())
+            .replace(lit(r"^\+"), lit(""), false)
+            .cast(DataType::Int128);
+        Big {
+            negative: big.clone().and(digits.str().starts_with(lit("-"))),
+            big,
+            wide,
+        }
     });
     let mask = match (mask, &big) {
-        (Some(m), Some((big, _))) => Some(m.and(big.clone().not())),
+        (Some(m), Some(b)) => Some(m.and(b.big.clone().not())),
         (m, _) => m,
     };
-    let past = |bound: Expr, low: bool| match &big {
-        Some((_, negative)) if low => bound.or(negative.clone()),
-        Some((big, negative)) => bound.or(big.clone().and(negative.clone().not())),
-        None => bound,
+    // `bound`, the comparison of the typed values with `value`, or a cell
+    // past 64 bits past `value` too: `beyond` compares its 128-bit value.
+    let past = |bound: Expr, low: bool, value: &Literal, beyond: fn(Expr, Expr) -> Expr| {
+        let Some(b) = &big else {
+            return bound;
+        };
+        let huge = if low {
+            b.negative.clone()
+        } else {
+            b.big.clone().and(b.negative.clone().not())
+        };
+        let outside = match value {
+            Literal::Wide(w) => b.big.clone().and(
+                when(b.wide.clone().is_not_null())
+                    .then(beyond(b.wide.clone(), lit(*w)))
+                    .otherwise(huge),
+            ),
+            _ => huge,
+        };
+        bound.or(outside)
     };
     if let Some(mask) = mask {
         let what = match typed {
@@ -999,19 +1044,29 @@ fn field_checks(
             }
             // NaN sorts above every number in polars: no lower bound takes it.
             ConstraintKind::Minimum(b) => (
-                past(or_nan(tv.lt(literal(&b.value)), j, &typed_dtype), true),
+                past(
+                    or_nan(tv.lt(literal(&b.value)), j, &typed_dtype),
+                    true,
+                    &b.value,
+                    Expr::lt,
+                ),
                 format!("are below the minimum {}", b.text),
             ),
             ConstraintKind::Maximum(b) => (
-                past(tv.gt(literal(&b.value)), false),
+                past(tv.gt(literal(&b.value)), false, &b.value, Expr::gt),
                 format!("are above the maximum {}", b.text),
             ),
             ConstraintKind::ExclusiveMinimum(b) => (
-                past(or_nan(tv.lt_eq(literal(&b.value)), j, &typed_dtype), true),
+                past(
+                    or_nan(tv.lt_eq(literal(&b.value)), j, &typed_dtype),
+                    true,
+                    &b.value,
+                    Expr::lt_eq,
+                ),
                 format!("are not above {}", b.text),
             ),
             ConstraintKind::ExclusiveMaximum(b) => (
-                past(tv.gt_eq(literal(&b.value)), false),
+                past(tv.gt_eq(literal(&b.value)), false, &b.value, Expr::gt_eq),
                 format!("are not below {}", b.text),
             ),
             ConstraintKind::MinLength(n) => (
@@ -1048,9 +1103,19 @@ fn field_checks(
                     (tv, typed_dtype.clone())
                 };
                 let outside = one_of(subject, &lits, dtype).not();
-                // An integer past 64 bits is none of a list kiln can hold.
+                // An integer past 64 bits is listed only past 64 bits too.
                 let outside = match &big {
-                    Some((big, _)) => outside.or(big.clone()),
+                    Some(b) => {
+                        let listed = lits
+                            .iter()
+                            .filter_map(|l| match l {
+                                Literal::Wide(w) => Some(b.wide.clone().eq(lit(*w))),
+                                _ => None,
+                            })
+                            .reduce(Expr::or)
+                            .map_or(lit(false), |l| l.fill_null(lit(false)));
+                        outside.or(b.big.clone().and(listed.not()))
+                    }
                     None => outside,
                 };
                 (

@@ -1645,7 +1645,10 @@ fn columns_of_every_type_are_judged() {
 fn unsigned_64_bit_integers_are_integers() {
     let repo = Repo::new();
     let file = fixtures().join("keys/u64.parquet");
-    let cases: [(&str, i32, Vec<Summary>); 4] = [
+    // A list longer than the comparisons kiln chains, with values past 63 bits.
+    let long: Vec<String> = (100..140).map(|i| i.to_string()).collect();
+    let long = format!("{{enum: [{}, 18446744073709551615, 5]}}", long.join(", "));
+    let cases: [(&str, i32, Vec<Summary>); 6] = [
         ("{minimum: 0}", 0, vec![]),
         (
             "{minimum: 6}",
@@ -1664,6 +1667,16 @@ fn unsigned_64_bit_integers_are_integers() {
                 ("cell/enum".into(), Some("k".into()), 4, vec![1, 3, 4, 5]),
                 ("cell/unique".into(), Some("k".into()), 2, vec![3, 5]),
             ],
+        ),
+        (
+            "{maximum: 18446744073709551614}",
+            1,
+            vec![("cell/maximum".into(), Some("k".into()), 2, vec![1, 3])],
+        ),
+        (
+            &long,
+            1,
+            vec![("cell/enum".into(), Some("k".into()), 3, vec![4, 5, 6])],
         ),
     ];
     for (constraints, code, want) in cases {

@@ -282,6 +282,20 @@ CONSTRAINTS = [
     ("minimum-duration", {"type": "duration", "constraints": {"minimum": "PT1H"}}, [("at", "PT1H"), ("below", "PT30M")]),
     ("maximum-integer", {"type": "integer", "constraints": {"maximum": 10}}, [("at", "10"), ("above", "11")]),
     ("maximum-integer-float", {"type": "integer", "constraints": {"maximum": 10.5}}, [("ok", "10"), ("above", "11")]),
+    # Integers have no 64-bit bound, nor do their bounds.
+    ("maximum-integer-wide", {"type": "integer", "constraints": {"maximum": 18446744073709551615}}, [
+        ("at", "18446744073709551615"), ("above", "18446744073709551616"), ("small", "5"),
+        ("plus-at", "+18446744073709551615"), ("huge", "170141183460469231731687303715884105728"),
+        ("neg-big", "-9223372036854775809"),
+    ]),
+    ("minimum-integer-wide-neg", {"type": "integer", "constraints": {"minimum": "-9223372036854775809"}}, [
+        ("at", "-9223372036854775809"), ("below", "-9223372036854775810"), ("small", "-5"),
+        ("huge-neg", "-170141183460469231731687303715884105729"),
+    ]),
+    ("enum-integer-wide", {"type": "integer", "constraints": {"enum": [18446744073709551615, 5]}}, [
+        ("in", "18446744073709551615"), ("lead-zero", "018446744073709551615"),
+        ("out", "18446744073709551616"), ("small", "5"),
+    ]),
     ("maximum-number", {"type": "number", "constraints": {"maximum": 2.5}}, [("at", "2.5"), ("above", "2.51"), ("inf", "INF")]),
     ("maximum-date", {"type": "date", "constraints": {"maximum": "2024-12-31"}}, [("at", "2024-12-31"), ("above", "2025-01-01")]),
     ("maximum-date-fmt", {"type": "date", "format": "%d/%m/%Y", "constraints": {"maximum": "31/12/2024"}}, [
