@@ -127,6 +127,10 @@ pub struct Compiled {
     /// them read as numbers: the reader turns a JSON number in a column of
     /// strings into text, which a `string` field must not accept.
     pub json_numbers: Vec<(String, String)>,
+    /// Whether the pass finds an empty line of a delimited file blank: it
+    /// reads as its first cell empty and the others missing, so it does
+    /// where the first column reads an empty cell as missing.
+    pub empty_line_blank: bool,
 }
 
 impl Compiled {
@@ -587,6 +591,11 @@ pub fn compile(
     }
     checks.extend(rows_check(schema));
     blank_rows(columns.len(), &mut checks);
+    let empty_line_blank = columns.first().is_none_or(|c| {
+        let field = c.field.map(|i| &schema.fields[i]);
+        let missing = field.map_or(&schema.missing_values, |f| &f.missing_values);
+        !is_text(&c.dtype) || missing.iter().any(String::is_empty)
+    });
     Compiled {
         columns,
         prep,
@@ -596,6 +605,7 @@ pub fn compile(
         checks,
         not_checked,
         json_numbers,
+        empty_line_blank,
     }
 }
 

@@ -538,6 +538,16 @@ pub fn run(
             }),
         }
     }
+    if !compiled.empty_line_blank {
+        empty_lines(
+            &shapes.empty,
+            &compiled,
+            rows,
+            max_samples,
+            &mut findings,
+            &mut passed,
+        );
+    }
     if format.is_delimited() || format == Format::Ndjson {
         add_lines(path, schema, format, &mut findings);
     }
@@ -1258,6 +1268,44 @@ fn shape_finding(
             ),
         )
     })
+}
+
+/// Empty lines the pass did not find blank (the first column reads an
+/// empty cell as a value) counted as blank rows all the same: an empty line
+/// holds no cell at all, as frictionless-py reads it.
+fn empty_lines(
+    empty: &lines::Ragged,
+    compiled: &Compiled,
+    rows: u64,
+    max_samples: usize,
+    findings: &mut Vec<Finding>,
+    passed: &mut Vec<Passed>,
+) {
+    let Some(check) = compiled.checks.iter().find(|c| c.code == "row/blank") else {
+        return;
+    };
+    if empty.rows == 0 {
+        return;
+    }
+    passed.retain(|p| p.code != "row/blank");
+    let found = findings.iter().position(|f| f.code == "row/blank");
+    let (count, mut samples) = match found {
+        Some(i) => {
+            let f = findings.remove(i);
+            (f.count, f.samples)
+        }
+        None => (0, Vec::new()),
+    };
+    samples.extend(
+        (empty.samples.iter())
+            .map(|&(row, line, _)| Sample::new(row, Some(line), Some(String::new()))),
+    );
+    samples.sort_by_key(|s| s.row);
+    samples.truncate(max_samples);
+    findings.push(Finding {
+        samples,
+        ..finding(check, count + empty.rows, None, rows)
+    });
 }
 
 /// A failed table-level finding, an error, without samples or fractions.

@@ -361,13 +361,15 @@ pub struct Shapes {
     pub short: Ragged,
     /// Rows with more cells than the header.
     pub long: Ragged,
+    /// Empty lines: rows with no cell at all (their samples' cells 0).
+    pub empty: Ragged,
     /// Columns (0-based) with a cell of blanks only, which the CSV reader
     /// would read as empty where kiln must see a value that is no number.
     pub blank_cells: Vec<bool>,
 }
 
-/// Row shapes against `columns` cells a row. A blank line is neither short
-/// nor long: it is a blank row, found from its cells.
+/// Row shapes against `columns` cells a row. An empty line is neither short
+/// nor long: it is a blank row, counted apart.
 pub fn row_shapes(
     path: &Path,
     layout: Layout,
@@ -385,7 +387,7 @@ pub fn row_shapes(
             }
         }
         let side = match r.cells {
-            0 => return true,
+            0 => &mut out.empty,
             n if n < columns => &mut out.short,
             n if n > columns => &mut out.long,
             _ => return true,

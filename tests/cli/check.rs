@@ -1638,6 +1638,51 @@ fn columns_of_every_type_are_judged() {
     }
 }
 
+/// An empty line holds no cell at all: a blank row whatever the missing
+/// values (with none, its first cell would otherwise read as a value),
+/// counted with the rows whose every cell is missing; a line of one empty
+/// quoted cell is a value.
+#[test]
+fn empty_lines_are_blank_rows_whatever_the_missing_values() {
+    let repo = Repo::new();
+    let cases = [
+        ("a\n1\n\n3\n", "[]", 1, vec![("row/blank", 1, vec![2])]),
+        (
+            "a,b\n1,2\n\n3,4\n",
+            "[]",
+            1,
+            vec![("row/blank", 1, vec![2])],
+        ),
+        (
+            "a,b\nNA,NA\n1,2\n\n3,4\n\n",
+            "[NA]",
+            1,
+            vec![("row/blank", 3, vec![1, 3, 5])],
+        ),
+        ("a,b\n1,2\n\n", "['']", 1, vec![("row/blank", 1, vec![2])]),
+        ("a\n1\n\"\"\n3\n", "[]", 0, vec![]),
+    ];
+    for (csv, missing, code, want) in cases {
+        repo.write("e.csv", csv);
+        let columns = csv.lines().next().unwrap().split(',').count();
+        let fields: String = ["a", "b"][..columns]
+            .iter()
+            .map(|n| format!("  - {{name: {n}, type: string}}\n"))
+            .collect();
+        repo.write(
+            "e.yaml",
+            format!("missingValues: {missing}\nfields:\n{fields}"),
+        );
+        let report = check_json(&repo, "e.csv", "e.yaml", code);
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let want: Vec<Summary> = want
+            .into_iter()
+            .map(|(c, n, rows)| (c.to_string(), None, n, rows))
+            .collect();
+        assert_eq!(got, want, "{csv:?} with missingValues {missing}");
+    }
+}
+
 /// An unsigned 64-bit column declared `integer` holds integers, all of
 /// them (Table Schema sets no bound): no type errors past the signed
 /// range, and bounds, lists and repeats judged on the exact values.
