@@ -128,8 +128,8 @@ pub struct Compiled {
     /// strings into text, which a `string` field must not accept.
     pub json_numbers: Vec<(String, String)>,
     /// Whether the pass finds an empty line of a delimited file blank: it
-    /// reads as its first cell empty and the others missing, so it does
-    /// where the first column reads an empty cell as missing.
+    /// reads as every cell empty, so it does where every column reads an
+    /// empty cell as missing.
     pub empty_line_blank: bool,
 }
 
@@ -591,7 +591,7 @@ pub fn compile(
     }
     checks.extend(rows_check(schema));
     blank_rows(columns.len(), &mut checks);
-    let empty_line_blank = columns.first().is_none_or(|c| {
+    let empty_line_blank = columns.iter().all(|c| {
         let field = c.field.map(|i| &schema.fields[i]);
         let missing = field.map_or(&schema.missing_values, |f| &f.missing_values);
         !is_text(&c.dtype) || missing.iter().any(String::is_empty)

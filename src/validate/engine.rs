@@ -1270,9 +1270,9 @@ fn shape_finding(
     })
 }
 
-/// Empty lines the pass did not find blank (the first column reads an
-/// empty cell as a value) counted as blank rows all the same: an empty line
-/// holds no cell at all, as frictionless-py reads it.
+/// Empty lines the pass did not find blank (a column reads an empty cell
+/// as a value) counted as blank rows all the same: an empty line holds no
+/// cell at all, as frictionless-py reads it.
 fn empty_lines(
     empty: &lines::Ragged,
     compiled: &Compiled,

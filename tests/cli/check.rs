@@ -1645,30 +1645,52 @@ fn columns_of_every_type_are_judged() {
 #[test]
 fn empty_lines_are_blank_rows_whatever_the_missing_values() {
     let repo = Repo::new();
+    // (the table, its missing values, b's own if any, exit code, findings)
     let cases = [
-        ("a\n1\n\n3\n", "[]", 1, vec![("row/blank", 1, vec![2])]),
+        (
+            "a\n1\n\n3\n",
+            "[]",
+            None,
+            1,
+            vec![("row/blank", 1, vec![2])],
+        ),
         (
             "a,b\n1,2\n\n3,4\n",
             "[]",
+            None,
             1,
             vec![("row/blank", 1, vec![2])],
         ),
         (
             "a,b\nNA,NA\n1,2\n\n3,4\n\n",
             "[NA]",
+            None,
             1,
             vec![("row/blank", 3, vec![1, 3, 5])],
         ),
-        ("a,b\n1,2\n\n", "['']", 1, vec![("row/blank", 1, vec![2])]),
-        ("a\n1\n\"\"\n3\n", "[]", 0, vec![]),
+        (
+            "a,b\n1,2\n\n",
+            "['']",
+            None,
+            1,
+            vec![("row/blank", 1, vec![2])],
+        ),
+        (
+            "a,b\n1,2\n\n",
+            "['']",
+            Some("[]"),
+            1,
+            vec![("row/blank", 1, vec![2])],
+        ),
+        ("a\n1\n\"\"\n3\n", "[]", None, 0, vec![]),
     ];
-    for (csv, missing, code, want) in cases {
+    for (csv, missing, b_missing, code, want) in cases {
         repo.write("e.csv", csv);
-        let columns = csv.lines().next().unwrap().split(',').count();
-        let fields: String = ["a", "b"][..columns]
-            .iter()
-            .map(|n| format!("  - {{name: {n}, type: string}}\n"))
-            .collect();
+        let mut fields = String::from("  - {name: a, type: string}\n");
+        if csv.starts_with("a,b") {
+            let own = b_missing.map_or(String::new(), |m| format!(", missingValues: {m}"));
+            fields.push_str(&format!("  - {{name: b, type: string{own}}}\n"));
+        }
         repo.write(
             "e.yaml",
             format!("missingValues: {missing}\nfields:\n{fields}"),
@@ -1679,7 +1701,10 @@ fn empty_lines_are_blank_rows_whatever_the_missing_values() {
             .into_iter()
             .map(|(c, n, rows)| (c.to_string(), None, n, rows))
             .collect();
-        assert_eq!(got, want, "{csv:?} with missingValues {missing}");
+        assert_eq!(
+            got, want,
+            "{csv:?} with missingValues {missing}, b's {b_missing:?}"
+        );
     }
 }
 
