@@ -1639,9 +1639,9 @@ fn columns_of_every_type_are_judged() {
 }
 
 /// An empty line holds no cell at all: a blank row whatever the missing
-/// values (with none, its first cell would otherwise read as a value),
-/// counted with the rows whose every cell is missing; a line of one empty
-/// quoted cell is a value.
+/// values (where a field lists no empty one, its cell would otherwise
+/// read as a value), counted with the rows whose every cell is missing; a
+/// line of one empty quoted cell is a value.
 #[test]
 fn empty_lines_are_blank_rows_whatever_the_missing_values() {
     let repo = Repo::new();
