@@ -88,7 +88,7 @@ impl Cache {
     }
 
     fn path(&self, key: &Id) -> PathBuf {
-        self.dir.join(self.rel(key))
+        self.dir.join(entry_rel(key))
     }
 
     /// Where the run of repeat check `i` of the entry `key` is kept.
@@ -206,7 +206,7 @@ impl Cache {
             if let Some(data) = r.data_id.filter(|d| keep.contains(d)) {
                 kept.insert(stem(rel).to_string());
                 let profile = Cache::profile_key(&data, &r.schema_id, &r.format);
-                kept.insert(stem(&self.rel(&profile)).to_string());
+                kept.insert(stem(&entry_rel(&profile)).to_string());
             }
         }
         let mut swept = Swept::default();
@@ -220,12 +220,12 @@ impl Cache {
         }
         Ok((swept, gone))
     }
+}
 
-    /// A key's entry below the cache folder.
-    fn rel(&self, key: &Id) -> String {
-        let hex = key.hex();
-        format!("{}/{}.json", &hex[..2], &hex[2..])
-    }
+/// A key's entry below the cache folder.
+fn entry_rel(key: &Id) -> String {
+    let hex = key.hex();
+    format!("{}/{}.json", &hex[..2], &hex[2..])
 }
 
 /// A cache file's key part, `xx/` and the rest of the key.

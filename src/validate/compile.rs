@@ -186,6 +186,11 @@ fn integer_text(f: &Field, j: usize) -> (Expr, Expr) {
     (digits, integer)
 }
 
+/// An integer's digits without a sign `+`.
+fn unsigned(digits: Expr) -> Expr {
+    digits.str().replace(lit(r"^\+"), lit(""), false)
+}
+
 /// Where a text cell holds an integer past 64 bits.
 struct Big {
     /// An integer past 64 bits (no typed value).
@@ -201,9 +206,7 @@ struct Big {
 /// zeros; null where the cell is no integer.
 fn integer_key(f: &Field, j: usize) -> Expr {
     let (digits, big) = integer_text(f, j);
-    let canonical = digits
-        .str()
-        .replace(lit(r"^\+"), lit(""), false)
+    let canonical = unsigned(digits)
         .str()
         .replace(lit(r"^(-?)0+([0-9])"), lit("$1$2"), false);
     when(col(t(j)).is_not_null())
@@ -939,9 +942,7 @@ fn field_checks(
     let big = (f.kind == FieldType::Integer && is_text(&c.dtype)).then(|| {
         let (digits, integer) = integer_text(f, j);
         let big = col(t(j)).is_null().and(integer).fill_null(lit(false));
-        let wide = (digits.clone().str())
-            .replace(lit(r"^\+"), lit(""), false)
-            .cast(DataType::Int128);
+        let wide = unsigned(digits.clone()).cast(DataType::Int128);
         Big {
             negative: big.clone().and(digits.str().starts_with(lit("-"))),
             big,

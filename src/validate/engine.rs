@@ -650,7 +650,6 @@ pub fn column_keys(
     Ok(take_sink(list))
 }
 
-/// The sink an expression filled, once the pass that evaluated it is done.
 /// A check's keyed rows: gathered for it, or the same as those of an
 /// earlier check (by its place in [`Outcome::repeats`]) of the same key.
 pub enum Keys {
@@ -658,6 +657,7 @@ pub enum Keys {
     SameAs(usize),
 }
 
+/// The sink an expression filled, once the pass that evaluated it is done.
 fn take_sink(shared: Arc<std::sync::Mutex<KeySink>>) -> KeySink {
     let mut guard = shared
         .lock()

@@ -752,7 +752,7 @@ pub fn result_cache(repo: &RepoDirs) -> ResultCache {
 /// datasets whose runs went with them. Returns what it removed (or, for
 /// a dry run, would).
 pub fn sweep(repo: &RepoDirs, keep: &HashSet<Id>, dry_run: bool) -> Result<Swept, IoError> {
-    let cache = cache::Cache::new(repo.state.clone(), repo.tmp.clone());
+    let cache = result_cache(repo);
     let (swept, gone) = cache.sweep(keep, dry_run)?;
     let merges = merged::Merges::new(&repo.state, repo.tmp.clone());
     let live = |run: &str| !gone.contains(run) && cache.has_file(run);

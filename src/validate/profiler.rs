@@ -110,10 +110,8 @@ impl Observed {
 
     /// The least and the greatest value, as text.
     pub fn range(&self) -> [Option<String>; 2] {
-        let text = |i: usize| {
-            let s = written::text_of(self.ends.as_ref()?).ok()?;
-            s.str().ok()?.get(i).map(str::to_string)
-        };
+        let texts = self.ends.as_ref().and_then(|e| written::text_of(e).ok());
+        let text = |i: usize| texts.as_ref()?.str().ok()?.get(i).map(str::to_string);
         [text(0), text(1)]
     }
 
