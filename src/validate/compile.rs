@@ -10,6 +10,7 @@ use polars::prelude::*;
 
 use super::distinct::KeyKind;
 use super::json_cells;
+use super::json_kinds::{self, Kind};
 use super::listed;
 use super::source::Format;
 use super::written;
@@ -35,10 +36,9 @@ pub fn r(j: usize) -> String {
 pub fn k(j: usize) -> String {
     format!("__kiln_k{j}")
 }
-/// Column `j` of a JSON-lines file read again as numbers: not null where
-/// the JSON value is a number (see [`Compiled::json_numbers`]).
-pub fn jn(j: usize) -> String {
-    format!("__kiln_jn{j}")
+/// The JSON kind of each cell of field `i` (a [`json_kinds::Kind`]).
+pub fn jk(i: usize) -> String {
+    format!("__kiln_jk{i}")
 }
 
 /// How a check is counted.
@@ -123,10 +123,6 @@ pub struct Compiled {
     pub keys: Vec<Expr>,
     pub checks: Vec<Check>,
     pub not_checked: Vec<NotChecked>,
-    /// JSON-lines columns of `string` fields, with the name [`jn`] gives
-    /// them read as numbers: the reader turns a JSON number in a column of
-    /// strings into text, which a `string` field must not accept.
-    pub json_numbers: Vec<(String, String)>,
     /// Whether the pass finds an empty line of a delimited file blank: it
     /// reads as every cell empty, so it does where every column reads an
     /// empty cell as missing.
@@ -242,12 +238,14 @@ pub fn is_text(dtype: &DataType) -> bool {
 
 /// Compiles `schema` for a file with columns `data`: matches columns to
 /// fields as `fieldsMatch` says, and builds every check. `read_as_null`:
-/// the reader already made missing-value texts null.
+/// the reader already made missing-value texts null. `kinded`: the
+/// fields whose cells' JSON kinds are in the scan (see [`jk`]).
 pub fn compile(
     schema: &Schema,
     data: &polars::prelude::Schema,
     format: Format,
     read_as_null: bool,
+    kinded: &[usize],
 ) -> Compiled {
     let header = schema.dialect.header;
     let mut checks = Vec::new();
@@ -436,7 +434,6 @@ pub fn compile(
     }
 
     let mut prep = Vec::new();
-    let mut json_numbers = Vec::new();
     let mut typed_cols = Vec::new();
     let mut typed_dtypes = Vec::new();
     let mut key_cols = Vec::new();
@@ -456,6 +453,41 @@ pub fn compile(
         } else {
             source
         };
+        // The JSON kind of each cell, where the field has cells of kinds
+        // other than text.
+        let kind = c.field.filter(|i| kinded.contains(i)).map(|i| {
+            prep.push(col(jk(i)));
+            col(jk(i))
+        });
+        let is_kind = |k: Kind| kind.clone().map(|e| e.eq(lit(k as u8)));
+        // A JSON `true` is true whatever texts the field reads as true.
+        let raw = match (field, is_kind(Kind::Boolean)) {
+            (Some(f), Some(boolean)) if f.kind == FieldType::Boolean => {
+                match (f.true_values.first(), f.false_values.first()) {
+                    (Some(yes), Some(no)) => when(boolean)
+                        .then(
+                            when(raw.clone().eq(lit("true")))
+                                .then(lit(yes.as_str()))
+                                .otherwise(lit(no.as_str())),
+                        )
+                        .otherwise(raw),
+                    _ => raw,
+                }
+            }
+            _ => raw,
+        };
+        // A JSON number is a number whatever decimal mark the field's text has.
+        let raw = match (field, is_kind(Kind::Float)) {
+            (Some(f), Some(float)) if f.kind == FieldType::Number => {
+                match f.decimal_char.as_deref().filter(|d| *d != ".") {
+                    Some(d) => when(float)
+                        .then(raw.clone().str().replace_all(lit("."), lit(d), true))
+                        .otherwise(raw),
+                    None => raw,
+                }
+            }
+            _ => raw,
+        };
         let text = is_text(&c.dtype);
         // Blanks around a number are ignored, as the CSV reader's own number
         // parsing ignores those before it (see `reader_types`); a cell of
@@ -471,7 +503,13 @@ pub fn compile(
         // itself where it could.
         let value = if text && !missing_values.is_empty() && !read_as_null {
             let texts: Vec<Literal> = missing_values.iter().cloned().map(Literal::Str).collect();
-            when(one_of(raw.clone(), &texts, DataType::String))
+            // Only text is a missing value: the JSON number -9999 is not "-9999".
+            let missing = one_of(raw.clone(), &texts, DataType::String);
+            let missing = match is_kind(Kind::Text) {
+                Some(t) => missing.and(t),
+                None => missing,
+            };
+            when(missing)
                 .then(null_of(DataType::String))
                 .otherwise(trimmed)
         } else {
@@ -500,18 +538,18 @@ pub fn compile(
             key_cols.push(integer_key(f, j).alias(k(j)));
         }
         keys_of.push(key);
-        let json_number =
-            (format == Format::Ndjson && text && f.kind == FieldType::String).then(|| {
-                json_numbers.push((c.name.clone(), jn(j)));
-                prep.push(col(jn(j)));
-                col(jn(j)).is_not_null()
-            });
+        // Cells whose JSON kind the field's type refuses whatever the value.
+        let refused = kind.clone().map(|k| {
+            json_kinds::refused(f.kind)
+                .iter()
+                .fold(lit(false), |e, r| e.or(k.clone().eq(lit(*r as u8))))
+        });
         field_checks(
             f,
             j,
             c,
             &typed,
-            json_number,
+            refused,
             format,
             &mut checks,
             &mut not_checked,
@@ -607,7 +645,6 @@ pub fn compile(
         keys: key_cols,
         checks,
         not_checked,
-        json_numbers,
         empty_line_blank,
     }
 }
@@ -887,7 +924,7 @@ fn field_checks(
     j: usize,
     c: &Column,
     typed: &Typed,
-    json_number: Option<Expr>,
+    refused: Option<Expr>,
     format: Format,
     checks: &mut Vec<Check>,
     not_checked: &mut Vec<NotChecked>,
@@ -931,7 +968,7 @@ fn field_checks(
         Typed::Parsed(_) => Some(col(v(j)).is_not_null().and(col(t(j)).is_null())),
         Typed::Incompatible(_) => Some(col(v(j)).is_not_null()),
     };
-    let mask = match (mask, json_number) {
+    let mask = match (mask, refused) {
         (Some(m), Some(n)) => Some(m.or(n)),
         (m, n) => m.or(n),
     };

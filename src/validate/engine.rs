@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
 use super::distinct;
+use super::json_kinds;
 use super::lines;
 use super::profiler;
 use super::repeats::{self, KeySink};
@@ -227,17 +228,45 @@ impl Opened {
                 _ => format!("cannot decompress it: {e}"),
             })
         })?;
+        // A JSON file's records are read as JSON lines.
+        let (copy, format) = match format {
+            Format::Json => (
+                Some(json_kinds::lines_of(path).map_err(early)?),
+                Format::Ndjson,
+            ),
+            _ => (copy, format),
+        };
         let path = copy.as_ref().map_or(path, |c| c.path());
         let reader_missing = reader_missing(schema, format);
-        let mut lf = source::scan(path, format, &schema.dialect, reader_missing, &[])
+        let layout = if format == Format::Ndjson {
+            let names: Vec<(usize, &str)> = schema
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (i, f.name.as_str()))
+                .collect();
+            Some(json_kinds::read(path, &names).map_err(early)?)
+        } else {
+            None
+        };
+        let types = layout.as_ref().map_or(&[][..], |l| &l.columns[..]);
+        let mut lf = source::scan(path, format, &schema.dialect, reader_missing, types)
             .map_err(|e| early(polars_message(&e, format)))?;
         let data_schema = lf
             .collect_schema()
             .map_err(|e| early(polars_message(&e, format)))?;
         let data_schema = (*data_schema).clone();
-        let compiled = compile::compile(schema, &data_schema, format, reader_missing.is_some());
-        if !compiled.json_numbers.is_empty() {
-            lf = match with_json_numbers(lf, path, &compiled.json_numbers) {
+        let kinds = layout.map(|l| l.kinds).unwrap_or_default();
+        let kinded: Vec<usize> = kinds.iter().map(|(i, _)| *i).collect();
+        let compiled = compile::compile(
+            schema,
+            &data_schema,
+            format,
+            reader_missing.is_some(),
+            &kinded,
+        );
+        if !kinds.is_empty() {
+            lf = match with_kinds(lf, kinds) {
                 Ok(lf) => lf,
                 Err(e) => return Err((polars_message(&e, format), compiled.not_checked)),
             };
@@ -700,7 +729,7 @@ fn typed_counts(
         for (name, dtype) in &types {
             typed_schema.with_column(name.as_str().into(), dtype.clone());
         }
-        let compiled = compile::compile(schema, &typed_schema, format, true);
+        let compiled = compile::compile(schema, &typed_schema, format, true, &[]);
         // Typed cells would show as their values, not as written: samples
         // are read from the text afterwards.
         let plan = aggregates(&compiled, pass, 0);
@@ -1198,28 +1227,15 @@ fn foreign_key_finding(
     }))
 }
 
-/// The JSON-lines scan beside a second scan of the same file that reads
-/// `columns` as numbers: a value there is a JSON number (strings and other
-/// values read as null), zipped row by row in the same streaming pass.
-fn with_json_numbers(
-    lf: LazyFrame,
-    path: &Path,
-    columns: &[(String, String)],
-) -> PolarsResult<LazyFrame> {
-    let numbers = Arc::new(polars::prelude::Schema::from_iter(columns.iter().map(
-        |(name, _)| Field::new(PlSmallStr::from(name.as_str()), DataType::Float64),
-    )));
-    let probe = LazyJsonLineReader::new(PlRefPath::try_from_path(path)?)
-        .with_schema(Some(numbers))
-        .with_ignore_errors(true)
-        .finish()?
-        .select(
-            columns
-                .iter()
-                .map(|(name, alias)| col(name.as_str()).alias(alias.as_str()))
-                .collect::<Vec<_>>(),
-        );
-    concat_lf_horizontal([lf, probe], HConcatOptions::default())
+/// The JSON-lines scan beside the kinds of the cells of `kinds`' fields,
+/// row by row (see [`json_kinds`]).
+fn with_kinds(lf: LazyFrame, kinds: Vec<(usize, Vec<u8>)>) -> PolarsResult<LazyFrame> {
+    let columns: Vec<Column> = kinds
+        .into_iter()
+        .map(|(i, k)| Column::new(compile::jk(i).into(), k))
+        .collect();
+    let df = DataFrame::new_infer_height(columns)?;
+    concat_lf_horizontal([lf, df.lazy()], HConcatOptions::default())
 }
 
 /// How the file's bytes split into records and cells.

@@ -14,6 +14,7 @@ mod distinct;
 mod engine;
 pub mod infer;
 mod json_cells;
+mod json_kinds;
 mod lines;
 mod listed;
 mod merged;

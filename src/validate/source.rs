@@ -184,7 +184,8 @@ pub fn plain_copy(
 /// A lazy scan of `path`; `Err` when polars cannot open it. With
 /// `missing`, a delimited file's reader itself reads those texts as null,
 /// in every column (cheaper than kiln testing each cell). A delimited
-/// file's columns are text except those named in `types`.
+/// file's columns are text except those named in `types`; a JSON-lines
+/// file's are `types` where given, else inferred from every line.
 pub fn scan(
     path: &Path,
     format: Format,
@@ -262,6 +263,14 @@ pub fn scan(
                 .finish()
                 .map(DataFrame::lazy)
         }
+        // Read as `types` where given (see `json_kinds`): every value as
+        // text, which the reader makes of any value, so none fails it.
+        Format::Ndjson if !types.is_empty() => LazyJsonLineReader::new(pl_path)
+            .with_schema(Some(Arc::new(Schema::from_iter(types.iter().map(
+                |(name, dtype)| Field::new(name.as_str().into(), dtype.clone()),
+            )))))
+            .with_ignore_errors(true)
+            .finish(),
         Format::Ndjson => LazyJsonLineReader::new(pl_path)
             // Types from every line, so a late value of another type is
             // typed with the rest of its column instead of failing the read.

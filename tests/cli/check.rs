@@ -1962,26 +1962,42 @@ fn number_options_follow_table_schema() {
     assert!(run.stderr.contains("groupChar"), "{}", run.stderr);
 }
 
-/// A JSON number is no string, though the reader turns it into text when
-/// its column also holds strings.
+/// A JSON cell is read by the kind of its value: a number, `true`, an
+/// object or an array is no string, though the reader turns each into
+/// text; a column mixing kinds is read, not refused; a JSON `true` is true
+/// whatever texts the field reads as true. The same in a JSON array file.
 #[test]
-fn json_numbers_in_string_fields_are_type_errors() {
+fn json_values_are_judged_by_their_kind() {
     let repo = Repo::new();
-    repo.write(
-        "j.ndjson",
-        "{\"s\":\"a\",\"n\":1}\n{\"s\":1,\"n\":2}\n{\"s\":\"2\",\"n\":3}\n{\"s\":null,\"n\":4}\n{\"s\":1.5,\"n\":6}\n",
-    );
+    let lines = [
+        r#"{"s":"a","n":1,"b":"yes"}"#,
+        r#"{"s":1,"n":true,"b":true}"#,
+        r#"{"s":"2","n":"3","b":false}"#,
+        r#"{"s":null,"n":4.0,"b":"no"}"#,
+        r#"{"s":1.5,"n":[5],"b":1}"#,
+        r#"{"s":true,"n":6,"b":"no"}"#,
+        r#"{"s":{"x":1},"n":7,"b":"yes"}"#,
+        r#"{"s":["a"],"n":8.5,"b":"yes"}"#,
+    ];
+    repo.write("j.ndjson", lines.join("\n") + "\n");
+    repo.write("j.json", format!("[{}]", lines.join(",\n")));
     repo.write(
         "j.yaml",
-        "fields:\n  - {name: s, type: string}\n  - {name: n, type: integer}\n",
+        "fields:\n  - {name: s, type: string}\n  - {name: n, type: integer}\n  - {name: b, type: boolean, trueValues: [yes], falseValues: [no]}\n",
     );
-    let report = check_json(&repo, "j.ndjson", "j.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
-    assert_eq!(
-        got,
-        vec![("cell/type".into(), Some("s".into()), 2, vec![2, 5])]
-    );
-    assert_eq!(findings(&report)[0]["samples"][0]["line"], 2);
+    for file in ["j.ndjson", "j.json"] {
+        let report = check_json(&repo, file, "j.yaml", 1);
+        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("cell/type".into(), Some("s".into()), 5, vec![2, 5, 6, 7, 8]),
+                ("cell/type".into(), Some("n".into()), 3, vec![2, 5, 8]),
+                ("cell/type".into(), Some("b".into()), 1, vec![5]),
+            ],
+            "{file}"
+        );
+    }
 }
 
 /// With `fieldsMatch: exact` (people.yaml), fields map to columns by their

@@ -47,6 +47,7 @@ class Case:
     csv_text: Optional[str] = None  # exact CSV text (overrides header/rows for csv)
     formats: tuple = ("csv",)
     note: str = ""
+    json_rows: Optional[list] = None  # rows of JSON values, for json_case
 
 
 def _needs_no_quoting(header, rows) -> bool:
@@ -97,6 +98,12 @@ def text_case(name, clause, schema, header, rows, note=""):
 def raw_case(name, clause, schema, csv_text, note=""):
     """A case given as exact CSV text: CSV only."""
     _add(Case(name, clause, schema, None, [], csv_text, ("csv",), note))
+
+
+def json_case(name, clause, schema, header, values, note=""):
+    """A case about JSON values themselves (`true` in a string field): JSON
+    lines only, each row a list of JSON values."""
+    _add(Case(name, clause, schema, header, [], None, ("ndjson",), note, values))
 
 
 def one_field(fdesc: dict, extra: Optional[dict] = None) -> dict:
@@ -587,6 +594,34 @@ KEYS = [
 ]
 for name, clause, schema, header, rows in KEYS:
     value_case(f"key-{name}", clause, schema, header, rows)
+
+
+# ---------------------------------------------------------------------------
+# JSON values of every kind in a field of every type: Table Schema reads a
+# JSON cell by its value (`true` is no string; the number -1 is not the
+# missing value "-1"), whatever text a reader would make of it.
+# ---------------------------------------------------------------------------
+
+JSON_TYPES = [
+    ("string", "x"), ("integer", "5"), ("number", "5.5"), ("boolean", "true"), ("object", '{"a": 1}'),
+    ("array", "[1]"), ("date", "2020-01-01"), ("time", "10:00:00"), ("datetime", "2020-01-01T10:00:00"),
+    ("year", "2020"), ("yearmonth", "2020-01"), ("duration", "P1D"), ("any", "x"),
+]
+JSON_KINDS = [
+    ("int", 5), ("int2020", 2020), ("float", 5.5), ("float-whole", 5.0), ("exponent", 1e3), ("true", True),
+    ("false", False), ("object", {"a": 1}), ("array", [1, 2]), ("array-ym", [2020, 1]), ("text", "x"),
+]
+for type_, text in JSON_TYPES:
+    for kind, value in JSON_KINDS:
+        # A column of text values of the type, and one value of another kind.
+        json_case(f"json-{type_}-{kind}", f"types/{type_}", one_field({"type": type_}), ["id", "v"],
+                  [[1, text], [2, text], [3, value]])
+json_case("json-missing-text", "missingValues", one_field(
+    {"type": "integer", "constraints": {"minimum": 0}}, {"missingValues": ["-1"]}), ["id", "v"], [[1, 3], [2, "-1"]])
+json_case("json-boolean-true-values", "types/boolean", one_field(
+    {"type": "boolean", "trueValues": ["yes"], "falseValues": ["no"]}), ["id", "v"], [[1, "yes"], [2, True], [3, False]])
+json_case("json-nested-string-true", "types/string", one_field({"type": "string"}), ["id", "v"],
+          [[1, "a"], [2, {"b": True}]])
 
 
 def all_cases() -> list:

@@ -183,6 +183,20 @@ class Quoted(str):
     """A cell written quoted in CSV (`""` for an empty one)."""
 
 
+class JsonValue(str):
+    """A cell written in JSON lines as this JSON value (of any kind), in CSV
+    as its JSON text."""
+
+    def __new__(cls, value):
+        cell = super().__new__(cls, json.dumps(value))
+        cell.value = value
+        return cell
+
+
+# JSON values of every kind, for edits of a JSON cell's kind
+JSON_VALUES = [5, -1, 2020, 5.5, 5.0, 1e3, True, False, {"a": 1}, [1, 2], [2020, 1], "x"]
+
+
 @dataclass
 class Table:
     schema: dict
@@ -208,7 +222,8 @@ def write_table(t: Table, fmt: str, path: Path) -> None:
     if fmt == "csv":
         path.write_bytes(csv_text(t).encode("utf-8"))
     else:  # ndjson / parquet: run.py's writers (a rectangular table, labels = names)
-        harness.write_case(Case("p", "property", t.schema, t.header, [[str(c) for c in r] for r in t.rows]), fmt, path)
+        rows = [[c if isinstance(c, JsonValue) else str(c) for c in r] for r in t.rows]
+        harness.write_case(Case("p", "property", t.schema, t.header, rows), fmt, path)
 
 
 # ---------------------------------------------------------------------------
@@ -1151,7 +1166,7 @@ def base_table(rng: random.Random, schema: dict, cols: list, keys: list) -> Tabl
 # ---------------------------------------------------------------------------
 
 CELL_KINDS = ["out-of-range", "empty-required", "quoted-empty", "outside-enum", "non-number",
-              "malformed-timestamp", "type-breaking"]
+              "malformed-timestamp", "type-breaking", "json-kind"]
 ROW_KINDS = ["blank-row", "short-row", "long-row", "duplicate-row"]
 HEADER_KINDS = ["rename-label", "reorder", "duplicate-label"]
 TEMPORAL = ("date", "time", "datetime", "year", "yearmonth", "duration")
@@ -1208,6 +1223,8 @@ def draw_cell(rng: random.Random, kind: str, col: Col, schema: dict) -> Optional
         v = col.malformed(rng) if col.type in TEMPORAL else None
         if v is not None and rng.random() < 0.3:
             v = perturb(rng, col.value(rng)[1])
+    elif kind == "json-kind":
+        return (JsonValue(rng.choice(JSON_VALUES)), False)
     elif kind == "type-breaking":
         v = col.type_breaking(rng)
         if v is not None and col.type not in ("string", "object", "array") and rng.random() < 0.2:
@@ -1536,7 +1553,8 @@ def compact_schema(schema: dict) -> str:
 
 def table_text(t: Table, fmt: str) -> str:
     if fmt == "ndjson":
-        return harness.render_ndjson(Case("p", "property", t.schema, t.header, [[str(c) for c in r] for r in t.rows]))
+        rows = [[c if isinstance(c, JsonValue) else str(c) for c in r] for r in t.rows]
+        return harness.render_ndjson(Case("p", "property", t.schema, t.header, rows))
     return csv_text(t)
 
 
@@ -1569,7 +1587,9 @@ def generate(seed: int, n_cases: int) -> list:
                 continue
             t = apply(base, muts)
             fmts = ["csv"]
-            if cell_only(muts) and rng.random() < 0.25:
+            if cell_only(muts) and any(m["kind"] == "json-kind" for m in muts):
+                fmts.append("ndjson")  # where a JSON value's kind is the edit
+            elif cell_only(muts) and rng.random() < 0.25:
                 fmts.append("parquet" if HAVE_PYARROW and rng.random() < 0.4 else "ndjson")
             g.cases.append({"name": f"p{g.gid}-{k + 1}", "muts": muts, "table": t, "formats": fmts})
             total += 1

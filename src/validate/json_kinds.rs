@@ -1,0 +1,421 @@
+//! What each JSON cell is (text, a number, true or false, an object, an
+//! array) and the columns a JSON-lines file has, from one pass over its
+//! lines. Frictionless reads a JSON cell by the kind of its value (`true` is
+//! no string, and the number -9999 is not the missing value "-9999"), while
+//! the reader kiln scans with turns every value into text: the kinds are
+//! kept beside it. The same pass finds the columns, so the reader needs no
+//! pass of its own to infer them, nor fails where a column mixes kinds.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::io::BufRead;
+use std::path::Path;
+
+use polars::prelude::{DataType, Field, PlSmallStr};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// The kind of a JSON value, as stored in a kinds column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// `null`, or no such member.
+    Absent = 0,
+    Text = 1,
+    /// A number written without a fraction or an exponent.
+    Integer = 2,
+    Float = 3,
+    Boolean = 4,
+    Object = 5,
+    Array = 6,
+}
+
+/// A file's columns and the kinds of the cells of the fields asked for.
+pub struct Layout {
+    /// Every top-level member seen, in the order first seen, as the reader
+    /// should read it: text, or a struct of the asked-for members below it.
+    pub columns: Vec<(String, DataType)>,
+    /// For each asked-for field (by its index) holding a cell that is
+    /// neither text nor absent, the kind of its cell in each row.
+    pub kinds: Vec<(usize, Vec<u8>)>,
+}
+
+/// A place in the members' tree that a field's name may denote.
+#[derive(Default)]
+struct Node {
+    /// Its slot in a row's kinds, where a field is named by this place.
+    slot: Option<usize>,
+    members: HashMap<String, Node>,
+    /// Whether it held an object in some row.
+    object: bool,
+    /// Whether it was present in some row.
+    seen: bool,
+}
+
+/// Reads `path`, a JSON-lines file, for the fields `names` (by index):
+/// a field is the top-level member of its name, or else, for a dotted
+/// name, the member at that path (kiln's sub-fields).
+pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
+    let mut root = Node::default();
+    // Slots: (field index, top-level name slot, path slot).
+    let mut fields = Vec::new();
+    let mut slots = 0;
+    let mut slot = || {
+        slots += 1;
+        slots - 1
+    };
+    for &(i, name) in names {
+        let direct = slot();
+        root.members.entry(name.to_string()).or_default().slot = Some(direct);
+        let path = name.contains('.').then(|| {
+            let s = slot();
+            let node = name.split('.').fold(&mut root, |n, part| {
+                n.members.entry(part.to_string()).or_default()
+            });
+            node.slot = Some(s);
+            s
+        });
+        fields.push((i, direct, path));
+    }
+    let file = crate::fsutil::open(path).map_err(|e| e.to_string())?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut keys = Keys::default();
+    let mut kinds = vec![Vec::new(); slots];
+    let mut row = vec![0u8; slots];
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| e.to_string())?
+            == 0
+        {
+            break;
+        }
+        number += 1;
+        // The reader skips lines of blanks only.
+        if line.iter().all(|b| b" \t\r\n".contains(b)) {
+            continue;
+        }
+        row.fill(Kind::Absent as u8);
+        let mut de = serde_json::Deserializer::from_slice(&line);
+        Top {
+            node: &mut root,
+            row: &mut row,
+            keys: &mut keys,
+        }
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| format!("invalid JSON on line {number}: {e}"))?;
+        for (k, &v) in kinds.iter_mut().zip(&row) {
+            k.push(v);
+        }
+    }
+    let kinds = fields
+        .into_iter()
+        .filter_map(|(i, direct, path)| {
+            // The top-level member of the field's name, if any, as the
+            // columns are matched to fields.
+            let s = match path {
+                Some(p) if !keys.seen.contains(names_of(names, i)) => p,
+                _ => direct,
+            };
+            let plain = |k: &u8| *k <= Kind::Text as u8;
+            (!kinds[s].iter().all(plain)).then(|| (i, std::mem::take(&mut kinds[s])))
+        })
+        .collect();
+    let columns = keys
+        .order
+        .iter()
+        .map(|k| (k.clone(), dtype_of(root.members.get(k))))
+        .collect();
+    Ok(Layout { columns, kinds })
+}
+
+/// A JSON file's records (an array of objects, or one object) written one
+/// to a line, as written (member order and numbers' digits kept), so it is
+/// read as JSON lines are, kinds and all. Each record is parsed when read.
+pub fn lines_of(path: &Path) -> Result<tempfile::NamedTempFile, String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut super::source::decompressed(path).map_err(|e| e.to_string())?,
+        &mut bytes,
+    )
+    .map_err(|e| e.to_string())?;
+    let lines = records(&bytes).ok_or("invalid JSON: not an array of records")?;
+    let mut copy = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .map_err(|e| e.to_string())?;
+    std::io::Write::write_all(copy.as_file_mut(), &lines).map_err(|e| e.to_string())?;
+    Ok(copy)
+}
+
+/// The top-level values of a JSON array (or the one object), a line each:
+/// line breaks between tokens become spaces. `None` where the brackets,
+/// commas or quotes do not make such an array.
+fn records(bytes: &[u8]) -> Option<Vec<u8>> {
+    let blank = |b: &u8| b" \t\r\n".contains(b);
+    let start = bytes.iter().position(|b| !blank(b))?;
+    if bytes[start] == b'{' {
+        return records(&[b"[", &bytes[start..], b"]"].concat());
+    }
+    if bytes[start] != b'[' {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    let (mut depth, mut text, mut escaped, mut empty) = (0usize, false, false, true);
+    let mut rest = bytes[start + 1..].iter();
+    for &b in rest.by_ref() {
+        if text {
+            (escaped, text) = (!escaped && b == b'\\', escaped || b != b'"');
+            out.push(b);
+            continue;
+        }
+        match b {
+            b',' | b']' if depth == 0 => {
+                if empty && (b == b',' || !out.is_empty()) {
+                    return None;
+                }
+                if !empty {
+                    while out.last() == Some(&b' ') {
+                        out.pop();
+                    }
+                    out.push(b'\n');
+                }
+                if b == b']' {
+                    return rest.all(blank).then_some(out);
+                }
+                empty = true;
+                continue;
+            }
+            b'"' => text = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.checked_sub(1)?,
+            b if blank(&b) => {
+                if !empty {
+                    out.push(b' ');
+                }
+                continue;
+            }
+            _ => {}
+        }
+        empty = false;
+        out.push(b);
+    }
+    None
+}
+
+fn names_of<'a>(names: &[(usize, &'a str)], i: usize) -> &'a str {
+    names.iter().find(|(j, _)| *j == i).map_or("", |(_, n)| n)
+}
+
+/// Text, or a struct of the members asked for below a place that held an
+/// object (so the sub-fields there are columns of their own).
+fn dtype_of(node: Option<&Node>) -> DataType {
+    let members: Vec<Field> = node
+        .filter(|n| n.object)
+        .map(|n| {
+            let mut names: Vec<&String> = n.members.keys().filter(|k| n.members[*k].seen).collect();
+            names.sort();
+            names
+                .into_iter()
+                .map(|k| Field::new(PlSmallStr::from(k.as_str()), dtype_of(n.members.get(k))))
+                .collect()
+        })
+        .unwrap_or_default();
+    if members.is_empty() {
+        DataType::String
+    } else {
+        DataType::Struct(members)
+    }
+}
+
+/// The top-level members seen, in the order first seen.
+#[derive(Default)]
+struct Keys {
+    order: Vec<String>,
+    seen: HashSet<String>,
+}
+
+/// A line: one JSON object.
+struct Top<'a> {
+    node: &'a mut Node,
+    row: &'a mut [u8],
+    keys: &'a mut Keys,
+}
+
+impl<'de> DeserializeSeed<'de> for Top<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(Name)? {
+            if !self.keys.seen.contains(key.as_ref()) {
+                self.keys.seen.insert(key.to_string());
+                self.keys.order.push(key.to_string());
+            }
+            member(&mut map, self.node, &key, self.row)?;
+        }
+        Ok(())
+    }
+}
+
+/// The value of member `key` of `node`: its kind noted where a field
+/// names it, its members visited where fields name them.
+fn member<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    node: &mut Node,
+    key: &str,
+    row: &mut [u8],
+) -> Result<(), A::Error> {
+    match node.members.get_mut(key) {
+        Some(n) => {
+            n.seen = true;
+            map.next_value_seed(Cell { node: n, row })
+        }
+        None => map.next_value::<IgnoredAny>().map(drop),
+    }
+}
+
+/// A member's name, borrowed from the line where it has no escapes.
+struct Name;
+
+impl<'de> DeserializeSeed<'de> for Name {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+}
+
+/// A value at a place fields may name.
+struct Cell<'a> {
+    node: &'a mut Node,
+    row: &'a mut [u8],
+}
+
+impl Cell<'_> {
+    fn note(self, kind: Kind) {
+        if let Some(s) = self.node.slot {
+            self.row[s] = kind as u8;
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Cell<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Cell<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.note(Kind::Boolean);
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.note(Kind::Integer);
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.note(Kind::Integer);
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.note(Kind::Float);
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        self.note(Kind::Text);
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.note(Kind::Array);
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.node.object = true;
+        while let Some(key) = map.next_key_seed(Name)? {
+            member(&mut map, self.node, &key, self.row)?;
+        }
+        self.note(Kind::Object);
+        Ok(())
+    }
+}
+
+/// The kinds a field of type `kind` refuses whatever the value (Table
+/// Schema types a JSON cell by its value: only `string` text is a string;
+/// a `year` is an integer or text).
+pub fn refused(kind: crate::schema::FieldType) -> &'static [Kind] {
+    use crate::schema::FieldType as F;
+    use Kind::*;
+    match kind {
+        F::String | F::Date | F::Time | F::Datetime | F::Duration | F::YearMonth => {
+            &[Integer, Float, Boolean, Object, Array]
+        }
+        F::Integer | F::Number => &[Boolean, Object, Array],
+        F::Boolean => &[Integer, Float, Object, Array],
+        F::Object => &[Integer, Float, Boolean, Array],
+        F::Array => &[Integer, Float, Boolean, Object],
+        F::Year => &[Float, Boolean, Object, Array],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::records;
+
+    #[test]
+    fn records_are_split_as_written() {
+        let lines = |s: &str| records(s.as_bytes()).map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(
+            lines("[\n {\"b\": 1,\n  \"a\": \"x, ]\\\"\"},\n {}\n]\n").as_deref(),
+            Some("{\"b\": 1,   \"a\": \"x, ]\\\"\"}\n{}\n")
+        );
+        assert_eq!(
+            lines(" {\"a\": [1, 2]} ").as_deref(),
+            Some("{\"a\": [1, 2]}\n")
+        );
+        assert_eq!(lines("[]").as_deref(), Some(""));
+        for bad in [
+            "[1,]", "[,1]", "[1,,2]", "[1", "[1] x", "[1]]", "x", "", "[{]",
+        ] {
+            assert_eq!(lines(bad), None, "{bad}");
+        }
+    }
+}
