@@ -214,6 +214,19 @@ fn apply(
         kept.iter()
             .any(|k| k.is_empty() || sub == k || sub.starts_with(&format!("{k}/")))
     };
+    // One listing of a prefix folder answers many objects, not a stat each.
+    let changed: Vec<Id> = want
+        .files
+        .iter()
+        .filter(|(sub, (id, kind, _))| {
+            !have
+                .files
+                .get(*sub)
+                .is_some_and(|(hid, hkind, _)| hid == id && hkind == kind)
+        })
+        .map(|(_, (id, _, _))| *id)
+        .collect();
+    let present = store.present(&changed);
     let mut todo: Vec<(&String, Id, bool)> = Vec::new();
     for (sub, (id, kind, _)) in &want.files {
         match have.files.get(sub) {
@@ -221,7 +234,7 @@ fn apply(
             current => {
                 if blocked(sub) {
                     report.conflicts.push(join(&t.rel, sub));
-                } else if !store.contains(id) {
+                } else if !present.contains(id) {
                     report.missing.push(MissingObject {
                         path: join(&t.rel, sub),
                         id: id.hex(),

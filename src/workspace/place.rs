@@ -72,7 +72,8 @@ impl<'a> Placer<'a> {
     }
 
     /// Makes `dest` hold object `id`, replacing whatever file is there.
-    /// Returns the bytes written (0 for links).
+    /// Returns the bytes written (0 for links). The caller knows the store
+    /// holds the object (a symlink to one missing would dangle).
     pub fn place(&self, id: &Id, exec: bool, dest: &Path) -> Result<u64, WorkspaceError> {
         let parent = dest.parent().ok_or_else(|| WorkspaceError::Outside {
             path: dest.to_path_buf(),
@@ -185,7 +186,7 @@ pub fn copy_back(
 }
 
 /// Makes `dest` a hard link or a symlink to `object`; false where this file
-/// system (or a missing object) does not allow it. Made in place, not under
+/// system does not allow it. Made in place, not under
 /// a temporary name renamed over `dest`: renames from one temporary folder
 /// serialise every file on that folder's lock (a checkout of 20,000
 /// symlinks took 4.6 s that way). Whatever `dest` held first is removed;
@@ -195,7 +196,6 @@ pub fn copy_back(
 fn link(mode: LinkMode, object: &Path, dest: &Path) -> Result<bool, IoError> {
     let make = || match mode {
         LinkMode::Hardlink => std::fs::hard_link(object, dest),
-        _ if !object.is_file() => Err(std::io::ErrorKind::NotFound.into()),
         _ => std::os::unix::fs::symlink(object, dest),
     };
     match make() {
