@@ -240,6 +240,34 @@ pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     })
 }
 
+/// Renames `a` to `b` unless `b` exists (Linux `RENAME_NOREPLACE`): false
+/// where it does, and `a` is left. One call instead of a look and a rename.
+pub fn rename_new(a: &Path, b: &Path) -> io::Result<bool> {
+    // SAFETY: both pointers are valid NUL-terminated strings for the call.
+    let renamed = two_paths(a, b, |a, b| unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a,
+            libc::AT_FDCWD,
+            b,
+            libc::RENAME_NOREPLACE,
+        )
+    });
+    match renamed {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        // File systems without the flag: look, then rename.
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            if b.symlink_metadata().is_ok() {
+                return Ok(false);
+            }
+            std::fs::rename(a, b).map(|()| true)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs a system call on two paths as C strings; 0 is success.
 fn two_paths(
     a: &Path,

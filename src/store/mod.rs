@@ -232,9 +232,8 @@ impl Store {
         if len <= SMALL_FILE {
             let bytes = read_open(&file, path, len)?;
             let id = Id::of_bytes(&bytes);
-            if self.contains(&id) {
-                return Ok((id, bytes.len() as u64, None));
-            }
+            // Not looked up first: publishing leaves an object the store
+            // has as it is.
             // Linked beside the object it becomes, so publishing renames it
             // within one folder: a rename from the temporary folder takes
             // the file system's rename lock, which every file then waits on.
@@ -319,28 +318,40 @@ impl Store {
     }
 
     /// Makes staged objects durable with one file-system sync, then renames
-    /// each under its id and makes it read-only.
-    pub fn publish(&self, staged: Vec<Staged>) -> Result<(), IoError> {
+    /// each under its id and makes it read-only, on every core. Returns the
+    /// ids of those the store did not have.
+    pub fn publish(&self, staged: Vec<Staged>) -> Result<Vec<Id>, IoError> {
         if staged.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         fsutil::sync_filesystem(&self.tmp)?;
-        let mut made = HashSet::new();
-        for s in staged {
-            let dest = self.object_path(&s.id);
-            if dest.is_file() {
-                continue;
-            }
-            let parent = dest.parent().expect("object paths have a parent");
-            if made.insert(parent.to_path_buf()) {
-                fsutil::create_dir_all(parent)?;
-            }
-            set_object_mode(&s.tmp, s.exec)?;
-            s.tmp
-                .persist(&dest)
-                .map_err(|e| IoError::new("publish object", &dest, e.error))?;
+        let parents: HashSet<PathBuf> = staged
+            .iter()
+            .filter_map(|s| self.object_path(&s.id).parent().map(Path::to_path_buf))
+            .collect();
+        for parent in &parents {
+            fsutil::create_dir_all(parent)?;
         }
-        Ok(())
+        let published: Vec<Option<Id>> = staged
+            .into_par_iter()
+            .map(|s| {
+                let dest = self.object_path(&s.id);
+                // An object the store has stays as it is: the staged copy
+                // is dropped (a hard-linked one keeps its mode: it is no
+                // object).
+                if !fsutil::rename_new(&s.tmp, &dest)
+                    .map_err(|e| IoError::new("publish object", &dest, e))?
+                {
+                    return Ok(None);
+                }
+                s.tmp
+                    .keep()
+                    .map_err(|e| IoError::new("publish object", &dest, e.error))?;
+                set_object_mode(&dest, s.exec)?;
+                Ok(Some(s.id))
+            })
+            .collect::<Result<_, IoError>>()?;
+        Ok(published.into_iter().flatten().collect())
     }
 
     /// Stages `tree` (whose id is `id`) unless the store has it.

@@ -160,13 +160,13 @@ pub fn add_folder(
             path: PathBuf::from(rel),
         })?
     };
-    let new_objects = hashed.staged.len() as u64;
-    // Files, then the trees that list them, made durable by one sync.
-    let mut staged = hashed.staged;
+    // Files, then the trees that list them: a tree in the store has its files.
+    let mut trees = Vec::new();
     for (id, tree) in &hashed.trees {
-        staged.extend(store.stage_tree(*id, tree)?);
+        trees.extend(store.stage_tree(*id, tree)?);
     }
-    store.publish(staged)?;
+    let new_objects = store.publish(hashed.staged)?.len() as u64;
+    store.publish(trees)?;
     let mut copied = std::collections::HashMap::new();
     for a in &hashed.adopted {
         match super::copy_back(repo, &store, a) {
