@@ -228,35 +228,26 @@ impl Opened {
                 _ => format!("cannot decompress it: {e}"),
             })
         })?;
-        // A JSON file's records are read as JSON lines.
-        let (copy, format) = match format {
-            Format::Json => (
-                Some(json_kinds::lines_of(path).map_err(early)?),
-                Format::Ndjson,
-            ),
-            _ => (copy, format),
-        };
         let path = copy.as_ref().map_or(path, |c| c.path());
         let reader_missing = reader_missing(schema, format);
-        let layout = if format == Format::Ndjson {
+        let (copy, mut lf, kinds) = if format.is_json() {
             let names: Vec<(usize, &str)> = schema
                 .fields
                 .iter()
                 .enumerate()
                 .map(|(i, f)| (i, f.name.as_str()))
                 .collect();
-            Some(json_kinds::read(path, &names).map_err(early)?)
+            let (lines, lf, kinds) = json_scan(path, format, &names).map_err(early)?;
+            (lines.or(copy), lf, kinds)
         } else {
-            None
+            let lf = source::scan(path, format, &schema.dialect, reader_missing, &[])
+                .map_err(|e| early(polars_message(&e, format)))?;
+            (copy, lf, Vec::new())
         };
-        let types = layout.as_ref().map_or(&[][..], |l| &l.columns[..]);
-        let mut lf = source::scan(path, format, &schema.dialect, reader_missing, types)
-            .map_err(|e| early(polars_message(&e, format)))?;
         let data_schema = lf
             .collect_schema()
             .map_err(|e| early(polars_message(&e, format)))?;
         let data_schema = (*data_schema).clone();
-        let kinds = layout.map(|l| l.kinds).unwrap_or_default();
         let kinded: Vec<usize> = kinds.iter().map(|(i, _)| *i).collect();
         let compiled = compile::compile(
             schema,
@@ -650,14 +641,7 @@ pub fn column_keys(
     sink: KeySink,
 ) -> Result<KeySink, String> {
     let failed = |e: PolarsError| polars_message(&e, format);
-    let mut lf = source::scan(
-        path,
-        format,
-        &crate::schema::Dialect::default(),
-        Some(&[String::new()]),
-        &[],
-    )
-    .map_err(failed)?;
+    let (_lines, mut lf) = text_scan(path, format)?;
     let columns = lf.collect_schema().map_err(failed)?;
     if let Some(f) = fields.iter().find(|f| columns.get(f.as_str()).is_none()) {
         return Err(format!("{} has no column `{f}`", path.display()));
@@ -1145,6 +1129,8 @@ fn foreign_key_finding(
         .prepared(lf.clone(), true)
         .select(select)
         .filter(all_set);
+    // Copies a JSON array of records is read through, kept to the end.
+    let mut copies = Vec::new();
     let theirs = if files.is_empty() {
         let Some(refs) = fk
             .reference_fields
@@ -1165,14 +1151,9 @@ fn foreign_key_finding(
         for file in files {
             let format = Format::of(file)
                 .ok_or_else(|| format!("{}: not a data file kiln reads", file.display()))?;
-            let scan = source::scan(
-                file,
-                format,
-                &crate::schema::Dialect::default(),
-                Some(&[String::new()]),
-                &[],
-            )
-            .map_err(|e| format!("{}: {}", file.display(), polars_message(&e, format)))?;
+            let (lines, scan) =
+                text_scan(file, format).map_err(|e| format!("{}: {e}", file.display()))?;
+            copies.extend(lines);
             parts.push(
                 scan.select(keyed(
                     fk.reference_fields
@@ -1225,6 +1206,54 @@ fn foreign_key_finding(
         samples,
         ..base
     }))
+}
+
+/// A file of another table read without a schema (an empty text cell is no
+/// value), and the copy it is read through.
+fn text_scan(
+    path: &Path,
+    format: Format,
+) -> Result<(Option<tempfile::NamedTempFile>, LazyFrame), String> {
+    if format.is_json() {
+        let (lines, lf, _) = json_scan(path, format, &[])?;
+        return Ok((lines, lf));
+    }
+    let lf = source::scan(
+        path,
+        format,
+        &crate::schema::Dialect::default(),
+        Some(&[String::new()]),
+        &[],
+    )
+    .map_err(|e| polars_message(&e, format))?;
+    Ok((None, lf))
+}
+
+/// A JSON file (lines, or an array of records written as lines first, the
+/// copy returned) read with every member as text, and the kinds of the
+/// cells of the fields `names` where some are not text (see [`json_kinds`]).
+type JsonScan = (
+    Option<tempfile::NamedTempFile>,
+    LazyFrame,
+    Vec<(usize, Vec<u8>)>,
+);
+
+fn json_scan(path: &Path, format: Format, names: &[(usize, &str)]) -> Result<JsonScan, String> {
+    let lines = match format {
+        Format::Json => Some(json_kinds::lines_of(path)?),
+        _ => None,
+    };
+    let path = lines.as_ref().map_or(path, |l| l.path());
+    let layout = json_kinds::read(path, names)?;
+    let lf = source::scan(
+        path,
+        Format::Ndjson,
+        &crate::schema::Dialect::default(),
+        None,
+        &layout.columns,
+    )
+    .map_err(|e| polars_message(&e, Format::Ndjson))?;
+    Ok((lines, lf, layout.kinds))
 }
 
 /// The JSON-lines scan beside the kinds of the cells of `kinds`' fields,

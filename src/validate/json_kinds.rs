@@ -77,7 +77,7 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
         });
         fields.push((i, direct, path));
     }
-    let file = crate::fsutil::open(path).map_err(|e| e.to_string())?;
+    let file = super::source::decompressed(path).map_err(|e| e.to_string())?;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut keys = Keys::default();
     let mut kinds = vec![Vec::new(); slots];

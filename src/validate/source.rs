@@ -62,6 +62,11 @@ impl Format {
         matches!(self, Format::Csv | Format::Tsv)
     }
 
+    /// Whether the file holds JSON (lines or an array of records).
+    pub fn is_json(self) -> bool {
+        matches!(self, Format::Ndjson | Format::Json)
+    }
+
     /// Whether the file itself records its columns' physical types.
     pub fn has_physical_types(self) -> bool {
         matches!(self, Format::Parquet | Format::Ipc)

@@ -2231,6 +2231,13 @@ fn foreign_keys_are_checked_against_tracked_tables() {
     repo.write("ref/codes/c.csv", "code,name\nC,z\n");
     repo.write("t.csv", "id,code,parent\n1,A,\n2,C,1\n3,B,1\n4,,2\n");
     check_json(&repo, "t.csv", "t.yaml", 0);
+    // JSON tables too, whose members mix kinds: read, not refused.
+    repo.write("ref/codes/d.jsonl", "{\"code\":7}\n{\"code\":true}\n");
+    repo.write("ref/codes/e.json", "[{\"code\":8}, {\"code\":false}]");
+    repo.write("t.csv", "id,code,parent\n1,7,\n2,8,1\n3,F,1\n");
+    let report = check_json(&repo, "t.csv", "t.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    assert_eq!(got, vec![("row/foreign-key".into(), None, 1, vec![3])]);
     repo.write(
         "gone.yaml",
         "fields:\n  - {name: code}\nforeignKeys:\n  - {fields: code, reference: {resource: nowhere.csv, fields: code}}\n",
