@@ -100,14 +100,17 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
         }
         row.fill(Kind::Absent as u8);
         let mut de = serde_json::Deserializer::from_slice(&line);
-        Top {
+        let kind = Cell {
             node: &mut root,
             row: &mut row,
-            keys: &mut keys,
+            keys: Some(&mut keys),
         }
         .deserialize(&mut de)
-        .and_then(|()| de.end())
+        .and_then(|kind| de.end().map(|()| kind))
         .map_err(|e| format!("invalid JSON on line {number}: {e}"))?;
+        if kind != Kind::Object {
+            return Err(format!("line {number} is no JSON object"));
+        }
         for (k, &v) in kinds.iter_mut().zip(&row) {
             k.push(v);
         }
@@ -239,37 +242,6 @@ struct Keys {
     seen: HashSet<String>,
 }
 
-/// A line: one JSON object.
-struct Top<'a> {
-    node: &'a mut Node,
-    row: &'a mut [u8],
-    keys: &'a mut Keys,
-}
-
-impl<'de> DeserializeSeed<'de> for Top<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key_seed(Name)? {
-            if !self.keys.seen.contains(key.as_ref()) {
-                self.keys.seen.insert(key.to_string());
-                self.keys.order.push(key.to_string());
-            }
-            member(&mut map, self.node, &key, self.row)?;
-        }
-        Ok(())
-    }
-}
-
 /// The value of member `key` of `node`: its kind noted where a field
 /// names it, its members visited where fields name them.
 fn member<'de, A: MapAccess<'de>>(
@@ -281,7 +253,12 @@ fn member<'de, A: MapAccess<'de>>(
     match node.members.get_mut(key) {
         Some(n) => {
             n.seen = true;
-            map.next_value_seed(Cell { node: n, row })
+            map.next_value_seed(Cell {
+                node: n,
+                row,
+                keys: None,
+            })
+            .map(drop)
         }
         None => map.next_value::<IgnoredAny>().map(drop),
     }
@@ -310,70 +287,72 @@ impl<'de> Visitor<'de> for Name {
     }
 }
 
-/// A value at a place fields may name.
+/// A value at a place fields may name; at the top of a line, with the
+/// members seen there noted in `keys`.
 struct Cell<'a> {
     node: &'a mut Node,
     row: &'a mut [u8],
+    keys: Option<&'a mut Keys>,
 }
 
 impl Cell<'_> {
-    fn note(self, kind: Kind) {
+    fn note(self, kind: Kind) -> Kind {
         if let Some(s) = self.node.slot {
             self.row[s] = kind as u8;
         }
+        kind
     }
 }
 
 impl<'de> DeserializeSeed<'de> for Cell<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    type Value = Kind;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Cell<'_> {
-    type Value = ();
+    type Value = Kind;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.note(Kind::Boolean);
-        Ok(())
+    fn visit_bool<E>(self, _: bool) -> Result<Kind, E> {
+        Ok(self.note(Kind::Boolean))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.note(Kind::Integer);
-        Ok(())
+    fn visit_i64<E>(self, _: i64) -> Result<Kind, E> {
+        Ok(self.note(Kind::Integer))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.note(Kind::Integer);
-        Ok(())
+    fn visit_u64<E>(self, _: u64) -> Result<Kind, E> {
+        Ok(self.note(Kind::Integer))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.note(Kind::Float);
-        Ok(())
+    fn visit_f64<E>(self, _: f64) -> Result<Kind, E> {
+        Ok(self.note(Kind::Float))
     }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.note(Kind::Text);
-        Ok(())
+    fn visit_str<E>(self, _: &str) -> Result<Kind, E> {
+        Ok(self.note(Kind::Text))
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E>(self) -> Result<Kind, E> {
+        Ok(Kind::Absent)
     }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_none<E>(self) -> Result<Kind, E> {
+        Ok(Kind::Absent)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        self.note(Kind::Array);
-        Ok(())
+        Ok(self.note(Kind::Array))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Kind, A::Error> {
         self.node.object = true;
         while let Some(key) = map.next_key_seed(Name)? {
+            if let Some(keys) = self.keys.as_deref_mut()
+                && !keys.seen.contains(key.as_ref())
+            {
+                keys.seen.insert(key.to_string());
+                keys.order.push(key.to_string());
+            }
             member(&mut map, self.node, &key, self.row)?;
         }
-        self.note(Kind::Object);
-        Ok(())
+        Ok(self.note(Kind::Object))
     }
 }
 
