@@ -2,6 +2,7 @@
 //! the same file passes. Types are tried with the conversions `kiln check`
 //! uses, so inference and checking cannot disagree.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -79,8 +80,16 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
             message: "the file is empty".into(),
         });
     }
-    let mut lf = source::scan(path, format, &crate::schema::Dialect::default(), None, &[])
-        .map_err(|e| unreadable(path, format, e))?;
+    let (_lines, mut lf, forced) = if format.is_json() {
+        by_kinds(path, format).map_err(|message| ValidateError::Unreadable {
+            path: path.to_path_buf(),
+            message,
+        })?
+    } else {
+        let lf = source::scan(path, format, &crate::schema::Dialect::default(), None, &[])
+            .map_err(|e| unreadable(path, format, e))?;
+        (None, lf, HashMap::new())
+    };
     let schema = lf
         .collect_schema()
         .map_err(|e| unreadable(path, format, e))?;
@@ -236,7 +245,9 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         let mut missing = u64_at(&df, &name("z", j, 0));
         let text = is_text(dtype);
         // The first text type every present value has; else string.
-        let (kind, k) = if text && present > 0 {
+        let (kind, k) = if let Some(kind) = forced.get(col_name) {
+            (*kind, 0)
+        } else if text && present > 0 {
             TEXT_TYPES
                 .iter()
                 .enumerate()
@@ -249,16 +260,17 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
             (kind_of(dtype), 0)
         };
         // Markers seen in a column of another type are its missing values.
-        let markers: Vec<&str> = if text && kind != FieldType::String {
-            MISSING_MARKERS
-                .iter()
-                .enumerate()
-                .filter(|(m, _)| u64_at(&df, &name("mk", j, *m)) > 0)
-                .map(|(_, t)| *t)
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let markers: Vec<&str> =
+            if text && kind != FieldType::String && !forced.contains_key(col_name) {
+                MISSING_MARKERS
+                    .iter()
+                    .enumerate()
+                    .filter(|(m, _)| u64_at(&df, &name("mk", j, *m)) > 0)
+                    .map(|(_, t)| *t)
+                    .collect()
+            } else {
+                Vec::new()
+            };
         for (m, _) in MISSING_MARKERS
             .iter()
             .enumerate()
@@ -392,6 +404,65 @@ fn orderable(d: &DataType) -> bool {
     d.is_primitive_numeric()
         || d.is_decimal()
         || matches!(d, DataType::Date | DataType::Datetime(..) | DataType::Time)
+}
+
+/// A JSON file read as kiln's own pass found its members (so a member
+/// whose values mix kinds is typed as `kiln check` reads it, where polars
+/// would refuse it or make text of it): integers, numbers, `true` and
+/// `false` where every value is one, else text; with the types text does
+/// not tell: `object` or `array` where every value is one, else `any`
+/// where the values mix kinds.
+type ByKinds = (
+    Option<tempfile::NamedTempFile>,
+    LazyFrame,
+    HashMap<String, FieldType>,
+);
+
+fn by_kinds(path: &Path, format: Format) -> Result<ByKinds, String> {
+    use super::json_kinds::{self, Kind};
+    let lines = match format {
+        Format::Json => Some(json_kinds::lines_of(path)?),
+        _ => None,
+    };
+    let file = lines.as_ref().map_or(path, |l| l.path());
+    let layout = json_kinds::read(file, &[])?;
+    let bit = |k: Kind| 1u8 << k as u8;
+    let numbers = bit(Kind::Integer) | bit(Kind::Float);
+    let mut forced = HashMap::new();
+    let columns: Vec<(String, DataType)> = layout
+        .columns
+        .iter()
+        .zip(&layout.seen)
+        .map(|((name, _), &seen)| {
+            let values = seen & !bit(Kind::Absent);
+            let dtype = match values {
+                0 => DataType::String,
+                v if v == bit(Kind::Integer) => DataType::Int64,
+                v if v & !numbers == 0 => DataType::Float64,
+                v if v == bit(Kind::Boolean) => DataType::Boolean,
+                v => {
+                    let kind = match v {
+                        v if v == bit(Kind::Text) => None,
+                        v if v == bit(Kind::Object) => Some(FieldType::Object),
+                        v if v == bit(Kind::Array) => Some(FieldType::Array),
+                        _ => Some(FieldType::Any),
+                    };
+                    forced.extend(kind.map(|k| (name.clone(), k)));
+                    DataType::String
+                }
+            };
+            (name.clone(), dtype)
+        })
+        .collect();
+    let lf = source::scan(
+        file,
+        Format::Ndjson,
+        &crate::schema::Dialect::default(),
+        None,
+        &columns,
+    )
+    .map_err(|e| source::polars_message(&e, Format::Ndjson))?;
+    Ok((lines, lf, forced))
 }
 
 fn kind_of(d: &DataType) -> FieldType {

@@ -7,7 +7,7 @@
 //! pass of its own to infer them, nor fails where a column mixes kinds.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
 use std::path::Path;
@@ -38,6 +38,8 @@ pub struct Layout {
     /// For each asked-for field (by its index) holding a cell that is
     /// neither text nor absent, the kind of its cell in each row.
     pub kinds: Vec<(usize, Vec<u8>)>,
+    /// For each column, the kinds its values have (bit `1 << kind`).
+    pub seen: Vec<u8>,
 }
 
 /// A place in the members' tree that a field's name may denote.
@@ -121,7 +123,7 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
             // The top-level member of the field's name, if any, as the
             // columns are matched to fields.
             let s = match path {
-                Some(p) if !keys.seen.contains(names_of(names, i)) => p,
+                Some(p) if !keys.index.contains_key(names_of(names, i)) => p,
                 _ => direct,
             };
             let plain = |k: &u8| *k <= Kind::Text as u8;
@@ -133,7 +135,11 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
         .iter()
         .map(|k| (k.clone(), dtype_of(root.members.get(k))))
         .collect();
-    Ok(Layout { columns, kinds })
+    Ok(Layout {
+        columns,
+        kinds,
+        seen: keys.seen,
+    })
 }
 
 /// A JSON file's records (an array of objects, or one object) written one
@@ -235,33 +241,51 @@ fn dtype_of(node: Option<&Node>) -> DataType {
     }
 }
 
-/// The top-level members seen, in the order first seen.
+/// The top-level members seen, in the order first seen, and the kinds of
+/// their values.
 #[derive(Default)]
 struct Keys {
     order: Vec<String>,
-    seen: HashSet<String>,
+    index: HashMap<String, usize>,
+    seen: Vec<u8>,
 }
 
-/// The value of member `key` of `node`: its kind noted where a field
+impl Keys {
+    fn note(&mut self, key: &str, kind: Kind) {
+        let i = match self.index.get(key) {
+            Some(&i) => i,
+            None => {
+                self.index.insert(key.to_string(), self.order.len());
+                self.order.push(key.to_string());
+                self.seen.push(0);
+                self.order.len() - 1
+            }
+        };
+        self.seen[i] |= 1 << kind as u8;
+    }
+}
+
+/// The kind of the value of member `key` of `node`: noted where a field
 /// names it, its members visited where fields name them.
 fn member<'de, A: MapAccess<'de>>(
     map: &mut A,
     node: &mut Node,
     key: &str,
     row: &mut [u8],
-) -> Result<(), A::Error> {
-    match node.members.get_mut(key) {
+) -> Result<Kind, A::Error> {
+    let node = match node.members.get_mut(key) {
         Some(n) => {
             n.seen = true;
-            map.next_value_seed(Cell {
-                node: n,
-                row,
-                keys: None,
-            })
-            .map(drop)
+            n
         }
-        None => map.next_value::<IgnoredAny>().map(drop),
-    }
+        // No field names it: only its kind is wanted.
+        None => &mut Node::default(),
+    };
+    map.next_value_seed(Cell {
+        node,
+        row,
+        keys: None,
+    })
 }
 
 /// A member's name, borrowed from the line where it has no escapes.
@@ -344,13 +368,10 @@ impl<'de> Visitor<'de> for Cell<'_> {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Kind, A::Error> {
         self.node.object = true;
         while let Some(key) = map.next_key_seed(Name)? {
-            if let Some(keys) = self.keys.as_deref_mut()
-                && !keys.seen.contains(key.as_ref())
-            {
-                keys.seen.insert(key.to_string());
-                keys.order.push(key.to_string());
+            let kind = member(&mut map, self.node, &key, self.row)?;
+            if let Some(keys) = self.keys.as_deref_mut() {
+                keys.note(&key, kind);
             }
-            member(&mut map, self.node, &key, self.row)?;
         }
         Ok(self.note(Kind::Object))
     }

@@ -1294,6 +1294,31 @@ fn inferred_schemas_pass_their_own_data() {
     repo.kiln(["schema", "infer", &broken("file-parse.parquet")])
         .fails()
         .code(3);
+
+    // JSON members typed by their values' kinds: one mixing kinds is `any`.
+    let lines = [
+        r#"{"a":1,"b":true,"c":{"x":1},"d":[1],"e":"t","f":1.5,"g":7}"#,
+        r#"{"a":true,"b":false,"c":{"y":2},"d":[],"e":"u","f":2,"g":8}"#,
+        r#"{"a":"x","b":null,"c":{},"d":[3],"e":"v","f":null,"g":9}"#,
+    ];
+    repo.write("mixed.jsonl", lines.join("\n") + "\n");
+    repo.write("mixed.json", format!("[{}]", lines.join(",")));
+    for file in ["mixed.jsonl", "mixed.json"] {
+        let run = repo.kiln(["schema", "infer", file]).ok();
+        let types: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("type: "))
+            .collect();
+        assert_eq!(
+            types,
+            ["any", "boolean", "object", "array", "string", "number", "integer"],
+            "{file}: {}",
+            run.stdout
+        );
+        repo.write("mixed.yaml", &run.stdout);
+        repo.kiln(["check", file, "--schema", "mixed.yaml"]).ok();
+    }
 }
 
 /// Every schema under `fixtures/` is valid against `schemas/table-schema.json`,
