@@ -1312,7 +1312,9 @@ fn inferred_schemas_pass_their_own_data() {
             .collect();
         assert_eq!(
             types,
-            ["any", "boolean", "object", "array", "string", "number", "integer"],
+            [
+                "any", "boolean", "object", "array", "string", "number", "integer"
+            ],
             "{file}: {}",
             run.stdout
         );
