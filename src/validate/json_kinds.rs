@@ -22,7 +22,8 @@ pub enum Kind {
     /// `null`, or no such member.
     Absent = 0,
     Text = 1,
-    /// A number written without a fraction or an exponent.
+    /// A number written without a fraction or an exponent, within 64
+    /// bits (past them, JSON readers keep a float).
     Integer = 2,
     Float = 3,
     Boolean = 4,
