@@ -1264,7 +1264,12 @@ fn with_kinds(lf: LazyFrame, kinds: Vec<(usize, Vec<u8>)>) -> PolarsResult<LazyF
         .map(|(i, k)| Column::new(compile::jk(i).into(), k))
         .collect();
     let df = DataFrame::new_infer_height(columns)?;
-    concat_lf_horizontal([lf, df.lazy()], HConcatOptions::default())
+    // Rows that would not line up are an error, never kinds of other rows.
+    let options = HConcatOptions {
+        strict: true,
+        ..HConcatOptions::default()
+    };
+    concat_lf_horizontal([lf, df.lazy()], options)
 }
 
 /// How the file's bytes split into records and cells.
