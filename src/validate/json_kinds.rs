@@ -53,6 +53,8 @@ struct Node {
     object: bool,
     /// Whether it was present in some row.
     seen: bool,
+    /// The line it was last present on.
+    line: u64,
 }
 
 /// Reads `path`, a JSON-lines file, for the fields `names` (by index):
@@ -107,6 +109,7 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
             node: &mut root,
             row: &mut row,
             keys: Some(&mut keys),
+            line: number,
         }
         .deserialize(&mut de)
         .and_then(|kind| de.end().map(|()| kind))
@@ -242,28 +245,40 @@ fn dtype_of(node: Option<&Node>) -> DataType {
     }
 }
 
-/// The top-level members seen, in the order first seen, and the kinds of
-/// their values.
+/// The top-level members seen, in the order first seen, the kinds of
+/// their values, and the line each was last on.
 #[derive(Default)]
 struct Keys {
     order: Vec<String>,
     index: HashMap<String, usize>,
     seen: Vec<u8>,
+    lines: Vec<u64>,
 }
 
 impl Keys {
-    fn note(&mut self, key: &str, kind: Kind) {
+    /// Notes member `key` of line `line`; false where the line has it twice.
+    fn note(&mut self, key: &str, kind: Kind, line: u64) -> bool {
         let i = match self.index.get(key) {
             Some(&i) => i,
             None => {
                 self.index.insert(key.to_string(), self.order.len());
                 self.order.push(key.to_string());
                 self.seen.push(0);
+                self.lines.push(0);
                 self.order.len() - 1
             }
         };
         self.seen[i] |= 1 << kind as u8;
+        std::mem::replace(&mut self.lines[i], line) != line
     }
+}
+
+/// A member named twice in one object: JSON readers differ on which value
+/// counts (polars' the first, Python's the last), so none is taken.
+fn repeated<E: de::Error>(key: &str) -> E {
+    E::custom(format!(
+        "the member `{key}` is repeated in one object, and JSON readers differ on which value counts"
+    ))
 }
 
 /// The kind of the value of member `key` of `node`: noted where a field
@@ -273,9 +288,13 @@ fn member<'de, A: MapAccess<'de>>(
     node: &mut Node,
     key: &str,
     row: &mut [u8],
+    line: u64,
 ) -> Result<Kind, A::Error> {
     let node = match node.members.get_mut(key) {
         Some(n) => {
+            if std::mem::replace(&mut n.line, line) == line {
+                return Err(repeated(key));
+            }
             n.seen = true;
             n
         }
@@ -286,6 +305,7 @@ fn member<'de, A: MapAccess<'de>>(
         node,
         row,
         keys: None,
+        line,
     })
 }
 
@@ -318,6 +338,7 @@ struct Cell<'a> {
     node: &'a mut Node,
     row: &'a mut [u8],
     keys: Option<&'a mut Keys>,
+    line: u64,
 }
 
 impl Cell<'_> {
@@ -369,9 +390,11 @@ impl<'de> Visitor<'de> for Cell<'_> {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Kind, A::Error> {
         self.node.object = true;
         while let Some(key) = map.next_key_seed(Name)? {
-            let kind = member(&mut map, self.node, &key, self.row)?;
-            if let Some(keys) = self.keys.as_deref_mut() {
-                keys.note(&key, kind);
+            let kind = member(&mut map, self.node, &key, self.row, self.line)?;
+            if let Some(keys) = self.keys.as_deref_mut()
+                && !keys.note(&key, kind, self.line)
+            {
+                return Err(repeated(&key));
             }
         }
         Ok(self.note(Kind::Object))

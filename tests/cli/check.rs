@@ -2025,6 +2025,23 @@ fn json_values_are_judged_by_their_kind() {
             "{file}"
         );
     }
+    // A member named twice: readers differ on which value counts (polars
+    // takes the first, frictionless-py the last), so kiln takes neither.
+    for (file, text) in [
+        (
+            "twice.ndjson",
+            "{\"s\":\"a\",\"n\":1}\n{\"s\":\"b\",\"s\":\"c\",\"n\":2}\n",
+        ),
+        ("nested.ndjson", "{\"m\":{\"x\":\"a\",\"x\":\"b\"}}\n"),
+    ] {
+        repo.write(file, text);
+        repo.write(
+            "twice.yaml",
+            "fields:\n  - {name: s, type: string}\n  - {name: n, type: integer}\n  - {name: m.x, type: string}\n",
+        );
+        let run = repo.kiln(["check", file, "--schema", "twice.yaml"]).code(3);
+        assert!(run.stdout.contains("is repeated"), "{}", run.stdout);
+    }
 }
 
 /// With `fieldsMatch: exact` (people.yaml), fields map to columns by their
