@@ -182,6 +182,33 @@ fn integer_text(f: &Field, j: usize) -> (Expr, Expr) {
     (digits, integer)
 }
 
+/// A JSON value's text as the field's own texts would write it: a JSON
+/// `true` is true whatever texts the field reads as true, and a JSON number
+/// a number whatever decimal mark the field's texts have. `kind` is each
+/// cell's [`Kind`].
+fn json_as_written(f: &Field, raw: Expr, kind: &Expr) -> Expr {
+    let is = |k: Kind| kind.clone().eq(lit(k as u8));
+    match f.kind {
+        FieldType::Boolean => match (f.true_values.first(), f.false_values.first()) {
+            (Some(yes), Some(no)) => when(is(Kind::Boolean))
+                .then(
+                    when(raw.clone().eq(lit("true")))
+                        .then(lit(yes.as_str()))
+                        .otherwise(lit(no.as_str())),
+                )
+                .otherwise(raw),
+            _ => raw,
+        },
+        FieldType::Number => match f.decimal_char.as_deref().filter(|d| *d != ".") {
+            Some(d) => when(is(Kind::Float))
+                .then(raw.clone().str().replace_all(lit("."), lit(d), true))
+                .otherwise(raw),
+            None => raw,
+        },
+        _ => raw,
+    }
+}
+
 /// An integer's digits without a sign `+`.
 fn unsigned(digits: Expr) -> Expr {
     digits.str().replace(lit(r"^\+"), lit(""), false)
@@ -459,33 +486,8 @@ pub fn compile(
             prep.push(col(jk(i)));
             col(jk(i))
         });
-        let is_kind = |k: Kind| kind.clone().map(|e| e.eq(lit(k as u8)));
-        // A JSON `true` is true whatever texts the field reads as true.
-        let raw = match (field, is_kind(Kind::Boolean)) {
-            (Some(f), Some(boolean)) if f.kind == FieldType::Boolean => {
-                match (f.true_values.first(), f.false_values.first()) {
-                    (Some(yes), Some(no)) => when(boolean)
-                        .then(
-                            when(raw.clone().eq(lit("true")))
-                                .then(lit(yes.as_str()))
-                                .otherwise(lit(no.as_str())),
-                        )
-                        .otherwise(raw),
-                    _ => raw,
-                }
-            }
-            _ => raw,
-        };
-        // A JSON number is a number whatever decimal mark the field's text has.
-        let raw = match (field, is_kind(Kind::Float)) {
-            (Some(f), Some(float)) if f.kind == FieldType::Number => {
-                match f.decimal_char.as_deref().filter(|d| *d != ".") {
-                    Some(d) => when(float)
-                        .then(raw.clone().str().replace_all(lit("."), lit(d), true))
-                        .otherwise(raw),
-                    None => raw,
-                }
-            }
+        let raw = match (field, &kind) {
+            (Some(f), Some(kind)) => json_as_written(f, raw, kind),
             _ => raw,
         };
         let text = is_text(&c.dtype);
@@ -505,8 +507,8 @@ pub fn compile(
             let texts: Vec<Literal> = missing_values.iter().cloned().map(Literal::Str).collect();
             // Only text is a missing value: the JSON number -9999 is not "-9999".
             let missing = one_of(raw.clone(), &texts, DataType::String);
-            let missing = match is_kind(Kind::Text) {
-                Some(t) => missing.and(t),
+            let missing = match &kind {
+                Some(k) => missing.and(k.clone().eq(lit(Kind::Text as u8))),
                 None => missing,
             };
             when(missing)

@@ -62,7 +62,7 @@ struct Node {
 /// name, the member at that path (kiln's sub-fields).
 pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
     let mut root = Node::default();
-    // Slots: (field index, top-level name slot, path slot).
+    // Slots: (field index, name, top-level name slot, path slot).
     let mut fields = Vec::new();
     let mut slots = 0;
     let mut slot = || {
@@ -80,7 +80,7 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
             node.slot = Some(s);
             s
         });
-        fields.push((i, direct, path));
+        fields.push((i, name, direct, path));
     }
     let file = super::source::decompressed(path).map_err(|e| e.to_string())?;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -123,11 +123,11 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
     }
     let kinds = fields
         .into_iter()
-        .filter_map(|(i, direct, path)| {
+        .filter_map(|(i, name, direct, path)| {
             // The top-level member of the field's name, if any, as the
             // columns are matched to fields.
             let s = match path {
-                Some(p) if !keys.index.contains_key(names_of(names, i)) => p,
+                Some(p) if !keys.index.contains_key(name) => p,
                 _ => direct,
             };
             let plain = |k: &u8| *k <= Kind::Text as u8;
@@ -218,10 +218,6 @@ fn records(bytes: &[u8]) -> Option<Vec<u8>> {
         out.push(b);
     }
     None
-}
-
-fn names_of<'a>(names: &[(usize, &'a str)], i: usize) -> &'a str {
-    names.iter().find(|(j, _)| *j == i).map_or("", |(_, n)| n)
 }
 
 /// Text, or a struct of the members asked for below a place that held an

@@ -214,37 +214,32 @@ fn apply(
         kept.iter()
             .any(|k| k.is_empty() || sub == k || sub.starts_with(&format!("{k}/")))
     };
+    let unchanged = |sub: &String, id: &Id, kind: &EntryKind| {
+        (have.files.get(sub)).is_some_and(|(hid, hkind, _)| hid == id && hkind == kind)
+    };
     // One listing of a prefix folder answers many objects, not a stat each.
     let changed: Vec<Id> = want
         .files
         .iter()
-        .filter(|(sub, (id, kind, _))| {
-            !have
-                .files
-                .get(*sub)
-                .is_some_and(|(hid, hkind, _)| hid == id && hkind == kind)
-        })
+        .filter(|(sub, (id, kind, _))| !unchanged(sub, id, kind))
         .map(|(_, (id, _, _))| *id)
         .collect();
     let present = store.present(&changed);
     let mut todo: Vec<(&String, Id, bool)> = Vec::new();
     for (sub, (id, kind, _)) in &want.files {
-        match have.files.get(sub) {
-            Some((hid, hkind, _)) if hid == id && hkind == kind => report.unchanged += 1,
-            current => {
-                if blocked(sub) {
-                    report.conflicts.push(join(&t.rel, sub));
-                } else if !present.contains(id) {
-                    report.missing.push(MissingObject {
-                        path: join(&t.rel, sub),
-                        id: id.hex(),
-                    });
-                } else if current.is_some_and(|(hid, _, _)| !safe(hid, sub)) {
-                    report.conflicts.push(join(&t.rel, sub));
-                } else {
-                    todo.push((sub, *id, *kind == EntryKind::Exec));
-                }
-            }
+        if unchanged(sub, id, kind) {
+            report.unchanged += 1;
+        } else if blocked(sub) {
+            report.conflicts.push(join(&t.rel, sub));
+        } else if !present.contains(id) {
+            report.missing.push(MissingObject {
+                path: join(&t.rel, sub),
+                id: id.hex(),
+            });
+        } else if (have.files.get(sub)).is_some_and(|(hid, _, _)| !safe(hid, sub)) {
+            report.conflicts.push(join(&t.rel, sub));
+        } else {
+            todo.push((sub, *id, *kind == EntryKind::Exec));
         }
     }
     if !blocked("") {
