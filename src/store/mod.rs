@@ -171,14 +171,15 @@ impl Store {
     ) -> Result<(Id, u64, Option<Staged>), StoreError> {
         let meta = fsutil::metadata(path)?;
         if meta.len() <= SMALL_FILE {
-            let bytes = read_limited(path, meta.len())?;
-            let id = Id::of_bytes(&bytes);
-            let staged = if self.contains(&id) {
-                None
-            } else {
-                Some(self.stage_with_id(&bytes, id)?)
-            };
-            return Ok((id, bytes.len() as u64, staged));
+            return with_read(&fsutil::open(path)?, path, meta.len(), |bytes| {
+                let id = Id::of_bytes(bytes);
+                let staged = if self.contains(&id) {
+                    None
+                } else {
+                    Some(self.stage_with_id(bytes, id)?)
+                };
+                Ok((id, bytes.len() as u64, staged))
+            });
         }
         if reflink && let Some(done) = self.ingest_reflink(path)? {
             return Ok(done);
@@ -230,8 +231,7 @@ impl Store {
         let file = fsutil::open(path)?;
         let len = file.metadata().ctx("read metadata of", path)?.len();
         if len <= SMALL_FILE {
-            let bytes = read_open(&file, path, len)?;
-            let id = Id::of_bytes(&bytes);
+            let (id, size) = hash_open(&file, path, len)?;
             // Not looked up first: publishing leaves an object the store
             // has as it is.
             // Linked beside the object it becomes, so publishing renames it
@@ -254,7 +254,7 @@ impl Store {
             // Without /proc to link through, by path as for large files.
             if let Ok(linked) = linked {
                 let staged = Staged::new(id, linked.into_temp_path());
-                return Ok((id, bytes.len() as u64, Some(staged)));
+                return Ok((id, size, Some(staged)));
             }
         }
         // The link is made at a fresh random name: creating an empty file
@@ -481,44 +481,63 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
 }
 
 /// Reads a whole file, expecting about `len` bytes.
-fn read_limited(path: &Path, len: u64) -> Result<Vec<u8>, IoError> {
-    read_open(&fsutil::open(path)?, path, len)
-}
-
-/// Reads an open file of about `len` bytes whole. Through `take`, since a
-/// plain `read_to_end` asks the file's size again (a `statx` per file).
-fn read_open(mut f: &File, path: &Path, len: u64) -> Result<Vec<u8>, IoError> {
+/// Reads an open file of about `len` bytes into the front of `buf`, growing
+/// it as needed, and returns how many bytes it holds. Through `read`, since
+/// a plain `read_to_end` asks the file's size again (a `statx` per file).
+fn read_into(mut f: &File, path: &Path, len: u64, buf: &mut Vec<u8>) -> Result<usize, IoError> {
     // Read in requests of the whole expected size: `read_to_end` starts
     // small and doubles, four reads for a 50 KiB file where two do (the
     // second finding the end, or what the file grew by meanwhile).
-    let mut buf = vec![0u8; len as usize + 1];
+    if buf.len() <= len as usize {
+        buf.resize(len as usize + 1, 0);
+    }
     let mut n = 0;
     loop {
         if n == buf.len() {
             buf.resize(n * 2, 0);
         }
         match f.read(&mut buf[n..]) {
-            Ok(0) => break,
+            Ok(0) => return Ok(n),
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(IoError::new("read", path, e)),
         }
     }
-    buf.truncate(n);
-    Ok(buf)
+}
+
+/// Runs `f` on the bytes of an open small file, read into a buffer each
+/// thread keeps: a fresh buffer per file costs more than the read (the
+/// kernel zeroes every new page of it).
+fn with_read<T, E: From<IoError>>(
+    file: &File,
+    path: &Path,
+    len: u64,
+    f: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<T, E> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with_borrow_mut(|buf| {
+        let n = read_into(file, path, len, buf)?;
+        f(&buf[..n])
+    })
+}
+
+/// BLAKE3 of an open small file and its length.
+fn hash_open(file: &File, path: &Path, len: u64) -> Result<(Id, u64), IoError> {
+    with_read(file, path, len, |bytes| {
+        Ok((Id::of_bytes(bytes), bytes.len() as u64))
+    })
 }
 
 /// BLAKE3 of a file's bytes and its length; large files on all cores.
 pub fn hash_file(path: &Path) -> Result<(Id, u64), IoError> {
     let f = fsutil::open(path)?;
     let len = f.metadata().ctx("read metadata of", path)?.len();
-    let mut hasher = blake3::Hasher::new();
-    if len > SMALL_FILE {
-        hasher.update_mmap_rayon(path).ctx("hash", path)?;
-    } else {
-        let bytes = read_open(&f, path, len)?;
-        hasher.update(&bytes);
-        return Ok((hasher.finalize().into(), bytes.len() as u64));
+    if len <= SMALL_FILE {
+        return hash_open(&f, path, len);
     }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_mmap_rayon(path).ctx("hash", path)?;
     Ok((hasher.finalize().into(), hasher.count()))
 }
