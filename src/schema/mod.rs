@@ -143,12 +143,19 @@ impl FieldType {
             .unwrap_or("any")
     }
 
-    /// Types whose values kiln accepts in a schema but does not check.
-    pub fn is_checked(self) -> bool {
-        !matches!(
-            self,
-            FieldType::List | FieldType::GeoPoint | FieldType::GeoJson
-        )
+    /// Types whose values have no order, pattern, uniqueness or list of
+    /// values kiln checks: JSON values, lists and places.
+    pub fn is_composite(self) -> bool {
+        self.is_json()
+            || matches!(
+                self,
+                FieldType::List | FieldType::GeoPoint | FieldType::GeoJson
+            )
+    }
+
+    /// Types whose length is a count of members or items, not of characters.
+    pub fn is_collection(self) -> bool {
+        self.is_json() || self == FieldType::List
     }
 
     /// `object` and `array`: JSON values, checked for their kind and their
@@ -324,6 +331,9 @@ pub struct Field {
     pub group_char: Option<String>,
     pub decimal_char: Option<String>,
     pub bare_number: bool,
+    /// A `list` field's item type and the text between its items.
+    pub item_type: FieldType,
+    pub list_delimiter: String,
     /// Applies to the type check, and is the default of every constraint.
     pub rule: Rule,
     pub dtype: Option<(Dtype, Rule)>,
@@ -343,6 +353,8 @@ impl Field {
             group_char: None,
             decimal_char: None,
             bare_number: true,
+            item_type: FieldType::String,
+            list_delimiter: ",".to_string(),
             rule: Rule::default(),
             dtype: None,
             constraints: Vec::new(),

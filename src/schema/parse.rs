@@ -81,10 +81,10 @@ struct RawField {
     categories: Option<S<Value>>,
     #[serde(rename = "categoriesOrdered", default)]
     _categories_ordered: Option<bool>,
-    #[serde(rename = "delimiter", default)]
-    _delimiter: Option<String>,
+    #[serde(default)]
+    delimiter: Option<S<String>>,
     #[serde(rename = "itemType", default)]
-    _item_type: Option<String>,
+    item_type: Option<S<String>>,
     #[serde(default)]
     dtype: Option<S<Value>>,
     #[serde(default)]
@@ -768,12 +768,31 @@ fn field(
         })?;
         out.dtype = Some((dtype, drule));
     }
-    if !kind.is_checked() {
-        not_checked.push(NotChecked {
-            field: Some(name.clone()),
-            check: "type".into(),
-            reason: format!("{} values are not checked", kind.name()),
-        });
+    if let Some(t) = &rf.item_type {
+        out.item_type = match FieldType::ALL.iter().find(|(n, _)| *n == t.value) {
+            Some((_, k)) if ITEM_TYPES.contains(k) => *k,
+            _ => {
+                let all: Vec<&str> = ITEM_TYPES.iter().map(|k| k.name()).collect();
+                return Err(cx.err(
+                    &t.referenced,
+                    format!(
+                        "field `{name}`: itemType `{}` is not a list item type",
+                        t.value
+                    ),
+                    Some(one_of_hint(&t.value, &all)),
+                ));
+            }
+        };
+    }
+    if let Some(d) = &rf.delimiter {
+        if d.value.is_empty() {
+            return Err(cx.err(
+                &d.referenced,
+                format!("field `{name}`: a list's delimiter cannot be empty"),
+                None,
+            ));
+        }
+        out.list_delimiter = d.value.clone();
     }
     if let Some(c) = &rf.constraints {
         for (key, v) in &c.value.0 {
@@ -822,6 +841,17 @@ fn field(
 
 const STRING_FORMATS: [&str; 4] = ["email", "uri", "uuid", "binary"];
 
+/// The types a `list` holds (Table Schema: read in their default format).
+const ITEM_TYPES: [FieldType; 7] = [
+    FieldType::String,
+    FieldType::Integer,
+    FieldType::Boolean,
+    FieldType::Number,
+    FieldType::Datetime,
+    FieldType::Date,
+    FieldType::Time,
+];
+
 fn check_format(
     cx: &Ctx,
     kind: FieldType,
@@ -844,7 +874,10 @@ fn check_format(
     let ok = match kind {
         FieldType::String => STRING_FORMATS.contains(&v),
         FieldType::Date | FieldType::Time | FieldType::Datetime => v == "any" || v.contains('%'),
-        // Formats of types kiln does not check are kept and ignored.
+        FieldType::GeoPoint => v == "array" || v == "object",
+        FieldType::GeoJson => v == "topojson",
+        FieldType::List => false,
+        // Other types have no formats: one is kept and ignored.
         _ => true,
     };
     if ok {
@@ -852,6 +885,9 @@ fn check_format(
     }
     let hint = match kind {
         FieldType::String => Some(one_of_hint(v, &STRING_FORMATS)),
+        FieldType::GeoPoint => Some(one_of_hint(v, &["default", "array", "object"])),
+        FieldType::GeoJson => Some(one_of_hint(v, &["default", "topojson"])),
+        FieldType::List => Some("a list has only the `default` format".to_string()),
         _ => Some("use `default`, `any`, or a strptime pattern such as `%d/%m/%Y`".to_string()),
     };
     Err(cx.err(
@@ -884,12 +920,10 @@ fn constraint(
     };
     match key {
         "required" | "unique" => match value {
-            Value::Bool(true) if key == "unique" && (!f.kind.is_checked() || f.kind.is_json()) => {
-                skip(
-                    not_checked,
-                    format!("unique {} values are not checked", f.kind.name()),
-                )
-            }
+            Value::Bool(true) if key == "unique" && f.kind.is_composite() => skip(
+                not_checked,
+                format!("unique {} values are not checked", f.kind.name()),
+            ),
             Value::Bool(true) => Ok(Some(if key == "required" {
                 ConstraintKind::Required
             } else {
@@ -899,7 +933,7 @@ fn constraint(
             _ => Err(bad(format!("{key} must be true or false"))),
         },
         "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
-            if !f.kind.is_checked() || f.kind == FieldType::Duration {
+            if f.kind == FieldType::Duration {
                 return skip(
                     not_checked,
                     format!("{key} of {} values is not checked", f.kind.name()),
@@ -908,7 +942,7 @@ fn constraint(
             if matches!(
                 f.kind,
                 FieldType::String | FieldType::Boolean | FieldType::Any
-            ) || f.kind.is_json()
+            ) || f.kind.is_composite()
             {
                 return Err(bad(format!(
                     "{key} applies to numbers, dates and times, not {}",
@@ -927,7 +961,7 @@ fn constraint(
             let n = value
                 .as_u64()
                 .ok_or_else(|| bad(format!("{key} must be a whole number of characters")))?;
-            if !f.kind.is_checked() {
+            if f.kind.is_composite() && !f.kind.is_collection() {
                 return skip(
                     not_checked,
                     format!("{key} of {} values is not checked", f.kind.name()),
@@ -955,7 +989,7 @@ fn constraint(
                     "pattern is not a valid regular expression: {first}"
                 )));
             }
-            if !f.kind.is_checked() || f.kind.is_json() {
+            if f.kind.is_composite() {
                 return skip(
                     not_checked,
                     format!("pattern on {} values is not checked", f.kind.name()),
@@ -971,7 +1005,7 @@ fn constraint(
                 return Err(bad("enum needs at least one value".into()));
             }
             // Durations are compared as written.
-            if !f.kind.is_checked() || f.kind.is_json() {
+            if f.kind.is_composite() {
                 return skip(
                     not_checked,
                     format!("enum of {} values is not checked", f.kind.name()),

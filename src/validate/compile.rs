@@ -542,7 +542,7 @@ pub fn compile(
         keys_of.push(key);
         // Cells whose JSON kind the field's type refuses whatever the value.
         let refused = kind.clone().map(|k| {
-            json_kinds::refused(f.kind)
+            json_kinds::refused(f)
                 .iter()
                 .fold(lit(false), |e, r| e.or(k.clone().eq(lit(*r as u8))))
         });
@@ -1042,6 +1042,14 @@ fn field_checks(
     };
     // Lengths: characters of text, members of an object, items of an array.
     let (length, unit) = match (f.kind.is_json(), &c.dtype) {
+        (false, d) if f.kind == FieldType::List => (
+            if is_text(d) {
+                super::list::count(col(v(j)), f.list_delimiter.clone())
+            } else {
+                col(v(j)).list().len()
+            },
+            "items",
+        ),
         (false, _) => (text.clone().str().len_chars(), "characters"),
         (true, DataType::List(_) | DataType::Array(..)) => (col(v(j)).list().len(), "items"),
         (true, d) if is_text(d) => (
@@ -1120,7 +1128,7 @@ fn field_checks(
                 format!("are not below {}", b.text),
             ),
             ConstraintKind::MinLength(n) => (
-                if f.kind.is_json() {
+                if f.kind.is_collection() {
                     length.clone().lt(lit(*n))
                 } else {
                     super::text::beyond_length(text.clone(), *n, true)
@@ -1128,7 +1136,7 @@ fn field_checks(
                 format!("are shorter than {n} {unit}"),
             ),
             ConstraintKind::MaxLength(n) => (
-                if f.kind.is_json() {
+                if f.kind.is_collection() {
                     length.clone().gt(lit(*n))
                 } else {
                     super::text::beyond_length(text.clone(), *n, false)

@@ -7,7 +7,7 @@
 use polars::prelude::*;
 
 use super::compile::{is_text, null_of, one_of, t};
-use super::{dates, json_cells};
+use super::{dates, geo, json_cells, list};
 use crate::schema::{Field, FieldType, Literal};
 
 /// How a column's values become its field's type.
@@ -234,7 +234,7 @@ pub(super) fn number_text(f: &Field, v: Expr) -> Expr {
 }
 
 pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
-    if !f.kind.is_checked() || f.kind == FieldType::Any {
+    if f.kind == FieldType::Any {
         return Typed::Same;
     }
     if is_text(physical) {
@@ -283,6 +283,12 @@ pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
         DataType::Time if kind == FieldType::Time => Typed::Same,
         DataType::Struct(_) if kind == FieldType::Object => Typed::Same,
         DataType::List(_) | DataType::Array(..) if kind == FieldType::Array => Typed::Same,
+        // A list stored as one holds its items typed.
+        DataType::List(inner) | DataType::Array(inner, _)
+            if kind == FieldType::List && holds_items(inner, f.item_type) =>
+        {
+            Typed::Same
+        }
         DataType::Duration(_) if kind == FieldType::Duration => Typed::Same,
         _ => Typed::Incompatible(target(kind)),
     }
@@ -348,6 +354,27 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
             v.clone(),
             json_cells::length(v, json_shape(f.kind)).is_not_null(),
         )),
+        FieldType::List => match typed_text(&Field::new(&f.name, f.item_type), list::item()) {
+            Typed::Parsed(item) => Typed::Parsed(keep_if(
+                v.clone(),
+                list::all_items(v, f.list_delimiter.clone(), item.is_not_null()),
+            )),
+            _ => Typed::Same,
+        },
+        FieldType::GeoPoint => {
+            let form = geo::PointForm::of(format).unwrap_or(geo::PointForm::Pair);
+            Typed::Parsed(keep_if(
+                v.clone(),
+                geo::holds(v, move |s| geo::is_point(s, form)),
+            ))
+        }
+        FieldType::GeoJson => {
+            let topo = format == Some("topojson");
+            Typed::Parsed(keep_if(
+                v.clone(),
+                geo::holds(v, move |s| geo::is_geojson(s, topo)),
+            ))
+        }
         FieldType::YearMonth => Typed::Parsed(keep_if(v.clone(), matches_re(v, YEARMONTH))),
         // The pattern allows every part to be absent: `P` and `PT` name no
         // duration, so a digit must follow the designator.
@@ -356,5 +383,19 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
             matches_re(v.clone(), DURATION).and(matches_re(v, r"[0-9][A-Z]?$")),
         )),
         _ => Typed::Same,
+    }
+}
+
+/// Whether a stored list's items are of `item` (a list of `item_type`).
+fn holds_items(inner: &DataType, item: FieldType) -> bool {
+    match item {
+        FieldType::String => is_text(inner),
+        FieldType::Integer => inner.is_integer(),
+        FieldType::Number => inner.is_primitive_numeric() || inner.is_decimal(),
+        FieldType::Boolean => *inner == DataType::Boolean,
+        FieldType::Date => *inner == DataType::Date,
+        FieldType::Datetime => matches!(inner, DataType::Datetime(..)),
+        FieldType::Time => *inner == DataType::Time,
+        _ => false,
     }
 }

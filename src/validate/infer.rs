@@ -331,8 +331,7 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         if missing == 0 && rows > 0 {
             constraints.push("required: true".to_string());
         }
-        let distinct_ok =
-            kind.is_checked() && !matches!(kind, FieldType::Boolean | FieldType::Number);
+        let distinct_ok = !matches!(kind, FieldType::Boolean | FieldType::Number);
         if distinct_ok && present > 1 && distinct_typed == present {
             constraints.push("unique: true".to_string());
         }

@@ -397,22 +397,28 @@ impl<'de> Visitor<'de> for Cell<'_> {
     }
 }
 
-/// The kinds a field of type `kind` refuses whatever the value (Table
+/// The kinds field `f` refuses whatever the value (Table
 /// Schema types a JSON cell by its value: only `string` text is a string;
 /// a `year` is an integer or text).
-pub fn refused(kind: crate::schema::FieldType) -> &'static [Kind] {
+pub fn refused(f: &crate::schema::Field) -> &'static [Kind] {
     use crate::schema::FieldType as F;
     use Kind::*;
-    match kind {
-        F::String | F::Date | F::Time | F::Datetime | F::Duration | F::YearMonth => {
+    match f.kind {
+        F::String | F::Date | F::Time | F::Datetime | F::Duration | F::YearMonth | F::List => {
             &[Integer, Float, Boolean, Object, Array]
         }
         F::Integer | F::Number => &[Boolean, Object, Array],
         F::Boolean => &[Integer, Float, Object, Array],
-        F::Object => &[Integer, Float, Boolean, Array],
+        F::Object | F::GeoJson => &[Integer, Float, Boolean, Array],
         F::Array => &[Integer, Float, Boolean, Object],
         F::Year => &[Float, Boolean, Object, Array],
-        _ => &[],
+        // A geopoint is text, or the JSON value its format writes.
+        F::GeoPoint => match f.format.as_deref() {
+            Some("array") => &[Integer, Float, Boolean, Object],
+            Some("object") => &[Integer, Float, Boolean, Array],
+            _ => &[Integer, Float, Boolean, Object, Array],
+        },
+        F::Any => &[],
     }
 }
 

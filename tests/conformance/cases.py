@@ -254,6 +254,60 @@ TYPE_VALUES = [
     ("integer-not-bare-group", {"type": "integer", "bareNumber": False, "groupChar": ","}, [
         ("dollar", "$1,000"), ("plain", "1000"),
     ]),
+    # lists: each item read as a cell of the item type in its default format
+    ("list", {"type": "list"}, [("ok", "a,b,c"), ("one", "a"), ("empty-item", "a,,b")]),
+    ("list-integer", {"type": "list", "itemType": "integer"}, [
+        ("ok", "1,2,3"), ("word", "1,x"), ("empty-item", "1,,2"), ("decimal", "1,2.5"),
+    ]),
+    ("list-number-semicolon", {"type": "list", "itemType": "number", "delimiter": ";"}, [
+        ("ok", "1.5;2"), ("comma", "1.5,2"), ("word", "1.5;x"),
+    ]),
+    ("list-boolean", {"type": "list", "itemType": "boolean"}, [("ok", "true,false,1"), ("word", "true,yes")]),
+    ("list-date", {"type": "list", "itemType": "date"}, [
+        ("ok", "2020-01-01,2021-12-31"), ("pattern", "2020-01-01,01/02/2020"),
+    ]),
+    ("list-datetime", {"type": "list", "itemType": "datetime"}, [
+        ("ok", "2020-01-01T10:00:00,2020-01-02T00:00:00Z"), ("date", "2020-01-01"),
+    ]),
+    ("list-time", {"type": "list", "itemType": "time"}, [("ok", "10:00:00,23:59:59"), ("hour", "10:00:00,25:00:00")]),
+    # geopoints: lon, lat within the globe
+    ("geopoint", {"type": "geopoint"}, [
+        ("ok", "90, 45"), ("nospace", "90,45"), ("bounds", "-180, -90"), ("lon-out", "181, 0"),
+        ("lat-out", "0, 91"), ("word", "abc"), ("three", "1, 2, 3"), ("exponent", "1e2, 5"),
+        ("fraction-out", "180.0000001, 0"), ("array", "[90, 45]"),
+    ]),
+    ("geopoint-array", {"type": "geopoint", "format": "array"}, [
+        ("ok", "[90, 45]"), ("three", "[90, 45, 1]"), ("out", "[190, 45]"), ("pair", "90, 45"),
+    ]),
+    ("geopoint-object", {"type": "geopoint", "format": "object"}, [
+        ("ok", '{"lon": 90, "lat": 45}'), ("extra", '{"lon": 90, "lat": 45, "z": 1}'),
+        ("out", '{"lon": 90, "lat": 95}'), ("pair", "90, 45"),
+    ]),
+    # geojson: the GeoJSON and TopoJSON profiles
+    ("geojson", {"type": "geojson"}, [
+        ("point", '{"type": "Point", "coordinates": [1, 2]}'),
+        ("feature", '{"type": "Feature", "geometry": null, "properties": {"k": "v"}}'),
+        ("no-coordinates", '{"type": "Point"}'),
+        ("three-coordinates", '{"type": "Point", "coordinates": [1, 2, 3]}'),
+        ("unknown-type", '{"type": "Circle", "coordinates": [1, 2]}'),
+        ("word", "abc"), ("array", "[1, 2]"),
+        ("short-line", '{"type": "LineString", "coordinates": [[1, 2]]}'),
+        ("polygon", '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}'),
+        ("short-ring", '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}'),
+        ("collection", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+                       '{"type": "Point", "coordinates": [1, 2]}, "properties": null}]}'),
+        ("bad-member", '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": null}]}'),
+        ("named-crs", '{"type": "Point", "coordinates": [1, 2], "crs": {"type": "name", "properties": {"name": "x"}}}'),
+        ("bad-crs", '{"type": "Point", "coordinates": [1, 2], "crs": {"type": "name", "properties": {}}}'),
+    ]),
+    ("geojson-topojson", {"type": "geojson", "format": "topojson"}, [
+        ("topology", '{"type": "Topology", "objects": {"a": {"type": "LineString", "arcs": [0]}}, '
+                     '"arcs": [[[0, 0], [1, 1]]]}'),
+        ("no-arcs", '{"type": "Topology", "objects": {}}'),
+        ("point", '{"type": "Point", "coordinates": [1, 2, 3]}'),
+        ("float-arc", '{"type": "LineString", "arcs": [0.5]}'),
+        ("geojson-line", '{"type": "LineString", "coordinates": [[1, 2], [3, 4]]}'),
+    ]),
 ]
 
 for cfg, fdesc, values in TYPE_VALUES:
@@ -352,6 +406,11 @@ CONSTRAINTS = [
     ("enum-boolean", {"type": "boolean", "constraints": {"enum": [True]}}, [("ok", "true"), ("one", "1"), ("other", "false")]),
     ("enum-date", {"type": "date", "constraints": {"enum": ["2024-01-01"]}}, [("ok", "2024-01-01"), ("other", "2024-01-02")]),
     ("enum-year", {"type": "year", "constraints": {"enum": [2024]}}, [("ok", "2024"), ("other", "2023")]),
+    ("minlength-list", {"type": "list", "itemType": "integer", "constraints": {"minLength": 2}}, [
+        ("at", "1,2"), ("below", "1"),
+    ]),
+    ("maxlength-list", {"type": "list", "constraints": {"maxLength": 2}}, [("at", "a,b"), ("above", "a,b,c")]),
+    ("required-geopoint", {"type": "geopoint", "constraints": {"required": True}}, [("ok", "1, 2"), ("empty", "")]),
 ]
 
 for cfg, fdesc, values in CONSTRAINTS:
@@ -605,7 +664,8 @@ for name, clause, schema, header, rows in KEYS:
 JSON_TYPES = [
     ("string", "x"), ("integer", "5"), ("number", "5.5"), ("boolean", "true"), ("object", '{"a": 1}'),
     ("array", "[1]"), ("date", "2020-01-01"), ("time", "10:00:00"), ("datetime", "2020-01-01T10:00:00"),
-    ("year", "2020"), ("yearmonth", "2020-01"), ("duration", "P1D"), ("any", "x"),
+    ("year", "2020"), ("yearmonth", "2020-01"), ("duration", "P1D"), ("any", "x"), ("list", "a,b"),
+    ("geopoint", "90, 45"), ("geojson", '{"type": "Point", "coordinates": [1, 2]}'),
 ]
 JSON_KINDS = [
     ("int", 5), ("int2020", 2020), ("float", 5.5), ("float-whole", 5.0), ("exponent", 1e3), ("true", True),
