@@ -1004,8 +1004,9 @@ fn constraint(
             if items.is_empty() {
                 return Err(bad("enum needs at least one value".into()));
             }
-            // Durations are compared as written.
-            if f.kind.is_composite() {
+            // Durations are compared as written; JSON values and geopoints
+            // by value (a list has no enum in Table Schema).
+            if f.kind == FieldType::List {
                 return skip(
                     not_checked,
                     format!("enum of {} values is not checked", f.kind.name()),
@@ -1114,6 +1115,9 @@ fn literal(f: &Field, v: &Value) -> Result<Bound, String> {
         _ => match v {
             Value::String(s) => Literal::Str(s.clone()),
             Value::Number(_) | Value::Bool(_) => Literal::Str(text.clone()),
+            Value::Object(_) | Value::Array(_) if f.kind.is_composite() => {
+                Literal::Str(text.clone())
+            }
             _ => return Err(wrong()),
         },
     };

@@ -1151,11 +1151,21 @@ fn field_checks(
                 format!("do not match /{p}/"),
             ),
             ConstraintKind::Enum(values) => {
-                let lits: Vec<Literal> = values.iter().map(|b| b.value.clone()).collect();
+                let mut lits: Vec<Literal> = values.iter().map(|b| b.value.clone()).collect();
                 let shown: Vec<&str> = values.iter().take(8).map(|b| b.text.as_str()).collect();
                 let more = if values.len() > 8 { ", …" } else { "" };
-                // An untyped field's values are texts: compare the cells' text.
-                let (subject, dtype) = if f.kind == FieldType::Any && !is_text(&c.dtype) {
+                let (subject, dtype) = if let Some((key, listed)) = super::convert::value_key(f) {
+                    // JSON values and geopoints compare by value.
+                    lits = lits
+                        .iter()
+                        .filter_map(|l| match l {
+                            Literal::Str(s) => listed(s).map(Literal::Str),
+                            _ => None,
+                        })
+                        .collect();
+                    (super::convert::keyed(text.clone(), key), DataType::String)
+                } else if f.kind == FieldType::Any && !is_text(&c.dtype) {
+                    // An untyped field's values are texts: compare the cells' text.
                     (text.clone(), DataType::String)
                 } else {
                     (tv, typed_dtype.clone())

@@ -399,3 +399,49 @@ fn holds_items(inner: &DataType, item: FieldType) -> bool {
         _ => false,
     }
 }
+
+/// A composite value's text as it compares: JSON values and geopoints are
+/// equal by value, not by how they are written. `None` where `text` is no
+/// value of the type.
+pub(super) type ValueKey = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// How the values of field `f` compare (for `enum`), and how a value
+/// written in the schema does (a geopoint there may be written in any of
+/// its forms); `None` for types compared as they are typed.
+pub(super) fn value_key(f: &Field) -> Option<(ValueKey, ValueKey)> {
+    match f.kind {
+        FieldType::Object | FieldType::Array | FieldType::GeoJson => {
+            let key: ValueKey = Arc::new(json_cells::canonical);
+            Some((key.clone(), key))
+        }
+        FieldType::GeoPoint => {
+            use geo::PointForm::*;
+            let form = geo::PointForm::of(f.format.as_deref()).unwrap_or(Pair);
+            Some((
+                Arc::new(move |s| geo::point_key(s, form)),
+                Arc::new(|s| {
+                    [Pair, Array, Object]
+                        .into_iter()
+                        .find_map(|f| geo::point_key(s, f))
+                }),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// For text `v`: `key` of each value; null where there is none.
+pub(super) fn keyed(v: Expr, key: ValueKey) -> Expr {
+    v.map(
+        move |c: Column| {
+            let out: StringChunked = c.str()?.iter().map(|s| s.and_then(|s| key(s))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| {
+            Ok(polars::prelude::Field::new(
+                field.name().clone(),
+                DataType::String,
+            ))
+        },
+    )
+}

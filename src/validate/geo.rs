@@ -32,33 +32,55 @@ impl PointForm {
 
 /// Whether `text` is a geopoint written in `form`.
 pub fn is_point(text: &str, form: PointForm) -> bool {
-    match form {
+    point(text, form).is_some()
+}
+
+/// A geopoint's value as one text, the same however it is written
+/// (`90, 45`, `90.0,45`, `9e1, 45`), so that geopoints compare as values.
+pub fn point_key(text: &str, form: PointForm) -> Option<String> {
+    let (lon, lat) = point(text, form)?;
+    Some(format!("{},{}", number_key(&lon)?, number_key(&lat)?))
+}
+
+/// A geopoint's longitude and latitude as written, where `text` is one.
+fn point(text: &str, form: PointForm) -> Option<(String, String)> {
+    let (lon, lat) = match form {
         PointForm::Pair => {
             let mut parts = text.split(',');
             match (parts.next(), parts.next(), parts.next()) {
-                (Some(lon), Some(lat), None) => on_globe(lon.trim(), lat.trim()),
-                _ => false,
+                (Some(lon), Some(lat), None) => (lon.trim().to_string(), lat.trim().to_string()),
+                _ => return None,
             }
         }
-        PointForm::Array => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Array(items)) => match items.as_slice() {
-                [Value::Number(lon), Value::Number(lat)] => {
-                    on_globe(&lon.to_string(), &lat.to_string())
-                }
-                _ => false,
+        PointForm::Array => match serde_json::from_str::<Value>(text).ok()? {
+            Value::Array(items) => match items.as_slice() {
+                [Value::Number(lon), Value::Number(lat)] => (lon.to_string(), lat.to_string()),
+                _ => return None,
             },
-            _ => false,
+            _ => return None,
         },
-        PointForm::Object => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) if m.len() == 2 => match (m.get("lon"), m.get("lat")) {
+        PointForm::Object => match serde_json::from_str::<Value>(text).ok()? {
+            Value::Object(m) if m.len() == 2 => match (m.get("lon"), m.get("lat")) {
                 (Some(Value::Number(lon)), Some(Value::Number(lat))) => {
-                    on_globe(&lon.to_string(), &lat.to_string())
+                    (lon.to_string(), lat.to_string())
                 }
-                _ => false,
+                _ => return None,
             },
-            _ => false,
+            _ => return None,
         },
+    };
+    on_globe(&lon, &lat).then_some((lon, lat))
+}
+
+/// A decimal number's value as one text: its sign, significant digits and
+/// power of ten.
+fn number_key(text: &str) -> Option<String> {
+    let (digits, whole) = decimal(text)?;
+    if digits.is_empty() {
+        return Some("0".into());
     }
+    let sign = if text.starts_with('-') { "-" } else { "" };
+    Some(format!("{sign}{digits}e{whole}"))
 }
 
 /// Whether the decimal numbers `lon` and `lat` are a longitude within ±180
@@ -336,6 +358,23 @@ mod tests {
             PointForm::Object
         ));
         assert!(!is_point(r#"{"lat": 45, "long": 90}"#, PointForm::Object));
+        let key = |t: &str, form| point_key(t, form).unwrap();
+        assert_eq!(
+            key("90, 45", PointForm::Pair),
+            key("9e1,45.0", PointForm::Pair)
+        );
+        assert_eq!(
+            key("90, 45", PointForm::Pair),
+            key(r#"{"lon": 90.0, "lat": 45}"#, PointForm::Object)
+        );
+        assert_ne!(
+            key("90, 45", PointForm::Pair),
+            key("-90, 45", PointForm::Pair)
+        );
+        assert_eq!(
+            key("-0, 0", PointForm::Pair),
+            key("0, 0.000", PointForm::Pair)
+        );
     }
 
     #[test]

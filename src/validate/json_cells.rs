@@ -21,6 +21,34 @@ fn measure(text: &str, shape: Shape) -> Option<u32> {
     }
 }
 
+/// A JSON value's text, the same however it is written (members in one
+/// order, no blanks, `1.0` as `1`), so that JSON values compare as values;
+/// `None` where `text` is not JSON.
+pub fn canonical(text: &str) -> Option<String> {
+    fn normal(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) => match n.as_f64() {
+                Some(x) if x.fract() == 0.0 && x.abs() < 2f64.powi(53) => Value::from(x as i64),
+                _ => Value::Number(n),
+            },
+            Value::Array(a) => Value::Array(a.into_iter().map(normal).collect()),
+            Value::Object(o) => {
+                // Sorted here: a dependency may have serde_json keep the
+                // order written.
+                let mut members: Vec<_> = o.into_iter().collect();
+                members.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(members.into_iter().map(|(k, v)| (k, normal(v))).collect())
+            }
+            other => other,
+        }
+    }
+    serde_json::from_str(text)
+        .ok()
+        .map(normal)
+        .map(|v| v.to_string())
+}
+
 /// For text `v`: its member or item count where it is JSON of `shape`,
 /// null elsewhere (a type error where the cell has a value).
 pub fn length(v: Expr, shape: Shape) -> Expr {

@@ -411,6 +411,19 @@ CONSTRAINTS = [
     ]),
     ("maxlength-list", {"type": "list", "constraints": {"maxLength": 2}}, [("at", "a,b"), ("above", "a,b,c")]),
     ("required-geopoint", {"type": "geopoint", "constraints": {"required": True}}, [("ok", "1, 2"), ("empty", "")]),
+    # JSON values and geopoints are listed by value, however written
+    ("enum-object", {"type": "object", "constraints": {"enum": [{"a": 1, "b": 2}]}}, [
+        ("ok", '{"a": 1, "b": 2}'), ("reordered", '{"b": 2, "a": 1}'), ("other", '{"a": 2, "b": 2}'),
+    ]),
+    ("enum-array", {"type": "array", "constraints": {"enum": [[1, 2]]}}, [
+        ("ok", "[1, 2]"), ("float", "[1.0, 2]"), ("other", "[2, 1]"),
+    ]),
+    ("enum-geopoint", {"type": "geopoint", "constraints": {"enum": ["90, 45"]}}, [
+        ("ok", "90,45"), ("decimal", "90.0, 45"), ("other", "45, 90"),
+    ]),
+    ("enum-geojson", {"type": "geojson", "constraints": {"enum": [{"type": "Point", "coordinates": [1, 2]}]}}, [
+        ("ok", '{"coordinates": [1, 2], "type": "Point"}'), ("other", '{"type": "Point", "coordinates": [2, 1]}'),
+    ]),
 ]
 
 for cfg, fdesc, values in CONSTRAINTS:
