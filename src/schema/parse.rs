@@ -920,7 +920,7 @@ fn constraint(
     };
     match key {
         "required" | "unique" => match value {
-            Value::Bool(true) if key == "unique" && f.kind.is_composite() => skip(
+            Value::Bool(true) if key == "unique" && f.kind == FieldType::List => skip(
                 not_checked,
                 format!("unique {} values are not checked", f.kind.name()),
             ),

@@ -167,7 +167,8 @@ impl Compiled {
 /// The repeat-counting key of field `f` over column `c` (index `j`): its
 /// typed value, or for an integer read as text, [`k`] (see [`integer_key`]).
 fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, DataType) {
-    if f.kind == FieldType::Integer && is_text(&c.dtype) {
+    let composite = super::convert::value_key(f).is_some();
+    if (f.kind == FieldType::Integer || composite) && is_text(&c.dtype) {
         (k(j), DataType::String)
     } else {
         (t(j), typed_dtype.clone())
@@ -537,7 +538,12 @@ pub fn compile(
         typed_dtypes.push(typed.dtype(f, &c.dtype));
         let key = key_of(f, c, j, &typed.dtype(f, &c.dtype));
         if key.0 == k(j) {
-            key_cols.push(integer_key(f, j).alias(k(j)));
+            // JSON values and geopoints are keyed by value, however written.
+            let key = match super::convert::value_key(f) {
+                Some((by_value, _)) => super::convert::keyed(col(v(j)), by_value),
+                None => integer_key(f, j),
+            };
+            key_cols.push(key.alias(k(j)));
         }
         keys_of.push(key);
         // Cells whose JSON kind the field's type refuses whatever the value.
@@ -1078,7 +1084,38 @@ fn field_checks(
         ),
         (true, _) => (null_of(DataType::UInt32), "members"),
     };
+    // JSON values and geopoints compare by value from their text; stored
+    // as a struct or a list they have none kiln compares.
+    let stored = super::convert::value_key(f).is_some() && !is_text(&c.dtype);
+    if super::convert::stored_place(f, &c.dtype) {
+        not_checked.push(NotChecked {
+            field: name.clone(),
+            check: "type".into(),
+            reason: format!(
+                "{} values stored as {} are not checked",
+                f.kind.name(),
+                dtype_name(&c.dtype)
+            ),
+        });
+    }
     for con in &f.constraints {
+        if stored && matches!(con.kind, ConstraintKind::Unique | ConstraintKind::Enum(_)) {
+            let check = if con.kind == ConstraintKind::Unique {
+                "unique"
+            } else {
+                "enum"
+            };
+            not_checked.push(NotChecked {
+                field: name.clone(),
+                check: check.into(),
+                reason: format!(
+                    "{check} of {} values stored as {} is not checked",
+                    f.kind.name(),
+                    dtype_name(&c.dtype)
+                ),
+            });
+            continue;
+        }
         let tv = col(t(j));
         let (mask, what) = match &con.kind {
             ConstraintKind::Required => (col(v(j)).is_null(), "have no value".to_string()),

@@ -241,6 +241,9 @@ pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
         return typed_text(f, v);
     }
     let kind = f.kind;
+    if stored_place(f, physical) {
+        return Typed::Same;
+    }
     match physical {
         // Every integer is one however wide (Table Schema sets no bound):
         // a column wider than 64 signed bits keeps its own type.
@@ -444,4 +447,14 @@ pub(super) fn keyed(v: Expr, key: ValueKey) -> Expr {
             ))
         },
     )
+}
+
+/// A geopoint or geojson value stored as a struct or a list: kiln reads
+/// places from their text, so it lists such a column as not checked.
+pub(super) fn stored_place(f: &Field, physical: &DataType) -> bool {
+    matches!(f.kind, FieldType::GeoPoint | FieldType::GeoJson)
+        && matches!(
+            physical,
+            DataType::Struct(_) | DataType::List(_) | DataType::Array(..)
+        )
 }

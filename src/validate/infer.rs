@@ -331,7 +331,9 @@ pub fn infer(path: &Path) -> Result<Inferred, ValidateError> {
         if missing == 0 && rows > 0 {
             constraints.push("required: true".to_string());
         }
-        let distinct_ok = !matches!(kind, FieldType::Boolean | FieldType::Number);
+        // JSON values are distinct here by their text, but unique by value.
+        let distinct_ok =
+            !kind.is_composite() && !matches!(kind, FieldType::Boolean | FieldType::Number);
         if distinct_ok && present > 1 && distinct_typed == present {
             constraints.push("unique: true".to_string());
         }

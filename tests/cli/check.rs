@@ -2095,6 +2095,22 @@ fn lists_and_places_are_checked() {
         ("cell/type".into(), Some("l".into()), 1, vec![2]),
     ];
     assert_eq!(got, want);
+    // JSON values repeat by value, however written.
+    repo.write(
+        "o.ndjson",
+        "{\"o\": {\"a\": 1, \"b\": [1.0]}}\n{\"o\": {\"b\": [1], \"a\": 1}}\n{\"o\": \"{\\\"a\\\": 2}\"}\n",
+    );
+    repo.write(
+        "o.yaml",
+        "fields:\n  - {name: o, type: object, constraints: {unique: true, enum: [{a: 1, b: [1]}, {a: 3}]}}\n",
+    );
+    let report = check_json(&repo, "o.ndjson", "o.yaml", 1);
+    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let want: Vec<Summary> = vec![
+        ("cell/unique".into(), Some("o".into()), 1, vec![2]),
+        ("cell/enum".into(), Some("o".into()), 1, vec![3]),
+    ];
+    assert_eq!(got, want);
     // A format a type does not have is a schema error, not a silent pass.
     repo.write(
         "bad.yaml",
