@@ -1074,8 +1074,103 @@ class ArrayCol(JsonCol):
                            "[\"a\\q\"]", "[1e999]", "['a']", "[True]", "[None]", "[-]", "[+1]"])
 
 
+class GeopointCol(Col):
+    """geopoint, default format: `lon, lat` within the globe."""
+    type = "geopoint"
+    uniqueable = False  # `90, 45` equals `90.0,45`: logical duplicates
+
+    def setup(self, rng):
+        self.finish(rng, allow_bounds=False)
+
+    def fresh(self, rng):
+        return f"{rng.randint(-180, 180)}, {rng.randint(-90, 90)}"
+
+    def render(self, rng, key):
+        lon, lat = key.split(", ")
+        if rng.random() < 0.3:
+            lon += rng.choice([".0", ".00", "e0"])
+        return lon + rng.choice([", ", ","]) + lat
+
+    def malformed(self, rng):
+        return rng.choice(["181, 0", "0, 91", "-181,0", "0,-90.0001", "180.00000001, 0", "abc", "1,2,3", "90 45",
+                           "90;45", "[90, 45]", "90,", ",45", "NaN, 0", "inf, 0", "1e3, 0", "90,45x", "90, 45, ",
+                           '{"lon": 90, "lat": 45}', "x90, 45", "0x10, 5", "1_0, 5", "٩٠, 45"])
+
+    def type_breaking(self, rng):
+        return self.malformed(rng) if rng.random() < 0.7 else rng.choice(CROSS_TYPE)
+
+
+class ListCol(Col):
+    """list: items of one type between a delimiter, lengths in items."""
+    type = "list"
+    uniqueable = False
+    ITEMS = {
+        "string": lambda rng: word(rng, 1, 5),
+        "integer": lambda rng: str(rng.randint(-99, 999)),
+        "number": lambda rng: rng.choice(["1.5", "-2", "0.25", "1e3", "7"]),
+        "boolean": lambda rng: rng.choice(["true", "false", "True", "FALSE", "1", "0"]),
+        "date": lambda rng: f"20{rng.randint(10, 29)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+    }
+    BAD_ITEMS = {
+        "integer": ["x", "1.5", "", " 1", "1e3", "0x1", "--1"],
+        "number": ["x", "", "1,5", "1.2.3", "abc"],
+        "boolean": ["yes", "", "t", "2", "TRUE "],
+        "date": ["2024-13-01", "2024-1-5", "01/02/2024", "", "2024-02-30"],
+    }
+
+    def setup(self, rng):
+        self.item = rng.choice(list(self.ITEMS))
+        self.desc["itemType"] = self.item
+        self.delim = rng.choice([",", ",", ";", "|"])
+        if self.delim != ",":
+            self.desc["delimiter"] = self.delim
+        self.minlen = self.maxlen = None
+        if rng.random() < 0.3:
+            self.minlen = rng.randint(1, 3)
+            self.cons["minLength"] = self.minlen
+        if rng.random() < 0.3:
+            self.maxlen = (self.minlen or 1) + rng.randint(0, 3)
+            self.cons["maxLength"] = self.maxlen
+        self.finish(rng, allow_enum=False, allow_bounds=False)
+
+    def items(self, rng, n):
+        out = [self.ITEMS[self.item](rng) for _ in range(n)]
+        return [i for i in out if self.delim not in i] or ["1"]
+
+    def fresh(self, rng):
+        lo = self.minlen or 1
+        hi = self.maxlen if self.maxlen is not None else lo + 3
+        items = self.items(rng, rng.randint(lo, hi))
+        while len(items) < lo:
+            items.append(items[0])
+        return self.delim.join(items[:hi])
+
+    def length_out_of_range(self, rng):
+        opts = []
+        if self.maxlen is not None:
+            opts.append(self.maxlen + rng.choice([1, 2]))
+        if self.minlen and self.minlen > 1:
+            opts.append(rng.randint(1, self.minlen - 1))
+        if not opts:
+            return None
+        n = rng.choice(opts)
+        items = self.items(rng, n)
+        while len(items) < n:
+            items.append(items[0])
+        return self.delim.join(items[:n])
+
+    def type_breaking(self, rng):
+        bad = self.BAD_ITEMS.get(self.item)
+        if not bad:
+            return None
+        items = self.fresh(rng).split(self.delim)
+        items[rng.randrange(len(items))] = rng.choice(bad)
+        text = self.delim.join(items)
+        return text or None
+
+
 COL_TYPES = [StringCol, StringCol, NumberCol, IntegerCol, BooleanCol, DateCol, TimeCol, DatetimeCol, YearCol,
-             YearmonthCol, DurationCol, ObjectCol, ArrayCol]
+             YearmonthCol, DurationCol, ObjectCol, ArrayCol, GeopointCol, ListCol]
 KEYABLE = ("string", "integer", "number", "date", "year", "yearmonth", "time", "datetime")
 
 
