@@ -538,9 +538,10 @@ pub fn compile(
         typed_dtypes.push(typed.dtype(f, &c.dtype));
         let key = key_of(f, c, j, &typed.dtype(f, &c.dtype));
         if key.0 == k(j) {
-            // JSON values and geopoints are keyed by value, however written.
+            // JSON values and geopoints are keyed by value, however
+            // written; a cell of another type has no key.
             let key = match super::convert::value_key(f) {
-                Some((by_value, _)) => super::convert::keyed(col(v(j)), by_value),
+                Some((by_value, _)) => super::convert::keyed(col(t(j)), by_value),
                 None => integer_key(f, j),
             };
             key_cols.push(key.alias(k(j)));
@@ -1049,8 +1050,9 @@ fn field_checks(
     // Lengths: characters of text, members of an object, items of an array.
     let (length, unit) = match (f.kind.is_json(), &c.dtype) {
         (false, d) if f.kind == FieldType::List => (
+            // Lists of the item type only: a cell of another type is no list.
             if is_text(d) {
-                super::list::count(col(v(j)), f.list_delimiter.clone())
+                super::list::count(col(t(j)), f.list_delimiter.clone())
             } else {
                 col(v(j)).list().len()
             },
@@ -1200,7 +1202,7 @@ fn field_checks(
                             _ => None,
                         })
                         .collect();
-                    (super::convert::keyed(text.clone(), key), DataType::String)
+                    (super::convert::keyed(tv, key), DataType::String)
                 } else if f.kind == FieldType::Any && !is_text(&c.dtype) {
                     // An untyped field's values are texts: compare the cells' text.
                     (text.clone(), DataType::String)

@@ -407,7 +407,7 @@ CONSTRAINTS = [
     ("enum-date", {"type": "date", "constraints": {"enum": ["2024-01-01"]}}, [("ok", "2024-01-01"), ("other", "2024-01-02")]),
     ("enum-year", {"type": "year", "constraints": {"enum": [2024]}}, [("ok", "2024"), ("other", "2023")]),
     ("minlength-list", {"type": "list", "itemType": "integer", "constraints": {"minLength": 2}}, [
-        ("at", "1,2"), ("below", "1"),
+        ("at", "1,2"), ("below", "1"), ("below-bad-item", "x"),
     ]),
     ("maxlength-list", {"type": "list", "constraints": {"maxLength": 2}}, [("at", "a,b"), ("above", "a,b,c")]),
     ("required-geopoint", {"type": "geopoint", "constraints": {"required": True}}, [("ok", "1, 2"), ("empty", "")]),
