@@ -36,6 +36,16 @@ fn check_json(repo: &Repo, file: &str, schema_file: &str, code: i32) -> Value {
     run.json()
 }
 
+/// `kiln check DATA` under a schema of `text` (written as `bad.yaml`),
+/// which kiln must refuse (exit 2) with a message holding `needle`; the
+/// message.
+fn refused_schema(repo: &Repo, data: &str, text: &str, needle: &str) -> String {
+    repo.write("bad.yaml", text);
+    let run = repo.kiln(["check", data, "--schema", "bad.yaml"]).code(2);
+    assert!(run.stderr.contains(needle), "{text}\n{}", run.stderr);
+    run.stderr
+}
+
 /// The findings of the only file in a JSON report.
 fn findings(report: &Value) -> Vec<Value> {
     let files = report["files"].as_array().expect("files");
@@ -742,16 +752,10 @@ fn malformed_schemas_are_located_with_a_hint() {
         ),
     ];
     for (text, at, hint) in cases {
-        repo.write("bad.yaml", text);
-        let run = repo
-            .kiln(["check", &data, "--schema", "bad.yaml"])
-            .fails()
-            .code(2);
-        assert!(run.stderr.contains(at), "{text}\n{}", run.stderr);
+        let stderr = refused_schema(&repo, &data, text, at);
         assert!(
-            run.stderr.contains(&format!("hint: {hint}")),
-            "{text}\n{}",
-            run.stderr
+            stderr.contains(&format!("hint: {hint}")),
+            "{text}\n{stderr}"
         );
     }
     // Values are checked against their field's type, and JSON is located too.
@@ -1975,14 +1979,12 @@ fn number_options_follow_table_schema() {
         got,
         vec![("cell/type".into(), Some("g".into()), 1, vec![2])]
     );
-    repo.write(
-        "bad.yaml",
+    refused_schema(
+        &repo,
+        "c.csv",
         "fields:\n  - {name: g, type: number, groupChar: ',', decimalChar: ','}\n",
+        "groupChar",
     );
-    let run = repo
-        .kiln(["check", "c.csv", "--schema", "bad.yaml"])
-        .code(2);
-    assert!(run.stderr.contains("groupChar"), "{}", run.stderr);
 }
 
 /// A JSON cell is read by the kind of its value: a number, `true`, an
@@ -2047,24 +2049,32 @@ fn json_values_are_judged_by_their_kind() {
 #[test]
 fn lists_and_places_are_checked() {
     let repo = Repo::new();
-    repo.write(
-        "p.csv",
-        "l,p,a,g\n\
-         \"1,2\",\"90, 45\",\"[1, 2]\",\"{\"\"type\"\": \"\"Point\"\", \"\"coordinates\"\": [1, 2]}\"\n\
-         \"1,x\",\"181, 0\",\"[1, 2, 3]\",\"{\"\"type\"\": \"\"Point\"\"}\"\n\
-         1,\"90,45\",\"[-180, -90]\",\"[1, 2]\"\n\
-         \"1,2,3\",abc,\"90, 45\",\"{\"\"type\"\": \"\"Feature\"\", \"\"geometry\"\": null, \"\"properties\"\": {}}\"\n",
+    // The report on `data` under `schema`, each written first.
+    let judged = |data: (&str, &str), schema: (&str, &str)| {
+        repo.write(data.0, data.1);
+        repo.write(schema.0, schema.1);
+        let report = check_json(&repo, data.0, schema.0, 1);
+        let got: Vec<Summary> = findings(&report).iter().map(summary).collect();
+        (report, got)
+    };
+    let (report, got) = judged(
+        (
+            "p.csv",
+            "l,p,a,g\n\
+             \"1,2\",\"90, 45\",\"[1, 2]\",\"{\"\"type\"\": \"\"Point\"\", \"\"coordinates\"\": [1, 2]}\"\n\
+             \"1,x\",\"181, 0\",\"[1, 2, 3]\",\"{\"\"type\"\": \"\"Point\"\"}\"\n\
+             1,\"90,45\",\"[-180, -90]\",\"[1, 2]\"\n\
+             \"1,2,3\",abc,\"90, 45\",\"{\"\"type\"\": \"\"Feature\"\", \"\"geometry\"\": null, \"\"properties\"\": {}}\"\n",
+        ),
+        (
+            "p.yaml",
+            "fields:\n\
+             \x20 - {name: l, type: list, itemType: integer, constraints: {maxLength: 2}}\n\
+             \x20 - {name: p, type: geopoint}\n\
+             \x20 - {name: a, type: geopoint, format: array}\n\
+             \x20 - {name: g, type: geojson}\n",
+        ),
     );
-    repo.write(
-        "p.yaml",
-        "fields:\n\
-         \x20 - {name: l, type: list, itemType: integer, constraints: {maxLength: 2}}\n\
-         \x20 - {name: p, type: geopoint}\n\
-         \x20 - {name: a, type: geopoint, format: array}\n\
-         \x20 - {name: g, type: geojson}\n",
-    );
-    let report = check_json(&repo, "p.csv", "p.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
     let want: Vec<Summary> = vec![
         ("cell/type".into(), Some("l".into()), 1, vec![2]),
         ("cell/max-length".into(), Some("l".into()), 1, vec![4]),
@@ -2079,51 +2089,47 @@ fn lists_and_places_are_checked() {
             .is_none_or(|n| n.is_empty())
     );
     // In JSON lines, an array is a geopoint of the array format; a number
-    // is none, nor is a list written as a JSON array (a list is text).
-    repo.write(
-        "p.ndjson",
-        "{\"a\": [90, 45], \"l\": \"1,2\"}\n{\"a\": 90, \"l\": [1, 2]}\n{\"a\": \"[1, 95]\", \"l\": \"3\"}\n",
-    );
-    repo.write(
-        "pj.yaml",
-        "fields:\n  - {name: a, type: geopoint, format: array}\n  - {name: l, type: list, itemType: integer}\n",
-    );
-    let report = check_json(&repo, "p.ndjson", "pj.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
-    let want: Vec<Summary> = vec![
-        ("cell/type".into(), Some("a".into()), 2, vec![2, 3]),
-        ("cell/type".into(), Some("l".into()), 1, vec![2]),
+    // is none, nor is a list written as a JSON array (a list is text). JSON
+    // values repeat, and are listed, by value however written.
+    let cases: [(_, _, Vec<Summary>); 2] = [
+        (
+            (
+                "p.ndjson",
+                "{\"a\": [90, 45], \"l\": \"1,2\"}\n{\"a\": 90, \"l\": [1, 2]}\n{\"a\": \"[1, 95]\", \"l\": \"3\"}\n",
+            ),
+            (
+                "pj.yaml",
+                "fields:\n  - {name: a, type: geopoint, format: array}\n  - {name: l, type: list, itemType: integer}\n",
+            ),
+            vec![
+                ("cell/type".into(), Some("a".into()), 2, vec![2, 3]),
+                ("cell/type".into(), Some("l".into()), 1, vec![2]),
+            ],
+        ),
+        (
+            (
+                "o.ndjson",
+                "{\"o\": {\"a\": 1, \"b\": [1.0]}}\n{\"o\": {\"b\": [1], \"a\": 1}}\n{\"o\": \"{\\\"a\\\": 2}\"}\n",
+            ),
+            (
+                "o.yaml",
+                "fields:\n  - {name: o, type: object, constraints: {unique: true, enum: [{a: 1, b: [1]}, {a: 3}]}}\n",
+            ),
+            vec![
+                ("cell/unique".into(), Some("o".into()), 1, vec![2]),
+                ("cell/enum".into(), Some("o".into()), 1, vec![3]),
+            ],
+        ),
     ];
-    assert_eq!(got, want);
-    // JSON values repeat by value, however written.
-    repo.write(
-        "o.ndjson",
-        "{\"o\": {\"a\": 1, \"b\": [1.0]}}\n{\"o\": {\"b\": [1], \"a\": 1}}\n{\"o\": \"{\\\"a\\\": 2}\"}\n",
-    );
-    repo.write(
-        "o.yaml",
-        "fields:\n  - {name: o, type: object, constraints: {unique: true, enum: [{a: 1, b: [1]}, {a: 3}]}}\n",
-    );
-    let report = check_json(&repo, "o.ndjson", "o.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
-    let want: Vec<Summary> = vec![
-        ("cell/unique".into(), Some("o".into()), 1, vec![2]),
-        ("cell/enum".into(), Some("o".into()), 1, vec![3]),
-    ];
-    assert_eq!(got, want);
+    for (data, schema, want) in cases {
+        assert_eq!(judged(data, schema).1, want, "{}", data.0);
+    }
     // A format a type does not have is a schema error, not a silent pass.
-    repo.write(
-        "bad.yaml",
+    refused_schema(
+        &repo,
+        "p.csv",
         "fields:\n  - {name: p, type: geopoint, format: pair}\n",
-    );
-    let run = repo
-        .kiln(["check", "p.csv", "--schema", "bad.yaml"])
-        .code(2);
-    assert!(
-        run.stderr
-            .contains("format `pair` does not apply to geopoint"),
-        "{}",
-        run.stderr
+        "format `pair` does not apply to geopoint",
     );
 }
 

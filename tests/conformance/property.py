@@ -328,7 +328,11 @@ class Col:
     def non_number(self, rng) -> Optional[str]:
         return None
 
+    malformed_share = 0.0  # of type-breaking edits that use `malformed`
+
     def type_breaking(self, rng) -> Optional[str]:
+        if self.malformed_share:
+            return self.malformed(rng) if rng.random() < self.malformed_share else rng.choice(CROSS_TYPE)
         return rng.choice(CROSS_TYPE)
 
     def length_out_of_range(self, rng) -> Optional[str]:
@@ -363,6 +367,16 @@ class Col:
             self.cons["required"] = True
         if self.cons:
             self.desc["constraints"] = self.cons
+
+    def draw_lengths(self, rng, lo, hi):
+        """A minLength in lo..hi and a maxLength above it, each drawn or not."""
+        self.minlen = self.maxlen = None
+        if rng.random() < 0.3:
+            self.minlen = rng.randint(lo, hi)
+            self.cons["minLength"] = self.minlen
+        if rng.random() < 0.3:
+            self.maxlen = (self.minlen or lo) + rng.randint(0, 3)
+            self.cons["maxLength"] = self.maxlen
 
     def rand(self, rng, lo, hi):
         return rng.randint(lo, hi)
@@ -781,8 +795,7 @@ class DateCol(Col):
                            base.replace("-", "/"), base + "T", base + "+01:00", "０" + base[1:],
                            render_parts(self.py, f"{d.year:05d}", d.month, d.day)])
 
-    def type_breaking(self, rng):
-        return self.malformed(rng) if rng.random() < 0.5 else rng.choice(CROSS_TYPE)
+    malformed_share = 0.5
 
 
 class TimeCol(Col):
@@ -828,8 +841,7 @@ class TimeCol(Col):
                            "12:00:00 AM", "15:00:00+01", "15:00:00Z", "24:00:00", "15:00:00.-1", "１5:00:00",
                            "99:99:99", "15:00:00Q", "15:00:00.5Z"])
 
-    def type_breaking(self, rng):
-        return self.malformed(rng) if rng.random() < 0.5 else rng.choice(CROSS_TYPE)
+    malformed_share = 0.5
 
 
 EPOCH = dt.datetime(1970, 1, 1)
@@ -903,8 +915,7 @@ class DatetimeCol(Col):
             f"{iso}T{clock}Z+01:00", f"{iso}T{clock}.5.5", f"{iso}TT{clock}", f"{iso}T{clock}+1:00",
             f"{iso}T{clock}+01:60", f"{iso}T{clock}+14:01", f"{iso}T{clock}−01:00"])
 
-    def type_breaking(self, rng):
-        return self.malformed(rng) if rng.random() < 0.5 else rng.choice(CROSS_TYPE)
+    malformed_share = 0.5
 
 
 class YearCol(Col):
@@ -927,8 +938,7 @@ class YearCol(Col):
                            "２０２４", "1e3", "-044", "024", "2024-", "2,024", "0x7E8", "-12345", "1_000", "99999",
                            "-2024", "2024a", "MMXXIV", "٢٠٢٤", "20240"])
 
-    def type_breaking(self, rng):
-        return self.malformed(rng) if rng.random() < 0.5 else rng.choice(CROSS_TYPE)
+    malformed_share = 0.5
 
 
 class YearmonthCol(Col):
@@ -954,8 +964,7 @@ class YearmonthCol(Col):
                            "2024-", "2024-01 ", " 2024-01", "2024-1a", "0000-01", "12345-01", "2024--01", "2024-001",
                            "2024-99", "Jan 2024", "2024-W01", "2024-+1", "+2024-01", "2024-01Z", "2024-１"])
 
-    def type_breaking(self, rng):
-        return self.malformed(rng) if rng.random() < 0.5 else rng.choice(CROSS_TYPE)
+    malformed_share = 0.5
 
 
 class DurationCol(Col):
@@ -988,8 +997,7 @@ class DurationCol(Col):
                            "P1H", "P1S", "-P1D", "+P1D", "P1Y-2M", "PT", "P T1H", "PT1H ", "Pinf", "P1e3D", "P１D",
                            "PT0.5.5S", "P1,5D", "P1DT1.5M", "T1H"])
 
-    def type_breaking(self, rng):
-        return self.malformed(rng) if rng.random() < 0.6 else rng.choice(CROSS_TYPE)
+    malformed_share = 0.6
 
 
 def json_text(rng, v) -> str:
@@ -1005,13 +1013,7 @@ class JsonCol(Col):
     uniqueable = False
 
     def setup(self, rng):
-        self.minlen = self.maxlen = None
-        if rng.random() < 0.3:
-            self.minlen = rng.randint(0, 2)
-            self.cons["minLength"] = self.minlen
-        if rng.random() < 0.3:
-            self.maxlen = (self.minlen or 0) + rng.randint(0, 3)
-            self.cons["maxLength"] = self.maxlen
+        self.draw_lengths(rng, 0, 2)
         self.finish(rng, allow_enum=False)
 
 
@@ -1096,8 +1098,7 @@ class GeopointCol(Col):
                            "90;45", "[90, 45]", "90,", ",45", "NaN, 0", "inf, 0", "1e3, 0", "90,45x", "90, 45, ",
                            '{"lon": 90, "lat": 45}', "x90, 45", "0x10, 5", "1_0, 5", "٩٠, 45"])
 
-    def type_breaking(self, rng):
-        return self.malformed(rng) if rng.random() < 0.7 else rng.choice(CROSS_TYPE)
+    malformed_share = 0.7
 
 
 class ListCol(Col):
@@ -1124,13 +1125,7 @@ class ListCol(Col):
         self.delim = rng.choice([",", ",", ";", "|"])
         if self.delim != ",":
             self.desc["delimiter"] = self.delim
-        self.minlen = self.maxlen = None
-        if rng.random() < 0.3:
-            self.minlen = rng.randint(1, 3)
-            self.cons["minLength"] = self.minlen
-        if rng.random() < 0.3:
-            self.maxlen = (self.minlen or 1) + rng.randint(0, 3)
-            self.cons["maxLength"] = self.maxlen
+        self.draw_lengths(rng, 1, 3)
         self.finish(rng, allow_enum=False, allow_bounds=False)
 
     def items(self, rng, n):
