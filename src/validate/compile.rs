@@ -5,7 +5,7 @@
 //! null where it does not parse) and `r` (the cell as text, for samples).
 //! Checks are expressions over those, so one `select` computes them all.
 
-use super::convert::{Typed, json_shape, number_text, or_nan, target, typed};
+use super::convert::{Typed, json_shape, or_nan, target, typed};
 use polars::prelude::*;
 
 use super::distinct::KeyKind;
@@ -178,9 +178,7 @@ fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, D
 /// Column `j`'s cells as number text (`number_text`), and whether each is
 /// an integer's digits, of any length.
 fn integer_text(f: &Field, j: usize) -> (Expr, Expr) {
-    let digits = number_text(f, col(v(j)));
-    let integer = digits.clone().str().contains(lit(r"^[+-]?[0-9]+$"), true);
-    (digits, integer)
+    super::convert::integer_digits(f, col(v(j)))
 }
 
 /// A JSON value's text as the field's own texts would write it: a JSON

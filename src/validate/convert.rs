@@ -205,6 +205,14 @@ fn temporal_formats(kind: FieldType, format: &str) -> Vec<String> {
     list.iter().map(|f| f.to_string()).collect()
 }
 
+/// Texts `v` as number text (`number_text`), and whether each is an
+/// integer's digits, of any length (Table Schema bounds no integer).
+pub(super) fn integer_digits(f: &Field, v: Expr) -> (Expr, Expr) {
+    let digits = number_text(f, v);
+    let integer = digits.clone().str().contains(lit(r"^[+-]?[0-9]+$"), true);
+    (digits, integer)
+}
+
 /// Cleans a number's text as the field says: group separators dropped, a
 /// decimal comma made a point, and (without `bareNumber`) text around it cut.
 pub(super) fn number_text(f: &Field, v: Expr) -> Expr {
@@ -357,13 +365,19 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
             v.clone(),
             json_cells::length(v, json_shape(f.kind)).is_not_null(),
         )),
-        FieldType::List => match typed_text(&Field::new(&f.name, f.item_type), list::item()) {
-            Typed::Parsed(item) => Typed::Parsed(keep_if(
+        FieldType::List => {
+            let item = Field::new(&f.name, f.item_type);
+            // An integer item of any length, as an integer cell.
+            let ok = match typed_text(&item, list::item()) {
+                _ if f.item_type == FieldType::Integer => integer_digits(&item, list::item()).1,
+                Typed::Parsed(parsed) => parsed.is_not_null(),
+                _ => return Typed::Same,
+            };
+            Typed::Parsed(keep_if(
                 v.clone(),
-                list::all_items(v, f.list_delimiter.clone(), item.is_not_null()),
-            )),
-            _ => Typed::Same,
-        },
+                list::all_items(v, f.list_delimiter.clone(), ok),
+            ))
+        }
         FieldType::GeoPoint => {
             let form = geo::PointForm::of(format).unwrap_or(geo::PointForm::Pair);
             Typed::Parsed(keep_if(

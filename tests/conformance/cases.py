@@ -258,6 +258,7 @@ TYPE_VALUES = [
     ("list", {"type": "list"}, [("ok", "a,b,c"), ("one", "a"), ("empty-item", "a,,b")]),
     ("list-integer", {"type": "list", "itemType": "integer"}, [
         ("ok", "1,2,3"), ("word", "1,x"), ("empty-item", "1,,2"), ("decimal", "1,2.5"),
+        ("past-64-bits", "1,18446744073709551616"),
     ]),
     ("list-number-semicolon", {"type": "list", "itemType": "number", "delimiter": ";"}, [
         ("ok", "1.5;2"), ("comma", "1.5,2"), ("word", "1.5;x"),
