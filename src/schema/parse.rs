@@ -1005,7 +1005,8 @@ fn constraint(
                 return Err(bad("enum needs at least one value".into()));
             }
             // Durations are compared as written; JSON values and geopoints
-            // by value (a list has no enum in Table Schema).
+            // by value; lists are not compared (frictionless-py has no enum
+            // on them either).
             if f.kind == FieldType::List {
                 return skip(
                     not_checked,

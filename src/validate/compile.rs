@@ -165,7 +165,8 @@ impl Compiled {
 }
 
 /// The repeat-counting key of field `f` over column `c` (index `j`): its
-/// typed value, or for an integer read as text, [`k`] (see [`integer_key`]).
+/// typed value, or for an integer, a JSON value or a geopoint read as text,
+/// [`k`] (see [`integer_key`] and `convert::value_key`).
 fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, DataType) {
     let composite = super::convert::value_key(f).is_some();
     if (f.kind == FieldType::Integer || composite) && is_text(&c.dtype) {

@@ -368,10 +368,13 @@ fn typed_text(f: &Field, v: Expr) -> Typed {
         FieldType::List => {
             let item = Field::new(&f.name, f.item_type);
             // An integer item of any length, as an integer cell.
-            let ok = match typed_text(&item, list::item()) {
-                _ if f.item_type == FieldType::Integer => integer_digits(&item, list::item()).1,
-                Typed::Parsed(parsed) => parsed.is_not_null(),
-                _ => return Typed::Same,
+            let ok = if f.item_type == FieldType::Integer {
+                integer_digits(&item, list::item()).1
+            } else {
+                match typed_text(&item, list::item()) {
+                    Typed::Parsed(parsed) => parsed.is_not_null(),
+                    _ => return Typed::Same,
+                }
             };
             Typed::Parsed(keep_if(
                 v.clone(),
