@@ -294,7 +294,7 @@ impl<'a> Checker<'a> {
     /// `schema`. `data_id` is the file's content id when the caller knows it
     /// (say, having just hashed it); otherwise it comes from the stat cache,
     /// or by hashing. A folder is a dataset: its files are the shards of one
-    /// table (see [`Checker::check_dataset`]).
+    /// table (see `Checker::check_dataset`).
     pub fn check_path(
         &self,
         data: &Path,
