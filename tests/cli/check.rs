@@ -2285,6 +2285,20 @@ fn no_false_pass_on_random_mutations() {
     }
 }
 
+/// Random geojson, topojson, geopoint and list values: kiln finds exactly
+/// the cells frictionless-py finds invalid. 500 rows here; 10,000 by hand
+/// (`tests/conformance/places.py --values 10000`, bench/RESULTS.md).
+#[test]
+fn places_and_lists_agree_cell_by_cell() {
+    if let Some(out) = conformance(
+        "places_and_lists_agree_cell_by_cell",
+        "places.py",
+        &["--values", "500", "--seed", "1"],
+    ) {
+        assert!(out.contains(": 0 cells differ"), "{out}");
+    }
+}
+
 /// Published tables (PyPI data packages): kiln's inferred schema passes
 /// them in kiln and in frictionless-py, and kiln's verdict on
 /// frictionless-py's own inferred schema is frictionless-py's.
