@@ -480,7 +480,6 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
     }
 }
 
-/// Reads a whole file, expecting about `len` bytes.
 /// Reads an open file of about `len` bytes into the front of `buf`, growing
 /// it as needed, and returns how many bytes it holds. Through `read`, since
 /// a plain `read_to_end` asks the file's size again (a `statx` per file).

@@ -1229,9 +1229,9 @@ fn text_scan(
     Ok((None, lf))
 }
 
-/// A JSON file (lines, or an array of records written as lines first, the
-/// copy returned) read with every member as text, and the kinds of the
-/// cells of the fields `names` where some are not text (see [`json_kinds`]).
+/// A JSON file's copy as lines (where it was an array of records), its scan
+/// with every member as text, and the kinds of the cells of the fields
+/// asked for where some are not text (see [`json_kinds`]).
 type JsonScan = (
     Option<tempfile::NamedTempFile>,
     LazyFrame,
@@ -1239,20 +1239,7 @@ type JsonScan = (
 );
 
 fn json_scan(path: &Path, format: Format, names: &[(usize, &str)]) -> Result<JsonScan, String> {
-    let lines = match format {
-        Format::Json => Some(json_kinds::lines_of(path)?),
-        _ => None,
-    };
-    let path = lines.as_ref().map_or(path, |l| l.path());
-    let layout = json_kinds::read(path, names)?;
-    let lf = source::scan(
-        path,
-        Format::Ndjson,
-        &crate::schema::Dialect::default(),
-        None,
-        &layout.columns,
-    )
-    .map_err(|e| polars_message(&e, Format::Ndjson))?;
+    let (lines, lf, layout) = json_kinds::scan(path, format, names, |l| l.columns.clone())?;
     Ok((lines, lf, layout.kinds))
 }
 

@@ -87,16 +87,19 @@ fn number_key(text: &str) -> Option<String> {
 /// and a latitude within ±90, compared exactly (a float rounds
 /// `180.0000000000000001` to 180).
 fn on_globe(lon: &str, lat: &str) -> bool {
-    within(lon, 180) && within(lat, 90)
+    within(lon, LONGITUDE) && within(lat, LATITUDE)
 }
 
-/// Whether the decimal number `text` lies within ±`bound`.
-fn within(text: &str, bound: u32) -> bool {
+/// The bounds 180 and 90 as [`decimal`] writes numbers.
+const LONGITUDE: (&str, i64) = ("18", 3);
+const LATITUDE: (&str, i64) = ("9", 2);
+
+/// Whether the decimal number `text` lies within ± the bound `(digits,
+/// whole)`, both as [`decimal`] writes numbers.
+fn within(text: &str, (bound_digits, bound_whole): (&str, i64)) -> bool {
     let Some((digits, whole)) = decimal(text) else {
         return false;
     };
-    let (bound_digits, bound_whole) =
-        decimal(&bound.to_string()).expect("a bound is a decimal number");
     // Significant digits with leading and trailing zeros removed, and how
     // many of them come before the point: two such values compare by the
     // count first, then digit by digit.
@@ -106,7 +109,7 @@ fn within(text: &str, bound: u32) -> bool {
     match whole.cmp(&bound_whole) {
         std::cmp::Ordering::Less => true,
         std::cmp::Ordering::Greater => false,
-        std::cmp::Ordering::Equal => digits <= bound_digits,
+        std::cmp::Ordering::Equal => digits.as_str() <= bound_digits,
     }
 }
 
@@ -325,6 +328,8 @@ mod tests {
 
     #[test]
     fn points_are_read_in_each_form_and_bounded_exactly() {
+        assert_eq!(decimal("180"), Some((LONGITUDE.0.to_string(), LONGITUDE.1)));
+        assert_eq!(decimal("90"), Some((LATITUDE.0.to_string(), LATITUDE.1)));
         for ok in [
             "90, 45",
             "90,45",

@@ -421,48 +421,37 @@ type ByKinds = (
 
 fn by_kinds(path: &Path, format: Format) -> Result<ByKinds, String> {
     use super::json_kinds::{self, Kind};
-    let lines = match format {
-        Format::Json => Some(json_kinds::lines_of(path)?),
-        _ => None,
-    };
-    let file = lines.as_ref().map_or(path, |l| l.path());
-    let layout = json_kinds::read(file, &[])?;
     let bit = |k: Kind| 1u8 << k as u8;
     let numbers = bit(Kind::Integer) | bit(Kind::Float);
     let mut forced = HashMap::new();
-    let columns: Vec<(String, DataType)> = layout
-        .columns
-        .iter()
-        .zip(&layout.seen)
-        .map(|((name, _), &seen)| {
-            let values = seen & !bit(Kind::Absent);
-            let dtype = match values {
-                0 => DataType::String,
-                v if v == bit(Kind::Integer) => DataType::Int64,
-                v if v & !numbers == 0 => DataType::Float64,
-                v if v == bit(Kind::Boolean) => DataType::Boolean,
-                v => {
-                    let kind = match v {
-                        v if v == bit(Kind::Text) => None,
-                        v if v == bit(Kind::Object) => Some(FieldType::Object),
-                        v if v == bit(Kind::Array) => Some(FieldType::Array),
-                        _ => Some(FieldType::Any),
-                    };
-                    forced.extend(kind.map(|k| (name.clone(), k)));
-                    DataType::String
-                }
-            };
-            (name.clone(), dtype)
-        })
-        .collect();
-    let lf = source::scan(
-        file,
-        Format::Ndjson,
-        &crate::schema::Dialect::default(),
-        None,
-        &columns,
-    )
-    .map_err(|e| source::polars_message(&e, Format::Ndjson))?;
+    let columns = |layout: &json_kinds::Layout| {
+        layout
+            .columns
+            .iter()
+            .zip(&layout.seen)
+            .map(|((name, _), &seen)| {
+                let values = seen & !bit(Kind::Absent);
+                let dtype = match values {
+                    0 => DataType::String,
+                    v if v == bit(Kind::Integer) => DataType::Int64,
+                    v if v & !numbers == 0 => DataType::Float64,
+                    v if v == bit(Kind::Boolean) => DataType::Boolean,
+                    v => {
+                        let kind = match v {
+                            v if v == bit(Kind::Text) => None,
+                            v if v == bit(Kind::Object) => Some(FieldType::Object),
+                            v if v == bit(Kind::Array) => Some(FieldType::Array),
+                            _ => Some(FieldType::Any),
+                        };
+                        forced.extend(kind.map(|k| (name.clone(), k)));
+                        DataType::String
+                    }
+                };
+                (name.clone(), dtype)
+            })
+            .collect()
+    };
+    let (lines, lf, _) = json_kinds::scan(path, format, &[], columns)?;
     Ok((lines, lf, forced))
 }
 

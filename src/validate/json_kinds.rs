@@ -12,8 +12,10 @@ use std::fmt;
 use std::io::BufRead;
 use std::path::Path;
 
-use polars::prelude::{DataType, Field, PlSmallStr};
+use polars::prelude::{DataType, Field, LazyFrame, PlSmallStr};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::source::{self, Format};
 
 /// The kind of a JSON value, as stored in a kinds column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +146,34 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
         kinds,
         seen: keys.seen,
     })
+}
+
+/// A JSON file (`format` JSON lines or an array of records) read for the
+/// fields `names`: its [`Layout`], and a scan of its lines with the columns
+/// `columns` makes of that layout. An array of records is written as lines
+/// first ([`lines_of`]); the copy is returned, to be kept while the scan is
+/// read.
+pub fn scan(
+    path: &Path,
+    format: Format,
+    names: &[(usize, &str)],
+    columns: impl FnOnce(&Layout) -> Vec<(String, DataType)>,
+) -> Result<(Option<tempfile::NamedTempFile>, LazyFrame, Layout), String> {
+    let lines = match format {
+        Format::Json => Some(lines_of(path)?),
+        _ => None,
+    };
+    let path = lines.as_ref().map_or(path, |l| l.path());
+    let layout = read(path, names)?;
+    let lf = source::scan(
+        path,
+        Format::Ndjson,
+        &crate::schema::Dialect::default(),
+        None,
+        &columns(&layout),
+    )
+    .map_err(|e| source::polars_message(&e, Format::Ndjson))?;
+    Ok((lines, lf, layout))
 }
 
 /// A JSON file's records (an array of objects, or one object) written one
