@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod drift;
+pub mod duration;
 pub mod env;
 pub mod error;
 pub mod fsutil;

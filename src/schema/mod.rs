@@ -451,7 +451,6 @@ pub struct Schema {
     pub disjoint: Vec<Disjoint>,
     /// kiln's `drift`: how far this data may move from a baseline version.
     pub drift: Option<Drift>,
-    pub not_checked: Vec<NotChecked>,
 }
 
 /// The drift scores a rule may bound.

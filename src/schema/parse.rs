@@ -256,7 +256,6 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         None => vec![String::new()],
     };
     let mut fields = Vec::new();
-    let mut not_checked = Vec::new();
     let mut seen = HashSet::new();
     for rf in raw.fields.value {
         if !seen.insert(rf.name.value.clone()) {
@@ -266,7 +265,7 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
                 None,
             ));
         }
-        fields.push(field(cx, rf, &missing, &mut not_checked)?);
+        fields.push(field(cx, rf, &missing)?);
     }
     if fields.is_empty() {
         return Err(cx.err(
@@ -350,7 +349,6 @@ fn resolve(cx: &Ctx, raw: RawSchema) -> Result<Schema, SchemaError> {
         foreign_keys,
         disjoint,
         drift,
-        not_checked,
     })
 }
 
@@ -686,12 +684,7 @@ fn checked_value(
     Ok((map["value"].clone(), rule))
 }
 
-fn field(
-    cx: &Ctx,
-    rf: RawField,
-    schema_missing: &[String],
-    not_checked: &mut Vec<NotChecked>,
-) -> Result<Field, SchemaError> {
+fn field(cx: &Ctx, rf: RawField, schema_missing: &[String]) -> Result<Field, SchemaError> {
     let name = rf.name.value.clone();
     let kind = match &rf.kind {
         None => FieldType::Any,
@@ -805,7 +798,7 @@ fn field(
                 ));
             }
             let (value, crule) = checked_value(cx, key, v, rule)?;
-            if let Some(kind) = constraint(cx, &out, key, &value, &v.referenced, not_checked)? {
+            if let Some(kind) = constraint(cx, &out, key, &value, &v.referenced)? {
                 out.constraints.push(Constraint { kind, rule: crule });
             }
         }
@@ -829,9 +822,7 @@ fn field(
                 ),
                 _ => return Err(cx.err(&cats.referenced, "categories must be a list", None)),
             };
-            if let Some(kind) =
-                constraint(cx, &out, "enum", &values, &cats.referenced, not_checked)?
-            {
+            if let Some(kind) = constraint(cx, &out, "enum", &values, &cats.referenced)? {
                 out.constraints.push(Constraint { kind, rule });
             }
         }
@@ -906,24 +897,11 @@ fn constraint(
     key: &str,
     value: &Value,
     at: &Location,
-    not_checked: &mut Vec<NotChecked>,
 ) -> Result<Option<ConstraintKind>, SchemaError> {
     let name = &f.name;
     let bad = |msg: String| cx.err(at, format!("field `{name}`: {msg}"), None);
-    let skip = |not_checked: &mut Vec<NotChecked>, reason: String| {
-        not_checked.push(NotChecked {
-            field: Some(name.clone()),
-            check: key.to_string(),
-            reason,
-        });
-        Ok(None)
-    };
     match key {
         "required" | "unique" => match value {
-            Value::Bool(true) if key == "unique" && f.kind == FieldType::List => skip(
-                not_checked,
-                format!("unique {} values are not checked", f.kind.name()),
-            ),
             Value::Bool(true) => Ok(Some(if key == "required" {
                 ConstraintKind::Required
             } else {
@@ -933,12 +911,6 @@ fn constraint(
             _ => Err(bad(format!("{key} must be true or false"))),
         },
         "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
-            if f.kind == FieldType::Duration {
-                return skip(
-                    not_checked,
-                    format!("{key} of {} values is not checked", f.kind.name()),
-                );
-            }
             if matches!(
                 f.kind,
                 FieldType::String | FieldType::Boolean | FieldType::Any
@@ -961,11 +933,11 @@ fn constraint(
             let n = value
                 .as_u64()
                 .ok_or_else(|| bad(format!("{key} must be a whole number of characters")))?;
-            if f.kind.is_composite() && !f.kind.is_collection() {
-                return skip(
-                    not_checked,
-                    format!("{key} of {} values is not checked", f.kind.name()),
-                );
+            if matches!(f.kind, FieldType::GeoPoint | FieldType::GeoJson) {
+                return Err(bad(format!(
+                    "{key} applies to strings, lists, arrays and objects, not {}",
+                    f.kind.name()
+                )));
             }
             Ok(Some(if key == "minLength" {
                 ConstraintKind::MinLength(n)
@@ -990,10 +962,10 @@ fn constraint(
                 )));
             }
             if f.kind.is_composite() {
-                return skip(
-                    not_checked,
-                    format!("pattern on {} values is not checked", f.kind.name()),
-                );
+                return Err(bad(format!(
+                    "pattern applies to values written as text, not {}",
+                    f.kind.name()
+                )));
             }
             Ok(Some(ConstraintKind::Pattern(p.to_string())))
         }
@@ -1003,15 +975,6 @@ fn constraint(
             };
             if items.is_empty() {
                 return Err(bad("enum needs at least one value".into()));
-            }
-            // Durations are compared as written; JSON values and geopoints
-            // by value; lists are not compared (frictionless-py has no enum
-            // on them either).
-            if f.kind == FieldType::List {
-                return skip(
-                    not_checked,
-                    format!("enum of {} values is not checked", f.kind.name()),
-                );
             }
             let values = items
                 .iter()
@@ -1113,6 +1076,12 @@ fn literal(f: &Field, v: &Value) -> Result<Bound, String> {
             }
             Literal::Str(text.clone())
         }
+        FieldType::Duration => match v {
+            Value::String(s) if crate::duration::Duration::parse(s).is_some() => {
+                Literal::Str(s.clone())
+            }
+            _ => return Err(wrong()),
+        },
         _ => match v {
             Value::String(s) => Literal::Str(s.clone()),
             Value::Number(_) | Value::Bool(_) => Literal::Str(text.clone()),

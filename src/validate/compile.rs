@@ -165,11 +165,13 @@ impl Compiled {
 }
 
 /// The repeat-counting key of field `f` over column `c` (index `j`): its
-/// typed value, or for an integer, a JSON value or a geopoint read as text,
-/// [`k`] (see [`integer_key`] and `convert::value_key`).
+/// typed value, or [`k`] for a duration, and for an integer, a JSON value,
+/// a geopoint or a list read as text (see [`integer_key`],
+/// `convert::value_key`, `convert::list_key`, `convert::duration_key`).
 fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, DataType) {
-    let composite = super::convert::value_key(f).is_some();
-    if (f.kind == FieldType::Integer || composite) && is_text(&c.dtype) {
+    let by_value = super::convert::value_key(f).is_some()
+        || matches!(f.kind, FieldType::Integer | FieldType::List);
+    if f.kind == FieldType::Duration || (by_value && is_text(&c.dtype)) {
         (k(j), DataType::String)
     } else {
         (t(j), typed_dtype.clone())
@@ -276,7 +278,7 @@ pub fn compile(
 ) -> Compiled {
     let header = schema.dialect.header;
     let mut checks = Vec::new();
-    let mut not_checked = schema.not_checked.clone();
+    let mut not_checked = Vec::new();
     let names: Vec<String> = data.iter_names().map(|n| n.to_string()).collect();
     let mut columns: Vec<Column> = data
         .iter()
@@ -519,6 +521,12 @@ pub fn compile(
         };
         let cell_text = if text {
             raw.clone()
+        } else if matches!(
+            c.dtype,
+            DataType::List(_) | DataType::Array(..) | DataType::Struct(_)
+        ) {
+            // Shown, and keyed, as the JSON a JSON file would hold.
+            super::convert::json_text(raw.clone())
         } else if is_nested(&c.dtype) {
             null_of(DataType::String)
         } else {
@@ -541,6 +549,10 @@ pub fn compile(
             // written; a cell of another type has no key.
             let key = match super::convert::value_key(f) {
                 Some((by_value, _)) => super::convert::keyed(col(t(j)), by_value),
+                None if f.kind == FieldType::List => super::convert::list_key(f, col(t(j))),
+                None if f.kind == FieldType::Duration => {
+                    super::convert::duration_key(col(t(j)), &typed.dtype(f, &c.dtype))
+                }
                 None => integer_key(f, j),
             };
             key_cols.push(key.alias(k(j)));
@@ -1040,9 +1052,12 @@ fn field_checks(
         });
     }
     let typed_dtype = typed.dtype(f, &c.dtype);
-    // The text of a value, for lengths and patterns.
+    // The text of a value, for lengths and patterns: stored bytes and
+    // nested values have none.
     let text = if is_text(&c.dtype) {
         col(v(j))
+    } else if is_nested(&c.dtype) {
+        null_of(DataType::String)
     } else {
         col(r(j))
     };
@@ -1085,38 +1100,7 @@ fn field_checks(
         ),
         (true, _) => (null_of(DataType::UInt32), "members"),
     };
-    // JSON values and geopoints compare by value from their text; stored
-    // as a struct or a list they have none kiln compares.
-    let stored = super::convert::value_key(f).is_some() && !is_text(&c.dtype);
-    if super::convert::stored_place(f, &c.dtype) {
-        not_checked.push(NotChecked {
-            field: name.clone(),
-            check: "type".into(),
-            reason: format!(
-                "{} values stored as {} are not checked",
-                f.kind.name(),
-                dtype_name(&c.dtype)
-            ),
-        });
-    }
     for con in &f.constraints {
-        if stored && matches!(con.kind, ConstraintKind::Unique | ConstraintKind::Enum(_)) {
-            let check = if con.kind == ConstraintKind::Unique {
-                "unique"
-            } else {
-                "enum"
-            };
-            not_checked.push(NotChecked {
-                field: name.clone(),
-                check: check.into(),
-                reason: format!(
-                    "{check} of {} values stored as {} is not checked",
-                    f.kind.name(),
-                    dtype_name(&c.dtype)
-                ),
-            });
-            continue;
-        }
         let tv = col(t(j));
         let (mask, what) = match &con.kind {
             ConstraintKind::Required => (col(v(j)).is_null(), "have no value".to_string()),
@@ -1137,6 +1121,26 @@ fn field_checks(
                     },
                 });
                 continue;
+            }
+            // Durations order partly: one that is not, from every reference
+            // instant, on the bound's right side is outside it.
+            ConstraintKind::Minimum(b)
+            | ConstraintKind::Maximum(b)
+            | ConstraintKind::ExclusiveMinimum(b)
+            | ConstraintKind::ExclusiveMaximum(b)
+                if f.kind == FieldType::Duration =>
+            {
+                use std::cmp::Ordering::*;
+                let (passing, what): (&'static [_], _) = match con.kind {
+                    ConstraintKind::Minimum(_) => (&[Greater, Equal], "are below the minimum"),
+                    ConstraintKind::Maximum(_) => (&[Less, Equal], "are above the maximum"),
+                    ConstraintKind::ExclusiveMinimum(_) => (&[Greater], "are not above"),
+                    _ => (&[Less], "are not below"),
+                };
+                (
+                    super::convert::duration_outside(tv, &typed_dtype, &b.text, passing),
+                    format!("{what} {}", b.text),
+                )
             }
             // NaN sorts above every number in polars: no lower bound takes it.
             ConstraintKind::Minimum(b) => (
@@ -1202,6 +1206,45 @@ fn field_checks(
                         })
                         .collect();
                     (super::convert::keyed(tv, key), DataType::String)
+                } else if f.kind == FieldType::List {
+                    // Lists compare item by item, by the items' values.
+                    let written: Vec<String> = lits
+                        .iter()
+                        .filter_map(|l| match l {
+                            Literal::Str(s) => Some(s.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    lits = super::convert::listed_list_keys(f, &written)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .flatten()
+                        .map(Literal::Str)
+                        .collect();
+                    // A stored list, by its items' text, as a text list's.
+                    let texts = if is_text(&c.dtype) {
+                        tv
+                    } else {
+                        super::list::from_json_texts(
+                            super::convert::json_text(col(v(j))),
+                            f.list_delimiter.clone(),
+                        )
+                    };
+                    (super::convert::list_key(f, texts), DataType::String)
+                } else if f.kind == FieldType::Duration {
+                    // `P1D` is `PT24H`, stored or written.
+                    lits =
+                        lits.iter()
+                            .filter_map(|l| match l {
+                                Literal::Str(s) => crate::duration::Duration::parse(s)
+                                    .map(|d| Literal::Str(d.key())),
+                                _ => None,
+                            })
+                            .collect();
+                    (
+                        super::convert::duration_key(tv, &typed_dtype),
+                        DataType::String,
+                    )
                 } else if f.kind == FieldType::Any && !is_text(&c.dtype) {
                     // An untyped field's values are texts: compare the cells' text.
                     (text.clone(), DataType::String)

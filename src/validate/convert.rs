@@ -4,10 +4,13 @@
 //! by their shape. Each conversion yields null where a value is not of the
 //! type, which the type check counts.
 
+use std::cmp::Ordering;
+
 use polars::prelude::*;
 
 use super::compile::{is_text, null_of, one_of, t};
 use super::{dates, geo, json_cells, list};
+use crate::duration::Duration as Span;
 use crate::schema::{Field, FieldType, Literal};
 
 /// How a column's values become its field's type.
@@ -78,6 +81,87 @@ pub(super) fn or_nan(below: Expr, j: usize, dtype: &DataType) -> Expr {
     } else {
         below
     }
+}
+
+/// Durations `v` (text, or stored with a fixed length) as [`spans`] reads
+/// them: a stored one as its count of the unit's 10⁻¹⁸ s.
+fn span_input(v: Expr, dtype: &DataType) -> (Expr, Option<i128>) {
+    match dtype {
+        DataType::Duration(u) => (
+            v.cast(DataType::Int64),
+            Some(Span::unit(match u {
+                TimeUnit::Nanoseconds => 1_000_000_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Milliseconds => 1_000,
+            })),
+        ),
+        _ => (v, None),
+    }
+}
+
+/// Each value's span (`None` inside for one kiln cannot read exactly);
+/// `None` where null.
+fn spans(c: &Column, per_unit: Option<i128>) -> PolarsResult<Vec<Option<Option<Span>>>> {
+    Ok(match per_unit {
+        Some(per) => c
+            .i64()?
+            .iter()
+            .map(|n| n.map(|n| Some(Span::fixed(i128::from(n) * per))))
+            .collect(),
+        None => c.str()?.iter().map(|s| s.map(Span::parse)).collect(),
+    })
+}
+
+/// For durations `v`: `each` of every value's span, of type `out`; null
+/// where `v` is.
+fn map_spans<X, F>(v: Expr, dtype: &DataType, out: DataType, each: F) -> Expr
+where
+    F: Fn(Option<Span>) -> X + Send + Sync + 'static,
+    X: 'static,
+    Series: NamedFrom<Vec<Option<X>>, [Option<X>]>,
+{
+    let (v, per_unit) = span_input(v, dtype);
+    v.map(
+        move |c: Column| {
+            let values: Vec<Option<X>> = spans(&c, per_unit)?
+                .into_iter()
+                .map(|d| d.map(&each))
+                .collect();
+            Ok(Series::new(c.name().clone(), values).into_column())
+        },
+        move |_, field| {
+            Ok(polars::prelude::Field::new(
+                field.name().clone(),
+                out.clone(),
+            ))
+        },
+    )
+}
+
+/// For durations `v`: true where a value's order to `bound` (XML Schema's
+/// partial one) is none of `passing`; a value kiln cannot compare exactly
+/// fails too.
+pub(super) fn duration_outside(
+    v: Expr,
+    dtype: &DataType,
+    bound: &str,
+    passing: &'static [Ordering],
+) -> Expr {
+    let Some(bound) = Span::parse(bound) else {
+        return lit(true);
+    };
+    map_spans(v, dtype, DataType::Boolean, move |d| {
+        !d.and_then(|d| d.compare(&bound))
+            .is_some_and(|o| passing.contains(&o))
+    })
+}
+
+/// For durations `v`: each value as [`Span::key`] names it, the same
+/// however it is written or stored (`P1D` is `PT24H`).
+pub(super) fn duration_key(v: Expr, dtype: &DataType) -> Expr {
+    map_spans(v, dtype, DataType::String, |d| {
+        d.map_or_else(|| "inexact".to_string(), |d| d.key())
+    })
 }
 
 fn keep_if(v: Expr, ok: Expr) -> Expr {
@@ -249,8 +333,8 @@ pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
         return typed_text(f, v);
     }
     let kind = f.kind;
-    if stored_place(f, physical) {
-        return Typed::Same;
+    if stored_json(f, physical) {
+        return typed_text(f, json_text(v));
     }
     match physical {
         // Every integer is one however wide (Table Schema sets no bound):
@@ -292,8 +376,6 @@ pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
             Typed::Parsed(v.cast(target(kind)))
         }
         DataType::Time if kind == FieldType::Time => Typed::Same,
-        DataType::Struct(_) if kind == FieldType::Object => Typed::Same,
-        DataType::List(_) | DataType::Array(..) if kind == FieldType::Array => Typed::Same,
         // A list stored as one holds its items typed.
         DataType::List(inner) | DataType::Array(inner, _)
             if kind == FieldType::List && holds_items(inner, f.item_type) =>
@@ -425,9 +507,10 @@ fn holds_items(inner: &DataType, item: FieldType) -> bool {
 /// value of the type.
 pub(super) type ValueKey = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// How the values of field `f` compare (for `enum`), and how a value
-/// written in the schema does (a geopoint there may be written in any of
-/// its forms); `None` for types compared as they are typed.
+/// How the text values of field `f` compare (for `enum` and `unique`), and
+/// how a value written in the schema does (a geopoint there may be written
+/// in any of its forms); `None` for types compared as they are typed.
+/// Lists compare by [`list_key`], durations by [`duration_key`].
 pub(super) fn value_key(f: &Field) -> Option<(ValueKey, ValueKey)> {
     match f.kind {
         FieldType::Object | FieldType::Array | FieldType::GeoJson => {
@@ -450,6 +533,40 @@ pub(super) fn value_key(f: &Field) -> Option<(ValueKey, ValueKey)> {
     }
 }
 
+/// For list texts `v` of field `f`: each one's value as a text (see
+/// [`list::keyed`]), its items typed as cells of the item type are.
+pub(super) fn list_key(f: &Field, v: Expr) -> Expr {
+    let item = Field::new(&f.name, f.item_type);
+    let value = match typed_text(&item, list::item()) {
+        Typed::Parsed(parsed) => parsed.cast(DataType::String),
+        _ => list::item(),
+    };
+    list::keyed(v, f.list_delimiter.clone(), value)
+}
+
+/// The [`list_key`]s of lists written in the schema, as a JSON array or as
+/// the data writes them; `None` for one that is no list of the item type.
+pub(super) fn listed_list_keys(f: &Field, written: &[String]) -> PolarsResult<Vec<Option<String>>> {
+    let texts: Vec<String> = written
+        .iter()
+        .map(|w| list::from_json(w, &f.list_delimiter).unwrap_or_else(|| w.clone()))
+        .collect();
+    let df = DataFrame::new(
+        texts.len(),
+        vec![Series::new("v".into(), texts).into_column()],
+    )?;
+    let keys = df
+        .lazy()
+        .select([list_key(f, col("v")).alias("v")])
+        .collect()?;
+    Ok(keys
+        .column("v")?
+        .str()?
+        .iter()
+        .map(|k| k.map(str::to_string))
+        .collect())
+}
+
 /// For text `v`: `key` of each value; null where there is none.
 pub(super) fn keyed(v: Expr, key: ValueKey) -> Expr {
     v.map(
@@ -466,12 +583,74 @@ pub(super) fn keyed(v: Expr, key: ValueKey) -> Expr {
     )
 }
 
-/// A geopoint or geojson value stored as a struct or a list: kiln reads
-/// places from their text, so it lists such a column as not checked.
-pub(super) fn stored_place(f: &Field, physical: &DataType) -> bool {
-    matches!(f.kind, FieldType::GeoPoint | FieldType::GeoJson)
+/// A JSON value or a place stored as a struct or a list: kiln judges it by
+/// the JSON text a JSON file would hold, as it judges such a file's cells.
+fn stored_json(f: &Field, physical: &DataType) -> bool {
+    f.kind.is_composite()
+        && f.kind != FieldType::List
         && matches!(
             physical,
             DataType::Struct(_) | DataType::List(_) | DataType::Array(..)
         )
+}
+
+/// A struct or list column's values as JSON text (null where null).
+/// kiln's own writer: polars' has no form for some stored types.
+pub(super) fn json_text(v: Expr) -> Expr {
+    v.map(
+        |c: Column| {
+            let s = c.as_materialized_series();
+            let out: StringChunked = s
+                .iter()
+                .map(|a| (!a.is_null()).then(|| json_of(&a).to_string()))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| {
+            Ok(polars::prelude::Field::new(
+                field.name().clone(),
+                DataType::String,
+            ))
+        },
+    )
+}
+
+/// A stored value as JSON: numbers and booleans as themselves, lists as
+/// arrays, structs as objects, anything else as its text.
+fn json_of(a: &AnyValue) -> serde_json::Value {
+    use serde_json::Value;
+    match a {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(*b),
+        AnyValue::List(s) | AnyValue::Array(s, _) => {
+            Value::Array(s.iter().map(|x| json_of(&x)).collect())
+        }
+        AnyValue::Struct(_, _, fields) => Value::Object(
+            fields
+                .iter()
+                .zip(a._iter_struct_av())
+                .map(|(f, x)| (f.name().to_string(), json_of(&x)))
+                .collect(),
+        ),
+        AnyValue::StructOwned(payload) => Value::Object(
+            payload
+                .1
+                .iter()
+                .zip(&payload.0)
+                .map(|(f, x)| (f.name().to_string(), json_of(x)))
+                .collect(),
+        ),
+        a if a.is_integer() => match (a.extract::<i64>(), a.extract::<u64>()) {
+            (Some(i), _) => Value::from(i),
+            (_, Some(u)) => Value::from(u),
+            _ => Value::String(a.to_string()),
+        },
+        a if a.is_float() => a
+            .extract::<f64>()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(a.to_string()), Value::Number),
+        AnyValue::String(s) => Value::String((*s).to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        other => Value::String(other.to_string()),
+    }
 }

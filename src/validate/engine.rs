@@ -217,7 +217,7 @@ impl Opened {
         format: Format,
         schema: &Schema,
     ) -> Result<Opened, (String, Vec<NotChecked>)> {
-        let early = |message: String| (message, schema.not_checked.clone());
+        let early = |message: String| (message, Vec::new());
         // Compressed text and other encodings are read through a plain copy.
         let copy = source::plain_copy(path, format, &schema.dialect).map_err(|e| {
             early(match schema.dialect.encoding {
@@ -294,11 +294,7 @@ pub fn run(
         }
     }
     if bytes == 0 {
-        return unreadable(
-            findings,
-            "the file is empty".into(),
-            schema.not_checked.clone(),
-        );
+        return unreadable(findings, "the file is empty".into(), Vec::new());
     }
     let opened = match Opened::new(path, format, schema) {
         Ok(o) => o,

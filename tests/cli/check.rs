@@ -1637,7 +1637,6 @@ fn repeats_of_scattered_integer_keys_are_counted() {
 #[test]
 fn columns_of_every_type_are_judged() {
     let repo = Repo::new();
-    let schema = fixtures().join("schemas/every.yaml");
     let want: Vec<Summary> = [
         ("cell/maximum", "i16", 1, vec![3]),
         ("cell/enum", "i16", 1, vec![3]),
@@ -1657,11 +1656,24 @@ fn columns_of_every_type_are_judged() {
     .into_iter()
     .map(|(code, field, n, rows)| (code.to_string(), Some(field.to_string()), n, rows))
     .collect();
-    for file in ["every.parquet", "every.arrow"] {
-        let file = fixtures().join("types").join(file);
-        let report = check_json(&repo, file.to_str().unwrap(), schema.to_str().unwrap(), 1);
+    judged_alike(&repo, "every", &want);
+}
+
+/// `types/NAME.parquet` and `types/NAME.arrow` against `schemas/NAME.yaml`
+/// give `want`, with nothing left unchecked.
+fn judged_alike(repo: &Repo, name: &str, want: &[Summary]) {
+    let schema = fixtures().join(format!("schemas/{name}.yaml"));
+    for ext in ["parquet", "arrow"] {
+        let file = fixtures().join("types").join(format!("{name}.{ext}"));
+        let report = check_json(repo, file.to_str().unwrap(), schema.to_str().unwrap(), 1);
         let got: Vec<_> = findings(&report).iter().map(summary).collect();
         assert_eq!(got, want, "{}", file.display());
+        assert!(
+            report["files"][0]["notChecked"]
+                .as_array()
+                .is_none_or(|n| n.is_empty()),
+            "{report:#}"
+        );
     }
 }
 
@@ -2124,13 +2136,57 @@ fn lists_and_places_are_checked() {
     for (data, schema, want) in cases {
         assert_eq!(judged(data, schema).1, want, "{}", data.0);
     }
-    // A format a type does not have is a schema error, not a silent pass.
-    refused_schema(
-        &repo,
-        "p.csv",
-        "fields:\n  - {name: p, type: geopoint, format: pair}\n",
-        "format `pair` does not apply to geopoint",
-    );
+    // A format a type does not have, or a constraint, is a schema error,
+    // not a silent pass.
+    for (field, needle) in [
+        (
+            "{name: p, type: geopoint, format: pair}",
+            "format `pair` does not apply to geopoint",
+        ),
+        (
+            "{name: p, type: geopoint, constraints: {pattern: a}}",
+            "pattern applies to values written as text, not geopoint",
+        ),
+        (
+            "{name: l, type: list, constraints: {pattern: a}}",
+            "pattern applies to values written as text, not list",
+        ),
+        (
+            "{name: g, type: geojson, constraints: {minLength: 1}}",
+            "minLength applies to strings, lists, arrays and objects, not geojson",
+        ),
+        (
+            "{name: l, type: duration, constraints: {maximum: P1D1Y}}",
+            "`P1D1Y` is not a valid duration value",
+        ),
+    ] {
+        refused_schema(&repo, "p.csv", &format!("fields:\n  - {field}\n"), needle);
+    }
+}
+
+/// Objects, places, lists and durations as Parquet and Arrow store them
+/// (structs, lists, durations) are judged by value, as their text would
+/// be: none is left unchecked.
+#[test]
+fn stored_objects_places_lists_and_durations_are_judged_by_value() {
+    let repo = Repo::new();
+    let want: Vec<Summary> = [
+        ("cell/unique", "obj", vec![2]),
+        ("cell/enum", "obj", vec![3]),
+        ("cell/type", "pt", vec![2]),
+        ("cell/unique", "pt", vec![3]),
+        ("cell/type", "pta", vec![3]),
+        ("cell/type", "gj", vec![2]),
+        ("cell/unique", "gj", vec![4]),
+        ("cell/unique", "lst", vec![2]),
+        ("cell/enum", "lst", vec![3]),
+        ("cell/unique", "dur", vec![2]),
+        ("cell/maximum", "dur", vec![3]),
+    ]
+    .into_iter()
+    .map(|(code, field, rows)| (code.to_string(), Some(field.to_string()), 1, rows))
+    .collect();
+    judged_alike(&repo, "nested", &want);
 }
 
 /// With `fieldsMatch: exact` (people.yaml), fields map to columns by their

@@ -342,6 +342,14 @@ CONSTRAINTS = [
     ("minimum-year", {"type": "year", "constraints": {"minimum": 2000}}, [("at", "2000"), ("below", "1999")]),
     ("minimum-yearmonth", {"type": "yearmonth", "constraints": {"minimum": "2024-01"}}, [("at", "2024-01"), ("below", "2023-12")]),
     ("minimum-duration", {"type": "duration", "constraints": {"minimum": "PT1H"}}, [("at", "PT1H"), ("below", "PT30M")]),
+    # XML Schema orders durations partly: a month is not more than 30 days
+    # (from 1 September it is 30), nor less (from 1 March it is 31).
+    ("maximum-duration", {"type": "duration", "constraints": {"maximum": "P1M"}}, [
+        ("days", "PT24H"), ("same-length", "P0Y1M"), ("indeterminate", "P30D"), ("above", "P32D"),
+    ]),
+    ("excl-minimum-duration", {"type": "duration", "constraints": {"exclusiveMinimum": "P1D"}}, [
+        ("at", "PT24H"), ("above", "PT24H1S"),
+    ]),
     ("maximum-integer", {"type": "integer", "constraints": {"maximum": 10}}, [("at", "10"), ("above", "11")]),
     ("maximum-integer-float", {"type": "integer", "constraints": {"maximum": 10.5}}, [("ok", "10"), ("above", "11")]),
     # Integers have no 64-bit bound, nor do their bounds.
@@ -422,6 +430,14 @@ CONSTRAINTS = [
     ("enum-geopoint", {"type": "geopoint", "constraints": {"enum": ["90, 45"]}}, [
         ("ok", "90,45"), ("decimal", "90.0, 45"), ("other", "45, 90"),
     ]),
+    ("enum-duration", {"type": "duration", "constraints": {"enum": ["P1D"]}}, [
+        ("ok", "P1D"), ("hours", "PT24H"), ("other", "PT23H"),
+    ]),
+    # Lists are listed by their items' values (frictionless-py has no enum
+    # on lists: Table Schema puts enum on every type).
+    ("enum-list", {"type": "list", "itemType": "integer", "constraints": {"enum": [[1, 2], "3,4"]}}, [
+        ("ok", "1,2"), ("written", "3,4"), ("lead-zero", "01,2"), ("other", "2,1"),
+    ]),
     ("enum-geojson", {"type": "geojson", "constraints": {"enum": [{"type": "Point", "coordinates": [1, 2]}]}}, [
         ("ok", '{"coordinates": [1, 2], "type": "Point"}'), ("other", '{"type": "Point", "coordinates": [2, 1]}'),
     ]),
@@ -432,6 +448,20 @@ for cfg, fdesc, values in CONSTRAINTS:
     clause = "constraints/" + {"excl": "exclusive", "range": "combined"}.get(kind, kind)
     for label, value in values:
         value_case(f"con-{cfg}-{label}", clause, one_field(fdesc), ["id", "v"], [["1", value]])
+
+# Constraints a type has no use for: refused, as Table Schema's note asks
+# ("report an error if an attempt is made to evaluate a value against an
+# unsupported constraint"), never listed as not checked and passed.
+UNSUPPORTED = [
+    ("pattern-object", {"type": "object", "constraints": {"pattern": "a"}}, '{"a": 1}'),
+    ("pattern-array", {"type": "array", "constraints": {"pattern": "a"}}, "[1]"),
+    ("pattern-list", {"type": "list", "constraints": {"pattern": "a"}}, "a,b"),
+    ("pattern-geopoint", {"type": "geopoint", "constraints": {"pattern": "a"}}, "90, 45"),
+    ("minlength-geopoint", {"type": "geopoint", "constraints": {"minLength": 1}}, "90, 45"),
+    ("maxlength-geojson", {"type": "geojson", "constraints": {"maxLength": 1}}, '{"type": "Point", "coordinates": [1, 2]}'),
+]
+for cfg, fdesc, value in UNSUPPORTED:
+    value_case(f"con-unsupported-{cfg}", "constraints/supported", one_field(fdesc), ["id", "v"], [["1", value]])
 
 # unique: multi-row
 UNIQUE = [
@@ -444,6 +474,10 @@ UNIQUE = [
     ("date", {"type": "date"}, [("ok", ["2024-01-01", "2024-01-02"]), ("dup", ["2024-01-01", "2024-01-01"])]),
     ("datetime", {"type": "datetime"}, [("tz-same-instant", ["2024-01-01T12:00:00Z", "2024-01-01T13:00:00+01:00"])]),
     ("geopoint", {"type": "geopoint"}, [("ok", ["90, 45", "45, 90"]), ("logical-dup", ["90, 45", "90.0,45"])]),
+    ("duration", {"type": "duration"}, [("ok", ["P1D", "P2D"]), ("logical-dup", ["P1D", "PT24H"]),
+                                        ("month-not-days", ["P1M", "P30D"])]),
+    ("list", {"type": "list", "itemType": "integer"}, [("ok", ["1,2", "2,1"]), ("dup", ["1,2", "1,2"]),
+                                                       ("logical-dup", ["1,2", "01,+2"])]),
     # frictionless-py cannot compare JSON values (unhashable): kiln's own
     # tests hold object and array keys.
 ]
