@@ -50,8 +50,8 @@ impl Duration {
             match designator {
                 'Y' => months = months.checked_add(n.checked_mul(12)?)?,
                 'M' => months = months.checked_add(n)?,
-                'W' => units = units.checked_add(i128::from(n) * 7 * 86_400 * UNITS_PER_SECOND)?,
-                'D' => units = units.checked_add(i128::from(n) * 86_400 * UNITS_PER_SECOND)?,
+                'W' => units = units.checked_add(days(n.checked_mul(7)?)?)?,
+                'D' => units = units.checked_add(days(n)?)?,
                 _ => return None,
             }
         }
@@ -95,14 +95,15 @@ impl Duration {
 
     /// The order of XML Schema 1.1 (part 2, 3.3.6.2): equal when months
     /// and seconds are; less when it is less from each of the four
-    /// reference instants; `None` when the instants disagree.
+    /// reference instants; `None` when the instants disagree, or when one
+    /// lies past a million years, beyond kiln's calendar.
     pub fn compare(&self, other: &Duration) -> Option<Ordering> {
         if self == other {
             return Some(Ordering::Equal);
         }
         let mut seen = None;
         for (year, month) in [(1696, 9), (1697, 2), (1903, 3), (1903, 7)] {
-            let order = self.from(year, month).cmp(&other.from(year, month));
+            let order = self.from(year, month)?.cmp(&other.from(year, month)?);
             if order == Ordering::Equal || seen.is_some_and(|s| s != order) {
                 return None;
             }
@@ -113,20 +114,24 @@ impl Duration {
 
     /// The instant this duration after the first of (`year`, `month`),
     /// in units since 1970: day 1 needs no pinning to a month's end.
-    fn from(&self, year: i64, month: i64) -> i128 {
-        let total = year * 12 + (month - 1) + self.months;
-        let days = crate::calendar::days_from_civil(
-            total.div_euclid(12) as i32,
-            (total.rem_euclid(12) + 1) as i32,
-            1,
-        );
-        i128::from(days) * 86_400 * UNITS_PER_SECOND + self.units
+    fn from(&self, year: i64, month: i64) -> Option<i128> {
+        let total = (year * 12 + (month - 1)).checked_add(self.months)?;
+        let year = i32::try_from(total.div_euclid(12))
+            .ok()
+            .filter(|y| y.abs() <= 1_000_000)?;
+        let first = crate::calendar::days_from_civil(year, (total.rem_euclid(12) + 1) as i32, 1);
+        days(i64::from(first))?.checked_add(self.units)
     }
 
     /// A text naming this value, the same for every way of writing it.
     pub fn key(&self) -> String {
         format!("{}:{}", self.months, self.units)
     }
+}
+
+/// `n` days in units of 10⁻¹⁸ s; `None` past what 128 bits hold.
+fn days(n: i64) -> Option<i128> {
+    i128::from(n).checked_mul(86_400 * UNITS_PER_SECOND)
 }
 
 /// The (number, designator) parts of one half of a duration, each of
@@ -185,5 +190,15 @@ mod tests {
             assert_eq!(Duration::parse(s), None, "{s}");
         }
         assert_eq!(Duration::parse(&format!("PT0.{}S", "1".repeat(19))), None);
+    }
+
+    #[test]
+    fn huge_durations_compare_as_none_without_overflow() {
+        let max = format!("P{}Y", i64::MAX / 12);
+        assert_eq!(d(&max).compare(&d("P1D")), None);
+        assert_eq!(Duration::parse(&format!("P{}D", i64::MAX)), None);
+        assert_eq!(Duration::parse(&format!("P{}W", i64::MAX / 2)), None);
+        assert_eq!(Duration::parse(&format!("PT{}H", i64::MAX)), None);
+        assert_eq!(d("P900000Y").compare(&d("P1D")), Some(Ordering::Greater));
     }
 }

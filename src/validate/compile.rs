@@ -169,12 +169,27 @@ impl Compiled {
 /// a geopoint or a list read as text (see [`integer_key`],
 /// `convert::value_key`, `convert::list_key`, `convert::duration_key`).
 fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, DataType) {
-    let by_value = super::convert::value_key(f).is_some()
-        || matches!(f.kind, FieldType::Integer | FieldType::List);
-    if f.kind == FieldType::Duration || (by_value && is_text(&c.dtype)) {
+    let by_value = super::convert::value_key(f).is_some() || f.kind == FieldType::Integer;
+    // A stored object or place is typed as its JSON text: keyed as text is.
+    let as_text =
+        is_text(&c.dtype) || (super::convert::value_key(f).is_some() && is_text(typed_dtype));
+    if matches!(f.kind, FieldType::Duration | FieldType::List) || (by_value && as_text) {
         (k(j), DataType::String)
     } else {
         (t(j), typed_dtype.clone())
+    }
+}
+
+/// List column `j` of field `f` as the text a delimited file writes: a
+/// stored list's items between the field's delimiter.
+fn list_texts(f: &Field, j: usize, physical: &DataType) -> Expr {
+    if is_text(physical) {
+        col(t(j))
+    } else {
+        super::list::from_json_texts(
+            super::convert::json_text(col(v(j))),
+            f.list_delimiter.clone(),
+        )
     }
 }
 
@@ -549,7 +564,9 @@ pub fn compile(
             // written; a cell of another type has no key.
             let key = match super::convert::value_key(f) {
                 Some((by_value, _)) => super::convert::keyed(col(t(j)), by_value),
-                None if f.kind == FieldType::List => super::convert::list_key(f, col(t(j))),
+                None if f.kind == FieldType::List => {
+                    super::convert::list_key(f, list_texts(f, j, &c.dtype))
+                }
                 None if f.kind == FieldType::Duration => {
                     super::convert::duration_key(col(t(j)), &typed.dtype(f, &c.dtype))
                 }
@@ -1221,16 +1238,10 @@ fn field_checks(
                         .flatten()
                         .map(Literal::Str)
                         .collect();
-                    // A stored list, by its items' text, as a text list's.
-                    let texts = if is_text(&c.dtype) {
-                        tv
-                    } else {
-                        super::list::from_json_texts(
-                            super::convert::json_text(col(v(j))),
-                            f.list_delimiter.clone(),
-                        )
-                    };
-                    (super::convert::list_key(f, texts), DataType::String)
+                    (
+                        super::convert::list_key(f, list_texts(f, j, &c.dtype)),
+                        DataType::String,
+                    )
                 } else if f.kind == FieldType::Duration {
                     // `P1D` is `PT24H`, stored or written.
                     lits =

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::support::Repo;
+use crate::support::{Repo, fixtures};
 
 const SCHEMA: &str = "\
 fields:
@@ -878,4 +878,41 @@ fn keys_past_the_memory_budget_are_sorted_onto_disk_with_the_same_verdict() {
         .stderr;
     assert!(logged.contains("sorted onto disk"), "{logged}");
     assert_eq!(spilled[0].2, 6, "{spilled:?}");
+}
+
+/// Values that compare by value repeat across shards of different
+/// formats: an object, a list and a duration a Parquet shard stores as a
+/// struct, a list and a length are the ones a JSON shard writes otherwise.
+#[test]
+fn values_repeat_across_shards_of_different_formats() {
+    let repo = Repo::new();
+    repo.write(
+        "data/mixed/a.parquet",
+        std::fs::read(fixtures().join("types/nested.parquet")).unwrap(),
+    );
+    repo.write(
+        "data/mixed/b.ndjson",
+        "{\"obj\": {\"b\": \"x\", \"a\": 1.0}, \"pt\": null, \"pta\": null, \"gj\": null, \"lst\": \"01,2\", \"dur\": \"PT24H\"}\n",
+    );
+    repo.write(
+        "s.yaml",
+        "fields:\n\
+         \x20 - {name: obj, type: object, constraints: {unique: true}}\n\
+         \x20 - {name: pt, type: geopoint, format: object}\n\
+         \x20 - {name: pta, type: geopoint, format: array}\n\
+         \x20 - {name: gj, type: geojson}\n\
+         \x20 - {name: lst, type: list, itemType: integer, constraints: {unique: true}}\n\
+         \x20 - {name: dur, type: duration, constraints: {unique: true}}\n",
+    );
+    let report = repo
+        .kiln(["check", "data/mixed", "--schema", "s.yaml", "--json"])
+        .code(1)
+        .json();
+    let dataset = &files(&report)[0];
+    for field in ["obj", "lst", "dur"] {
+        let repeats = finding(dataset, "cell/unique", Some(field));
+        assert_eq!(repeats["count"], 2, "{field}: {dataset:#}");
+        let shown = repeats["samples"].to_string();
+        assert!(shown.contains("b.ndjson"), "{field}: {shown}");
+    }
 }
