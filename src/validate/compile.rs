@@ -180,6 +180,16 @@ fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, D
     }
 }
 
+/// The number of items of each stored list or array; null for a column
+/// of another type, whose cells are no list (the type check says so).
+fn stored_items(e: Expr, dtype: &DataType) -> Expr {
+    match dtype {
+        DataType::List(_) => e.list().len(),
+        DataType::Array(inner, _) => e.cast(DataType::List(inner.clone())).list().len(),
+        _ => null_of(DataType::UInt32),
+    }
+}
+
 /// List column `j` of field `f` as the text a delimited file writes: a
 /// stored list's items between the field's delimiter.
 fn list_texts(f: &Field, j: usize, physical: &DataType) -> Expr {
@@ -1085,12 +1095,14 @@ fn field_checks(
             if is_text(d) {
                 super::list::count(col(t(j)), f.list_delimiter.clone())
             } else {
-                col(v(j)).list().len()
+                stored_items(col(v(j)), d)
             },
             "items",
         ),
         (false, _) => (text.clone().str().len_chars(), "characters"),
-        (true, DataType::List(_) | DataType::Array(..)) => (col(v(j)).list().len(), "items"),
+        (true, d @ (DataType::List(_) | DataType::Array(..))) => {
+            (stored_items(col(v(j)), d), "items")
+        }
         (true, d) if is_text(d) => (
             json_cells::length(col(v(j)), json_shape(f.kind)),
             if f.kind == FieldType::Object {
@@ -1101,7 +1113,7 @@ fn field_checks(
         ),
         // A JSON object read as a struct: its members are the fields with
         // a value on that row.
-        (true, DataType::Struct(fields)) => (
+        (true, DataType::Struct(fields)) if f.kind == FieldType::Object => (
             fields
                 .iter()
                 .map(|m| {

@@ -2164,6 +2164,34 @@ fn lists_and_places_are_checked() {
     }
 }
 
+/// Lengths of stored values of the wrong kind are no lengths: a duration
+/// or a struct under a list or array field is a type error and nothing
+/// more, and a fixed-size array's items are counted as a list's.
+#[test]
+fn lengths_of_stored_values_follow_their_kind() {
+    let repo = Repo::new();
+    repo.write(
+        "e.yaml",
+        "fieldsMatch: subset\n\
+         fields:\n\
+         \x20 - {name: arr, type: list, itemType: integer, constraints: {minLength: 3}}\n\
+         \x20 - {name: dur_ns, type: list, constraints: {minLength: 1}}\n\
+         \x20 - {name: st, type: array, constraints: {maxLength: 1}}\n",
+    );
+    let every = fixtures().join("types/every.parquet");
+    let report = check_json(&repo, every.to_str().unwrap(), "e.yaml", 1);
+    let got: Vec<Summary> = findings(&report).iter().map(summary).collect();
+    let want: Vec<Summary> = [
+        ("cell/type", "dur_ns", 2, vec![1, 3]),
+        ("cell/type", "st", 2, vec![1, 3]),
+        ("cell/min-length", "arr", 2, vec![1, 2]),
+    ]
+    .into_iter()
+    .map(|(code, field, n, rows)| (code.to_string(), Some(field.to_string()), n, rows))
+    .collect();
+    assert_eq!(got, want);
+}
+
 /// Objects, places, lists and durations as Parquet and Arrow store them
 /// (structs, lists, durations) are judged by value, as their text would
 /// be: none is left unchecked.
