@@ -1112,19 +1112,23 @@ fn field_checks(
             },
         ),
         // A JSON object read as a struct: its members are the fields with
-        // a value on that row.
+        // a value on that row; a null struct is no object, of no length.
         (true, DataType::Struct(fields)) if f.kind == FieldType::Object => (
-            fields
-                .iter()
-                .map(|m| {
-                    col(v(j))
-                        .struct_()
-                        .field_by_name(m.name().as_str())
-                        .is_not_null()
-                        .cast(DataType::UInt32)
-                })
-                .reduce(|a, b| a + b)
-                .unwrap_or_else(|| lit(0u32)),
+            when(col(v(j)).is_null())
+                .then(null_of(DataType::UInt32))
+                .otherwise(
+                    fields
+                        .iter()
+                        .map(|m| {
+                            col(v(j))
+                                .struct_()
+                                .field_by_name(m.name().as_str())
+                                .is_not_null()
+                                .cast(DataType::UInt32)
+                        })
+                        .reduce(|a, b| a + b)
+                        .unwrap_or_else(|| lit(0u32)),
+                ),
             "members",
         ),
         (true, _) => (null_of(DataType::UInt32), "members"),

@@ -616,7 +616,9 @@ pub(super) fn json_text(v: Expr) -> Expr {
 }
 
 /// A stored value as JSON: numbers and booleans as themselves, lists as
-/// arrays, structs as objects, anything else as its text.
+/// arrays, structs as objects of their fields with a value (a struct has
+/// every field on every row: a null one is a member the row does not
+/// have, as its length counts it), anything else as its text.
 fn json_of(a: &AnyValue) -> serde_json::Value {
     use serde_json::Value;
     match a {
@@ -629,6 +631,7 @@ fn json_of(a: &AnyValue) -> serde_json::Value {
             fields
                 .iter()
                 .zip(a._iter_struct_av())
+                .filter(|(_, x)| !x.is_null())
                 .map(|(f, x)| (f.name().to_string(), json_of(&x)))
                 .collect(),
         ),
@@ -637,6 +640,7 @@ fn json_of(a: &AnyValue) -> serde_json::Value {
                 .1
                 .iter()
                 .zip(&payload.0)
+                .filter(|(_, x)| !x.is_null())
                 .map(|(f, x)| (f.name().to_string(), json_of(x)))
                 .collect(),
         ),
