@@ -145,7 +145,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--kiln", default="kiln")
     a = ap.parse_args()
-    from frictionless import Resource, Schema
+    from frictionless import Dialect, Resource, Schema, formats
 
     rng = random.Random(a.seed)
     rows = [draw(rng) for _ in range(a.values)]
@@ -158,7 +158,12 @@ def main() -> int:
             w.writerows(rows)
         schema = {"$schema": "https://datapackage.org/profiles/2.0/tableschema.json", "fields": FIELDS}
         (d / "p.json").write_text(json.dumps(schema))
-        report = Resource(path="p.csv", basepath=tmp, schema=Schema.from_descriptor(schema),
+        # Table Dialect's defaults, stated: frictionless-py otherwise sniffs
+        # the dialect from the first rows, and where many cells start with a
+        # blank it skips initial spaces, so that a blank cell is empty.
+        dialect = Dialect(controls=[formats.CsvControl(delimiter=",", quote_char='"', double_quote=True,
+                                                       skip_initial_space=False)])
+        report = Resource(path="p.csv", basepath=tmp, schema=Schema.from_descriptor(schema), dialect=dialect,
                           datapackage_version="v2").validate(limit_errors=0)
         theirs = {x["name"]: set() for x in FIELDS}
         for task in report.tasks:
