@@ -165,15 +165,15 @@ impl Compiled {
 }
 
 /// The repeat-counting key of field `f` over column `c` (index `j`): its
-/// typed value, or [`k`] for a duration, and for an integer, a JSON value,
-/// a geopoint or a list read as text (see [`integer_key`],
+/// typed value, or [`k`] for a JSON value, a place, a list or a duration
+/// however stored, and for an integer read as text (see [`integer_key`],
 /// `convert::value_key`, `convert::list_key`, `convert::duration_key`).
 fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, DataType) {
-    let by_value = super::convert::value_key(f).is_some() || f.kind == FieldType::Integer;
-    // A stored object or place is typed as its JSON text: keyed as text is.
-    let as_text =
-        is_text(&c.dtype) || (super::convert::value_key(f).is_some() && is_text(typed_dtype));
-    if matches!(f.kind, FieldType::Duration | FieldType::List) || (by_value && as_text) {
+    // JSON values, places, lists and durations are keyed by value however
+    // stored; integers where read as text.
+    let by_value = super::convert::value_key(f).is_some()
+        || matches!(f.kind, FieldType::Duration | FieldType::List);
+    if by_value || (f.kind == FieldType::Integer && is_text(&c.dtype)) {
         (k(j), DataType::String)
     } else {
         (t(j), typed_dtype.clone())
@@ -573,7 +573,10 @@ pub fn compile(
             // JSON values and geopoints are keyed by value, however
             // written; a cell of another type has no key.
             let key = match super::convert::value_key(f) {
-                Some((by_value, _)) => super::convert::keyed(col(t(j)), by_value),
+                Some((by_value, _)) => super::convert::keyed(
+                    super::convert::value_text(col(t(j)), col(v(j)), &typed.dtype(f, &c.dtype)),
+                    by_value,
+                ),
                 None if f.kind == FieldType::List => {
                     super::convert::list_key(f, list_texts(f, j, &c.dtype))
                 }
@@ -1238,7 +1241,13 @@ fn field_checks(
                             _ => None,
                         })
                         .collect();
-                    (super::convert::keyed(tv, key), DataType::String)
+                    (
+                        super::convert::keyed(
+                            super::convert::value_text(tv, col(v(j)), &typed_dtype),
+                            key,
+                        ),
+                        DataType::String,
+                    )
                 } else if f.kind == FieldType::List {
                     // Lists compare item by item, by the items' values.
                     let written: Vec<String> = lits

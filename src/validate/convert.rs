@@ -383,6 +383,8 @@ pub(super) fn typed(f: &Field, v: Expr, physical: &DataType) -> Typed {
             Typed::Same
         }
         DataType::Duration(_) if kind == FieldType::Duration => Typed::Same,
+        DataType::Struct(_) if kind == FieldType::Object => Typed::Same,
+        DataType::List(_) | DataType::Array(..) if kind == FieldType::Array => Typed::Same,
         _ => Typed::Incompatible(target(kind)),
     }
 }
@@ -583,15 +585,26 @@ pub(super) fn keyed(v: Expr, key: ValueKey) -> Expr {
     )
 }
 
-/// A JSON value or a place stored as a struct or a list: kiln judges it by
-/// the JSON text a JSON file would hold, as it judges such a file's cells.
+/// A place stored as a struct or a list: kiln judges it by the JSON text a
+/// JSON file would hold, as it judges such a file's cells. (An object or an
+/// array stored so is of its type already: only its comparisons read that
+/// text, see [`value_text`].)
 fn stored_json(f: &Field, physical: &DataType) -> bool {
-    f.kind.is_composite()
-        && f.kind != FieldType::List
+    matches!(f.kind, FieldType::GeoPoint | FieldType::GeoJson)
         && matches!(
             physical,
             DataType::Struct(_) | DataType::List(_) | DataType::Array(..)
         )
+}
+
+/// The text the value keys of a JSON value or a place read (see
+/// [`value_key`]): its typed text, or a stored one's JSON text.
+pub(super) fn value_text(typed: Expr, stored: Expr, typed_dtype: &DataType) -> Expr {
+    if is_text(typed_dtype) {
+        typed
+    } else {
+        json_text(stored)
+    }
 }
 
 /// A struct or list column's values as JSON text (null where null).
