@@ -159,7 +159,7 @@ impl FieldType {
     }
 
     /// `object` and `array`: JSON values, checked for their kind and their
-    /// length; no order, pattern or list of values applies to them.
+    /// length; no order or pattern applies to them.
     pub fn is_json(self) -> bool {
         matches!(self, FieldType::Object | FieldType::Array)
     }
@@ -424,8 +424,10 @@ pub enum Encoding {
     Other(&'static encoding_rs::Encoding),
 }
 
-/// Something a schema asks for that kiln does not check, said in reports
-/// rather than silently passed.
+/// Something a schema asks for that this data cannot be checked for (a
+/// field the data lacks, a physical type a text file does not record, a
+/// table-level check left to a dataset's merge), said in reports rather
+/// than silently passed.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct NotChecked {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,7 +1,8 @@
 //! `list` values: items of one type written between a delimiter (`a,b,c`).
 //! Each item is read as a cell of the item type in its default format
 //! would be, by the same expression (Table Schema); a list's length is its
-//! number of items.
+//! number of items, and its value (for `enum` and `unique`) its items'
+//! values in order.
 
 use polars::prelude::*;
 
