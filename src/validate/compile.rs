@@ -256,9 +256,7 @@ struct Big {
 /// zeros; null where the cell is no integer.
 fn integer_key(f: &Field, j: usize) -> Expr {
     let (digits, big) = integer_text(f, j);
-    let canonical = unsigned(digits)
-        .str()
-        .replace(lit(r"^(-?)0+([0-9])"), lit("$1$2"), false);
+    let canonical = super::convert::canonical_digits(digits);
     when(col(t(j)).is_not_null())
         .then(written::as_text(col(t(j))))
         .when(big)

@@ -540,10 +540,29 @@ pub(super) fn value_key(f: &Field) -> Option<(ValueKey, ValueKey)> {
 pub(super) fn list_key(f: &Field, v: Expr) -> Expr {
     let item = Field::new(&f.name, f.item_type);
     let value = match typed_text(&item, list::item()) {
+        // An integer item past 64 bits has no typed value: its digits.
+        Typed::Parsed(parsed) if f.item_type == FieldType::Integer => {
+            let (digits, integer) = integer_digits(&item, list::item());
+            when(parsed.clone().is_not_null())
+                .then(parsed.cast(DataType::String))
+                .when(integer)
+                .then(canonical_digits(digits))
+                .otherwise(null_of(DataType::String))
+        }
         Typed::Parsed(parsed) => parsed.cast(DataType::String),
         _ => list::item(),
     };
     list::keyed(v, f.list_delimiter.clone(), value)
+}
+
+/// An integer's digits (of any length) as they compare: without a sign
+/// `+` or leading zeros.
+pub(super) fn canonical_digits(digits: Expr) -> Expr {
+    digits
+        .str()
+        .replace(lit(r"^\+"), lit(""), false)
+        .str()
+        .replace(lit(r"^(-?)0+([0-9])"), lit("$1$2"), false)
 }
 
 /// The [`list_key`]s of lists written in the schema, as a JSON array or as

@@ -477,7 +477,9 @@ UNIQUE = [
     ("duration", {"type": "duration"}, [("ok", ["P1D", "P2D"]), ("logical-dup", ["P1D", "PT24H"]),
                                         ("month-not-days", ["P1M", "P30D"])]),
     ("list", {"type": "list", "itemType": "integer"}, [("ok", ["1,2", "2,1"]), ("dup", ["1,2", "1,2"]),
-                                                       ("logical-dup", ["1,2", "01,+2"])]),
+                                                       ("logical-dup", ["1,2", "01,+2"]),
+                                                       ("wide-dup", ["1,99999999999999999999999",
+                                                                     "01,+099999999999999999999999"])]),
     # frictionless-py cannot compare JSON values (unhashable): kiln's own
     # tests hold object and array keys.
 ]
