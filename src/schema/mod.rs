@@ -143,8 +143,8 @@ impl FieldType {
             .unwrap_or("any")
     }
 
-    /// Types whose values have no order, pattern, uniqueness or list of
-    /// values kiln checks: JSON values, lists and places.
+    /// Types whose values are more than one text: JSON values, lists and
+    /// places; no order or pattern applies to them.
     pub fn is_composite(self) -> bool {
         self.is_json()
             || matches!(

@@ -169,14 +169,26 @@ impl Compiled {
 /// however stored, and for an integer read as text (see [`integer_key`],
 /// `convert::value_key`, `convert::list_key`, `convert::duration_key`).
 fn key_of(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> (String, DataType) {
-    // JSON values, places, lists and durations are keyed by value however
-    // stored; integers where read as text.
-    let by_value = super::convert::value_key(f).is_some()
-        || matches!(f.kind, FieldType::Duration | FieldType::List);
-    if by_value || (f.kind == FieldType::Integer && is_text(&c.dtype)) {
+    if super::convert::by_value(f) || (f.kind == FieldType::Integer && is_text(&c.dtype)) {
         (k(j), DataType::String)
     } else {
         (t(j), typed_dtype.clone())
+    }
+}
+
+/// The key of the values of field `f` over column `c` (index `j`) where
+/// they compare by value (`convert::by_value`), however stored; `None` for
+/// types compared as typed.
+fn by_value_key(f: &Field, c: &Column, j: usize, typed_dtype: &DataType) -> Option<Expr> {
+    use super::convert as cv;
+    match (cv::value_key(f), f.kind) {
+        (Some((key, _)), _) => Some(cv::keyed(
+            cv::value_text(col(t(j)), col(v(j)), typed_dtype),
+            key,
+        )),
+        (None, FieldType::List) => Some(cv::list_key(f, list_texts(f, j, &c.dtype))),
+        (None, FieldType::Duration) => Some(cv::duration_key(col(t(j)), typed_dtype)),
+        _ => None,
     }
 }
 
@@ -196,9 +208,10 @@ fn list_texts(f: &Field, j: usize, physical: &DataType) -> Expr {
     if is_text(physical) {
         col(t(j))
     } else {
-        super::list::from_json_texts(
+        let delimiter = f.list_delimiter.clone();
+        super::convert::keyed(
             super::convert::json_text(col(v(j))),
-            f.list_delimiter.clone(),
+            Arc::new(move |s| super::list::from_json(s, &delimiter)),
         )
     }
 }
@@ -564,25 +577,15 @@ pub fn compile(
             continue;
         };
         let typed = typed(f, col(v(j)), &c.dtype);
+        let typed_dtype = typed.dtype(f, &c.dtype);
         typed_cols.push(typed.expr(col(v(j))).alias(t(j)));
-        typed_dtypes.push(typed.dtype(f, &c.dtype));
-        let key = key_of(f, c, j, &typed.dtype(f, &c.dtype));
+        typed_dtypes.push(typed_dtype.clone());
+        let key = key_of(f, c, j, &typed_dtype);
         if key.0 == k(j) {
-            // JSON values and geopoints are keyed by value, however
-            // written; a cell of another type has no key.
-            let key = match super::convert::value_key(f) {
-                Some((by_value, _)) => super::convert::keyed(
-                    super::convert::value_text(col(t(j)), col(v(j)), &typed.dtype(f, &c.dtype)),
-                    by_value,
-                ),
-                None if f.kind == FieldType::List => {
-                    super::convert::list_key(f, list_texts(f, j, &c.dtype))
-                }
-                None if f.kind == FieldType::Duration => {
-                    super::convert::duration_key(col(t(j)), &typed.dtype(f, &c.dtype))
-                }
-                None => integer_key(f, j),
-            };
+            // Values compared by value are keyed so however written or
+            // stored (a cell of another type has no key); `enum` reads
+            // this key too.
+            let key = by_value_key(f, c, j, &typed_dtype).unwrap_or_else(|| integer_key(f, j));
             key_cols.push(key.alias(k(j)));
         }
         keys_of.push(key);
@@ -1230,55 +1233,11 @@ fn field_checks(
                 let mut lits: Vec<Literal> = values.iter().map(|b| b.value.clone()).collect();
                 let shown: Vec<&str> = values.iter().take(8).map(|b| b.text.as_str()).collect();
                 let more = if values.len() > 8 { ", …" } else { "" };
-                let (subject, dtype) = if let Some((key, listed)) = super::convert::value_key(f) {
-                    // JSON values and geopoints compare by value.
-                    lits = lits
-                        .iter()
-                        .filter_map(|l| match l {
-                            Literal::Str(s) => listed(s).map(Literal::Str),
-                            _ => None,
-                        })
-                        .collect();
-                    (
-                        super::convert::keyed(
-                            super::convert::value_text(tv, col(v(j)), &typed_dtype),
-                            key,
-                        ),
-                        DataType::String,
-                    )
-                } else if f.kind == FieldType::List {
-                    // Lists compare item by item, by the items' values.
-                    let written: Vec<String> = lits
-                        .iter()
-                        .filter_map(|l| match l {
-                            Literal::Str(s) => Some(s.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    lits = super::convert::listed_list_keys(f, &written)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .flatten()
-                        .map(Literal::Str)
-                        .collect();
-                    (
-                        super::convert::list_key(f, list_texts(f, j, &c.dtype)),
-                        DataType::String,
-                    )
-                } else if f.kind == FieldType::Duration {
-                    // `P1D` is `PT24H`, stored or written.
-                    lits =
-                        lits.iter()
-                            .filter_map(|l| match l {
-                                Literal::Str(s) => crate::duration::Duration::parse(s)
-                                    .map(|d| Literal::Str(d.key())),
-                                _ => None,
-                            })
-                            .collect();
-                    (
-                        super::convert::duration_key(tv, &typed_dtype),
-                        DataType::String,
-                    )
+                let (subject, dtype) = if let Some(keys) = super::convert::listed_keys(f, &lits) {
+                    // Compared by value: the listed values' keys with the
+                    // values' own.
+                    lits = keys;
+                    (col(k(j)), DataType::String)
                 } else if f.kind == FieldType::Any && !is_text(&c.dtype) {
                     // An untyped field's values are texts: compare the cells' text.
                     (text.clone(), DataType::String)

@@ -565,12 +565,44 @@ pub(super) fn canonical_digits(digits: Expr) -> Expr {
         .replace(lit(r"^(-?)0+([0-9])"), lit("$1$2"), false)
 }
 
+/// Whether the values of field `f` compare by value, not as typed: JSON
+/// values and places ([`value_key`]), lists ([`list_key`]) and durations
+/// ([`duration_key`]).
+pub(super) fn by_value(f: &Field) -> bool {
+    value_key(f).is_some() || matches!(f.kind, FieldType::List | FieldType::Duration)
+}
+
+/// The values an `enum` of field `f` lists, keyed as the field's own values
+/// are where they compare by value ([`by_value`]); `None` elsewhere. A
+/// listed value that is none of the type is dropped.
+pub(super) fn listed_keys(f: &Field, listed: &[Literal]) -> Option<Vec<Literal>> {
+    let texts = listed.iter().filter_map(|l| match l {
+        Literal::Str(s) => Some(s.as_str()),
+        _ => None,
+    });
+    let keys: Vec<String> = match (value_key(f), f.kind) {
+        (Some((_, key)), _) => texts.filter_map(|s| key(s)).collect(),
+        (None, FieldType::List) => listed_list_keys(f, texts)
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect(),
+        (None, FieldType::Duration) => texts
+            .filter_map(|s| Span::parse(s).map(|d| d.key()))
+            .collect(),
+        _ => return None,
+    };
+    Some(keys.into_iter().map(Literal::Str).collect())
+}
+
 /// The [`list_key`]s of lists written in the schema, as a JSON array or as
 /// the data writes them; `None` for one that is no list of the item type.
-pub(super) fn listed_list_keys(f: &Field, written: &[String]) -> PolarsResult<Vec<Option<String>>> {
+fn listed_list_keys<'a>(
+    f: &Field,
+    written: impl Iterator<Item = &'a str>,
+) -> PolarsResult<Vec<Option<String>>> {
     let texts: Vec<String> = written
-        .iter()
-        .map(|w| list::from_json(w, &f.list_delimiter).unwrap_or_else(|| w.clone()))
+        .map(|w| list::from_json(w, &f.list_delimiter).unwrap_or_else(|| w.to_string()))
         .collect();
     let df = DataFrame::new(
         texts.len(),
@@ -647,6 +679,18 @@ pub(super) fn json_text(v: Expr) -> Expr {
     )
 }
 
+/// A struct's fields with a value, as a JSON object (see [`json_of`]).
+fn object<'a>(
+    fields: impl Iterator<Item = (&'a polars::prelude::Field, AnyValue<'a>)>,
+) -> serde_json::Value {
+    serde_json::Value::Object(
+        fields
+            .filter(|(_, x)| !x.is_null())
+            .map(|(f, x)| (f.name().to_string(), json_of(&x)))
+            .collect(),
+    )
+}
+
 /// A stored value as JSON: numbers and booleans as themselves, lists as
 /// arrays, structs as objects of their fields with a value (a struct has
 /// every field on every row: a null one is a member the row does not
@@ -659,23 +703,8 @@ fn json_of(a: &AnyValue) -> serde_json::Value {
         AnyValue::List(s) | AnyValue::Array(s, _) => {
             Value::Array(s.iter().map(|x| json_of(&x)).collect())
         }
-        AnyValue::Struct(_, _, fields) => Value::Object(
-            fields
-                .iter()
-                .zip(a._iter_struct_av())
-                .filter(|(_, x)| !x.is_null())
-                .map(|(f, x)| (f.name().to_string(), json_of(&x)))
-                .collect(),
-        ),
-        AnyValue::StructOwned(payload) => Value::Object(
-            payload
-                .1
-                .iter()
-                .zip(&payload.0)
-                .filter(|(_, x)| !x.is_null())
-                .map(|(f, x)| (f.name().to_string(), json_of(x)))
-                .collect(),
-        ),
+        AnyValue::Struct(_, _, fields) => object(fields.iter().zip(a._iter_struct_av())),
+        AnyValue::StructOwned(payload) => object(payload.1.iter().zip(payload.0.iter().cloned())),
         a if a.is_integer() => match (a.extract::<i64>(), a.extract::<u64>()) {
             (Some(i), _) => Value::from(i),
             (_, Some(u)) => Value::from(u),

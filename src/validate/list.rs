@@ -130,18 +130,3 @@ pub fn from_json(json: &str, delimiter: &str) -> Option<String> {
         _ => None,
     }
 }
-
-/// For JSON arrays `v` (text): [`from_json`] of each.
-pub fn from_json_texts(v: Expr, delimiter: String) -> Expr {
-    v.map(
-        move |c: Column| {
-            let out: StringChunked = c
-                .str()?
-                .iter()
-                .map(|s| s.and_then(|s| from_json(s, &delimiter)))
-                .collect();
-            Ok(out.with_name(c.name().clone()).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
-    )
-}
