@@ -148,14 +148,20 @@ impl Compiled {
 
     /// The scan with the derived columns (and the row number, if asked).
     pub fn prepared(&self, lf: LazyFrame, row_numbers: bool) -> LazyFrame {
-        let mut first = self.prep.clone();
-        let lf = if row_numbers {
-            first.insert(0, col(ROW));
-            lf.with_row_index(ROW, Some(1))
-        } else {
-            lf
+        self.prepared_from(lf, row_numbers.then_some(1))
+    }
+
+    /// [`Compiled::prepared`] for rows of a file numbered from `first`.
+    pub fn prepared_from(&self, lf: LazyFrame, first: Option<IdxSize>) -> LazyFrame {
+        let mut columns = self.prep.clone();
+        let lf = match first {
+            Some(first) => {
+                columns.insert(0, col(ROW));
+                lf.with_row_index(ROW, Some(first))
+            }
+            None => lf,
         };
-        let lf = lf.select(first).with_columns(self.typed.clone());
+        let lf = lf.select(columns).with_columns(self.typed.clone());
         if self.keys.is_empty() {
             lf
         } else {

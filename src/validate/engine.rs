@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
+use super::chunked::Chunked;
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
 use super::distinct;
 use super::json_kinds;
@@ -271,6 +272,25 @@ impl Opened {
     }
 }
 
+/// A delimited file opened to be read in pieces by kiln; `None` where
+/// polars' scan reads it (the slow path always), or if it cannot be mapped
+/// (the scan then says why).
+fn pieces(path: &Path, format: Format, schema: &Schema) -> Option<Chunked> {
+    if !format.is_delimited() || super::slow_paths() {
+        return None;
+    }
+    let options = source::csv_options(format, &schema.dialect, reader_missing(schema, format));
+    let chunked = Chunked::open(path, options, schema.dialect.header)
+        .ok()
+        .flatten()?;
+    tracing::debug!(
+        "{}: read in {} pieces",
+        path.display(),
+        chunked.ends().len().saturating_sub(1)
+    );
+    Some(chunked)
+}
+
 /// Checks one file. `bytes` is its size; `schema` is already parsed.
 pub fn run(
     path: &Path,
@@ -309,8 +329,14 @@ pub fn run(
     let path = copy.as_ref().map_or(path, |c| c.path());
     // Rows with cells missing or extra, from the file's bytes: the reader
     // pads the first with empty cells and cuts the second.
+    let chunked = pieces(path, format, schema);
     let shapes = if format.is_delimited() {
-        match lines::row_shapes(path, layout(schema, format), data_schema.len(), max_samples) {
+        let layout = layout(schema, format);
+        let columns = data_schema.len();
+        let in_pieces = chunked
+            .as_ref()
+            .and_then(|c| lines::row_shapes_in(c.bytes(), c.ends(), layout, columns, max_samples));
+        match in_pieces.map_or_else(|| lines::row_shapes(path, layout, columns, max_samples), Ok) {
             Ok(shapes) => shapes,
             Err(e) => return unreadable(findings, e.to_string(), compiled.not_checked),
         }
@@ -336,6 +362,7 @@ pub fn run(
         &data_schema,
         &compiled,
         &shapes.blank_cells,
+        chunked.as_ref(),
         pass,
     ) {
         Some(counted) => Ok(counted),
@@ -344,7 +371,10 @@ pub fn run(
             // (the slow path reads them in a pass of their own).
             let noted = if super::slow_paths() { 0 } else { max_samples };
             let plan = aggregates(&compiled, pass, noted);
-            plan.run(&compiled, lf.clone())
+            Rows::of(chunked.as_ref(), &compiled, scope, &data_schema, || {
+                Ok(lf.clone())
+            })
+            .and_then(|rows| plan.run(&compiled, rows))
         }
     };
     let (
@@ -679,6 +709,7 @@ fn take_sink(shared: Arc<std::sync::Mutex<KeySink>>) -> KeySink {
 /// not parse; `None` where none is left to type, and the file must be read
 /// as text. Both plans compile the same checks in the same order, so their
 /// counts agree.
+#[allow(clippy::too_many_arguments)]
 fn typed_counts(
     path: &Path,
     format: Format,
@@ -686,6 +717,7 @@ fn typed_counts(
     text_schema: &polars::prelude::Schema,
     text: &Compiled,
     blank_cells: &[bool],
+    chunked: Option<&Chunked>,
     pass: &Pass,
 ) -> Option<Counted> {
     let reader_missing = reader_missing(schema, format);
@@ -704,16 +736,19 @@ fn typed_counts(
         })
         .collect();
     while !types.is_empty() {
-        let lf = source::scan(path, format, &schema.dialect, reader_missing, &types).ok()?;
         let mut typed_schema = text_schema.clone();
         for (name, dtype) in &types {
             typed_schema.with_column(name.as_str().into(), dtype.clone());
         }
         let compiled = compile::compile(schema, &typed_schema, format, true, &[]);
+        let rows = Rows::of(chunked, &compiled, pass.scope, &typed_schema, || {
+            source::scan(path, format, &schema.dialect, reader_missing, &types)
+        })
+        .ok()?;
         // Typed cells would show as their values, not as written: samples
         // are read from the text afterwards.
         let plan = aggregates(&compiled, pass, 0);
-        let e = match plan.run(&compiled, lf) {
+        let e = match plan.run(&compiled, rows) {
             Ok(counted) => return Some(counted),
             Err(e) => e.to_string(),
         };
@@ -840,16 +875,73 @@ struct Gathered {
     noted: Vec<(usize, sampled::Noted)>,
 }
 
-impl Plan {
-    fn run(self, c: &Compiled, lf: LazyFrame) -> PolarsResult<Counted> {
-        let g = self.gathered;
-        let rows = !g.sinks.is_empty() || !g.noted.is_empty();
-        let df = c
-            .prepared(lf, rows)
-            .select(self.aggs)
-            .collect_with_engine(Engine::Streaming)?;
-        Ok((df.unwrap_single(), g))
+/// Where a pass reads its rows: polars' scan, or a delimited file's pieces
+/// read as the columns of a schema.
+enum Rows<'a> {
+    Scan(Box<LazyFrame>),
+    Pieces(&'a Chunked, &'a polars::prelude::Schema),
+}
+
+impl<'a> Rows<'a> {
+    /// The rows of a file read as `schema`'s columns, for a pass of `c`: in
+    /// pieces where the file is read so and the pass only counts and sums
+    /// (see `sums_only`), else from `scan`.
+    fn of(
+        chunked: Option<&'a Chunked>,
+        c: &Compiled,
+        scope: Scope,
+        schema: &'a polars::prelude::Schema,
+        scan: impl FnOnce() -> PolarsResult<LazyFrame>,
+    ) -> PolarsResult<Rows<'a>> {
+        Ok(match chunked.filter(|_| sums_only(c, scope)) {
+            Some(chunked) => Rows::Pieces(chunked, schema),
+            None => Rows::Scan(Box::new(scan()?)),
+        })
     }
+}
+
+impl Plan {
+    fn run(self, c: &Compiled, from: Rows) -> PolarsResult<Counted> {
+        let g = self.gathered;
+        let numbered = !g.sinks.is_empty() || !g.noted.is_empty();
+        let df = match from {
+            Rows::Scan(lf) => c
+                .prepared(*lf, numbered)
+                .select(self.aggs)
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single(),
+            Rows::Pieces(chunked, schema) => {
+                let mut counted = Vec::new();
+                let mut first: u64 = 1;
+                chunked.for_each_frame(schema, |frame| {
+                    let at = IdxSize::try_from(first)
+                        .map_err(|_| polars_err!(ComputeError: "more rows than kiln numbers"))?;
+                    first += frame.height() as u64;
+                    let part = c
+                        .prepared_from(frame.lazy(), numbered.then_some(at))
+                        .select(self.aggs.clone())
+                        .collect_with_engine(Engine::Streaming)?;
+                    counted.push(part.unwrap_single().lazy());
+                    Ok(())
+                })?;
+                // Every aggregate is a count or a sum (see `sums_only`):
+                // the pieces' add up, and the gathered state is shared.
+                concat(counted, UnionArgs::default())?
+                    .select([all().as_expr().sum()])
+                    .collect()?
+            }
+        };
+        Ok((df, g))
+    }
+}
+
+/// Whether every aggregate of the first pass is a count or a sum, so a file
+/// read in pieces is counted piece by piece: all but repeats counted by
+/// polars over the whole column.
+fn sums_only(c: &Compiled, scope: Scope) -> bool {
+    !c.checks.iter().any(|check| {
+        matches!(check.measure, Measure::Duplicates { kind: None, .. }) && scope == Scope::File
+    })
 }
 
 /// The first pass's plan, noting up to `samples` failing rows of each cell

@@ -347,7 +347,7 @@ pub fn lines_of_rows(
 }
 
 /// Rows with another number of cells than the header has.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Ragged {
     pub rows: u64,
     /// (row, line, cells) of the first few.
@@ -355,7 +355,7 @@ pub struct Ragged {
 }
 
 /// What the bytes of a delimited file say about its rows.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Shapes {
     /// Rows with fewer cells than the header.
     pub short: Ragged,
@@ -376,20 +376,81 @@ pub fn row_shapes(
     columns: usize,
     max_samples: usize,
 ) -> Result<Shapes, IoError> {
-    let mut out = Shapes {
-        blank_cells: vec![false; columns],
-        ..Default::default()
-    };
-    records(path, layout, |r| {
+    let mut out = Shapes::new(columns);
+    records(path, layout, |r| out.add(r, max_samples))?;
+    Ok(out)
+}
+
+/// [`row_shapes`] of a file's `bytes` read in pieces on every core, cut
+/// after each of `cuts` (offsets just past a line end, in order); `None`
+/// when a piece does not end at a record's end as this reading sees it
+/// (quotes that do not pair as a CSV writer pairs them), or the first
+/// piece ends before the header does.
+pub fn row_shapes_in(
+    bytes: &[u8],
+    cuts: &[usize],
+    layout: Layout,
+    columns: usize,
+    max_samples: usize,
+) -> Option<Shapes> {
+    use rayon::prelude::*;
+    let mut bounds: Vec<usize> = std::iter::once(0)
+        .chain(cuts.iter().copied().filter(|&c| c > 0 && c < bytes.len()))
+        .chain(std::iter::once(bytes.len()))
+        .collect();
+    bounds.dedup();
+    let last = bounds.len().saturating_sub(2);
+    // Each piece's shapes, rows and lines, numbered from its own start.
+    let parts: Vec<Option<(Shapes, u64, u64)>> = bounds
+        .par_windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            // Only the first piece holds the header.
+            let header = layout.header && i == 0;
+            let mut scan = Scan::new(Layout { header, ..layout });
+            let mut out = Shapes::new(columns);
+            let mut visit = |r: &Record| out.add(r, max_samples);
+            scan.feed(&bytes[w[0]..w[1]], &mut visit);
+            if i == last {
+                scan.finish(&mut visit);
+                return Some((out, 0, 0));
+            }
+            // A later piece is read as data: the header must lie before it.
+            (scan.at_boundary() && scan.row >= 0).then(|| (out, scan.row as u64, scan.line - 1))
+        })
+        .collect();
+    let mut all = Shapes::new(columns);
+    let (mut rows, mut lines) = (0, 0);
+    for part in parts {
+        let (part, r, l) = part?;
+        all.absorb(part, rows, lines, max_samples);
+        rows += r;
+        lines += l;
+    }
+    Some(all)
+}
+
+impl Shapes {
+    fn new(columns: usize) -> Shapes {
+        Shapes {
+            blank_cells: vec![false; columns],
+            ..Default::default()
+        }
+    }
+
+    /// Counts one record (against as many cells as `blank_cells` has
+    /// columns); always goes on.
+    fn add(&mut self, r: &Record, max_samples: usize) -> bool {
         for &c in r.blank_cells {
-            if let Some(b) = out.blank_cells.get_mut(c) {
+            if let Some(b) = self.blank_cells.get_mut(c) {
                 *b = true;
             }
         }
+        let columns = self.blank_cells.len();
         let side = match r.cells {
-            0 => &mut out.empty,
-            n if n < columns => &mut out.short,
-            n if n > columns => &mut out.long,
+            0 => &mut self.empty,
+            n if n < columns => &mut self.short,
+            n if n > columns => &mut self.long,
             _ => return true,
         };
         side.rows += 1;
@@ -397,6 +458,74 @@ pub fn row_shapes(
             side.samples.push((r.row, r.line, r.cells));
         }
         true
-    })?;
-    Ok(out)
+    }
+
+    /// Adds the shapes of a later piece of the file, whose rows and lines
+    /// follow `rows` rows and `lines` lines.
+    fn absorb(&mut self, later: Shapes, rows: u64, lines: u64, max_samples: usize) {
+        for (b, l) in self.blank_cells.iter_mut().zip(later.blank_cells) {
+            *b |= l;
+        }
+        for (side, l) in [
+            (&mut self.short, later.short),
+            (&mut self.long, later.long),
+            (&mut self.empty, later.empty),
+        ] {
+            side.rows += l.rows;
+            let room = max_samples.saturating_sub(side.samples.len());
+            side.samples.extend(
+                l.samples
+                    .into_iter()
+                    .take(room)
+                    .map(|(row, line, cells)| (row + rows, line + lines, cells)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Read in pieces cut after any line end, a file's row shapes are those
+    /// read at once, or unknown where a cut falls inside quotes.
+    #[test]
+    fn shapes_read_in_pieces_are_shapes_read_at_once() {
+        let text = "\n\na,b,c\r\n1,\"x\ny\",z\n2,3\n\n4,5,6,7\n  ,\" \",\n5,\"a\n\nb\",c\n6";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        crate::fsutil::write_atomic(&path, text.as_bytes(), dir.path()).unwrap();
+        let layout = Layout {
+            quote: Some(b'"'),
+            comment: None,
+            delimiter: Some(b','),
+            header: true,
+        };
+        let whole = row_shapes(&path, layout, 3, 2).unwrap();
+        assert_eq!(
+            (whole.short.rows, whole.long.rows, whole.empty.rows),
+            (2, 1, 1)
+        );
+        let ends: Vec<usize> = memchr::memchr_iter(b'\n', text.as_bytes())
+            .map(|i| i + 1)
+            .collect();
+        let inside = [14, 45, 46]; // just past line ends inside quotes
+        let mut known = 0;
+        // Every set of cuts among the line ends, as bits of a mask.
+        for mask in 0u32..1 << ends.len() {
+            let cuts: Vec<usize> = (0..ends.len())
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| ends[i])
+                .collect();
+            let got = row_shapes_in(text.as_bytes(), &cuts, layout, 3, 2);
+            let before_header = cuts.first().is_some_and(|&c| c < 9);
+            if before_header || cuts.iter().any(|c| inside.contains(c)) {
+                assert_eq!(got, None, "cuts {cuts:?}");
+            } else {
+                assert_eq!(got.as_ref(), Some(&whole), "cuts {cuts:?}");
+                known += 1;
+            }
+        }
+        assert!(known > 1);
+    }
 }

@@ -6,6 +6,7 @@
 //! by (data id, schema id, kiln version).
 
 mod cache;
+mod chunked;
 pub(crate) mod compile;
 mod convert;
 mod dataset;

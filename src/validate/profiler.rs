@@ -72,6 +72,8 @@ pub struct Observed {
     pending: Vec<[f64; 2]>,
     /// Rows seen so far.
     seen: u64,
+    /// Batches begun so far: each draws its sample from a stream of its own.
+    batches: u64,
     kind: Kind,
     /// The least and the greatest value so far, typed as the column.
     ends: Option<Series>,
@@ -338,9 +340,10 @@ pub fn observe_column(v: Expr, dtype: &DataType) -> (Expr, Shared) {
     lock(&shared).kind = kind;
     let state = shared.clone();
     let expr = observe(v, move |c: &Column| {
-        let (counted, seen, registers) = {
-            let o = lock(&state);
-            (!o.many, o.seen, Registers::above(&o.registers))
+        let (counted, seen, registers, stream) = {
+            let mut o = lock(&state);
+            o.batches += 1;
+            (!o.many, o.seen, Registers::above(&o.registers), o.batches)
         };
         // Every row of a table's first rows; a share of the rest.
         let n = c.len();
@@ -349,7 +352,7 @@ pub fn observe_column(v: Expr, dtype: &DataType) -> (Expr, Shared) {
         } else {
             (n / SAMPLE_SHARE[usize::from(seen > DENSE_ROWS)]).max(1)
         };
-        let b = batch(c, kind, counted, picks, registers)?;
+        let b = batch(c, kind, counted, (picks, stream), registers)?;
         lock(&state).merge(b)
     });
     (expr, shared)
@@ -359,7 +362,7 @@ fn batch(
     c: &Column,
     kind: Kind,
     counted: bool,
-    picks: usize,
+    (picks, stream): (usize, u64),
     registers: Registers,
 ) -> PolarsResult<Batch> {
     let typed = c.as_materialized_series();
@@ -381,7 +384,7 @@ fn batch(
     };
     // Every value is hashed for the distinct estimate and ranged; values
     // are counted, and the digest built, from a sample.
-    let picked = sample(&s, picks)?;
+    let picked = sample(&s, picks, stream)?;
     // The physical least and greatest, where found in the pass below.
     let mut range: Option<Series> = None;
     match s.dtype() {
@@ -649,15 +652,19 @@ impl Integers {
     }
 }
 
-/// `picks` of a batch's rows, drawn at random by a fixed generator (the
-/// same batch gives the same sample), or all of them; nulls among them
-/// are dropped by the caller.
-fn sample(s: &Series, picks: usize) -> PolarsResult<Series> {
+/// `picks` of a batch's rows, drawn at random by a fixed generator seeded
+/// by the batch's length and `stream` (its place among the column's
+/// batches), or all of them; nulls among them are dropped by the caller.
+fn sample(s: &Series, picks: usize, stream: u64) -> PolarsResult<Series> {
     let n = s.len();
     if picks >= n {
         return Ok(s.clone());
     }
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ n as u64;
+    // Batches of one length (a table read in equal parts) must not all
+    // draw the same rows: periodic data would alias.
+    let mut state = (0x9E37_79B9_7F4A_7C15u64 ^ n as u64)
+        .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03))
+        | 1;
     let rows: Vec<IdxSize> = (0..picks)
         .map(|_| {
             state ^= state << 13;
@@ -691,7 +698,8 @@ mod tests {
         let mut at = 0;
         while at < s.len() {
             let c = Column::from(s.slice(at as i64, batch));
-            let b = super::batch(&c, kind, true, c.len(), Registers::above(&o.registers)).unwrap();
+            let b =
+                super::batch(&c, kind, true, (c.len(), 0), Registers::above(&o.registers)).unwrap();
             o.merge(b).unwrap();
             at += batch;
         }

@@ -186,9 +186,54 @@ pub fn plain_copy(
     Ok(Some(copy))
 }
 
+/// How a delimited file's cells are split and read, for polars' scan and
+/// kiln's own chunked read alike. With `missing`, the reader itself reads
+/// those texts as null, in every column (cheaper than kiln testing each
+/// cell).
+pub fn csv_options(
+    format: Format,
+    dialect: &Dialect,
+    missing: Option<&[String]>,
+) -> CsvParseOptions {
+    // Other encodings reach here as their UTF-8 copy (`plain_copy`).
+    let encoding = match dialect.encoding {
+        Encoding::Utf8 | Encoding::Other(_) => CsvEncoding::Utf8,
+        Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
+    };
+    let empty_is_missing = missing.is_some_and(|m| m.iter().any(String::is_empty));
+    // Matched on each cell's value after unquoting, so a quoted empty
+    // cell (`""`) is missing like an unquoted one (Table Schema: the
+    // default missing value is the empty string).
+    let null_values = missing
+        .map(|m| {
+            m.iter()
+                .map(|t| PlSmallStr::from(t.as_str()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|m| !m.is_empty())
+        .map(NullValues::AllColumns);
+    CsvParseOptions {
+        separator: delimiter(format, dialect),
+        quote_char: dialect.quote_char,
+        comment_prefix: dialect.comment_char.map(|c| {
+            if c.is_ascii() {
+                CommentPrefix::Single(c)
+            } else {
+                CommentPrefix::Multi((c as char).to_string().into())
+            }
+        }),
+        encoding,
+        // Rows with extra cells are findings (`row/extra-cell`, from the
+        // bytes), not a failed read.
+        truncate_ragged_lines: true,
+        missing_is_null: empty_is_missing,
+        null_values,
+        ..Default::default()
+    }
+}
+
 /// A lazy scan of `path`; `Err` when polars cannot open it. With
-/// `missing`, a delimited file's reader itself reads those texts as null,
-/// in every column (cheaper than kiln testing each cell). A delimited
+/// `missing`, a delimited file's missing values (see [`csv_options`]). A delimited
 /// file's columns are text except those named in `types`; a JSON-lines
 /// file's are `types` where given, else inferred from every line.
 pub fn scan(
@@ -201,23 +246,6 @@ pub fn scan(
     let pl_path = PlRefPath::try_from_path(path)?;
     match format {
         Format::Csv | Format::Tsv => {
-            // Other encodings reach here as their UTF-8 copy (`plain_copy`).
-            let encoding = match dialect.encoding {
-                Encoding::Utf8 | Encoding::Other(_) => CsvEncoding::Utf8,
-                Encoding::Utf8Lossy => CsvEncoding::LossyUtf8,
-            };
-            let empty_is_missing = missing.is_some_and(|m| m.iter().any(String::is_empty));
-            // Matched on each cell's value after unquoting, so a quoted empty
-            // cell (`""`) is missing like an unquoted one (Table Schema: the
-            // default missing value is the empty string).
-            let null_values = missing
-                .map(|m| {
-                    m.iter()
-                        .map(|t| PlSmallStr::from(t.as_str()))
-                        .collect::<Vec<_>>()
-                })
-                .filter(|m| !m.is_empty())
-                .map(NullValues::AllColumns);
             // Text unless asked: kiln types cells itself, so one bad cell is
             // a finding rather than a failed read.
             let overwrite = (!types.is_empty()).then(|| {
@@ -225,24 +253,13 @@ pub fn scan(
                     Field::new(PlSmallStr::from(name.as_str()), dtype.clone())
                 })))
             });
+            let options = csv_options(format, dialect, missing);
             LazyCsvReader::new(pl_path)
                 .with_dtype_overwrite(overwrite)
                 .with_glob(false)
                 .with_has_header(dialect.header)
-                .with_separator(delimiter(format, dialect))
-                .with_quote_char(dialect.quote_char)
-                .with_comment_prefix(
-                    dialect
-                        .comment_char
-                        .map(|c| PlSmallStr::from((c as char).to_string())),
-                )
-                .with_encoding(encoding)
                 .with_infer_schema_length(Some(0))
-                // Rows with extra cells are findings (`row/extra-cell`,
-                // from the bytes), not a failed read.
-                .with_truncate_ragged_lines(true)
-                .with_missing_is_null(empty_is_missing)
-                .with_null_values(null_values)
+                .map_parse_options(move |_| options.clone())
                 .finish()
         }
         Format::Parquet => {

@@ -1174,6 +1174,90 @@ fn patterns_read_alike_by_kiln_and_by_strptime() {
     }
 }
 
+/// A CSV file of several megabytes is read in pieces on every core: cells
+/// quoted across lines and with doubled quotes, rows short, long and blank,
+/// bad values and repeated keys anywhere in it, find what the one
+/// sequential read (the slow path) finds, with the same rows and lines.
+#[test]
+fn a_large_csv_read_in_pieces_is_judged_as_read_at_once() {
+    let repo = Repo::new();
+    let mut text = String::from("id,name,note,n\n");
+    for i in 0..300_000u64 {
+        let note = match i % 7 {
+            0 => format!("\"line one\nline \"\"{i}\"\", two\""),
+            3 => "\"\"".to_string(),
+            _ => format!("note {i}"),
+        };
+        let n = if i % 10_007 == 0 {
+            "many".to_string()
+        } else {
+            (i % 1500).to_string()
+        };
+        let id = if i % 50_021 == 1 { i - 1 } else { i };
+        match i % 40_009 {
+            5 => text.push_str(&format!("{id},user_{i}\n")),
+            6 => text.push_str(&format!("{id},user_{i},{note},{n},extra\n")),
+            7 => text.push('\n'),
+            _ => text.push_str(&format!("{id},user_{i},{note},{n}\n")),
+        }
+    }
+    // Pieces are of 4 MiB: three at least.
+    assert!(text.len() > 8 << 20, "{} bytes", text.len());
+    repo.write("big.csv", text);
+    repo.write(
+        "big.yaml",
+        "fields:\n\
+         \x20 - {name: id, type: integer, constraints: {required: true, unique: true}}\n\
+         \x20 - {name: name, type: string, constraints: {pattern: 'user_[0-9]+'}}\n\
+         \x20 - {name: note, type: string, constraints: {required: true}}\n\
+         \x20 - {name: n, type: integer, constraints: {maximum: 1000}}\n",
+    );
+    let check = |env: &[(&str, &str)]| {
+        let args = [
+            "check",
+            "big.csv",
+            "--schema",
+            "big.yaml",
+            "--json",
+            "--no-cache",
+        ];
+        let report = repo.kiln_env(args, env).json();
+        let file = &report["files"][0];
+        // The profile's exact parts (its moments and quantiles are of a
+        // sample, drawn batch by batch).
+        let exact: Vec<Vec<Value>> = file["profile"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                ["name", "nulls", "min", "max", "distinct"]
+                    .map(|k| p[k].clone())
+                    .to_vec()
+            })
+            .collect();
+        (
+            findings(&report).iter().map(summary).collect::<Vec<_>>(),
+            file["rows"].clone(),
+            exact,
+        )
+    };
+    let fast = check(&[]);
+    let slow = check(&[("KILN_TEST_SLOW_PATHS", "1")]);
+    assert_eq!(fast, slow);
+    let codes: Vec<&str> = fast.0.iter().map(|f| f.0.as_str()).collect();
+    for code in [
+        "row/missing-cell",
+        "row/extra-cell",
+        "row/blank",
+        "cell/type",
+        "cell/maximum",
+        "cell/unique",
+        "cell/required",
+    ] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
+}
+
 /// Times and datetimes in their default forms: `hh:mm:ss` and XML Schema
 /// `dateTime`, zero-padded, a zone as `Z` or `±hh:mm`; `year` has at least
 /// four digits.
