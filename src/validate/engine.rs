@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::chunked::Chunked;
+use super::chunked::{self, Chunked};
 use super::compile::{self, Check, Compiled, Measure, ROW, u64_at};
 use super::distinct;
 use super::json_kinds;
@@ -879,7 +879,8 @@ struct Gathered {
 /// read as the columns of a schema.
 enum Rows<'a> {
     Scan(Box<LazyFrame>),
-    Pieces(&'a Chunked, &'a polars::prelude::Schema),
+    /// A file's pieces, so many parsed at once.
+    Pieces(&'a Chunked, &'a polars::prelude::Schema, usize),
 }
 
 impl<'a> Rows<'a> {
@@ -893,8 +894,14 @@ impl<'a> Rows<'a> {
         schema: &'a polars::prelude::Schema,
         scan: impl FnOnce() -> PolarsResult<LazyFrame>,
     ) -> PolarsResult<Rows<'a>> {
+        // A dataset's shards are read one per core already: each takes
+        // two pieces at a time, and memory stays a few pieces a core.
+        let at_once = match scope {
+            Scope::File => chunked::pieces_at_once(),
+            Scope::Shard => 2,
+        };
         Ok(match chunked.filter(|_| sums_only(c, scope)) {
-            Some(chunked) => Rows::Pieces(chunked, schema),
+            Some(chunked) => Rows::Pieces(chunked, schema, at_once),
             None => Rows::Scan(Box::new(scan()?)),
         })
     }
@@ -910,10 +917,10 @@ impl Plan {
                 .select(self.aggs)
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single(),
-            Rows::Pieces(chunked, schema) => {
+            Rows::Pieces(chunked, schema, at_once) => {
                 let mut counted = Vec::new();
                 let mut first: u64 = 1;
-                chunked.for_each_frame(schema, |frame| {
+                chunked.for_each_frame(schema, at_once, |frame| {
                     let at = IdxSize::try_from(first)
                         .map_err(|_| polars_err!(ComputeError: "more rows than kiln numbers"))?;
                     first += frame.height() as u64;
