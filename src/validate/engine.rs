@@ -383,12 +383,16 @@ pub fn run(
             profile: profile_plan,
             sinks,
             noted,
+            exact,
         },
     ) = match counts {
         Ok(counted) => counted,
         Err(e) => return unreadable(findings, polars_message(&e, format), compiled.not_checked),
     };
     let rows = u64_at(&df, ROWS);
+    // The file's pages mapped for its pieces are let go before any other
+    // pass maps them again: under a memory limit, both would count.
+    drop(chunked);
     // Named and typed as the file's columns, whichever read counted them.
     let stats = crate::stats::Profile {
         rows,
@@ -416,7 +420,9 @@ pub fn run(
         })
         .collect();
 
-    // Fingerprinted keys that look repeated are counted again, exactly.
+    // Fingerprinted keys that look repeated are counted again, exactly (a
+    // key the counting read typed as an integer was counted exactly, even
+    // where the text read keys it by its digits).
     let recount: Vec<Expr> = compiled
         .checks
         .iter()
@@ -424,11 +430,11 @@ pub fn run(
         .filter_map(|(k, check)| match &check.measure {
             Measure::Duplicates {
                 keys,
-                kind: Some(kind),
+                kind: Some(_),
                 ..
             } if scope == Scope::File
-                && !kind.is_exact()
-                && (super::slow_paths() || u64_at(&df, &format!("__kiln_d{k}")) > 0) =>
+                && (super::slow_paths()
+                    || (!exact.contains(&k) && u64_at(&df, &format!("__kiln_d{k}")) > 0)) =>
             {
                 Some(exact_duplicates(k, keys))
             }
@@ -873,6 +879,8 @@ struct Gathered {
     profile: Vec<ProfilePlan>,
     sinks: Sinks,
     noted: Vec<(usize, sampled::Noted)>,
+    /// The checks whose repeats the pass counted exactly.
+    exact: Vec<usize>,
 }
 
 /// Where a pass reads its rows: polars' scan, or a delimited file's pieces
@@ -971,6 +979,7 @@ fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
     let limit = pass.keys_in_memory / keyed.len().max(1);
     let mut sinks: Sinks = Vec::new();
     let mut noted = Vec::new();
+    let mut exact = Vec::new();
     let mut gather = |k: usize, keys: &[String]| {
         let same = sinks
             .iter()
@@ -1010,6 +1019,9 @@ fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
                 kind: Some(kind),
                 ..
             } => {
+                if kind.is_exact() {
+                    exact.push(k);
+                }
                 aggs.push(
                     distinct::seen_before(col(keys[0].as_str()), *kind)
                         .sum()
@@ -1051,6 +1063,7 @@ fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
             profile: plan,
             sinks,
             noted,
+            exact,
         },
     }
 }
