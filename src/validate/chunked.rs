@@ -113,16 +113,13 @@ impl Chunked {
         let projection: Vec<usize> = (0..schema.len()).collect();
         let per_segment = per_segment.max(1);
         let pieces: Vec<(usize, usize)> = self.ends.windows(2).map(|w| (w[0], w[1])).collect();
-        let empty = pieces.is_empty();
-        let segments: Vec<Vec<(usize, usize)>> = if empty {
+        // A file without data rows still gives one (empty) frame.
+        let segments: Vec<Vec<(usize, usize)>> = if pieces.is_empty() {
             vec![Vec::new()]
         } else {
             pieces.chunks(per_segment).map(<[_]>::to_vec).collect()
         };
         Ok(segments.into_iter().map(move |segment| {
-            if segment.is_empty() {
-                return Ok(DataFrame::empty_with_schema(schema));
-            }
             let parse = || {
                 segment
                 .par_iter()

@@ -954,9 +954,11 @@ impl Plan {
 /// read in pieces is counted piece by piece: all but repeats counted by
 /// polars over the whole column.
 fn sums_only(c: &Compiled, scope: Scope) -> bool {
-    !c.checks.iter().any(|check| {
-        matches!(check.measure, Measure::Duplicates { kind: None, .. }) && scope == Scope::File
-    })
+    scope != Scope::File
+        || !c
+            .checks
+            .iter()
+            .any(|check| matches!(check.measure, Measure::Duplicates { kind: None, .. }))
 }
 
 /// The first pass's plan, noting up to `samples` failing rows of each cell

@@ -233,8 +233,8 @@ pub fn csv_options(
 }
 
 /// A lazy scan of `path`; `Err` when polars cannot open it. With
-/// `missing`, a delimited file's missing values (see [`csv_options`]). A delimited
-/// file's columns are text except those named in `types`; a JSON-lines
+/// `missing`, a delimited file's reader reads those texts as null (see
+/// [`csv_options`]). A delimited file's columns are text except those named in `types`; a JSON-lines
 /// file's are `types` where given, else inferred from every line.
 pub fn scan(
     path: &Path,
