@@ -125,10 +125,7 @@ fn samples_text(f: &Finding) -> Option<String> {
                 .map(|f| format!(" (first at {} row {})", f.file, f.row))
                 .unwrap_or_default();
             match &s.value {
-                Some(v) => format!(
-                    "{at}: {}{first}",
-                    serde_json::to_string(v).unwrap_or_default()
-                ),
+                Some(v) => format!("{at}: {}{first}", shown_value(v)),
                 None => format!("{at}: (empty){first}"),
             }
         })
@@ -137,6 +134,23 @@ fn samples_text(f: &Finding) -> Option<String> {
     let more = (f.count > shown && (f.code.starts_with("cell/") || f.code.starts_with("row/")))
         .then(|| format!(", … {} more", f.count - shown));
     Some(format!("{}{}", parts.join(", "), more.unwrap_or_default()))
+}
+
+/// Characters of a sample's value shown in a report read by people: a
+/// corpus's texts run to thousands, and five of them would bury the
+/// finding. The JSON report keeps every value whole.
+const SHOWN_CHARS: usize = 60;
+
+/// A sample's value quoted, or its first characters and its length.
+fn shown_value(v: &str) -> String {
+    let quoted = |t: &str| serde_json::to_string(t).unwrap_or_default();
+    let chars = v.chars().count();
+    // Clipped only where that saves more than the note of the length costs.
+    if chars <= SHOWN_CHARS + 20 {
+        return quoted(v);
+    }
+    let head: String = v.chars().take(SHOWN_CHARS).collect();
+    format!("{}… ({chars} characters)", quoted(&head))
 }
 
 /// The human report: grouped by file and field, ending with a one-line verdict.

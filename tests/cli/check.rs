@@ -232,6 +232,22 @@ fn sample_values_fractions_and_csv_lines() {
     let f = &findings(&run.json())[0];
     assert_eq!(f["count"], 2);
     assert_eq!(f["samples"].as_array().unwrap().len(), 1);
+
+    // A long value is shown clipped, with its length, to people; whole in JSON.
+    let long = "é".repeat(3000);
+    repo.write("long.csv", format!("note\nshort\n{long}\n"));
+    repo.write(
+        "long.yaml",
+        "fields:\n  - {name: note, constraints: {maxLength: 10}}\n",
+    );
+    let run = repo
+        .kiln(["check", "long.csv", "--schema", "long.yaml"])
+        .code(1);
+    let clipped = format!("row 2 (line 3): \"{}\"… (3000 characters)", "é".repeat(60));
+    assert!(run.stdout.contains(&clipped), "{}", run.stdout);
+    assert!(!run.stdout.contains(&"é".repeat(61)), "{}", run.stdout);
+    let report = check_json(&repo, "long.csv", "long.yaml", 1);
+    assert_eq!(findings(&report)[0]["samples"][0]["value"], long.as_str());
 }
 
 #[test]
