@@ -211,7 +211,11 @@ pub fn csv_options(
                 .collect::<Vec<_>>()
         })
         .filter(|m| !m.is_empty())
-        .map(NullValues::AllColumns);
+        // One value (most often the empty text) is one comparison a cell.
+        .map(|mut m| match m.len() {
+            1 => NullValues::AllColumnsSingle(m.remove(0)),
+            _ => NullValues::AllColumns(m),
+        });
     CsvParseOptions {
         separator: delimiter(format, dialect),
         quote_char: dialect.quote_char,
