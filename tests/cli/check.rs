@@ -54,8 +54,17 @@ fn findings(report: &Value) -> Vec<Value> {
 }
 
 /// A finding as (code, field, count, sample rows).
-/// A finding as (code, field, count, sample rows).
 type Summary = (String, Option<String>, u64, Vec<u64>);
+
+/// The findings of a one-file report, summarised.
+fn summaries(report: &Value) -> Vec<Summary> {
+    findings(report).iter().map(summary).collect()
+}
+
+/// The findings of `kiln check FILE --schema SCHEMA` (exit `code`), summarised.
+fn check_summaries(repo: &Repo, file: &str, schema_file: &str, code: i32) -> Vec<Summary> {
+    summaries(&check_json(repo, file, schema_file, code))
+}
 
 fn summary(f: &Value) -> Summary {
     let rows = f["samples"]
@@ -126,7 +135,7 @@ fn each_finding_code_with_exact_counts_and_rows_in_every_format() {
         for ext in ["csv", "parquet", "ndjson"] {
             let file = broken(&format!("{name}.{ext}"));
             let report = check_json(&repo, &file, &schema_file, 1);
-            let got: Vec<_> = findings(&report).iter().map(summary).collect();
+            let got = summaries(&report);
             let want = vec![(
                 code.to_string(),
                 field.map(String::from),
@@ -290,9 +299,8 @@ fn valid_data_passes_in_every_format() {
     );
     for file in ["file-dtype.parquet", "file-dtype.arrow"] {
         let report = check_json(&repo, &broken(file), &schema("people.yaml"), 1);
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
         assert_eq!(
-            got,
+            summaries(&report),
             vec![("file/dtype".to_string(), Some("id".to_string()), 1, vec![])]
         );
         assert_eq!(findings(&report)[0]["observed"], "int32");
@@ -820,8 +828,7 @@ fn frictionless_json_schemas_are_accepted() {
   "primaryKey": ["id"]
 }"#,
     );
-    let report = check_json(&repo, &people("valid.csv"), "table.json", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, &people("valid.csv"), "table.json", 1);
     // Categories restrict values like an enum.
     assert_eq!(
         got,
@@ -858,8 +865,7 @@ fn types_formats_and_missing_values_from_text() {
          \x20 - {name: u, type: geopoint}\n\
          \x20 - {name: g, type: number, groupChar: '.', decimalChar: ','}\n",
     );
-    let report = check_json(&repo, "t.csv", "t.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "t.csv", "t.yaml", 1);
     let want: Vec<(String, Option<String>, u64, Vec<u64>)> = [
         ("cell/required", "n"),
         ("cell/type", "d"),
@@ -935,8 +941,7 @@ fn enum_of_an_untyped_field_compares_text() {
         "t.yaml",
         "fields:\n  - {name: k, constraints: {enum: [1, 2, 3]}}\n",
     );
-    let report = check_json(&repo, "t.ndjson", "t.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "t.ndjson", "t.yaml", 1);
     // A row whose only cell is missing is a blank row.
     assert_eq!(
         got,
@@ -1004,7 +1009,7 @@ fn default_dates_are_exact_and_patterns_parse_as_polars_parses_them() {
             ])
             .code(1);
         let report = run.json();
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let got: Vec<_> = summaries(&report);
         let n = refused.len() as u64;
         assert_eq!(
             got,
@@ -1297,8 +1302,7 @@ fn default_times_datetimes_and_years_are_exact() {
          \x20 - {name: dt, type: datetime, constraints: {minimum: '2024-01-01T08:00:00Z'}}\n\
          \x20 - {name: y, type: year}\n",
     );
-    let report = check_json(&repo, "t.csv", "t.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "t.csv", "t.yaml", 1);
     assert_eq!(
         got,
         vec![
@@ -1331,8 +1335,7 @@ fn string_formats_follow_their_rfcs() {
          \x20 - {name: e, type: string, format: email}\n\
          \x20 - {name: u, type: string, format: uri}\n",
     );
-    let report = check_json(&repo, "s.csv", "s.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "s.csv", "s.yaml", 1);
     assert_eq!(
         got,
         vec![
@@ -1717,8 +1720,7 @@ fn repeats_of_scattered_integer_keys_are_counted() {
         "ids.yaml",
         "fields:\n  - name: id\n    type: integer\n    constraints: {unique: true}\n",
     );
-    let report = check_json(&repo, "ids.csv", "ids.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "ids.csv", "ids.yaml", 1);
     assert_eq!(
         got,
         vec![(
@@ -1766,8 +1768,7 @@ fn judged_alike(repo: &Repo, name: &str, want: &[Summary]) {
     for ext in ["parquet", "arrow"] {
         let file = fixtures().join("types").join(format!("{name}.{ext}"));
         let report = check_json(repo, file.to_str().unwrap(), schema.to_str().unwrap(), 1);
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
-        assert_eq!(got, want, "{}", file.display());
+        assert_eq!(summaries(&report), want, "{}", file.display());
         assert!(
             report["files"][0]["notChecked"]
                 .as_array()
@@ -1834,8 +1835,7 @@ fn empty_lines_are_blank_rows_whatever_the_missing_values() {
             "e.yaml",
             format!("missingValues: {missing}\nfields:\n{fields}"),
         );
-        let report = check_json(&repo, "e.csv", "e.yaml", code);
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let got = check_summaries(&repo, "e.csv", "e.yaml", code);
         let want: Vec<Summary> = want
             .into_iter()
             .map(|(c, n, rows)| (c.to_string(), None, n, rows))
@@ -1893,8 +1893,7 @@ fn unsigned_64_bit_integers_are_integers() {
             "k.yaml",
             format!("fields:\n  - {{name: k, type: integer, constraints: {constraints}}}\n"),
         );
-        let report = check_json(&repo, file.to_str().unwrap(), "k.yaml", code);
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let got = check_summaries(&repo, file.to_str().unwrap(), "k.yaml", code);
         assert_eq!(got, want, "{constraints}");
     }
 }
@@ -1908,8 +1907,7 @@ fn repeats_of_unsigned_64_bit_keys_are_counted() {
         "fields:\n  - {name: k, constraints: {unique: true}}\n",
     );
     let file = fixtures().join("keys/u64.parquet");
-    let report = check_json(&repo, file.to_str().unwrap(), "k.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, file.to_str().unwrap(), "k.yaml", 1);
     assert_eq!(
         got,
         vec![("cell/unique".into(), Some("k".into()), 2, vec![3, 5])]
@@ -2024,7 +2022,7 @@ fn row_shapes_and_empty_cells_follow_table_schema() {
     );
     for file in ["d.csv", "d.csv.gz"] {
         let report = check_json(&repo, file, "s.yaml", 1);
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let got = summaries(&report);
         let want: Vec<(String, Option<String>, u64, Vec<u64>)> = vec![
             ("row/missing-cell".into(), None, 1, vec![3]),
             ("row/extra-cell".into(), None, 1, vec![4]),
@@ -2046,8 +2044,7 @@ fn row_shapes_and_empty_cells_follow_table_schema() {
         "m.yaml",
         "missingValues: ['', NA]\nfields:\n  - {name: n, type: integer, constraints: {required: true}}\n",
     );
-    let report = check_json(&repo, "m.csv", "m.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "m.csv", "m.yaml", 1);
     assert_eq!(
         got,
         vec![
@@ -2070,8 +2067,7 @@ fn number_options_follow_table_schema() {
          \x20 - {name: i, type: integer, bareNumber: false}\n\
          \x20 - {name: g, type: number, groupChar: '.', decimalChar: ',', constraints: {maximum: 1234.4}}\n",
     );
-    let report = check_json(&repo, "n.csv", "n.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "n.csv", "n.yaml", 1);
     assert_eq!(
         got,
         vec![
@@ -2085,8 +2081,7 @@ fn number_options_follow_table_schema() {
         "c.yaml",
         "fields:\n  - {name: g, type: number, decimalChar: ','}\n",
     );
-    let report = check_json(&repo, "c.csv", "c.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "c.csv", "c.yaml", 1);
     assert_eq!(
         got,
         vec![("cell/type".into(), Some("g".into()), 1, vec![2])]
@@ -2123,8 +2118,7 @@ fn json_values_are_judged_by_their_kind() {
         "fields:\n  - {name: s, type: string}\n  - {name: n, type: integer}\n  - {name: b, type: boolean, trueValues: [yes], falseValues: [no]}\n",
     );
     for file in ["j.ndjson", "j.json"] {
-        let report = check_json(&repo, file, "j.yaml", 1);
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let got = check_summaries(&repo, file, "j.yaml", 1);
         assert_eq!(
             got,
             vec![
@@ -2166,7 +2160,7 @@ fn lists_and_places_are_checked() {
         repo.write(data.0, data.1);
         repo.write(schema.0, schema.1);
         let report = check_json(&repo, data.0, schema.0, 1);
-        let got: Vec<Summary> = findings(&report).iter().map(summary).collect();
+        let got: Vec<Summary> = summaries(&report);
         (report, got)
     };
     let (report, got) = judged(
@@ -2280,7 +2274,7 @@ fn lengths_of_stored_values_follow_their_kind() {
     );
     let every = fixtures().join("types/every.parquet");
     let report = check_json(&repo, every.to_str().unwrap(), "e.yaml", 1);
-    let got: Vec<Summary> = findings(&report).iter().map(summary).collect();
+    let got: Vec<Summary> = summaries(&report);
     let want: Vec<Summary> = [
         ("cell/type", "dur_ns", 2, vec![1, 3]),
         ("cell/type", "st", 2, vec![1, 3]),
@@ -2333,8 +2327,7 @@ fn exact_matching_is_by_position_and_labels_are_findings() {
     );
     for ext in ["csv", "parquet"] {
         let file = broken(&format!("fields-order.{ext}"));
-        let report = check_json(&repo, &file, &schema("people.yaml"), 1);
-        let got: Vec<_> = findings(&report).iter().map(summary).collect();
+        let got = check_summaries(&repo, &file, &schema("people.yaml"), 1);
         assert_eq!(
             got[..2],
             [
@@ -2357,8 +2350,7 @@ fn exact_matching_is_by_position_and_labels_are_findings() {
             "dup.yaml",
             format!("fieldsMatch: {mode}\nfields:\n  - {{name: id, type: integer}}\n  - {{name: x}}\n  - {{name: name}}\n"),
         );
-        let report = check_json(&repo, "dup.csv", "dup.yaml", 1);
-        let codes: Vec<_> = findings(&report).iter().map(summary).collect();
+        let codes = check_summaries(&repo, "dup.csv", "dup.yaml", 1);
         assert!(
             codes
                 .iter()
@@ -2372,8 +2364,7 @@ fn exact_matching_is_by_position_and_labels_are_findings() {
         "sup.yaml",
         "fieldsMatch: superset\nfields:\n  - {name: a}\n  - {name: b, constraints: {required: true}}\n",
     );
-    let report = check_json(&repo, "sup.csv", "sup.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "sup.csv", "sup.yaml", 1);
     assert_eq!(
         got,
         vec![("cell/required".into(), Some("b".into()), 2, vec![1, 2])]
@@ -2400,8 +2391,7 @@ fn big_integers_objects_and_arrays() {
          \x20 - {name: o, type: object, constraints: {maxLength: 2}}\n\
          \x20 - {name: a, type: array, constraints: {minLength: 1, maxLength: 3}}\n",
     );
-    let report = check_json(&repo, "b.csv", "b.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "b.csv", "b.yaml", 1);
     assert_eq!(
         got,
         vec![
@@ -2565,8 +2555,7 @@ fn foreign_keys_are_checked_against_tracked_tables() {
          \x20 - {fields: code, reference: {resource: ref/codes, fields: code}}\n\
          \x20 - {fields: [parent], reference: {resource: \"\", fields: [id]}}\n",
     );
-    let report = check_json(&repo, "t.csv", "t.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "t.csv", "t.yaml", 1);
     assert_eq!(
         got,
         vec![
@@ -2582,8 +2571,7 @@ fn foreign_keys_are_checked_against_tracked_tables() {
     repo.write("ref/codes/d.jsonl", "{\"code\":7}\n{\"code\":true}\n");
     repo.write("ref/codes/e.json", "[{\"code\":8}, {\"code\":false}]");
     repo.write("t.csv", "id,code,parent\n1,7,\n2,8,1\n3,F,1\n");
-    let report = check_json(&repo, "t.csv", "t.yaml", 1);
-    let got: Vec<_> = findings(&report).iter().map(summary).collect();
+    let got = check_summaries(&repo, "t.csv", "t.yaml", 1);
     assert_eq!(got, vec![("row/foreign-key".into(), None, 1, vec![3])]);
     repo.write(
         "gone.yaml",
