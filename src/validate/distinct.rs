@@ -150,7 +150,7 @@ const REGISTERS: usize = 1 << SKETCH_BITS;
 
 /// A HyperLogLog sketch of a column's distinct non-null values, by their
 /// 64-bit hashes (`hash_value`, `hash_text`).
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Registers {
     // A fixed size, so that a register's index needs no bounds test.
     registers: Box<[u8; REGISTERS]>,

@@ -619,12 +619,33 @@ impl Integers {
     }
 
     fn extend(&mut self, registers: &mut Registers, values: &[i64]) {
-        values
-            .iter()
-            .for_each(|&v| registers.add(hash_value(i128::from(v) as u128)));
-        if let (Some(&lo), Some(&hi)) = (values.iter().min(), values.iter().max()) {
-            self.lo = self.lo.min(i128::from(lo));
-            self.hi = self.hi.max(i128::from(hi));
+        let (Some(&lo), Some(&hi)) = (values.iter().min(), values.iter().max()) else {
+            return;
+        };
+        self.lo = self.lo.min(i128::from(lo));
+        self.hi = self.hi.max(i128::from(hi));
+        // Values within a span under a quarter of their count (ages, years,
+        // dates, codes) repeat: each distinct one is hashed once, found in
+        // a bitmap of the span, and the registers come out the same.
+        let span = i128::from(hi) - i128::from(lo);
+        if span < (values.len() / 4) as i128 {
+            let mut seen = vec![0u64; span as usize / 64 + 1];
+            for &v in values {
+                let at = (v - lo) as usize;
+                seen[at / 64] |= 1 << (at % 64);
+            }
+            for (w, &word) in seen.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let v = lo + (w * 64) as i64 + i64::from(bits.trailing_zeros());
+                    registers.add(hash_value(i128::from(v) as u128));
+                    bits &= bits - 1;
+                }
+            }
+        } else {
+            values
+                .iter()
+                .for_each(|&v| registers.add(hash_value(i128::from(v) as u128)));
         }
         if self.number {
             for run in values.chunks(FLOAT_RUN) {
@@ -704,6 +725,16 @@ mod tests {
         o
     }
 
+    /// A fixed stream of pseudo-random numbers from `state`.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// polars' own least and greatest of `s`, as text.
     fn polars_range(s: &Series) -> [Option<String>; 2] {
         let text = |v: Scalar| {
@@ -717,18 +748,12 @@ mod tests {
     fn ranges_agree_with_polars_over_random_texts() {
         // Texts inline and not, sharing prefixes, with zero bytes, blanks
         // and nulls, so that every branch of the comparison is taken.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let alphabet = ["a", "b", "\0", "é", "ab", "user_", "zz"];
         for round in 0..200 {
             let texts: Vec<Option<String>> = (0..1 + next() % 300)
                 .map(|_| {
-                    (next() % 11 != 0).then(|| {
+                    (!next().is_multiple_of(11)).then(|| {
                         (0..next() % 18)
                             .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                             .collect()
@@ -786,16 +811,12 @@ mod tests {
     /// range and distinct estimate of the values alone.
     #[test]
     fn nulls_leave_the_profile_of_the_values_alone() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         for round in 0..100 {
             let ints: Vec<Option<i64>> = (0..1 + next() % 400)
-                .map(|_| (next() % (1 + round % 5) != 0).then(|| (next() % 1000) as i64 - 500))
+                .map(|_| {
+                    (!next().is_multiple_of(1 + round % 5)).then(|| (next() % 1000) as i64 - 500)
+                })
                 .collect();
             let floats: Vec<Option<f64>> = ints
                 .iter()
@@ -842,6 +863,31 @@ mod tests {
                     "round {round}"
                 );
             }
+        }
+    }
+
+    /// Integers of a short span, hashed once each through a bitmap, give
+    /// the registers that hashing every value gives, and the same range.
+    #[test]
+    fn integers_of_a_short_span_sketch_alike() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
+        for round in 0..300u64 {
+            let len = 1 + (next() % 3000) as usize;
+            let span = [1, 7, 64, 65, 500, 1 << 20][(round % 6) as usize];
+            let base = [0, -40, i64::MIN, i64::MAX - span as i64][(round % 4) as usize];
+            let values: Vec<i64> = (0..len)
+                .map(|_| base.saturating_add((next() % span) as i64))
+                .collect();
+            let mut ints = Integers::new(true);
+            let mut got = Registers::default();
+            ints.extend(&mut got, &values);
+            let mut want = Registers::default();
+            values
+                .iter()
+                .for_each(|&v| want.add(hash_value(i128::from(v) as u128)));
+            assert_eq!(got, want, "round {round}: span {span}, {len} values");
+            let (lo, hi) = (values.iter().min().unwrap(), values.iter().max().unwrap());
+            assert_eq!(ints.range(), Some((i128::from(*lo), i128::from(*hi))));
         }
     }
 
