@@ -568,7 +568,7 @@ pub fn run(
             findings[i].samples = s;
             continue;
         }
-        match repeat_samples(&lf, &compiled, &compiled.checks[k], max_samples, rows) {
+        match repeat_samples(&lf, &compiled, &compiled.checks[k], max_samples, rows, pass) {
             Ok(s) => findings[i].samples = s,
             Err(e) => tracing::warn!(
                 "{}: cannot fetch sample rows: {}",
@@ -1125,6 +1125,20 @@ fn all_keyed(keys: &[String]) -> Expr {
         .unwrap_or_else(|| lit(true))
 }
 
+/// Rows of a file the search for repeats joins at most: a join holds every
+/// row it reads (about 1 GB at 8 million rows of one integer key).
+fn joined_rows() -> u64 {
+    static ROWS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *ROWS.get_or_init(|| {
+        std::env::var(crate::env::TEST_JOINED_ROWS)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1 << 21)
+    })
+}
+/// Keys the search past them holds in memory before sorting them onto disk.
+const SAMPLE_KEYS: usize = 1 << 21;
+
 /// Up to `n` rows of a check of repeated keys whose key an earlier row has.
 fn repeat_samples(
     lf: &LazyFrame,
@@ -1132,18 +1146,54 @@ fn repeat_samples(
     check: &Check,
     n: usize,
     rows: u64,
+    pass: &Pass,
 ) -> PolarsResult<Vec<Sample>> {
     let Measure::Duplicates { keys, value, .. } = &check.measure else {
         return Ok(Vec::new());
     };
-    // Finding repeats joins every row with its key's first row: memory in
-    // proportion to the rows read. Repeats within the first rows are repeats
-    // of the file, so growing windows usually end the search early.
-    sampled::in_windows(lf, rows, 1 << 20, 2, |part| {
+    // Repeats within the first rows are repeats of the file, so growing
+    // windows of the first rows usually end the search early.
+    let joined = joined_rows();
+    let first = lf.clone().slice(0, joined as IdxSize);
+    let found = sampled::in_windows(&first, rows.min(joined), 1 << 20, 2, |part| {
         let found = repeats(&c.prepared(part, true), keys, value, n)?;
         let enough = found.len() >= n;
         Ok((found, enough))
-    })
+    })?;
+    if found.len() >= n || rows <= joined {
+        return Ok(found);
+    }
+    // Past them, every row's key as a fingerprint, sorted onto disk beyond
+    // a bounded number, in windows four times larger each: the earliest
+    // rows that repeat one, read once more up to the last of them.
+    let failed = |e: crate::fsutil::IoError| polars_err!(ComputeError: "{e}");
+    let pairs = sampled::in_windows(lf, rows, joined * 2, 4, |part| {
+        let (expr, sink) = repeats::fingerprints(keys, KeySink::new(SAMPLE_KEYS, pass.spill));
+        c.prepared(part, true)
+            .select([expr.sum()])
+            .collect_with_engine(Engine::Streaming)?;
+        crate::fsutil::create_dir_all(pass.spill).map_err(failed)?;
+        let run = crate::fsutil::temp_file(pass.spill).map_err(failed)?;
+        take_sink(sink)
+            .finish(run.path(), pass.spill)
+            .map_err(failed)?;
+        let pairs = repeats::merge(&[run.path().to_path_buf()], n, pass.spill, None)
+            .map_err(failed)?
+            .samples;
+        let enough = pairs.len() >= n;
+        Ok((pairs, enough))
+    })?;
+    let last = pairs.iter().map(|p| p.repeat.row).max().unwrap_or(0);
+    let wanted = pairs
+        .iter()
+        .map(|p| col(ROW).eq(lit(p.repeat.row)))
+        .reduce(Expr::or)
+        .unwrap_or_else(|| lit(false));
+    collect_samples(
+        c.prepared(lf.clone().slice(0, last as IdxSize), true)
+            .filter(wanted)
+            .select([col(ROW), value.clone().alias(VALUE)]),
+    )
 }
 
 /// Up to `n` rows whose key appeared on an earlier row.

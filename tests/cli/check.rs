@@ -2593,3 +2593,60 @@ fn foreign_keys_are_checked_against_tracked_tables() {
     repo.kiln(["check", "g.csv", "--schema", "out.yaml"])
         .code(2);
 }
+
+/// Samples of repeated keys come out alike from the join over a file's
+/// first rows and from the fingerprints of every row that a large file's
+/// search falls back to (here past its first 10 rows): the earliest rows
+/// repeating an earlier row's key, for a number, a text and a composite key.
+#[test]
+fn repeat_samples_alike_from_the_join_and_from_fingerprints() {
+    let repo = Repo::new();
+    let mut csv = String::from("id,name,a,b\n");
+    for i in 1..=60 {
+        csv.push_str(&format!("{i},n{i},{},{}\n", i % 7, i % 11));
+    }
+    // Late repeats of the first rows' keys and of each other; a row whose
+    // single keys are null but whose pair repeats row 59's.
+    for i in [5, 9, 5, 40] {
+        csv.push_str(&format!("{i},n{i},{},{}\n", i % 7, i % 11));
+    }
+    csv.push_str(",,3,4\n");
+    repo.write("r.csv", csv);
+    repo.write(
+        "r.yaml",
+        "fields:\n  - {name: id, type: integer, constraints: {unique: true}}\n  \
+         - {name: name, constraints: {unique: true}}\n  - {name: a, type: integer}\n  \
+         - {name: b, type: integer}\nuniqueKeys: [[a, b]]\n",
+    );
+    let check = |env: &[(&str, &str)]| {
+        let args = [
+            "check",
+            "r.csv",
+            "--schema",
+            "r.yaml",
+            "--json",
+            "--no-cache",
+        ];
+        let report = repo.kiln_env(args, env).json();
+        findings(&report)
+            .iter()
+            .map(|f| (summary(f), f["samples"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let joined = check(&[]);
+    let fingerprinted = check(&[("KILN_TEST_JOINED_ROWS", "10")]);
+    assert_eq!(joined, fingerprinted);
+    let rows: Vec<_> = joined
+        .iter()
+        .map(|(s, _)| (s.0.as_str(), s.2, s.3.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("cell/unique", 4, vec![61, 62, 63, 64]),
+            ("cell/unique", 4, vec![61, 62, 63, 64]),
+            ("row/unique", 5, vec![61, 62, 63, 64, 65]),
+        ],
+        "{joined:?}"
+    );
+}
