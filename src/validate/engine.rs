@@ -641,15 +641,10 @@ pub fn key_samples(
     }) else {
         return Ok(Vec::new());
     };
-    let wanted = rows
-        .iter()
-        .map(|&r| col(ROW).eq(lit(r)))
-        .reduce(Expr::or)
-        .unwrap_or_else(|| lit(false));
     let found = collect_samples(
         compiled
             .prepared(lf, true)
-            .filter(wanted)
+            .filter(at_rows(rows.iter().copied()))
             .select([col(ROW), value.alias(VALUE)]),
     )
     .map_err(|e| polars_message(&e, format))?;
@@ -1167,12 +1162,12 @@ fn repeat_samples(
     // a bounded number, in windows four times larger each: the earliest
     // rows that repeat one, read once more up to the last of them.
     let failed = |e: crate::fsutil::IoError| polars_err!(ComputeError: "{e}");
+    crate::fsutil::create_dir_all(pass.spill).map_err(failed)?;
     let pairs = sampled::in_windows(lf, rows, joined * 2, 4, |part| {
         let (expr, sink) = repeats::fingerprints(keys, KeySink::new(SAMPLE_KEYS, pass.spill));
         c.prepared(part, true)
             .select([expr.sum()])
             .collect_with_engine(Engine::Streaming)?;
-        crate::fsutil::create_dir_all(pass.spill).map_err(failed)?;
         let run = crate::fsutil::temp_file(pass.spill).map_err(failed)?;
         take_sink(sink)
             .finish(run.path(), pass.spill)
@@ -1184,16 +1179,18 @@ fn repeat_samples(
         Ok((pairs, enough))
     })?;
     let last = pairs.iter().map(|p| p.repeat.row).max().unwrap_or(0);
-    let wanted = pairs
-        .iter()
-        .map(|p| col(ROW).eq(lit(p.repeat.row)))
-        .reduce(Expr::or)
-        .unwrap_or_else(|| lit(false));
     collect_samples(
         c.prepared(lf.clone().slice(0, last as IdxSize), true)
-            .filter(wanted)
+            .filter(at_rows(pairs.iter().map(|p| p.repeat.row)))
             .select([col(ROW), value.clone().alias(VALUE)]),
     )
+}
+
+/// Whether a row is one of `rows` (by its number).
+fn at_rows(rows: impl Iterator<Item = u64>) -> Expr {
+    rows.map(|r| col(ROW).eq(lit(r)))
+        .reduce(Expr::or)
+        .unwrap_or_else(|| lit(false))
 }
 
 /// Up to `n` rows whose key appeared on an earlier row.
