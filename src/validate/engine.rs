@@ -1386,9 +1386,11 @@ fn text_scan(
     Ok((None, lf))
 }
 
-/// A JSON file's copy as lines (where it was an array of records), its scan
-/// with every member as text, and the kinds of the cells of the fields
-/// asked for where some are not text (see [`json_kinds`]).
+/// A JSON file's copy (as lines, where it was an array of records; plain,
+/// where it was compressed and is scanned), its rows with every member as
+/// text (read into memory by kiln, or on the slow path and for a large file
+/// scanned by polars), and the kinds of the cells of the fields asked for
+/// where some are not text (see [`json_kinds`]).
 type JsonScan = (
     Option<tempfile::NamedTempFile>,
     LazyFrame,
@@ -1396,7 +1398,8 @@ type JsonScan = (
 );
 
 fn json_scan(path: &Path, format: Format, names: &[(usize, &str)]) -> Result<JsonScan, String> {
-    let (lines, lf, layout) = json_kinds::scan(path, format, names, |l| l.columns.clone())?;
+    let own = !super::slow_paths();
+    let (lines, lf, layout) = json_kinds::open(path, format, names, own)?;
     Ok((lines, lf, layout.kinds))
 }
 

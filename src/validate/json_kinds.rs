@@ -2,9 +2,11 @@
 //! array) and the columns a JSON-lines file has, from one pass over its
 //! lines. Frictionless reads a JSON cell by the kind of its value (`true` is
 //! no string, and the number -9999 is not the missing value "-9999"), while
-//! the reader kiln scans with turns every value into text: the kinds are
-//! kept beside it. The same pass finds the columns, so the reader needs no
-//! pass of its own to infer them, nor fails where a column mixes kinds.
+//! the columns are read as text: the kinds are kept beside them. The same
+//! pass finds the columns and, for a file of a bounded size, reads their
+//! text too; a larger one is then scanned by polars' reader with those
+//! columns, so neither needs a pass of its own to infer them, nor fails
+//! where a column mixes kinds.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,7 +14,9 @@ use std::fmt;
 use std::io::BufRead;
 use std::path::Path;
 
-use polars::prelude::{DataType, Field, LazyFrame, PlSmallStr};
+use polars::prelude::*;
+use polars_arrow::array::{Array, MutableBinaryViewArray};
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::source::{self, Format};
@@ -57,12 +61,77 @@ struct Node {
     seen: bool,
     /// The line it was last present on.
     line: u64,
+    /// Its cells' text, where the columns are read here.
+    texts: Option<Texts>,
+}
+
+/// A column's cells as text, row by row (null where a row has no value).
+#[derive(Default)]
+struct Texts(MutableBinaryViewArray<str>);
+
+impl Texts {
+    /// Sets row `at` (rows before it that were not set are null).
+    fn set(&mut self, at: usize, text: &str) {
+        self.pad(at);
+        self.0.push_value(text);
+    }
+
+    fn pad(&mut self, rows: usize) {
+        self.0.extend_null(rows.saturating_sub(self.0.len()));
+    }
+}
+
+/// Files read into memory by [`read`] up to this many bytes (as lines,
+/// decompressed): a larger one is scanned in batches by polars' reader.
+const IN_MEMORY: u64 = 128 << 20;
+
+/// A JSON file's columns, as text, and its [`Layout`]: read into memory in
+/// kiln's one pass where it is small enough and `own`; else scanned by
+/// polars' reader (see [`scan`]) from a plain copy where it is compressed.
+/// Returns the copy too, to be kept while the scan is read.
+pub fn open(
+    path: &Path,
+    format: Format,
+    names: &[(usize, &str)],
+    own: bool,
+) -> Result<(Option<tempfile::NamedTempFile>, LazyFrame, Layout), String> {
+    let lines = match format {
+        Format::Json => Some(lines_of(path)?),
+        _ => None,
+    };
+    let path = lines.as_ref().map_or(path, |l| l.path());
+    if own && let Some((layout, Some(frame))) = read_into(path, names, Some(IN_MEMORY))? {
+        return Ok((lines, frame.lazy(), layout));
+    }
+    let dialect = crate::schema::Dialect::default();
+    let copy = source::plain_copy(path, Format::Ndjson, &dialect)
+        .map_err(|e| format!("cannot decompress it: {e}"))?;
+    let (_, lf, layout) = scan(
+        copy.as_ref().map_or(path, |c| c.path()),
+        Format::Ndjson,
+        names,
+        |l| l.columns.clone(),
+    )?;
+    Ok((copy.or(lines), lf, layout))
 }
 
 /// Reads `path`, a JSON-lines file, for the fields `names` (by index):
 /// a field is the top-level member of its name, or else, for a dotted
 /// name, the member at that path (kiln's sub-fields).
 pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
+    let read = read_into(path, names, None)?;
+    read.map(|(layout, _)| layout).ok_or_else(|| "the file has no end".into())
+}
+
+/// [`read`], and with `texts` (a bound on the bytes read) the file's
+/// columns as text (a struct where a member holds objects with members the
+/// fields name); `None` where the file has more bytes than that.
+fn read_into(
+    path: &Path,
+    names: &[(usize, &str)],
+    texts: Option<u64>,
+) -> Result<Option<(Layout, Option<DataFrame>)>, String> {
+    let (texts, bound) = (texts.is_some(), texts.unwrap_or(u64::MAX));
     let mut root = Node::default();
     // Slots: (field index, name, top-level name slot, path slot).
     let mut fields = Vec::new();
@@ -77,7 +146,11 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
         let path = name.contains('.').then(|| {
             let s = slot();
             let node = name.split('.').fold(&mut root, |n, part| {
-                n.members.entry(part.to_string()).or_default()
+                let child = n.members.entry(part.to_string()).or_default();
+                if texts {
+                    child.texts.get_or_insert_with(Texts::default);
+                }
+                child
             });
             node.slot = Some(s);
             s
@@ -91,14 +164,20 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
     let mut row = vec![0u8; slots];
     let mut line = Vec::new();
     let mut number = 0u64;
+    let mut rows = 0usize;
+    let mut bytes = 0u64;
     loop {
         line.clear();
-        if reader
+        // A compressed file's faults show here, as it is decompressed.
+        let read = reader
             .read_until(b'\n', &mut line)
-            .map_err(|e| e.to_string())?
-            == 0
-        {
+            .map_err(|e| format!("cannot read it: {e}"))?;
+        if read == 0 {
             break;
+        }
+        bytes += read as u64;
+        if bytes > bound {
+            return Ok(None);
         }
         number += 1;
         // The reader skips lines of blanks only.
@@ -112,6 +191,8 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
             row: &mut row,
             keys: Some(&mut keys),
             line: number,
+            at: rows,
+            texts,
         }
         .deserialize(&mut de)
         .and_then(|kind| de.end().map(|()| kind))
@@ -122,7 +203,19 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
         for (k, &v) in kinds.iter_mut().zip(&row) {
             k.push(v);
         }
+        rows += 1;
     }
+    let frame = texts
+        .then(|| {
+            let columns = keys
+                .order
+                .iter()
+                .map(|k| column(k, root.members.get_mut(k.as_str()), rows).map(Column::from))
+                .collect::<PolarsResult<Vec<_>>>()?;
+            DataFrame::new(rows, columns)
+        })
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let kinds = fields
         .into_iter()
         .filter_map(|(i, name, direct, path)| {
@@ -141,11 +234,36 @@ pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
         .iter()
         .map(|k| (k.clone(), dtype_of(root.members.get(k))))
         .collect();
-    Ok(Layout {
+    let layout = Layout {
         columns,
         kinds,
         seen: keys.seen,
-    })
+    };
+    Ok(Some((layout, frame)))
+}
+
+/// Column `name` of `rows` rows from its node's texts: a struct of the
+/// members asked for where it held objects with them (as [`dtype_of`]).
+fn column(name: &str, node: Option<&mut Node>, rows: usize) -> PolarsResult<Series> {
+    let Some(node) = node else {
+        return Ok(Series::full_null(name.into(), rows, &DataType::String));
+    };
+    let mut texts = node.texts.take().unwrap_or_default();
+    texts.pad(rows);
+    let texts = texts.0.freeze();
+    match dtype_of(Some(node)) {
+        DataType::Struct(fields) => {
+            let members = fields
+                .iter()
+                .map(|f| column(f.name(), node.members.get_mut(f.name().as_str()), rows))
+                .collect::<PolarsResult<Vec<_>>>()?;
+            // As polars' reader: a row with a value that is no object
+            // holds a struct of nulls; one without a value, none.
+            let s = StructChunked::from_series(name.into(), rows, members.iter())?;
+            Ok(s.with_outer_validity(texts.validity().cloned()).into_series())
+        }
+        _ => Ok(StringChunked::with_chunk(name.into(), texts).into_series()),
+    }
 }
 
 /// A JSON file (`format` JSON lines or an array of records) read for the
@@ -308,30 +426,41 @@ fn repeated<E: de::Error>(key: &str) -> E {
 }
 
 /// The kind of the value of member `key` of `node`: noted where a field
-/// names it, its members visited where fields name them.
+/// names it, its members visited where fields name them; its text kept
+/// where its node keeps texts (`texts`: every top-level member's does).
 fn member<'de, A: MapAccess<'de>>(
     map: &mut A,
     node: &mut Node,
     key: &str,
-    row: &mut [u8],
-    line: u64,
+    cell: (&mut [u8], u64, usize),
+    texts: bool,
 ) -> Result<Kind, A::Error> {
+    let (row, line, at) = cell;
+    let mut unnamed = Node::default();
     let node = match node.members.get_mut(key) {
-        Some(n) => {
-            if std::mem::replace(&mut n.line, line) == line {
-                return Err(repeated(key));
-            }
-            n.seen = true;
-            n
-        }
+        Some(n) => n,
+        // A top-level member no field names is a column all the same.
+        None if texts => node.members.entry(key.to_string()).or_insert_with(|| Node {
+            texts: Some(Texts::default()),
+            ..Node::default()
+        }),
         // No field names it: only its kind is wanted.
-        None => &mut Node::default(),
+        None => &mut unnamed,
     };
+    if texts {
+        node.texts.get_or_insert_with(Texts::default);
+    }
+    if std::mem::replace(&mut node.line, line) == line {
+        return Err(repeated(key));
+    }
+    node.seen = true;
     map.next_value_seed(Cell {
         node,
         row,
         keys: None,
         line,
+        at,
+        texts: false,
     })
 }
 
@@ -365,6 +494,10 @@ struct Cell<'a> {
     row: &'a mut [u8],
     keys: Option<&'a mut Keys>,
     line: u64,
+    /// The row's index among the file's rows.
+    at: usize,
+    /// Whether the members of this (top-level) object keep their texts.
+    texts: bool,
 }
 
 impl Cell<'_> {
@@ -379,8 +512,62 @@ impl Cell<'_> {
 impl<'de> DeserializeSeed<'de> for Cell<'_> {
     type Value = Kind;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
-        d.deserialize_any(self)
+        if self.node.texts.is_none() {
+            return d.deserialize_any(self);
+        }
+        // Its text is wanted: the value as written, then read again where
+        // it is an object whose members fields may name.
+        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?.get();
+        let (kind, text) = scalar(raw).map_err(de::Error::custom)?;
+        if kind == Kind::Absent {
+            return Ok(kind);
+        }
+        if let Some(texts) = self.node.texts.as_mut() {
+            texts.set(self.at, &text);
+        }
+        if kind == Kind::Object {
+            let mut de = serde_json::Deserializer::from_str(raw);
+            return de::Deserializer::deserialize_map(&mut de, self).map_err(de::Error::custom);
+        }
+        Ok(self.note(kind))
     }
+}
+
+/// The kind of a JSON value written `raw`, and its cell's text: a text's
+/// characters, a number as polars' reader writes it (`1.0` as `1`, so
+/// that an integer field takes it as frictionless takes the float 1.0),
+/// any other value as written.
+fn scalar(raw: &str) -> Result<(Kind, Cow<'_, str>), String> {
+    let number = |f: f64| {
+        if f.is_finite() {
+            Ok((Kind::Float, Cow::Owned(f.to_string())))
+        } else {
+            Err(format!("number out of range: {raw}"))
+        }
+    };
+    Ok(match raw.as_bytes().first() {
+        Some(b'"') if !raw.contains('\\') => (Kind::Text, Cow::Borrowed(&raw[1..raw.len() - 1])),
+        Some(b'"') => {
+            let text: String = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+            (Kind::Text, Cow::Owned(text))
+        }
+        Some(b'n') => (Kind::Absent, Cow::Borrowed("")),
+        Some(b't' | b'f') => (Kind::Boolean, Cow::Borrowed(raw)),
+        Some(b'{') => (Kind::Object, Cow::Borrowed(raw)),
+        Some(b'[') => (Kind::Array, Cow::Borrowed(raw)),
+        _ if raw.contains(['.', 'e', 'E']) => number(raw.parse().map_err(|_| raw.to_string())?)?,
+        // Integers as written, as far as 128 bits reach (as polars' reader
+        // reads them); their kind is a float past 64 bits, as JSON readers
+        // of 64-bit numbers keep them.
+        _ => match (raw.parse::<i128>(), raw.parse::<u128>()) {
+            (Ok(0), _) => (Kind::Integer, Cow::Borrowed("0")),
+            (Ok(v), _) if i64::try_from(v).is_ok() || u64::try_from(v).is_ok() => {
+                (Kind::Integer, Cow::Borrowed(raw))
+            }
+            (Ok(_), _) | (_, Ok(_)) => (Kind::Float, Cow::Borrowed(raw)),
+            _ => return Err(format!("number out of range: {raw}")),
+        },
+    })
 }
 
 impl<'de> Visitor<'de> for Cell<'_> {
@@ -416,7 +603,8 @@ impl<'de> Visitor<'de> for Cell<'_> {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Kind, A::Error> {
         self.node.object = true;
         while let Some(key) = map.next_key_seed(Name)? {
-            let kind = member(&mut map, self.node, &key, self.row, self.line)?;
+            let cell = (&mut *self.row, self.line, self.at);
+            let kind = member(&mut map, self.node, &key, cell, self.texts)?;
             if let Some(keys) = self.keys.as_deref_mut()
                 && !keys.note(&key, kind, self.line)
             {
@@ -454,7 +642,70 @@ pub fn refused(f: &crate::schema::Field) -> &'static [Kind] {
 
 #[cfg(test)]
 mod tests {
-    use super::records;
+    use super::*;
+
+    /// The columns read in kiln's pass hold what polars' reader makes of
+    /// the same lines as text: late and missing members, nulls, escapes,
+    /// numbers of every form, blank lines, and a struct of the members the
+    /// fields name (null where the member held no object). Objects and
+    /// arrays are kept as written, where polars writes them its own way.
+    #[test]
+    fn columns_read_here_are_those_polars_reads() {
+        let text = concat!(
+            "{\"a\": \"x\", \"n\": 1.0, \"m\": {\"u\": \"h\", \"v\": 2}}\n",
+            "\n  \n",
+            "{\"n\": -0, \"a\": \"q\\\"\\u00e9\\n\", \"late\": true}\n",
+            "{\"a\": null, \"n\": 18446744073709551616, \"m\": \"flat\"}\n",
+            "{\"n\": 1e5, \"m\": {\"v\": -9223372036854775809}, \"late\": false}\n",
+            "{\"n\": 2.5E-3, \"a\": \"\", \"m\": null}\n",
+            "{\"n\": 12345678901234567890, \"m\": {\"u\": 0.1}}\n",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, text).unwrap();
+        let names = [(0, "a"), (1, "n"), (2, "m.u"), (3, "m.v")];
+        let (layout, own) = read_into(&path, &names, Some(IN_MEMORY)).unwrap().unwrap();
+        let own = own.unwrap();
+        assert!(read_into(&path, &names, Some(100)).unwrap().is_none());
+        let polars = source::scan(
+            &path,
+            Format::Ndjson,
+            &crate::schema::Dialect::default(),
+            None,
+            &layout.columns,
+        )
+        .unwrap()
+        .collect()
+        .unwrap();
+        assert_eq!(own.height(), 6);
+        assert_eq!(own, polars, "{own}\n{polars}");
+    }
+
+    #[test]
+    fn scalars_are_read_by_kind() {
+        let cases = [
+            ("\"x\"", Kind::Text, "x"),
+            ("\"a\\u0062\"", Kind::Text, "ab"),
+            ("true", Kind::Boolean, "true"),
+            ("-0", Kind::Integer, "0"),
+            ("9223372036854775807", Kind::Integer, "9223372036854775807"),
+            ("18446744073709551615", Kind::Integer, "18446744073709551615"),
+            ("18446744073709551616", Kind::Float, "18446744073709551616"),
+            ("-9223372036854775809", Kind::Float, "-9223372036854775809"),
+            ("1.0", Kind::Float, "1"),
+            ("-0.0", Kind::Float, "-0"),
+            ("1e21", Kind::Float, "1000000000000000000000"),
+            ("{\"a\": [1,2]}", Kind::Object, "{\"a\": [1,2]}"),
+            ("[ ]", Kind::Array, "[ ]"),
+        ];
+        for (raw, kind, text) in cases {
+            assert_eq!(scalar(raw), Ok((kind, Cow::Borrowed(text))), "{raw}");
+        }
+        assert_eq!(scalar("null").unwrap().0, Kind::Absent);
+        for out in ["1e400", "-1e400", "340282366920938463463374607431768211456"] {
+            assert!(scalar(out).is_err(), "{out}");
+        }
+    }
 
     #[test]
     fn records_are_split_as_written() {
