@@ -4,12 +4,62 @@
 //! as the same date (or as none) either way.
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, View};
 use polars_arrow::bitmap::MutableBitmap;
 
 use crate::calendar::days_from_civil;
 
+/// [`read_each`]'s readings, none where the cell is null or unread.
+fn read_all<T: Copy>(texts: &StringChunked, read: impl Fn(&[u8]) -> Option<T>) -> Vec<Option<T>> {
+    let mut out = Vec::with_capacity(texts.len());
+    read_each(texts, read, |v| out.push(v.flatten()));
+    out
+}
+
 /// The format this module reads.
 pub const ISO: &str = "%Y-%m-%d";
+
+/// Texts read before, by view, in slots picked by a hash of the view.
+const MEMO_BITS: u32 = 10;
+
+/// Calls `each` with `read` of each text of `texts` in order (`None` for
+/// a null cell). A column's dates and times repeat (a year holds 366
+/// dates, a day 86,400 seconds), and a text of up to 12 bytes is all in
+/// its view: its reading is kept by the view, and a repeat costs a lookup,
+/// not a reading.
+fn read_each<T: Copy>(
+    texts: &StringChunked,
+    read: impl Fn(&[u8]) -> Option<T>,
+    mut each: impl FnMut(Option<Option<T>>),
+) {
+    let mut memo: Vec<Option<(u128, Option<T>)>> = vec![None; 1 << MEMO_BITS];
+    for a in texts.downcast_iter() {
+        for (i, view) in a.views().iter().enumerate() {
+            if !a.is_valid(i) {
+                each(None);
+                continue;
+            }
+            if view.length > View::MAX_INLINE_SIZE {
+                // SAFETY: `i` is an index of `a`.
+                each(Some(read(unsafe { a.value_unchecked(i) }.as_bytes())));
+                continue;
+            }
+            let key = view.as_u128();
+            let mixed = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let slot = &mut memo[(mixed >> (64 - MEMO_BITS)) as usize];
+            let value = match *slot {
+                Some((k, value)) if k == key => value,
+                _ => {
+                    let bytes = key.to_le_bytes();
+                    let value = read(&bytes[4..4 + view.length as usize]);
+                    *slot = Some((key, value));
+                    value
+                }
+            };
+            each(Some(value));
+        }
+    }
+}
 
 /// Days since 1970-01-01 of `s`, if it is exactly `YYYY-MM-DD` and a real date.
 fn iso_days(s: &[u8]) -> Option<i32> {
@@ -139,17 +189,11 @@ pub fn parse_default(v: Expr, dtype: DataType) -> Expr {
             let texts = c.str()?;
             let name = c.name().clone();
             let column = match &dtype {
-                DataType::Date => texts
-                    .iter()
-                    .map(|s| iso_days(s?.as_bytes()))
-                    .collect::<Int32Chunked>()
+                DataType::Date => Int32Chunked::from_iter(read_all(texts, iso_days))
                     .with_name(name)
                     .into_date()
                     .into_column(),
-                DataType::Time => texts
-                    .iter()
-                    .map(|s| time_ns(s?.as_bytes()))
-                    .collect::<Int64Chunked>()
+                DataType::Time => Int64Chunked::from_iter(read_all(texts, time_ns))
                     .with_name(name)
                     .into_time()
                     .into_column(),
@@ -384,14 +428,19 @@ pub fn parse_pattern(v: Expr, pattern: Pattern) -> Expr {
             let mut values = vec![0i64; texts.len()];
             let mut valid = MutableBitmap::from_len_set(texts.len());
             let mut others = Vec::new();
-            let cells = texts.downcast_iter().flat_map(|a| a.iter());
-            for (i, s) in cells.enumerate() {
-                match s.map(|s| pattern.value(s.as_bytes())) {
-                    Some(Some(v)) => values[i] = v,
-                    Some(None) => others.push(i),
-                    None => valid.set(i, false),
-                }
-            }
+            let mut i = 0;
+            read_each(
+                texts,
+                |s| pattern.value(s),
+                |read| {
+                    match read {
+                        Some(Some(v)) => values[i] = v,
+                        Some(None) => others.push(i),
+                        None => valid.set(i, false),
+                    }
+                    i += 1;
+                },
+            );
             if !others.is_empty() {
                 let rest: StringChunked = others.iter().map(|&i| texts.get(i)).collect();
                 let parsed = pattern.others(&rest)?;
@@ -420,4 +469,57 @@ pub fn parse_pattern(v: Expr, pattern: Pattern) -> Expr {
         },
         move |_, field| Ok(Field::new(field.name().clone(), out.clone())),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Readings kept by view are those of reading every text: repeats,
+    /// texts that share a slot, texts past 12 bytes, nulls, and texts that
+    /// read as none, across the chunks of a column.
+    #[test]
+    fn each_text_reads_as_read_alone() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let cells: Vec<Option<String>> = (0..20_000)
+            .map(|_| match next() % 10 {
+                0 => None,
+                1 => Some(format!(
+                    "2024-01-{:02}T00:00:{:02}",
+                    next() % 40,
+                    next() % 60
+                )),
+                2 => Some(format!(
+                    "{:02}:{:02}:{:02}",
+                    next() % 25,
+                    next() % 61,
+                    next() % 61
+                )),
+                3 => Some(String::new()),
+                _ => Some(format!("2024-{:02}-{:02}", next() % 14, next() % 33)),
+            })
+            .collect();
+        let mut texts = StringChunked::from_iter(cells[..7_000].iter().map(Option::as_deref));
+        texts
+            .append(&StringChunked::from_iter(
+                cells[7_000..].iter().map(Option::as_deref),
+            ))
+            .unwrap();
+        assert_eq!(texts.chunks().len(), 2);
+        let read = |s: &[u8]| iso_days(s).map(i64::from).or_else(|| time_ns(s));
+        let mut got = Vec::new();
+        read_each(&texts, read, |v| got.push(v));
+        let want: Vec<Option<Option<i64>>> = cells
+            .iter()
+            .map(|c| c.as_ref().map(|s| read(s.as_bytes())))
+            .collect();
+        assert_eq!(got, want);
+        assert!(want.iter().flatten().flatten().count() > 5_000);
+    }
 }

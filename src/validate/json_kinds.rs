@@ -120,7 +120,8 @@ pub fn open(
 /// name, the member at that path (kiln's sub-fields).
 pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
     let read = read_into(path, names, None)?;
-    read.map(|(layout, _)| layout).ok_or_else(|| "the file has no end".into())
+    read.map(|(layout, _)| layout)
+        .ok_or_else(|| "the file has no end".into())
 }
 
 /// [`read`], and with `texts` (a bound on the bytes read) the file's
@@ -260,7 +261,8 @@ fn column(name: &str, node: Option<&mut Node>, rows: usize) -> PolarsResult<Seri
             // As polars' reader: a row with a value that is no object
             // holds a struct of nulls; one without a value, none.
             let s = StructChunked::from_series(name.into(), rows, members.iter())?;
-            Ok(s.with_outer_validity(texts.validity().cloned()).into_series())
+            Ok(s.with_outer_validity(texts.validity().cloned())
+                .into_series())
         }
         _ => Ok(StringChunked::with_chunk(name.into(), texts).into_series()),
     }
@@ -662,7 +664,7 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.jsonl");
-        std::fs::write(&path, text).unwrap();
+        crate::fsutil::write_atomic(&path, text.as_bytes(), dir.path()).unwrap();
         let names = [(0, "a"), (1, "n"), (2, "m.u"), (3, "m.v")];
         let (layout, own) = read_into(&path, &names, Some(IN_MEMORY)).unwrap().unwrap();
         let own = own.unwrap();
@@ -689,7 +691,11 @@ mod tests {
             ("true", Kind::Boolean, "true"),
             ("-0", Kind::Integer, "0"),
             ("9223372036854775807", Kind::Integer, "9223372036854775807"),
-            ("18446744073709551615", Kind::Integer, "18446744073709551615"),
+            (
+                "18446744073709551615",
+                Kind::Integer,
+                "18446744073709551615",
+            ),
             ("18446744073709551616", Kind::Float, "18446744073709551616"),
             ("-9223372036854775809", Kind::Float, "-9223372036854775809"),
             ("1.0", Kind::Float, "1"),
