@@ -209,6 +209,8 @@ struct Opened {
     lf: LazyFrame,
     data_schema: polars::prelude::Schema,
     compiled: Compiled,
+    /// A JSON file's lines of blanks only, which hold no row.
+    blank_lines: Option<Vec<u64>>,
 }
 
 impl Opened {
@@ -219,8 +221,14 @@ impl Opened {
         schema: &Schema,
     ) -> Result<Opened, (String, Vec<NotChecked>)> {
         let early = |message: String| (message, Vec::new());
-        // Compressed text and other encodings are read through a plain copy.
-        let copy = source::plain_copy(path, format, &schema.dialect).map_err(|e| {
+        // Compressed text and other encodings are read through a plain copy
+        // (JSON by `json_kinds::open`, where it is not read into memory).
+        let copy = if format.is_json() {
+            Ok(None)
+        } else {
+            source::plain_copy(path, format, &schema.dialect)
+        };
+        let copy = copy.map_err(|e| {
             early(match schema.dialect.encoding {
                 crate::schema::Encoding::Other(_) => format!(
                     "cannot decode it as {}: {e}",
@@ -231,19 +239,19 @@ impl Opened {
         })?;
         let path = copy.as_ref().map_or(path, |c| c.path());
         let reader_missing = reader_missing(schema, format);
-        let (copy, mut lf, kinds) = if format.is_json() {
+        let (copy, mut lf, kinds, blank_lines) = if format.is_json() {
             let names: Vec<(usize, &str)> = schema
                 .fields
                 .iter()
                 .enumerate()
                 .map(|(i, f)| (i, f.name.as_str()))
                 .collect();
-            let (lines, lf, kinds) = json_scan(path, format, &names).map_err(early)?;
-            (lines.or(copy), lf, kinds)
+            let (lines, lf, layout) = json_scan(path, format, &names).map_err(early)?;
+            (lines.or(copy), lf, layout.kinds, Some(layout.blank_lines))
         } else {
             let lf = source::scan(path, format, &schema.dialect, reader_missing, &[])
                 .map_err(|e| early(polars_message(&e, format)))?;
-            (copy, lf, Vec::new())
+            (copy, lf, Vec::new(), None)
         };
         let data_schema = lf
             .collect_schema()
@@ -268,6 +276,7 @@ impl Opened {
             lf,
             data_schema,
             compiled,
+            blank_lines,
         })
     }
 }
@@ -325,6 +334,7 @@ pub fn run(
         lf,
         data_schema,
         compiled,
+        blank_lines,
     } = opened;
     let path = copy.as_ref().map_or(path, |c| c.path());
     // Rows with cells missing or extra, from the file's bytes: the reader
@@ -601,7 +611,7 @@ pub fn run(
         );
     }
     if format.is_delimited() || format == Format::Ndjson {
-        add_lines(path, schema, format, &mut findings);
+        add_lines(path, schema, format, blank_lines.as_deref(), &mut findings);
     }
     Outcome {
         rows: Some(rows),
@@ -628,6 +638,7 @@ pub fn key_samples(
         ref copy,
         lf,
         compiled,
+        blank_lines,
         ..
     } = Opened::new(path, format, schema).map_err(|(message, _)| message)?;
     let read = copy.as_ref().map_or(path, |c| c.path());
@@ -653,7 +664,7 @@ pub fn key_samples(
         ..failed(code, 0, None, String::new())
     }];
     if format.is_delimited() || format == Format::Ndjson {
-        add_lines(read, schema, format, &mut findings);
+        add_lines(read, schema, format, blank_lines.as_deref(), &mut findings);
     }
     let [finding] = findings;
     Ok(finding.samples)
@@ -1389,18 +1400,18 @@ fn text_scan(
 /// A JSON file's copy (as lines, where it was an array of records; plain,
 /// where it was compressed and is scanned), its rows with every member as
 /// text (read into memory by kiln, or on the slow path and for a large file
-/// scanned by polars), and the kinds of the cells of the fields asked for
-/// where some are not text (see [`json_kinds`]).
+/// scanned by polars), and its layout: the kinds of the cells of the fields
+/// asked for where some are not text, and its lines of blanks (see
+/// [`json_kinds`]).
 type JsonScan = (
     Option<tempfile::NamedTempFile>,
     LazyFrame,
-    Vec<(usize, Vec<u8>)>,
+    json_kinds::Layout,
 );
 
 fn json_scan(path: &Path, format: Format, names: &[(usize, &str)]) -> Result<JsonScan, String> {
     let own = !super::slow_paths();
-    let (lines, lf, layout) = json_kinds::open(path, format, names, own)?;
-    Ok((lines, lf, layout.kinds))
+    json_kinds::open(path, format, names, own)
 }
 
 /// The JSON-lines scan beside the kinds of the cells of `kinds`' fields,
@@ -1522,8 +1533,16 @@ fn failed(code: &str, count: u64, expected: Option<String>, message: String) -> 
     }
 }
 
-/// Adds the file line each sample row starts on.
-fn add_lines(path: &Path, schema: &Schema, format: Format, findings: &mut [Finding]) {
+/// Adds the line each sample's row starts on: of a JSON file, from its
+/// lines of blanks (`blank_lines`), as its first read found them; else
+/// from a read of the file.
+fn add_lines(
+    path: &Path,
+    schema: &Schema,
+    format: Format,
+    blank_lines: Option<&[u64]>,
+    findings: &mut [Finding],
+) {
     let mut rows: Vec<u64> = findings
         .iter()
         .flat_map(|f| f.samples.iter().map(|s| s.row))
@@ -1533,7 +1552,11 @@ fn add_lines(path: &Path, schema: &Schema, format: Format, findings: &mut [Findi
     }
     rows.sort_unstable();
     rows.dedup();
-    match lines::lines_of_rows(path, &rows, layout(schema, format)) {
+    let lines = match blank_lines {
+        Some(blanks) => Ok(json_kinds::lines_of_rows(blanks, &rows)),
+        None => lines::lines_of_rows(path, &rows, layout(schema, format)),
+    };
+    match lines {
         Ok(map) => {
             for s in findings.iter_mut().flat_map(|f| f.samples.iter_mut()) {
                 s.line = map.get(&s.row).copied();

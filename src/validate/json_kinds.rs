@@ -47,6 +47,23 @@ pub struct Layout {
     pub kinds: Vec<(usize, Vec<u8>)>,
     /// For each column, the kinds its values have (bit `1 << kind`).
     pub seen: Vec<u8>,
+    /// The lines (1-based) of blanks only, which hold no row.
+    pub blank_lines: Vec<u64>,
+}
+
+/// The line (1-based) each of `rows` (1-based, sorted) is on, in a file
+/// whose lines of blanks only are `blank_lines` (see [`Layout`]).
+pub fn lines_of_rows(blank_lines: &[u64], rows: &[u64]) -> HashMap<u64, u64> {
+    let mut blanks = blank_lines.iter().peekable();
+    let mut before = 0;
+    rows.iter()
+        .map(|&row| {
+            while blanks.next_if(|&&b| b <= row + before).is_some() {
+                before += 1;
+            }
+            (row, row + before)
+        })
+        .collect()
 }
 
 /// A place in the members' tree that a field's name may denote.
@@ -167,6 +184,7 @@ fn read_into(
     let mut number = 0u64;
     let mut rows = 0usize;
     let mut bytes = 0u64;
+    let mut blank_lines = Vec::new();
     loop {
         line.clear();
         // A compressed file's faults show here, as it is decompressed.
@@ -183,6 +201,7 @@ fn read_into(
         number += 1;
         // The reader skips lines of blanks only.
         if line.iter().all(|b| b" \t\r\n".contains(b)) {
+            blank_lines.push(number);
             continue;
         }
         row.fill(Kind::Absent as u8);
@@ -239,6 +258,7 @@ fn read_into(
         columns,
         kinds,
         seen: keys.seen,
+        blank_lines,
     };
     Ok(Some((layout, frame)))
 }
@@ -669,6 +689,10 @@ mod tests {
         let (layout, own) = read_into(&path, &names, Some(IN_MEMORY)).unwrap().unwrap();
         let own = own.unwrap();
         assert!(read_into(&path, &names, Some(100)).unwrap().is_none());
+        // Lines 2 and 3 are blank: the second row is on line 4.
+        assert_eq!(layout.blank_lines, [2, 3]);
+        let lines = lines_of_rows(&layout.blank_lines, &[1, 2, 6]);
+        assert_eq!(lines, HashMap::from([(1, 1), (2, 4), (6, 8)]));
         let polars = source::scan(
             &path,
             Format::Ndjson,
