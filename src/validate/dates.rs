@@ -7,14 +7,8 @@ use polars::prelude::*;
 use polars_arrow::array::{Array, View};
 use polars_arrow::bitmap::MutableBitmap;
 
+use super::distinct::hash_value;
 use crate::calendar::days_from_civil;
-
-/// [`read_each`]'s readings, none where the cell is null or unread.
-fn read_all<T: Copy>(texts: &StringChunked, read: impl Fn(&[u8]) -> Option<T>) -> Vec<Option<T>> {
-    let mut out = Vec::with_capacity(texts.len());
-    read_each(texts, read, |v| out.push(v.flatten()));
-    out
-}
 
 /// The format this module reads.
 pub const ISO: &str = "%Y-%m-%d";
@@ -45,8 +39,7 @@ fn read_each<T: Copy>(
                 continue;
             }
             let key = view.as_u128();
-            let mixed = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let slot = &mut memo[(mixed >> (64 - MEMO_BITS)) as usize];
+            let slot = &mut memo[(hash_value(key) >> (64 - MEMO_BITS)) as usize];
             let value = match *slot {
                 Some((k, value)) if k == key => value,
                 _ => {
@@ -59,6 +52,13 @@ fn read_each<T: Copy>(
             each(Some(value));
         }
     }
+}
+
+/// [`read_each`]'s readings, none where the cell is null or unread.
+fn read_all<T: Copy>(texts: &StringChunked, read: impl Fn(&[u8]) -> Option<T>) -> Vec<Option<T>> {
+    let mut out = Vec::with_capacity(texts.len());
+    read_each(texts, read, |v| out.push(v.flatten()));
+    out
 }
 
 /// Days since 1970-01-01 of `s`, if it is exactly `YYYY-MM-DD` and a real date.
@@ -480,13 +480,7 @@ mod tests {
     /// read as none, across the chunks of a column.
     #[test]
     fn each_text_reads_as_read_alone() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = super::super::profiler::xorshift(0x2545_f491_4f6c_dd1d);
         let cells: Vec<Option<String>> = (0..20_000)
             .map(|_| match next() % 10 {
                 0 => None,

@@ -137,8 +137,9 @@ pub fn open(
 /// name, the member at that path (kiln's sub-fields).
 pub fn read(path: &Path, names: &[(usize, &str)]) -> Result<Layout, String> {
     let read = read_into(path, names, None)?;
+    // Unbounded, the read stops only past 2^64 bytes.
     read.map(|(layout, _)| layout)
-        .ok_or_else(|| "the file has no end".into())
+        .ok_or_else(|| "the file has more than 2^64 bytes".into())
 }
 
 /// [`read`], and with `texts` (a bound on the bytes read) the file's
@@ -160,7 +161,11 @@ fn read_into(
     };
     for &(i, name) in names {
         let direct = slot();
-        root.members.entry(name.to_string()).or_default().slot = Some(direct);
+        let top = root.members.entry(name.to_string()).or_default();
+        top.slot = Some(direct);
+        if texts {
+            top.texts.get_or_insert_with(Texts::default);
+        }
         let path = name.contains('.').then(|| {
             let s = slot();
             let node = name.split('.').fold(&mut root, |n, part| {
@@ -449,7 +454,8 @@ fn repeated<E: de::Error>(key: &str) -> E {
 
 /// The kind of the value of member `key` of `node`: noted where a field
 /// names it, its members visited where fields name them; its text kept
-/// where its node keeps texts (`texts`: every top-level member's does).
+/// where its node keeps texts (with `texts`, a top-level member no field
+/// names gets a node that does).
 fn member<'de, A: MapAccess<'de>>(
     map: &mut A,
     node: &mut Node,
@@ -469,9 +475,6 @@ fn member<'de, A: MapAccess<'de>>(
         // No field names it: only its kind is wanted.
         None => &mut unnamed,
     };
-    if texts {
-        node.texts.get_or_insert_with(Texts::default);
-    }
     if std::mem::replace(&mut node.line, line) == line {
         return Err(repeated(key));
     }

@@ -681,18 +681,23 @@ fn sample(s: &Series, picks: usize, stream: u64) -> PolarsResult<Series> {
     }
     // Batches of one length (a table read in equal parts) must not all
     // draw the same rows: periodic data would alias.
-    let mut state = (0x9E37_79B9_7F4A_7C15u64 ^ n as u64)
-        .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03))
-        | 1;
-    let rows: Vec<IdxSize> = (0..picks)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as IdxSize
-        })
-        .collect();
+    let mut next = xorshift(
+        (0x9E37_79B9_7F4A_7C15u64 ^ n as u64)
+            .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03))
+            | 1,
+    );
+    let rows: Vec<IdxSize> = (0..picks).map(|_| (next() % n as u64) as IdxSize).collect();
     s.take_slice(&rows)
+}
+
+/// A fixed stream of pseudo-random numbers from `state` (not zero).
+pub(super) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
 }
 
 /// Finite sampled values, each standing for `weight` rows.
@@ -723,16 +728,6 @@ mod tests {
             at += batch;
         }
         o
-    }
-
-    /// A fixed stream of pseudo-random numbers from `state`.
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
     }
 
     /// polars' own least and greatest of `s`, as text.
