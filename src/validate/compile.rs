@@ -539,27 +539,29 @@ pub fn compile(
         // parsing ignores those before it (see `reader_types`); a cell of
         // blanks only is left empty, which no number type accepts.
         let numeric = text && field.is_some_and(|f| is_number(f.kind));
-        let trimmed = if numeric {
-            raw.clone().str().strip_chars(lit(" \t"))
-        } else {
-            raw.clone()
+        let trimmed = |e: Expr| {
+            if numeric {
+                e.str().strip_chars(lit(" \t"))
+            } else {
+                e
+            }
         };
         // Missing values are matched on the cell as read, before anything
         // else (Table Schema): ` NA` is not `NA`. The reader matched them
         // itself where it could.
-        let value = if text && !missing_values.is_empty() && !read_as_null {
-            let texts: Vec<Literal> = missing_values.iter().cloned().map(Literal::Str).collect();
-            // Only text is a missing value: the JSON number -9999 is not "-9999".
-            let missing = one_of(raw.clone(), &texts, DataType::String);
-            let missing = match &kind {
-                Some(k) => missing.and(k.clone().eq(lit(Kind::Text as u8))),
-                None => missing,
-            };
-            when(missing)
-                .then(null_of(DataType::String))
-                .otherwise(trimmed)
-        } else {
-            trimmed
+        let value = match &kind {
+            _ if !text || missing_values.is_empty() || read_as_null => trimmed(raw.clone()),
+            None => trimmed(listed::null_if_listed(raw.clone(), missing_values)),
+            Some(k) => {
+                let texts: Vec<Literal> =
+                    missing_values.iter().cloned().map(Literal::Str).collect();
+                // Only text is a missing value: the JSON number -9999 is not "-9999".
+                let missing = one_of(raw.clone(), &texts, DataType::String)
+                    .and(k.clone().eq(lit(Kind::Text as u8)));
+                when(missing)
+                    .then(null_of(DataType::String))
+                    .otherwise(trimmed(raw.clone()))
+            }
         };
         let cell_text = if text {
             raw.clone()

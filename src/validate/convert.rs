@@ -121,7 +121,8 @@ where
     Series: NamedFrom<Vec<Option<X>>, [Option<X>]>,
 {
     let (v, per_unit) = span_input(v, dtype);
-    v.map(
+    super::udf::map(
+        v,
         move |c: Column| {
             let values: Vec<Option<X>> = spans(&c, per_unit)?
                 .into_iter()
@@ -622,7 +623,8 @@ fn listed_list_keys<'a>(
 
 /// For text `v`: `key` of each value; null where there is none.
 pub(super) fn keyed(v: Expr, key: ValueKey) -> Expr {
-    v.map(
+    super::udf::map(
+        v,
         move |c: Column| {
             let out: StringChunked = c.str()?.iter().map(|s| s.and_then(|s| key(s))).collect();
             Ok(out.with_name(c.name().clone()).into_column())
@@ -661,7 +663,8 @@ pub(super) fn value_text(typed: Expr, stored: Expr, typed_dtype: &DataType) -> E
 /// A struct or list column's values as JSON text (null where null).
 /// kiln's own writer: polars' has no form for some stored types.
 pub(super) fn json_text(v: Expr) -> Expr {
-    v.map(
+    super::udf::map(
+        v,
         |c: Column| {
             let s = c.as_materialized_series();
             let out: StringChunked = s

@@ -79,7 +79,8 @@ fn iso_days(s: &[u8]) -> Option<i32> {
 /// `v` (text) parsed with the format `%Y-%m-%d` as polars' strptime parses
 /// it: a `Date`, null where the text is not one.
 pub fn parse_iso(v: Expr) -> Expr {
-    v.map(
+    super::udf::map(
+        v,
         |c: Column| {
             let texts = c.str()?;
             let mut others = Vec::new();
@@ -184,7 +185,8 @@ fn time_ns(s: &[u8]) -> Option<i64> {
 /// other form accepted, where polars' strptime tried a list of formats.
 pub fn parse_default(v: Expr, dtype: DataType) -> Expr {
     let out = dtype.clone();
-    v.map(
+    super::udf::map(
+        v,
         move |c: Column| {
             let texts = c.str()?;
             let name = c.name().clone();
@@ -420,7 +422,8 @@ impl Pattern {
 /// is not one.
 pub fn parse_pattern(v: Expr, pattern: Pattern) -> Expr {
     let out = pattern.dtype.clone();
-    v.map(
+    super::udf::map(
+        v,
         move |c: Column| {
             let texts = c.str()?;
             // Values and validity built apart: a collected `Option` per

@@ -46,7 +46,8 @@ pub fn seen_before(key: Expr, kind: KeyKind) -> Expr {
     let ints = Arc::new(Mutex::new(IntSet::default()));
     let texts = Arc::new(Mutex::new(PlHashSet::<u64>::default()));
     let fingerprint = PlRandomState::default();
-    key.map(
+    super::udf::map(
+        key,
         move |c: Column| {
             let repeated: BooleanChunked = match kind {
                 KeyKind::Integer => {

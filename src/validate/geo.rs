@@ -313,7 +313,8 @@ fn topo_geometry(o: &Map<String, Value>) -> bool {
 
 /// For text `v`: whether each value passes `test`; null where `v` is null.
 pub fn holds(v: Expr, test: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
-    v.map(
+    super::udf::map(
+        v,
         move |c: Column| {
             let ok: BooleanChunked = c.str()?.iter().map(|s| s.map(&test)).collect();
             Ok(ok.with_name(c.name().clone()).into_column())

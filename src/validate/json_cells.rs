@@ -52,7 +52,8 @@ pub fn canonical(text: &str) -> Option<String> {
 /// For text `v`: its member or item count where it is JSON of `shape`,
 /// null elsewhere (a type error where the cell has a value).
 pub fn length(v: Expr, shape: Shape) -> Expr {
-    v.map(
+    super::udf::map(
+        v,
         move |c: Column| {
             let counts: UInt32Chunked = c.str()?.iter().map(|s| measure(s?, shape)).collect();
             Ok(counts.with_name(c.name().clone()).into_column())

@@ -38,12 +38,13 @@ impl Listed {
         }
     }
 
-    fn test(&self, a: &Utf8ViewArray) -> BooleanArray {
+    /// Whether each text of `a` is listed (whatever its validity).
+    fn bits(&self, a: &Utf8ViewArray) -> Bitmap {
         // A view's length is part of its 128 bits, so the view of a long
         // text never equals a short listed one's: short ones need no
         // length test, and one alone (the missing value "") no loop.
         let views = a.views().iter();
-        let values = match (self.short.as_slice(), self.long.is_empty()) {
+        match (self.short.as_slice(), self.long.is_empty()) {
             (&[only], true) => Bitmap::from_trusted_len_iter(views.map(|v| v.as_u128() == only)),
             (short, true) => {
                 Bitmap::from_trusted_len_iter(views.map(|v| short.contains(&v.as_u128())))
@@ -58,28 +59,62 @@ impl Listed {
                                 && unsafe { a.value_unchecked(i) }.as_bytes() == text.as_slice()
                         }))
             })),
+        }
+    }
+
+    fn test(&self, a: &Utf8ViewArray) -> BooleanArray {
+        BooleanArray::new(ArrowDataType::Boolean, self.bits(a), a.validity().cloned())
+    }
+
+    /// `a` with its listed texts made null: the texts stay where they are,
+    /// only the validity changes.
+    fn nulled(&self, a: &Utf8ViewArray) -> Utf8ViewArray {
+        let unlisted = !&self.bits(a);
+        let validity = match a.validity() {
+            Some(v) => v & &unlisted,
+            None => unlisted,
         };
-        BooleanArray::new(ArrowDataType::Boolean, values, a.validity().cloned())
+        a.clone().with_validity(Some(validity))
+    }
+}
+
+/// The text column `c`, as a column of texts (a column typed otherwise,
+/// an empty one read as nulls, by its text).
+fn texts_of(c: Column) -> PolarsResult<Column> {
+    if c.dtype() == &DataType::String {
+        Ok(c)
+    } else {
+        c.cast(&DataType::String)
     }
 }
 
 /// Whether text `e` is one of `texts` (null where `e` is null).
 pub fn is_listed(e: Expr, texts: &[String]) -> Expr {
     let listed = Listed::new(texts);
-    e.map(
+    super::udf::map(
+        e,
         move |c: Column| {
-            // A column typed otherwise (an empty one read as nulls) is
-            // tested by its text.
-            let c = if c.dtype() == &DataType::String {
-                c
-            } else {
-                c.cast(&DataType::String)?
-            };
-            let texts = c.str()?;
-            let tested = texts.downcast_iter().map(|a| listed.test(a));
+            let c = texts_of(c)?;
+            let tested = c.str()?.downcast_iter().map(|a| listed.test(a));
             Ok(BooleanChunked::from_chunk_iter(c.name().clone(), tested).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// Text `e` with each text that is one of `texts` made null: what
+/// `when(is_listed(e)).then(null).otherwise(e)` gives, without copying
+/// the texts.
+pub fn null_if_listed(e: Expr, texts: &[String]) -> Expr {
+    let listed = Listed::new(texts);
+    super::udf::map(
+        e,
+        move |c: Column| {
+            let c = texts_of(c)?;
+            let nulled = c.str()?.downcast_iter().map(|a| listed.nulled(a));
+            Ok(StringChunked::from_chunk_iter(c.name().clone(), nulled).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
 }
 
@@ -88,7 +123,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn listed_texts_are_found_as_by_comparing_them() {
+    fn listed_texts_are_found_and_nulled_as_by_comparing_them() {
         // Short and long texts that share lengths and first bytes, the
         // empty text, zero bytes and nulls.
         let pool = [
@@ -132,6 +167,19 @@ mod tests {
                 .map(|c| c.map(|c| list.iter().any(|l| l == c)))
                 .collect();
             assert_eq!(got, want, "round {round}: {list:?} in {cells:?}");
+            let nulled = df!("t" => &cells)
+                .unwrap()
+                .lazy()
+                .select([null_if_listed(col("t"), &list)])
+                .collect()
+                .unwrap();
+            let nulled: Vec<Option<&str>> =
+                nulled.column("t").unwrap().str().unwrap().iter().collect();
+            let kept: Vec<Option<&str>> = cells
+                .iter()
+                .map(|c| c.filter(|c| !list.iter().any(|l| l == c)))
+                .collect();
+            assert_eq!(nulled, kept, "round {round}: {list:?} nulled in {cells:?}");
         }
     }
 }

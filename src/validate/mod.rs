@@ -29,6 +29,7 @@ pub mod report;
 mod sampled;
 pub(crate) mod source;
 mod text;
+mod udf;
 mod written;
 
 use std::collections::{HashMap, HashSet};

@@ -9,7 +9,8 @@ pub fn observe(
     input: Expr,
     watch: impl Fn(&Column) -> PolarsResult<()> + Send + Sync + 'static,
 ) -> Expr {
-    input.map(
+    super::udf::map(
+        input,
         move |c: Column| {
             watch(&c)?;
             Ok(Column::new_scalar(

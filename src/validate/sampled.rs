@@ -35,7 +35,8 @@ pub fn first_rows(mask: Expr, value: Expr, n: usize) -> (Expr, Noted) {
         mask.alias("failed"),
         value.alias("value"),
     ];
-    let expr = as_struct(members).map(
+    let expr = super::udf::map(
+        as_struct(members),
         move |c: Column| {
             let fields = c.struct_()?.fields_as_series();
             let failed = fields[1].bool()?;

@@ -12,7 +12,8 @@ pub const INVALID: &str = r"[\x{FFFD}\x00-\x08\x0B\x0C\x0E-\x1F\x7F]";
 /// blanks around them) that repeat an earlier line of the same value; null
 /// where the value is.
 pub fn repeated_lines(text: Expr) -> Expr {
-    text.map(
+    super::udf::map(
+        text,
         |c: Column| {
             let out: Float64Chunked = c.str()?.iter().map(|v| v.map(share_repeated)).collect();
             Ok(out.with_name(c.name().clone()).into_column())
@@ -28,7 +29,8 @@ pub fn repeated_lines(text: Expr) -> Expr {
 /// far inside a bound, and counting every one's characters cost more than
 /// the other text checks.
 pub fn beyond_length(text: Expr, n: u64, shorter: bool) -> Expr {
-    text.map(
+    super::udf::map(
+        text,
         move |c: Column| {
             let out: BooleanChunked =
                 c.str()?

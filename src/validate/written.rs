@@ -16,7 +16,8 @@ pub fn text_of(s: &Series) -> PolarsResult<Series> {
 
 /// The values of `e` as text, whatever its type turns out to be.
 pub fn as_text(e: Expr) -> Expr {
-    e.map(
+    super::udf::map(
+        e,
         |c: Column| Ok(text_of(c.as_materialized_series())?.into_column()),
         |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
