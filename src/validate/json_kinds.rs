@@ -11,7 +11,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::BufRead;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -71,7 +70,8 @@ pub fn lines_of_rows(blank_lines: &[u64], rows: &[u64]) -> HashMap<u64, u64> {
 struct Node {
     /// Its slot in a row's kinds, where a field is named by this place.
     slot: Option<usize>,
-    members: HashMap<String, Node>,
+    // Looked up for every member of every line: a fast hash, not SipHash.
+    members: PlHashMap<String, Node>,
     /// Whether it held an object in some row.
     object: bool,
     /// Whether it was present in some row.
@@ -181,25 +181,17 @@ fn read_into(
         fields.push((i, name, direct, path));
     }
     let file = super::source::decompressed(path).map_err(|e| e.to_string())?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut reader = Lines::new(file);
     let mut keys = Keys::default();
     let mut kinds = vec![Vec::new(); slots];
     let mut row = vec![0u8; slots];
-    let mut line = Vec::new();
     let mut number = 0u64;
     let mut rows = 0usize;
     let mut bytes = 0u64;
     let mut blank_lines = Vec::new();
-    loop {
-        line.clear();
-        // A compressed file's faults show here, as it is decompressed.
-        let read = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("cannot read it: {e}"))?;
-        if read == 0 {
-            break;
-        }
-        bytes += read as u64;
+    // A compressed file's faults show here, as it is decompressed.
+    while let Some(line) = reader.next().map_err(|e| format!("cannot read it: {e}"))? {
+        bytes += line.len() as u64;
         if bytes > bound {
             return Ok(None);
         }
@@ -210,7 +202,7 @@ fn read_into(
             continue;
         }
         row.fill(Kind::Absent as u8);
-        let mut de = serde_json::Deserializer::from_slice(&line);
+        let mut de = serde_json::Deserializer::from_slice(line);
         let kind = Cell {
             node: &mut root,
             row: &mut row,
@@ -266,6 +258,60 @@ fn read_into(
         blank_lines,
     };
     Ok(Some((layout, frame)))
+}
+
+/// The lines of a stream, each with its line end, read in blocks straight
+/// into one buffer: no copy of a line but where it spans two blocks.
+struct Lines<R> {
+    from: R,
+    buffer: Vec<u8>,
+    /// The part of `buffer` read and not yet handed out.
+    start: usize,
+    end: usize,
+}
+
+impl<R: std::io::Read> Lines<R> {
+    fn new(from: R) -> Lines<R> {
+        Lines {
+            from,
+            buffer: vec![0; 1 << 20],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The next line; the last one may have no line end.
+    fn next(&mut self) -> std::io::Result<Option<&[u8]>> {
+        let mut searched = self.start;
+        loop {
+            if let Some(at) = memchr::memchr(b'\n', &self.buffer[searched..self.end]) {
+                let line = self.start..searched + at + 1;
+                self.start = line.end;
+                return Ok(Some(&self.buffer[line]));
+            }
+            searched = self.end;
+            // The line so far to the buffer's front, and room for more.
+            if self.start > 0 {
+                self.buffer.copy_within(self.start..self.end, 0);
+                (searched, self.end) = (self.end - self.start, self.end - self.start);
+                self.start = 0;
+            }
+            if self.end == self.buffer.len() {
+                self.buffer.resize(self.buffer.len() * 2, 0);
+            }
+            let read = match self.from.read(&mut self.buffer[self.end..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if read == 0 {
+                let line = self.start..self.end;
+                self.start = self.end;
+                return Ok((!line.is_empty()).then(|| &self.buffer[line]));
+            }
+            self.end += read;
+        }
+    }
 }
 
 /// Column `name` of `rows` rows from its node's texts: a struct of the
@@ -421,7 +467,7 @@ fn dtype_of(node: Option<&Node>) -> DataType {
 #[derive(Default)]
 struct Keys {
     order: Vec<String>,
-    index: HashMap<String, usize>,
+    index: PlHashMap<String, usize>,
     seen: Vec<u8>,
     lines: Vec<u64>,
 }
@@ -668,6 +714,43 @@ pub fn refused(f: &crate::schema::Field) -> &'static [Kind] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stream that hands out at most a few bytes a read.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_are_split_as_written_whatever_the_reads() {
+        let mut next = crate::validate::profiler::xorshift(0x2545_F491_4F6C_DD1D);
+        for round in 0..200 {
+            let text: Vec<u8> = (0..next() % 3000)
+                .map(|_| {
+                    if next().is_multiple_of(9) {
+                        b'\n'
+                    } else {
+                        b'a' + (next() % 26) as u8
+                    }
+                })
+                .collect();
+            let want: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+            let mut lines = Lines::new(Trickle(&text, 1 + next() as usize % 700));
+            // A small buffer, so lines span blocks and the buffer grows.
+            lines.buffer = vec![0; 1 + next() as usize % 64];
+            let mut got = Vec::new();
+            while let Some(line) = lines.next().unwrap() {
+                got.push(line.to_vec());
+            }
+            assert_eq!(got, want, "round {round}");
+        }
+    }
 
     /// The columns read in kiln's pass hold what polars' reader makes of
     /// the same lines as text: late and missing members, nulls, escapes,
