@@ -9,6 +9,10 @@ use polars::prelude::*;
 /// The name the items are judged under.
 const ITEM: &str = "__kiln_item";
 
+// The items are judged by a query of their own (`judged`), so the functions
+// that judge them are polars' `Expr::map`, run where a query may start,
+// not `udf::map`.
+
 /// The column `item_ok` is written against: one item a row.
 pub fn item() -> Expr {
     col(ITEM)
@@ -100,7 +104,8 @@ pub fn keyed(v: Expr, delimiter: String, item_value: Expr) -> Expr {
 
 /// For text `v`: its number of items between `delimiter`.
 pub fn count(v: Expr, delimiter: String) -> Expr {
-    v.map(
+    super::udf::map(
+        v,
         move |c: Column| {
             let counts: UInt32Chunked = c
                 .str()?
