@@ -59,9 +59,8 @@ impl Checker<'_> {
         Ok(out)
     }
 
-    /// Each shard checked, on as many threads as there are cores (each
-    /// check streams its shard, so memory grows with the threads, not the
-    /// shards), and their profiles merged (none unless every shard has
+    /// Each shard checked, on two threads a core (each check streams its
+    /// shard, so memory grows with the threads, not the shards), and their profiles merged (none unless every shard has
     /// one); the first error in `files`' order, if any.
     pub(super) fn check_shards(
         &self,

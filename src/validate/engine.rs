@@ -908,8 +908,8 @@ impl<'a> Rows<'a> {
         schema: &'a polars::prelude::Schema,
         scan: impl FnOnce() -> PolarsResult<LazyFrame>,
     ) -> PolarsResult<Rows<'a>> {
-        // A dataset's shards are read one per core already: each takes
-        // two pieces at a time, and memory stays a few pieces a core.
+        // A dataset's shards are read two a core already: each takes two
+        // pieces at a time, and memory stays a few pieces a core.
         let at_once = match scope {
             Scope::File => chunked::pieces_at_once(),
             Scope::Shard => 2,
