@@ -14,7 +14,7 @@ fn main() -> std::process::ExitCode {
 /// asks for fresh ones on the next allocation, which the kernel must zero:
 /// a dataset's shards, each read into buffers of the same sizes, spent a
 /// tenth of their check's time there. Kept, freed memory is reused; the
-/// peak stays the same order (JSON-lines corpus: 158 -> 189 MiB).
+/// peak stays the same order (JSON-lines corpus: 158 -> 194 MiB).
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: set before any other thread starts or allocates much; a

@@ -60,8 +60,9 @@ impl Checker<'_> {
     }
 
     /// Each shard checked, on two threads a core (each check streams its
-    /// shard, so memory grows with the threads, not the shards), and their profiles merged (none unless every shard has
-    /// one); the first error in `files`' order, if any.
+    /// shard, so memory grows with the threads, not the shards), and their
+    /// profiles merged (none unless every shard has one); the first error
+    /// in `files`' order, if any.
     pub(super) fn check_shards(
         &self,
         files: &[Shard],

@@ -90,31 +90,37 @@ fn texts_of(c: Column) -> PolarsResult<Column> {
 
 /// Whether text `e` is one of `texts` (null where `e` is null).
 pub fn is_listed(e: Expr, texts: &[String]) -> Expr {
-    let listed = Listed::new(texts);
-    super::udf::map(
-        e,
-        move |c: Column| {
-            let c = texts_of(c)?;
-            let tested = c.str()?.downcast_iter().map(|a| listed.test(a));
-            Ok(BooleanChunked::from_chunk_iter(c.name().clone(), tested).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
-    )
+    each_array::<BooleanType>(e, texts, DataType::Boolean, Listed::test)
 }
 
 /// Text `e` with each text that is one of `texts` made null: what
 /// `when(is_listed(e)).then(null).otherwise(e)` gives, without copying
 /// the texts.
 pub fn null_if_listed(e: Expr, texts: &[String]) -> Expr {
+    each_array::<StringType>(e, texts, DataType::String, Listed::nulled)
+}
+
+/// Text `e`, each of its arrays made by `f` with `texts` listed into an
+/// array of `T` (typed `dtype`).
+fn each_array<T>(
+    e: Expr,
+    texts: &[String],
+    dtype: DataType,
+    f: fn(&Listed, &Utf8ViewArray) -> T::Array,
+) -> Expr
+where
+    T: PolarsDataType,
+    ChunkedArray<T>: IntoColumn,
+{
     let listed = Listed::new(texts);
     super::udf::map(
         e,
         move |c: Column| {
             let c = texts_of(c)?;
-            let nulled = c.str()?.downcast_iter().map(|a| listed.nulled(a));
-            Ok(StringChunked::from_chunk_iter(c.name().clone(), nulled).into_column())
+            let made = c.str()?.downcast_iter().map(|a| f(&listed, a));
+            Ok(ChunkedArray::<T>::from_chunk_iter(c.name().clone(), made).into_column())
         },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+        move |_, field| Ok(Field::new(field.name().clone(), dtype.clone())),
     )
 }
 
