@@ -192,9 +192,20 @@ pub fn fingerprints(keys: &[String], sink: KeySink) -> (Expr, Arc<Mutex<KeySink>
             .collect::<PolarsResult<Vec<_>>>()?;
         let mut local = Vec::with_capacity(c.len());
         let mut parts: Vec<_> = texts.iter().map(|t| t.iter()).collect();
+        // One buffer for every row's parts (a row's own was an allocation a
+        // row); every part is read, missing or not, so the parts stay in
+        // step with the rows.
+        let mut values: Vec<&str> = Vec::with_capacity(parts.len());
         for row in rows.u64()?.iter() {
-            let values: Option<Vec<&str>> = parts.iter_mut().map(|p| p.next().flatten()).collect();
-            if let (Some(row), Some(values)) = (row, values) {
+            values.clear();
+            let mut whole = true;
+            for part in &mut parts {
+                match part.next().flatten() {
+                    Some(v) => values.push(v),
+                    None => whole = false,
+                }
+            }
+            if let (Some(row), true) = (row, whole) {
                 local.push(Key {
                     fingerprint: fingerprint(&values),
                     row,

@@ -919,3 +919,25 @@ fn values_repeat_across_shards_of_different_formats() {
         assert!(shown.contains("b.ndjson"), "{field}: {shown}");
     }
 }
+
+/// A key of two columns stays aligned past a row whose first part is
+/// missing: that row is not keyed, and each later row is keyed by its own
+/// second part, so the repeat of `(1, y)` is found.
+#[test]
+fn keys_of_two_columns_stay_aligned_past_a_missing_part() {
+    let repo = Repo::new();
+    repo.write("data/keys/a.csv", "a,b\n,x\n1,y\n1,y\n");
+    repo.write("data/keys/b.csv", "a,b\n2,z\n");
+    repo.write(
+        "s.yaml",
+        "fields:\n  - {name: a, type: integer}\n  - {name: b, type: string}\nuniqueKeys: [[a, b]]\n",
+    );
+    let report = repo
+        .kiln(["check", "data/keys", "--schema", "s.yaml", "--json"])
+        .code(1)
+        .json();
+    let dataset = &files(&report)[0];
+    let repeats = finding(dataset, "row/unique", None);
+    assert_eq!(repeats["count"], 1, "{dataset:#}");
+    assert_eq!(pairs(repeats)[0].1, 3, "{dataset:#}");
+}
