@@ -541,7 +541,7 @@ pub fn compile(
         let numeric = text && field.is_some_and(|f| is_number(f.kind));
         let trimmed = |e: Expr| {
             if numeric {
-                e.str().strip_chars(lit(" \t"))
+                super::convert::blanks_trimmed(e)
             } else {
                 e
             }
