@@ -286,6 +286,9 @@ impl Checker<'_> {
         scratch: &Path,
     ) -> Result<(Result<Finding, Passed>, usize), ValidateError> {
         let n = self.opts.max_samples;
+        // A file's overlap is judged while other files are checked: each
+        // takes the share of the budget a check has.
+        let memory = self.keys_in_memory() as u64 * 32;
         let paths: Vec<PathBuf> = runs.iter().map(|(_, p)| p.clone()).collect();
         // Runs kept in the result cache can be merged into a kept merge.
         let kept = self
@@ -312,9 +315,9 @@ impl Checker<'_> {
                 Ok((their_runs, theirs)) => {
                     let (found, fresh) = match kept {
                         Some((merges, names, key)) => {
-                            merges.overlap(&key, names, &paths, &their_runs, n, scratch)
+                            merges.overlap(&key, names, &paths, &their_runs, n, memory, scratch)
                         }
-                        None => repeats::overlap(&paths, 0, &their_runs, n, scratch)
+                        None => repeats::overlap(&paths, 0, &their_runs, n, memory, scratch)
                             .map(|f| (f, paths.len())),
                     }
                     .map_err(ValidateError::Data)?;

@@ -228,6 +228,7 @@ impl Merges {
     /// What a check of overlap finds between `runs` and `theirs`, as
     /// [`Merges::repeats`] does: from the kept merge where it covers the
     /// first runs and the same keys of theirs.
+    #[allow(clippy::too_many_arguments)]
     pub fn overlap(
         &self,
         key: &Id,
@@ -235,6 +236,7 @@ impl Merges {
         runs: &[PathBuf],
         theirs: &[PathBuf],
         n: usize,
+        memory: u64,
         scratch: &Path,
     ) -> Result<(Found, usize), IoError> {
         let digest = digest(theirs)?;
@@ -242,10 +244,10 @@ impl Merges {
             Some(old) if old.runs.len() == names.len() => return Ok((old.found, 0)),
             Some(old) => {
                 let m = old.runs.len();
-                let more = repeats::overlap(&runs[m..], m as u64, theirs, n, scratch)?;
+                let more = repeats::overlap(&runs[m..], m as u64, theirs, n, memory, scratch)?;
                 (old.found.join(more, n), m)
             }
-            None => (repeats::overlap(runs, 0, theirs, n, scratch)?, 0),
+            None => (repeats::overlap(runs, 0, theirs, n, memory, scratch)?, 0),
         };
         let state = State {
             runs: names,

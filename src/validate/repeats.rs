@@ -387,11 +387,16 @@ type Part = (u128, Option<u128>);
 /// The fingerprints cut into as many ranges as there are cores: equal
 /// keys fall in one range, so the ranges merge on their own, in parallel.
 fn parts() -> Vec<Part> {
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get().min(16)) as u128;
+    let n = threads() as u128;
     let step = u128::MAX / n + 1;
     (0..n)
         .map(|i| (i * step, (i + 1 < n).then(|| (i + 1) * step)))
         .collect()
+}
+
+/// Threads a merge or a lookup runs on: one a core, up to 16.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(16))
 }
 
 /// `work` run on each part of `inputs` (their sources in that part), on
@@ -777,21 +782,83 @@ fn numbered(runs: &[PathBuf], base: u64) -> Vec<Input> {
 /// so that for each key this dataset's rows come first.
 const THEIRS: u64 = 1 << 48;
 
+/// Bytes a key of theirs takes in the table an overlap looks keys up in,
+/// at most (a fingerprint, a row, the table's own slack).
+const LOOKED_UP_KEY_BYTES: u64 = 64;
+
 /// The rows of `ours` (runs of this dataset's shards, numbered from
 /// `base`) whose key is also in
 /// `theirs` (runs of the other dataset's), with up to `n` samples, each
-/// paired with the first row of theirs with that key.
+/// paired with the first row of theirs with that key. Theirs are looked
+/// up in memory where their keys fit in `memory` bytes, else merged with
+/// ours.
 pub fn overlap(
     ours: &[PathBuf],
     base: u64,
     theirs: &[PathBuf],
     n: usize,
+    memory: u64,
     tmp: &Path,
 ) -> Result<Found, IoError> {
+    let theirs = numbered(theirs, 0);
+    let their_keys = theirs
+        .iter()
+        .map(|t| Ok(Source::open(t)?.entries()))
+        .sum::<Result<u64, IoError>>()?;
+    if their_keys.saturating_mul(LOOKED_UP_KEY_BYTES) <= memory {
+        return looked_up(numbered(ours, base), &theirs, n);
+    }
+    let theirs: Vec<PathBuf> = theirs.into_iter().map(|(_, p)| p).collect();
     let mut inputs = numbered(ours, base);
-    inputs.extend(numbered(theirs, THEIRS));
+    inputs.extend(numbered(&theirs, THEIRS));
     let (inputs, _temps) = reduce(inputs, tmp)?;
     let parts = in_parts(&inputs, |sources| shared_keys(sources, n))?;
+    Ok(joined(parts, n))
+}
+
+/// [`overlap`] with each key's first row of theirs in a table: each run
+/// of ours is read once, on as many threads as cores, and its keys looked
+/// up, where a merge would sort all of ours again (the larger side, as a
+/// training set is to its evaluation set).
+fn looked_up(ours: Vec<Input>, theirs: &[Input], n: usize) -> Result<Found, IoError> {
+    let mut firsts: PlHashMap<u128, At> = PlHashMap::default();
+    for input in theirs {
+        let mut source = Source::open(input)?;
+        // A run is in key order, then row order: a key's first entry is
+        // its first row, and theirs come in their order.
+        while let Some(e) = source.next()? {
+            firsts.entry(e.fingerprint).or_insert(at(&e, 0));
+        }
+    }
+    let per_thread = ours.len().div_ceil(threads()).max(1);
+    let parts = std::thread::scope(|s| {
+        let handles: Vec<_> = ours
+            .chunks(per_thread)
+            .map(|group| {
+                let firsts = &firsts;
+                s.spawn(move || -> Result<Found, IoError> {
+                    let mut found = Found::default();
+                    let mut earliest = BinaryHeap::new();
+                    for input in group {
+                        let mut source = Source::open(input)?;
+                        while let Some(e) = source.next()? {
+                            if let Some(&first) = firsts.get(&e.fingerprint) {
+                                found.repeats += 1;
+                                let repeat = at(&e, 0);
+                                offer(&mut earliest, n, Pair { repeat, first });
+                            }
+                        }
+                    }
+                    found.samples = earliest.into_sorted_vec();
+                    Ok(found)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect::<Result<Vec<_>, IoError>>()
+    })?;
     Ok(joined(parts, n))
 }
 
@@ -924,8 +991,14 @@ mod tests {
             .flatten()
             .filter(|k| theirs.contains(&k.0))
             .count();
-        let found = overlap(&runs[..10], 0, &runs[30..], 3, dir.path()).unwrap();
-        assert_eq!(found.repeats, shared as u64);
+        // Theirs looked up in memory, and merged with ours.
+        for memory in [u64::MAX, 0] {
+            let found = overlap(&runs[..10], 0, &runs[30..], 3, memory, dir.path()).unwrap();
+            assert_eq!(found.repeats, shared as u64, "memory {memory}");
+        }
+        let looked_up = overlap(&runs[..10], 5, &runs[25..], 4, u64::MAX, dir.path()).unwrap();
+        let merged = overlap(&runs[..10], 5, &runs[25..], 4, 0, dir.path()).unwrap();
+        assert_eq!(looked_up, merged);
     }
 
     #[test]
@@ -997,7 +1070,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ours = run(dir.path(), "o", &[(5, 1), (6, 2), (5, 3), (8, 4)]);
         let theirs = run(dir.path(), "t", &[(9, 1), (5, 2), (5, 7), (6, 3)]);
-        let found = overlap(&[ours], 0, &[theirs], 2, dir.path()).unwrap();
+        let looked_up = overlap(
+            std::slice::from_ref(&ours),
+            0,
+            std::slice::from_ref(&theirs),
+            2,
+            u64::MAX,
+            dir.path(),
+        );
+        let found = overlap(&[ours], 0, &[theirs], 2, 0, dir.path()).unwrap();
+        assert_eq!(looked_up.unwrap(), found);
         assert_eq!(found.repeats, 3);
         let at = |shard, row| At { shard, row };
         assert_eq!(
