@@ -913,7 +913,7 @@ def bench_corpus(runs, docs):
         pl_ = inner_time(POLARS_CORPUS, repo, fmt, runs=runs)
         dt = inner_time(DATATROVE_DEDUP, repo, fmt, runs=1)
         verdict = {0: "valid", 1: "invalid"}.get(code, f"exit {code}")
-        print(f"| {fmt} | {k:.1f} s | {dd:.1f} s | {pl_:.1f} s | {dt:.1f} s | {rss:.0f} MiB | {verdict} |", flush=True)
+        print(f"| {fmt} | {k:.2f} s | {dd:.2f} s | {pl_:.2f} s | {dt:.1f} s | {rss:.0f} MiB | {verdict} |", flush=True)
     # A re-check after 1% more shards: five new shards, the rest cached.
     train = repo / "parquet" / "train"
     sh([KILN, "check", "--schema", "parquet.yaml", "parquet/train"], cwd=repo, check=False)
