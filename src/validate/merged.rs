@@ -21,13 +21,44 @@ use crate::store::Id;
 
 const DIR: &str = "merges-v1";
 const KEY_CONTEXT: &str = "kiln 2026-11 dataset merge v1";
-/// Levels kept before they are joined into one (a full merge leaves one
-/// for each core): each re-check reads every level once, and joining reads
-/// and writes them all.
-const MAX_LEVELS: usize = 8;
+/// Levels kept before they are joined into one (a merge, whole or of a
+/// re-check's shards, leaves one for each core): each re-check reads every
+/// level once, and joining reads and writes them all.
+const MAX_LEVELS: usize = 16;
 /// A level younger than this that no kept merge holds may be a running
 /// check's, not yet kept: a sweep leaves it.
 const LEVEL_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The levels one merge makes, a part of the fingerprints each, named
+/// as they are made (by the parts' threads).
+struct NewLevels<'a> {
+    merges: &'a Merges,
+    key: &'a Id,
+    names: std::sync::Mutex<Vec<String>>,
+}
+
+impl<'a> NewLevels<'a> {
+    fn of(merges: &'a Merges, key: &'a Id) -> Self {
+        NewLevels {
+            merges,
+            key,
+            names: Default::default(),
+        }
+    }
+
+    fn make(&self) -> Result<Entries, IoError> {
+        let (name, level) = self.merges.new_level(self.key)?;
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name);
+        Ok(level)
+    }
+
+    fn names(self) -> Vec<String> {
+        self.names.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// What one merge of a dataset's keys found, and over which runs.
 #[derive(Serialize, Deserialize)]
@@ -168,18 +199,13 @@ impl Merges {
                 Err(e) => tracing::warn!("merging all of a dataset's keys again: {e}"),
             }
         }
-        let levels = std::sync::Mutex::new(Vec::new());
-        let level = || {
-            let (name, level) = self.new_level(key)?;
-            levels.lock().unwrap_or_else(|e| e.into_inner()).push(name);
-            Ok(level)
-        };
-        let found = repeats::merge(runs, n, scratch, Some(&level))?;
+        let levels = NewLevels::of(self, key);
+        let found = repeats::merge(runs, n, scratch, Some(&|| levels.make()))?;
         let state = State {
             runs: names,
             theirs: None,
             found,
-            levels: levels.into_inner().unwrap_or_else(|e| e.into_inner()),
+            levels: levels.names(),
             sizes: Vec::new(),
         };
         Ok((self.keep(key, state), runs.len()))
@@ -197,18 +223,23 @@ impl Merges {
     ) -> Result<State, IoError> {
         let m = old.runs.len();
         let levels: Vec<PathBuf> = old.levels.iter().map(|l| self.level_path(l)).collect();
-        let (name, level) = self.new_level(key)?;
-        let (more, new_keys) = repeats::extend(&levels, &runs[m..], m as u64, n, scratch, level)?;
+        let made = NewLevels::of(self, key);
+        let (more, new_keys) =
+            repeats::extend(&levels, &runs[m..], m as u64, n, scratch, &|| made.make())?;
         tracing::debug!(
             "{} runs merged into the kept merge of {m}: {} repeats, {new_keys} new keys",
             runs.len() - m,
             more.repeats
         );
         let mut kept = old.levels;
-        if new_keys == 0 {
-            fsutil::remove_file(&self.level_path(&name))?;
-        } else {
-            kept.push(name);
+        // A part without a new key leaves an empty level: not kept.
+        for name in made.names() {
+            let path = self.level_path(&name);
+            if fsutil::metadata(&path)?.len() == 0 {
+                fsutil::remove_file(&path)?;
+            } else {
+                kept.push(name);
+            }
         }
         if kept.len() > MAX_LEVELS {
             let (name, level) = self.new_level(key)?;

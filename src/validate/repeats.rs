@@ -707,27 +707,27 @@ fn repeats_in(
 /// the shards of an earlier merge whose first row of each key is in
 /// `levels` (files of entries, no key in two): rows whose key a level
 /// holds or an earlier row of `runs` holds. The first rows of keys new to
-/// the dataset go to `firsts`; how many there are is returned too. Reads
-/// each level once, in order, and sorts only the new runs' entries.
+/// the dataset go to levels `firsts` makes, one for each part of the
+/// fingerprints (merged in parallel, as a whole merge is); how many there
+/// are is returned too. Reads each level once, in order, and sorts only
+/// the new runs' entries.
 pub fn extend(
     levels: &[PathBuf],
     runs: &[PathBuf],
     base: u64,
     n: usize,
     tmp: &Path,
-    firsts: Entries,
+    firsts: &(dyn Fn() -> Result<Entries, IoError> + Sync),
 ) -> Result<(Found, u64), IoError> {
-    let mut seen = Seen::open(levels)?;
-    let mut out = firsts;
     let (inputs, _temps) = reduce(numbered(runs, base), tmp)?;
-    let found = repeats_in(
-        sources(&inputs)?,
-        n,
-        |key| seen.first(key),
-        |e| out.write(e),
-    )?;
-    let new = out.finish()?;
-    Ok((found, new))
+    let parts = in_parts(&inputs, |sources| {
+        let mut seen = Seen::open(levels)?;
+        let mut out = firsts()?;
+        let found = repeats_in(sources, n, |key| seen.first(key), |e| out.write(e))?;
+        Ok((found, out.finish()?))
+    })?;
+    let new = parts.iter().map(|(_, new)| new).sum();
+    Ok((joined(parts.into_iter().map(|(f, _)| f).collect(), n), new))
 }
 
 /// Levels of first rows, mapped into memory and searched forward as ever
@@ -1104,22 +1104,23 @@ mod tests {
         let mut levels = made.lock().unwrap().clone();
         let mut firsts = 0;
         for (i, (from, to)) in [(4, 5), (5, 7), (7, 12)].into_iter().enumerate() {
+            let before = made.lock().unwrap().len();
             let (more, new) = extend(
                 &levels,
                 &runs[from..to],
                 from as u64,
                 7,
                 dir.path(),
-                entries().unwrap(),
+                &entries,
             )
             .unwrap();
             firsts += new;
             found = found.join(more, 7);
-            let last = || made.lock().unwrap().last().cloned().unwrap();
-            levels.push(last());
+            // One new level for each part, as a whole merge makes.
+            levels.extend(made.lock().unwrap()[before..].iter().cloned());
             if i == 1 {
                 compact(&levels, entries().unwrap()).unwrap();
-                levels = vec![last()];
+                levels = vec![made.lock().unwrap().last().cloned().unwrap()];
             }
         }
         assert_eq!(found, whole);
