@@ -36,6 +36,7 @@ pub const DIR: &str = "checks-v1";
 const KEY_CONTEXT: &str = "kiln 2026-11 check result v5";
 /// Raised when a profile's summaries change form or meaning.
 const PROFILE_CONTEXT: &str = "kiln 2026-11 profile v1";
+const COLUMN_KEYS_CONTEXT: &str = "kiln 2026-12 keys of another dataset v1";
 
 pub struct Cache {
     dir: PathBuf,
@@ -63,6 +64,24 @@ impl Cache {
             Scope::File => b"file",
             Scope::Shard => b"shrd",
         });
+        Id::from(h.finalize())
+    }
+
+    /// The keys of `fields` of a data version read as another dataset's
+    /// (the other side of a `disjoint`): read without a schema, they
+    /// depend on its content, its form and the fields alone. Kept as the
+    /// run of such an entry, with no result (a sweep removes it).
+    pub fn column_keys_key(data: &Id, format: &str, fields: &[String]) -> Id {
+        let mut h = blake3::Hasher::new_derive_key(COLUMN_KEYS_CONTEXT);
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(b"\0");
+        h.update(data.as_bytes());
+        h.update(format.as_bytes());
+        h.update(b"\0");
+        for f in fields {
+            h.update(&(f.len() as u64).to_le_bytes());
+            h.update(f.as_bytes());
+        }
         Id::from(h.finalize())
     }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::cache;
 use super::compile::{self, Measure};
 use super::engine::{self, Against, RepeatCheck, Scope};
 use super::merged::Merges;
@@ -370,6 +371,23 @@ impl Checker<'_> {
                     file.display()
                 )));
             };
+            // Kept in the result cache by the file's content: a check
+            // whose other dataset has not changed reads none of it.
+            let kept = match &self.cache {
+                Some(cache) => {
+                    let id = self.file_id(file, self.rel(file).as_deref())?;
+                    let key = cache::Cache::column_keys_key(&id, format.name(), &against.fields);
+                    Some((cache, key))
+                }
+                None => None,
+            };
+            if let Some((cache, key)) = &kept
+                && cache.run_path(key, 0).is_file()
+            {
+                tracing::debug!("{}: its keys kept from an earlier check", file.display());
+                runs.push(cache.run_path(key, 0));
+                continue;
+            }
             let sink = KeySink::new(self.keys_in_memory(), scratch);
             let keys = match engine::column_keys(file, format, &against.fields, sink) {
                 Ok(k) => k,
@@ -377,6 +395,15 @@ impl Checker<'_> {
             };
             let run = scratch.join(format!("theirs-{i}.keys"));
             keys.finish(&run, scratch).map_err(ValidateError::Data)?;
+            if let Some((cache, key)) = &kept {
+                // Derived state: not keeping it costs the next check a read.
+                let stored = cache
+                    .prepare(key)
+                    .and_then(|()| repeats::same_run(&run, &cache.run_path(key, 0), cache.tmp()));
+                if let Err(e) = stored {
+                    tracing::warn!("cannot keep the keys of {}: {e}", file.display());
+                }
+            }
             runs.push(run);
         }
         Ok(Ok((runs, files.iter().map(|f| self.display(f)).collect())))

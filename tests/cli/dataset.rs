@@ -525,7 +525,15 @@ disjoint:
         ]
     );
     assert_eq!(leak["samples"][0]["value"], "alpha");
-    // From the cache, the same; after the leak is removed from eval, none.
+    // From the cache, the same, the evaluation set's keys included (its
+    // file unchanged, they are not read again); after the leak is removed
+    // from eval, none.
+    let run = repo.kiln_env(["check", "--json"], &[("KILN_LOG", "debug")]);
+    assert!(
+        run.stderr.contains("its keys kept from an earlier check"),
+        "{}",
+        run.stderr
+    );
     let again = repo.kiln(["check", "--json"]).code(1).json();
     assert_eq!(shards(&files(&again)[0]), (2, 0, 2));
     assert_eq!(files(&again)[0]["findings"], dataset["findings"]);
