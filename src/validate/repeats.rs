@@ -836,8 +836,9 @@ fn numbered(runs: &[PathBuf], base: u64) -> Vec<Input> {
 const THEIRS: u64 = 1 << 48;
 
 /// Bytes a key of theirs takes in the table an overlap looks keys up in,
-/// at most (a fingerprint, a row, the table's own slack).
-const LOOKED_UP_KEY_BYTES: u64 = 64;
+/// at most: 33 a slot (a fingerprint, a row, a control byte), and up to
+/// 2.3 slots a key in a table sized for them all at once.
+const LOOKED_UP_KEY_BYTES: u64 = 80;
 
 /// The rows of `ours` (runs of this dataset's shards, numbered from
 /// `base`) whose key is also in
@@ -859,7 +860,7 @@ pub fn overlap(
         .map(|t| Ok(Source::open(t)?.entries()))
         .sum::<Result<u64, IoError>>()?;
     if their_keys.saturating_mul(LOOKED_UP_KEY_BYTES) <= memory {
-        return looked_up(numbered(ours, base), &theirs, n);
+        return looked_up(numbered(ours, base), &theirs, their_keys, n);
     }
     let theirs: Vec<PathBuf> = theirs.into_iter().map(|(_, p)| p).collect();
     let mut inputs = numbered(ours, base);
@@ -873,8 +874,14 @@ pub fn overlap(
 /// of ours is read once, on as many threads as cores, and its keys looked
 /// up, where a merge would sort all of ours again (the larger side, as a
 /// training set is to its evaluation set).
-fn looked_up(ours: Vec<Input>, theirs: &[Input], n: usize) -> Result<Found, IoError> {
-    let mut firsts: PlHashMap<u128, At> = PlHashMap::default();
+fn looked_up(
+    ours: Vec<Input>,
+    theirs: &[Input],
+    their_keys: u64,
+    n: usize,
+) -> Result<Found, IoError> {
+    let mut firsts: PlHashMap<u128, At> =
+        PlHashMap::with_capacity_and_hasher(their_keys as usize, Default::default());
     for input in theirs {
         let mut source = Source::open(input)?;
         // A run is in key order, then row order: a key's first entry is
