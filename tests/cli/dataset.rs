@@ -949,3 +949,66 @@ fn keys_of_two_columns_stay_aligned_past_a_missing_part() {
     assert_eq!(repeats["count"], 1, "{dataset:#}");
     assert_eq!(pairs(repeats)[0].1, 3, "{dataset:#}");
 }
+
+/// A table cut into shards has the repeats of its key that it has whole,
+/// over random tables of a three-part key with missing parts: the dataset,
+/// the file and a count by hand agree.
+#[test]
+fn a_key_repeats_alike_in_shards_and_whole() {
+    let repo = Repo::new();
+    repo.write(
+        "s.yaml",
+        "fields:\n  - {name: a, type: integer}\n  - {name: b, type: string}\n  - {name: c, type: string}\nuniqueKeys: [[a, b, c]]\n",
+    );
+    let repeats = |target: &str| {
+        let report = repo
+            .kiln([
+                "check",
+                target,
+                "--schema",
+                "s.yaml",
+                "--json",
+                "--no-cache",
+            ])
+            .json();
+        files(&report)[0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "row/unique")
+            .map_or(0, |f| f["count"].as_u64().unwrap())
+    };
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    for trial in 0..12 {
+        let mut part = |values: &[&str]| match next(5) {
+            0 => String::new(),
+            _ => values[next(values.len() as u64) as usize].to_string(),
+        };
+        let rows: Vec<[String; 3]> = (0..20 + trial * 4)
+            .map(|_| [part(&["0", "1", "2"]), part(&["x", "y"]), part(&["p", "q"])])
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let by_hand = rows
+            .iter()
+            .filter(|r| r.iter().all(|p| !p.is_empty()) && !seen.insert((*r).clone()))
+            .count() as u64;
+        let csv = |rows: &[[String; 3]]| {
+            let lines: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
+            format!("a,b,c\n{}\n", lines.join("\n"))
+        };
+        let cut = rows.len() / 3;
+        let dir = format!("data/t{trial}");
+        repo.write(&format!("{dir}/s0.csv"), csv(&rows[..cut]));
+        repo.write(&format!("{dir}/s1.csv"), csv(&rows[cut..2 * cut]));
+        repo.write(&format!("{dir}/s2.csv"), csv(&rows[2 * cut..]));
+        repo.write(&format!("whole{trial}.csv"), csv(&rows));
+        let whole = repeats(&format!("whole{trial}.csv"));
+        assert_eq!((repeats(&dir), whole), (by_hand, by_hand), "trial {trial}");
+    }
+}
