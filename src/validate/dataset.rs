@@ -287,9 +287,8 @@ impl Checker<'_> {
         scratch: &Path,
     ) -> Result<(Result<Finding, Passed>, usize), ValidateError> {
         let n = self.opts.max_samples;
-        // A file's overlap is judged while other files are checked: each
-        // takes the share of the budget a check has.
-        let memory = self.keys_in_memory() as u64 * 32;
+        // A file's overlap is judged while other files are checked.
+        let memory = self.memory_share();
         let paths: Vec<PathBuf> = runs.iter().map(|(_, p)| p.clone()).collect();
         // Runs kept in the result cache can be merged into a kept merge.
         let kept = self

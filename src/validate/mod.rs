@@ -425,10 +425,15 @@ impl<'a> Checker<'a> {
         2 * std::thread::available_parallelism().map_or(1, |n| n.get())
     }
 
-    /// Keys one file's check holds in memory: the budget shared by the
-    /// shards checked at once, 32 bytes a key.
+    /// Bytes one file's check holds its keys in: the budget shared by the
+    /// files checked at once.
+    fn memory_share(&self) -> u64 {
+        self.opts.memory / self.workers() as u64
+    }
+
+    /// Keys one file's check holds in memory, 32 bytes a key.
     fn keys_in_memory(&self) -> usize {
-        (self.opts.memory / 32 / self.workers() as u64) as usize
+        (self.memory_share() / 32) as usize
     }
 
     /// A path as reports show it: repository-relative where possible.

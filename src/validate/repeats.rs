@@ -458,19 +458,27 @@ fn in_parts<T: Send>(
     inputs: &[Input],
     work: impl Fn(Vec<Source>) -> Result<T, IoError> + Sync,
 ) -> Result<Vec<T>, IoError> {
-    let parts = parts();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts
+    each_on_a_thread(&parts(), |range| {
+        let sources = inputs
             .iter()
-            .map(|range| {
+            .map(|i| Source::open(i)?.part(range))
+            .collect::<Result<Vec<_>, IoError>>()?;
+        work(sources)
+    })
+}
+
+/// `work` of each of `items`, each on a thread of its own; the results in
+/// the items' order.
+fn each_on_a_thread<A: Sync, T: Send>(
+    items: &[A],
+    work: impl Fn(&A) -> Result<T, IoError> + Sync,
+) -> Result<Vec<T>, IoError> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| {
                 let work = &work;
-                s.spawn(move || {
-                    let sources = inputs
-                        .iter()
-                        .map(|i| Source::open(i)?.part(range))
-                        .collect::<Result<Vec<_>, IoError>>()?;
-                    work(sources)
-                })
+                s.spawn(move || work(item))
             })
             .collect();
         handles
@@ -854,17 +862,16 @@ pub fn overlap(
     memory: u64,
     tmp: &Path,
 ) -> Result<Found, IoError> {
-    let theirs = numbered(theirs, 0);
-    let their_keys = theirs
+    let listed = numbered(theirs, 0);
+    let their_keys = listed
         .iter()
         .map(|t| Ok(Source::open(t)?.entries()))
         .sum::<Result<u64, IoError>>()?;
     if their_keys.saturating_mul(LOOKED_UP_KEY_BYTES) <= memory {
-        return looked_up(numbered(ours, base), &theirs, their_keys, n);
+        return looked_up(numbered(ours, base), &listed, their_keys, n);
     }
-    let theirs: Vec<PathBuf> = theirs.into_iter().map(|(_, p)| p).collect();
     let mut inputs = numbered(ours, base);
-    inputs.extend(numbered(&theirs, THEIRS));
+    inputs.extend(numbered(theirs, THEIRS));
     let (inputs, _temps) = reduce(inputs, tmp)?;
     let parts = in_parts(&inputs, |sources| shared_keys(sources, n))?;
     Ok(joined(parts, n))
@@ -891,33 +898,22 @@ fn looked_up(
         }
     }
     let per_thread = ours.len().div_ceil(threads()).max(1);
-    let parts = std::thread::scope(|s| {
-        let handles: Vec<_> = ours
-            .chunks(per_thread)
-            .map(|group| {
-                let firsts = &firsts;
-                s.spawn(move || -> Result<Found, IoError> {
-                    let mut found = Found::default();
-                    let mut earliest = BinaryHeap::new();
-                    for input in group {
-                        let mut source = Source::open(input)?;
-                        while let Some(e) = source.next()? {
-                            if let Some(&first) = firsts.get(&e.fingerprint) {
-                                found.repeats += 1;
-                                let repeat = at(&e, 0);
-                                offer(&mut earliest, n, Pair { repeat, first });
-                            }
-                        }
-                    }
-                    found.samples = earliest.into_sorted_vec();
-                    Ok(found)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect::<Result<Vec<_>, IoError>>()
+    let groups: Vec<&[Input]> = ours.chunks(per_thread).collect();
+    let parts = each_on_a_thread(&groups, |group| {
+        let mut found = Found::default();
+        let mut earliest = BinaryHeap::new();
+        for input in group.iter() {
+            let mut source = Source::open(input)?;
+            while let Some(e) = source.next()? {
+                if let Some(&first) = firsts.get(&e.fingerprint) {
+                    found.repeats += 1;
+                    let repeat = at(&e, 0);
+                    offer(&mut earliest, n, Pair { repeat, first });
+                }
+            }
+        }
+        found.samples = earliest.into_sorted_vec();
+        Ok(found)
     })?;
     Ok(joined(parts, n))
 }
