@@ -1231,10 +1231,7 @@ fn field_checks(
                 format!("are longer than {n} {unit}"),
             ),
             ConstraintKind::Pattern(p) => (
-                text.clone()
-                    .str()
-                    .contains(lit(format!("^(?:{p})$")), true)
-                    .not(),
+                super::pattern::mismatches(text.clone(), p),
                 format!("do not match /{p}/"),
             ),
             ConstraintKind::Enum(values) => {

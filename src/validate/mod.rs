@@ -22,6 +22,7 @@ mod list;
 mod listed;
 mod merged;
 mod observe;
+mod pattern;
 mod profiler;
 pub mod render;
 mod repeats;

@@ -1,0 +1,179 @@
+//! A string field's `pattern`, judged over a column of text. A pattern must
+//! match a whole value, so it compiles to a DFA anchored at both ends and
+//! each value is one walk through it. Four values walk at once: one walk's
+//! steps wait on each other's loads, four walks' do not, and the regex
+//! engine's search per value (its start-up, a fifth of a Parquet check of
+//! a pattern over short names) is not paid. Patterns whose DFA would be
+//! large (wide Unicode classes) keep the regex engine.
+
+use polars::prelude::*;
+use polars_arrow::array::{Array, BooleanArray, Utf8ViewArray};
+use polars_arrow::bitmap::MutableBitmap;
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::util::primitives::StateID;
+use regex_automata::util::start;
+use regex_automata::{Anchored, MatchKind};
+
+/// The largest DFA built (and the memory its construction may take); past
+/// it the regex engine searches each value.
+const DFA_BYTES: usize = 4 << 20;
+
+/// Whether each value of `text` fails to match `pattern` as a whole; null
+/// where the value is null.
+pub(super) fn mismatches(text: Expr, pattern: &str) -> Expr {
+    let whole = format!("^(?:{pattern})$");
+    let Some(walk) = Whole::new(&whole) else {
+        return text.str().contains(lit(whole), true).not();
+    };
+    super::udf::map(
+        text,
+        move |c: Column| {
+            let arrays = c.str()?.downcast_iter().map(|a| walk.mismatches(a));
+            Ok(BooleanChunked::from_chunk_iter(c.name().clone(), arrays).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// A pattern's DFA and its start.
+struct Whole {
+    dfa: dense::DFA<Vec<u32>>,
+    start: StateID,
+}
+
+impl Whole {
+    fn new(whole: &str) -> Option<Whole> {
+        let config = dense::Config::new()
+            // Whether any match ends at the end, not which one is first.
+            .match_kind(MatchKind::All)
+            .start_kind(StartKind::Anchored)
+            .dfa_size_limit(Some(DFA_BYTES))
+            .determinize_size_limit(Some(DFA_BYTES));
+        let dfa = dense::Builder::new().configure(config).build(whole).ok()?;
+        let start = dfa
+            .start_state(&start::Config::new().anchored(Anchored::Yes))
+            .ok()?;
+        Some(Whole { dfa, start })
+    }
+
+    fn mismatches(&self, a: &Utf8ViewArray) -> BooleanArray {
+        let mut out = MutableBitmap::with_capacity(a.len());
+        let values: Vec<&[u8]> = a.values_iter().map(str::as_bytes).collect();
+        let fours = values.chunks_exact(4);
+        let rest = fours.remainder();
+        for four in fours {
+            let ends = self.walk([four[0], four[1], four[2], four[3]]);
+            ends.iter()
+                .for_each(|&s| out.push(!self.dfa.is_match_state(s)));
+        }
+        for v in rest {
+            let end = self.finish(self.start, v);
+            out.push(!self.dfa.is_match_state(end));
+        }
+        BooleanArray::new(ArrowDataType::Boolean, out.into(), a.validity().cloned())
+    }
+
+    /// The states past the ends of four values, walked in step over their
+    /// common length, then each on its own.
+    fn walk(&self, values: [&[u8]; 4]) -> [StateID; 4] {
+        let common = values.iter().map(|v| v.len()).min().unwrap_or(0);
+        let mut states = [self.start; 4];
+        for at in 0..common {
+            for (s, v) in states.iter_mut().zip(values) {
+                *s = self.dfa.next_state(*s, v[at]);
+            }
+            // Values that failed early need not be walked to their ends.
+            if at % 32 == 31 && states.iter().all(|&s| self.dfa.is_dead_state(s)) {
+                return states;
+            }
+        }
+        std::array::from_fn(|i| self.finish(states[i], &values[i][common..]))
+    }
+
+    /// The state past the end of `rest`, walked from `state`.
+    fn finish(&self, mut state: StateID, rest: &[u8]) -> StateID {
+        for &b in rest {
+            if self.dfa.is_dead_state(state) {
+                return state;
+            }
+            state = self.dfa.next_state(state, b);
+        }
+        self.dfa.next_eoi_state(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walk_agrees_with_the_regex_engine() {
+        let patterns = [
+            "user_[0-9]+",
+            "cat|dog",
+            "a|ab",
+            "(ab)*",
+            "",
+            "[a-z]{2,4}\\d?",
+            "é+x",
+            "\\w+",
+            ".*\\.csv",
+        ];
+        let values = [
+            "",
+            "user_1",
+            "user_",
+            "user_12a",
+            "cat",
+            "dog",
+            "catdog",
+            "a",
+            "ab",
+            "abab",
+            "aba",
+            "xy",
+            "xyz7",
+            "xyzwv",
+            "éééx",
+            "ex",
+            "word_1",
+            "two words",
+            "a.csv",
+            "a.csvx",
+            "\n",
+            "cat\n",
+            "Ünïcödé",
+        ];
+        for p in patterns {
+            let whole = format!("^(?:{p})$");
+            let regex = regex::Regex::new(&whole).unwrap();
+            let walk = Whole::new(&whole).expect("a small DFA");
+            // Every order and every grouping of four, with the rest alone.
+            for shift in 0..values.len() {
+                let mut vs = values.to_vec();
+                vs.rotate_left(shift);
+                let a = Utf8ViewArray::from_slice_values(&vs);
+                let got: Vec<bool> = walk.mismatches(&a).values_iter().collect();
+                let want: Vec<bool> = vs.iter().map(|v| !regex.is_match(v)).collect();
+                assert_eq!(got, want, "pattern {p:?} over {vs:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_values_that_fail_early_agree() {
+        let walk = Whole::new("^(?:x[0-9]*)$").unwrap();
+        let long = "y".repeat(1000);
+        let good = format!("x{}", "7".repeat(999));
+        let vs = [
+            long.as_str(),
+            long.as_str(),
+            long.as_str(),
+            long.as_str(),
+            good.as_str(),
+        ];
+        let a = Utf8ViewArray::from_slice_values(vs);
+        let got: Vec<bool> = walk.mismatches(&a).values_iter().collect();
+        assert_eq!(got, [true, true, true, true, false]);
+    }
+}
