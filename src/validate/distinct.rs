@@ -8,7 +8,9 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
-use polars_arrow::array::{Utf8ViewArray, View};
+use polars_arrow::array::{BooleanArray, Utf8ViewArray, View};
+use polars_arrow::bitmap::utils::SlicesIterator;
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
 /// How the values of a one-column key are remembered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,15 +54,13 @@ pub fn seen_before(key: Expr, kind: KeyKind) -> Expr {
             let repeated: BooleanChunked = match kind {
                 KeyKind::Integer => {
                     let mut seen = ints.lock().unwrap_or_else(PoisonError::into_inner);
-                    // Through 128 bits, so unsigned keys past the signed
-                    // range stay distinct; one column's values all map
-                    // one-to-one onto 64 bits.
-                    let values = c.cast(&DataType::Int128)?;
-                    let values = values.i128()?;
-                    values
-                        .iter()
-                        .map(|v| v.is_some_and(|v| !seen.insert(v as u64)))
-                        .collect()
+                    // Each column's values map one-to-one onto 64 bits:
+                    // unsigned ones as they are, signed ones through i64.
+                    if c.dtype() == &DataType::UInt64 {
+                        seen.repeated(c.u64()?, |v| v)
+                    } else {
+                        seen.repeated(c.cast(&DataType::Int64)?.i64()?, |v| v as u64)
+                    }
                 }
                 KeyKind::Text => {
                     let mut seen = texts.lock().unwrap_or_else(PoisonError::into_inner);
@@ -74,6 +74,19 @@ pub fn seen_before(key: Expr, kind: KeyKind) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
     )
+}
+
+/// The spans (start, length) of an array's non-null values, so that a
+/// column with a few nulls is read span by span, in loops the compiler
+/// vectorises, not value by value through its validity.
+pub fn valid_spans(
+    validity: Option<&Bitmap>,
+    len: usize,
+) -> Box<dyn Iterator<Item = (usize, usize)> + '_> {
+    match validity {
+        Some(v) if v.unset_bits() > 0 => Box::new(SlicesIterator::new(v)),
+        _ => Box::new(std::iter::once((0, len))),
+    }
 }
 
 /// Values per block of the bitmap.
@@ -102,28 +115,65 @@ impl Default for IntSet {
 }
 
 impl IntSet {
-    /// Adds `v`; false if it was already there.
-    fn insert(&mut self, v: u64) -> bool {
-        let (added, sparse) = match self {
-            IntSet::Scattered(set) => return set.insert(v),
-            IntSet::Blocks { blocks, len } => {
-                let block = blocks
-                    .entry(v >> BLOCK_BITS)
-                    .or_insert_with(|| Box::new([0; BLOCK_WORDS]));
+    /// Adds each value of `ca` (as `key` maps it); for each row, whether
+    /// its value was there already (false where null).
+    fn repeated<T: PolarsNumericType>(
+        &mut self,
+        ca: &ChunkedArray<T>,
+        key: impl Fn(T::Native) -> u64,
+    ) -> BooleanChunked {
+        let arrays = ca.downcast_iter().map(|a| {
+            let values = a.values().as_slice();
+            let mut out = MutableBitmap::from_len_zeroed(values.len());
+            let mut keys = Vec::new();
+            for (at, n) in valid_spans(a.validity(), values.len()) {
+                keys.clear();
+                keys.extend(values[at..at + n].iter().map(|&v| key(v)));
+                self.insert_run(&keys, |i| out.set(at + i, true));
+            }
+            BooleanArray::from_data_default(out.into(), None)
+        });
+        BooleanChunked::from_chunk_iter(PlSmallStr::EMPTY, arrays)
+    }
+
+    /// Adds `values`, calling `repeat` with the index of each that was
+    /// there already. Neighbouring values (ids, counters) share a block,
+    /// looked up once for all of them.
+    fn insert_run(&mut self, values: &[u64], mut repeat: impl FnMut(usize)) {
+        let mut i = 0;
+        while i < values.len() {
+            let (blocks, len) = match self {
+                IntSet::Scattered(set) => {
+                    for (j, &v) in values.iter().enumerate().skip(i) {
+                        if !set.insert(v) {
+                            repeat(j);
+                        }
+                    }
+                    return;
+                }
+                IntSet::Blocks { blocks, len } => (blocks, len),
+            };
+            let high = values[i] >> BLOCK_BITS;
+            let block = blocks
+                .entry(high)
+                .or_insert_with(|| Box::new([0; BLOCK_WORDS]));
+            while let Some(&v) = values.get(i).filter(|&&v| v >> BLOCK_BITS == high) {
                 let bit = v & ((1 << BLOCK_BITS) - 1);
                 let (word, mask) = (&mut block[(bit / 64) as usize], 1u64 << (bit % 64));
-                let added = *word & mask == 0;
-                *word |= mask;
-                *len += u64::from(added);
-                // Blocks of 8 KiB past 64 MiB, holding under 16 bytes' worth each.
-                let bytes = blocks.len() as u64 * (BLOCK_WORDS as u64 * 8);
-                (added, bytes > 64 << 20 && bytes > *len * 16)
+                if *word & mask == 0 {
+                    *word |= mask;
+                    *len += 1;
+                } else {
+                    repeat(i);
+                }
+                i += 1;
             }
-        };
-        if added && sparse {
-            self.scatter();
+            // Blocks of 8 KiB past 64 MiB, holding under 16 bytes' worth each.
+            let bytes = blocks.len() as u64 * (BLOCK_WORDS as u64 * 8);
+            if bytes > 64 << 20 && bytes > *len * 16 {
+                self.scatter();
+            }
         }
-        added
     }
 
     fn scatter(&mut self) {
@@ -254,5 +304,57 @@ pub fn hash_text_at(a: &Utf8ViewArray, i: usize) -> u64 {
     } else {
         // SAFETY: `i` is an index of `a`.
         xxhash_rust::xxh3::xxh3_64(unsafe { a.value_unchecked(i) }.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The repeats a plain set finds, row by row.
+    fn by_hand(values: &[Option<i64>], seen: &mut std::collections::HashSet<i64>) -> Vec<bool> {
+        values
+            .iter()
+            .map(|v| v.is_some_and(|v| !seen.insert(v)))
+            .collect()
+    }
+
+    #[test]
+    fn repeats_are_found_in_blocks_and_once_scattered() {
+        // Neighbours, nulls, negatives, and (last) values a block apart,
+        // enough of them that the blocks give way to a hash set.
+        let mut batches: Vec<Vec<Option<i64>>> = vec![
+            vec![Some(1), Some(2), None, Some(2), Some(65_536), Some(1), None],
+            vec![
+                Some(-1),
+                Some(i64::MIN),
+                Some(i64::MAX),
+                Some(65_537),
+                Some(-1),
+                Some(0),
+            ],
+            vec![None, None, Some(0), Some(3)],
+        ];
+        let spread: Vec<Option<i64>> = (0..9_000).map(|i| Some(i << BLOCK_BITS)).collect();
+        batches.push(spread.clone());
+        batches.push(
+            spread
+                .iter()
+                .step_by(7)
+                .copied()
+                .chain([Some(5), None])
+                .collect(),
+        );
+        let (mut set, mut plain) = (IntSet::default(), std::collections::HashSet::new());
+        for batch in &batches {
+            let ca = Int64Chunked::from_iter(batch.iter().copied());
+            let got: Vec<bool> = set
+                .repeated(&ca, |v| v as u64)
+                .iter()
+                .map(|b| b == Some(true))
+                .collect();
+            assert_eq!(got, by_hand(batch, &mut plain), "batch {batch:?}");
+        }
+        assert!(matches!(set, IntSet::Scattered(_)));
     }
 }

@@ -12,9 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, Utf8ViewArray, View};
-use polars_arrow::bitmap::utils::SlicesIterator;
 
-use super::distinct::{Registers, hash_text, hash_text_at, hash_value};
+use super::distinct::{Registers, hash_text, hash_text_at, hash_value, valid_spans};
 use super::observe::observe;
 use super::written;
 use crate::stats::summary::{self, Distribution, MAX_CATEGORIES, Moments, Summary};
@@ -562,17 +561,11 @@ fn text_less(a: &Utf8ViewArray, i: usize, j: usize) -> bool {
     unsafe { a.value_unchecked(i) < a.value_unchecked(j) }
 }
 
-/// The runs of non-null values of `ca`, as slices of its values: a column
-/// with a few nulls is read run by run in the loops the compiler vectorises,
-/// not value by value through its validity.
+/// The runs of non-null values of `ca`, as slices of its values.
 fn valid_runs<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> impl Iterator<Item = &[T::Native]> {
     ca.downcast_iter().flat_map(|a| {
         let values = a.values().as_slice();
-        let runs: Box<dyn Iterator<Item = (usize, usize)>> = match a.validity() {
-            Some(v) if v.unset_bits() > 0 => Box::new(SlicesIterator::new(v)),
-            _ => Box::new(std::iter::once((0, values.len()))),
-        };
-        runs.map(move |(at, n)| &values[at..at + n])
+        valid_spans(a.validity(), values.len()).map(move |(at, n)| &values[at..at + n])
     })
 }
 
