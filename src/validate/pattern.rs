@@ -75,19 +75,22 @@ impl Whole {
 
     /// The states past the ends of four values, walked in step over their
     /// common length, then each on its own.
-    fn walk(&self, values: [&[u8]; 4]) -> [StateID; 4] {
-        let common = values.iter().map(|v| v.len()).min().unwrap_or(0);
+    fn walk(&self, whole: [&[u8]; 4]) -> [StateID; 4] {
+        let common = whole.iter().map(|v| v.len()).min().unwrap_or(0);
         let mut states = [self.start; 4];
+        let values = whole.map(|v| &v[..common]);
         for at in 0..common {
             for (s, v) in states.iter_mut().zip(values) {
-                *s = self.dfa.next_state(*s, v[at]);
+                // SAFETY: every state walked to is one of this DFA's, from
+                // its start on.
+                *s = unsafe { self.dfa.next_state_unchecked(*s, v[at]) };
             }
             // Values that failed early need not be walked to their ends.
             if at % 32 == 31 && states.iter().all(|&s| self.dfa.is_dead_state(s)) {
                 return states;
             }
         }
-        std::array::from_fn(|i| self.finish(states[i], &values[i][common..]))
+        std::array::from_fn(|i| self.finish(states[i], &whole[i][common..]))
     }
 
     /// The state past the end of `rest`, walked from `state`.
