@@ -8,7 +8,7 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
-use polars_arrow::array::{BooleanArray, Utf8ViewArray, View};
+use polars_arrow::array::{Array, BooleanArray, Utf8ViewArray, View};
 use polars_arrow::bitmap::utils::SlicesIterator;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
@@ -239,6 +239,15 @@ impl Registers {
         }
     }
 
+    /// Adds each text of `a` there is, span by span, in one loop per span.
+    pub fn add_texts(&mut self, a: &Utf8ViewArray) {
+        for (at, n) in valid_spans(a.validity(), a.len()) {
+            for i in at..at + n {
+                self.add(hash_text_at(a, i));
+            }
+        }
+    }
+
     pub fn merge(&mut self, o: &Registers) {
         for (r, l) in self.registers.iter_mut().zip(o.registers.iter()) {
             *r = (*r).max(*l);
@@ -297,7 +306,7 @@ pub fn hash_text(t: &str) -> u64 {
 
 /// `hash_text` of the text at `i` of `a`, from its view where it is inline.
 #[inline(always)]
-pub fn hash_text_at(a: &Utf8ViewArray, i: usize) -> u64 {
+fn hash_text_at(a: &Utf8ViewArray, i: usize) -> u64 {
     let v = a.views()[i];
     if v.length <= View::MAX_INLINE_SIZE {
         hash_value(v.as_u128())
@@ -356,5 +365,22 @@ mod tests {
             assert_eq!(got, by_hand(batch, &mut plain), "batch {batch:?}");
         }
         assert!(matches!(set, IntSet::Scattered(_)));
+    }
+
+    #[test]
+    fn a_text_hashes_alike_from_its_view_and_from_its_bytes() {
+        let texts = [
+            "",
+            "a",
+            "exactly12byt",
+            "thirteen byte",
+            "é\0x",
+            "a much longer text than twelve",
+        ];
+        let s = Series::new("t".into(), texts);
+        let a = s.str().unwrap().downcast_iter().next().unwrap().clone();
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(hash_text_at(&a, i), hash_text(t), "{t:?}");
+        }
     }
 }
