@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Reuse builds and installed tools between runs on one machine.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln-target}"
+# shellcheck source=scripts/build-env.sh
+. scripts/build-env.sh
 export KILN_TOOLS="${KILN_TOOLS:-$HOME/.cache/kiln-tools}"
 
 # A Python with the OpenLineage client, which checks the exported events.

@@ -5,8 +5,10 @@
 # lineage, and go back to an old version.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln-target}"
-cargo build --quiet --manifest-path "$root/Cargo.toml" --bin kiln
+# shellcheck source=scripts/build-env.sh
+. "$root/scripts/build-env.sh"
+# From the root, so that cargo reads the repository's .cargo/config.toml.
+(cd "$root" && cargo build --quiet --bin kiln)
 bin="$CARGO_TARGET_DIR/debug/kiln"
 kiln() { "$bin" "$@"; }
 
