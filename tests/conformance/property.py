@@ -1389,8 +1389,11 @@ def draw_mutation(rng: random.Random, g: Group, t: Table, muts: list) -> Optiona
                         e = cols[j].equivalent(rng, cells[j])
                         if e is not None and e not in cols[j].missing:
                             cells[j] = e
+            # A copy of a cell an earlier edit gave a documented departure's
+            # value (a date in year 0000) falls under that departure too.
+            deps = sorted({cell_departure(col, str(c)) for col, c in zip(cols, cells)} - {None})
             return {"op": "insert-row", "kind": kind, "variant": variant, "row": rng.randint(0, len(t.rows)),
-                    "cells": cells}
+                    "cells": cells, "departure": deps[0] if deps else None}
         return None
     # a header edit
     kind = rng.choice(HEADER_KINDS)
