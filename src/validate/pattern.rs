@@ -53,10 +53,13 @@ fn built(whole: &str) -> Option<Arc<Whole>> {
         .clone()
 }
 
-/// A pattern's DFA and its start.
+/// A pattern's DFA; the bytes every match begins with (`user_` of
+/// `user_[0-9]+`), compared at once rather than walked; and the state past
+/// them.
 struct Whole {
     dfa: dense::DFA<Vec<u32>>,
-    start: StateID,
+    prefix: Vec<u8>,
+    after: StateID,
 }
 
 impl Whole {
@@ -68,25 +71,45 @@ impl Whole {
             .dfa_size_limit(Some(DFA_BYTES))
             .determinize_size_limit(Some(DFA_BYTES));
         let dfa = dense::Builder::new().configure(config).build(whole).ok()?;
-        let start = dfa
+        let mut after = dfa
             .start_state(&start::Config::new().anchored(Anchored::Yes))
             .ok()?;
-        Some(Whole { dfa, start })
+        // A byte is forced where a value may not end and only one byte
+        // leads on.
+        let mut prefix = Vec::new();
+        while prefix.len() < 16 && !dfa.is_match_state(dfa.next_eoi_state(after)) {
+            let mut on = (0..=255u8)
+                .map(|b| (b, dfa.next_state(after, b)))
+                .filter(|&(_, s)| !dfa.is_dead_state(s));
+            match (on.next(), on.next()) {
+                (Some((b, s)), None) => {
+                    prefix.push(b);
+                    after = s;
+                }
+                _ => break,
+            }
+        }
+        Some(Whole { dfa, prefix, after })
     }
 
     fn mismatches(&self, a: &Utf8ViewArray) -> BooleanArray {
         let mut out = MutableBitmap::with_capacity(a.len());
-        let values: Vec<&[u8]> = a.values_iter().map(str::as_bytes).collect();
-        let fours = values.chunks_exact(4);
-        let rest = fours.remainder();
+        // Each value past the prefix; none where it does not begin so.
+        let rests: Vec<Option<&[u8]>> = a
+            .values_iter()
+            .map(|v| v.as_bytes().strip_prefix(self.prefix.as_slice()))
+            .collect();
+        let fours = rests.chunks_exact(4);
+        let left = fours.remainder();
         for four in fours {
-            let ends = self.walk([four[0], four[1], four[2], four[3]]);
-            ends.iter()
-                .for_each(|&s| out.push(!self.dfa.is_match_state(s)));
+            let ends = self.walk(std::array::from_fn(|i| four[i].unwrap_or_default()));
+            for (rest, end) in four.iter().zip(ends) {
+                out.push(rest.is_none() || !self.dfa.is_match_state(end));
+            }
         }
-        for v in rest {
-            let end = self.finish(self.start, v);
-            out.push(!self.dfa.is_match_state(end));
+        for rest in left {
+            let end = rest.map(|r| self.finish(self.after, r));
+            out.push(!end.is_some_and(|s| self.dfa.is_match_state(s)));
         }
         BooleanArray::new(ArrowDataType::Boolean, out.into(), a.validity().cloned())
     }
@@ -95,12 +118,12 @@ impl Whole {
     /// common length, then each on its own.
     fn walk(&self, whole: [&[u8]; 4]) -> [StateID; 4] {
         let common = whole.iter().map(|v| v.len()).min().unwrap_or(0);
-        let mut states = [self.start; 4];
+        let mut states = [self.after; 4];
         let values = whole.map(|v| &v[..common]);
         for at in 0..common {
             for (s, v) in states.iter_mut().zip(values) {
                 // SAFETY: every state walked to is one of this DFA's, from
-                // its start on.
+                // the one past the prefix on.
                 *s = unsafe { self.dfa.next_state_unchecked(*s, v[at]) };
             }
             // Values that failed early need not be walked to their ends.
@@ -164,6 +187,10 @@ mod tests {
             "\n",
             "cat\n",
             "Ünïcödé",
+            "u",
+            "use",
+            "usex_1",
+            "é",
         ];
         for p in patterns {
             let whole = format!("^(?:{p})$");
@@ -179,6 +206,19 @@ mod tests {
                 assert_eq!(got, want, "pattern {p:?} over {vs:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_bytes_every_match_begins_with_are_compared_at_once() {
+        let prefix = |p: &str| Whole::new(&format!("^(?:{p})$")).unwrap().prefix;
+        assert_eq!(prefix("user_[0-9]+"), b"user_");
+        assert_eq!(prefix("é+x"), "é".as_bytes());
+        assert_eq!(prefix("ab(c|d)"), b"ab");
+        // A value may end there, or more than one byte leads on.
+        assert_eq!(prefix("ab?"), b"a");
+        assert_eq!(prefix("(ab)*"), b"");
+        assert_eq!(prefix("cat|dog"), b"");
+        assert_eq!(prefix(""), b"");
     }
 
     #[test]
