@@ -11,6 +11,8 @@ use tdigests::{Centroid, TDigest};
 
 /// Centroids a digest keeps: quantiles within about half a percent of rank.
 const CENTROIDS: usize = 200;
+/// Centroids of merged digests gathered before they are compressed.
+const GATHERED: usize = 16 * CENTROIDS;
 /// Distinct values counted exactly; a column with more has no categories.
 pub const MAX_CATEGORIES: usize = 1000;
 /// Bars of a histogram.
@@ -78,9 +80,23 @@ impl Distribution {
         Distribution { moments, centroids }
     }
 
+    /// Adds `o`'s values. Their centroids are gathered, and compressed
+    /// with these into one digest's only past a bound: a dataset's shards
+    /// were each sorted and compressed into the merged digest in turn, a
+    /// twentieth of a re-check. `settle` compresses what is left.
     pub fn merge(&mut self, o: &Distribution) {
         self.moments.merge(&o.moments);
-        self.centroids = merge_centroids(&self.centroids, &o.centroids);
+        self.centroids.extend_from_slice(&o.centroids);
+        if self.centroids.len() > GATHERED {
+            self.settle();
+        }
+    }
+
+    /// Gathered centroids compressed into a digest's.
+    pub fn settle(&mut self) {
+        if self.centroids.len() > CENTROIDS {
+            self.centroids = merge_centroids(&[], &self.centroids);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -242,6 +258,13 @@ impl Summary {
         self.merge_categories(o.categories.as_ref(), o.many);
     }
 
+    fn settle(&mut self) {
+        self.values
+            .iter_mut()
+            .chain(&mut self.lengths)
+            .for_each(Distribution::settle);
+    }
+
     /// Adds counts of values; past `MAX_CATEGORIES` distinct values the
     /// counts are dropped and the column has `many`.
     fn merge_categories(&mut self, counts: Option<&BTreeMap<String, u64>>, many: bool) {
@@ -388,6 +411,11 @@ impl Profile {
                 None => self.columns.push(c.clone()),
             }
         }
+    }
+
+    /// Each column's gathered centroids compressed (see `Distribution::merge`).
+    pub fn settle(&mut self) {
+        self.columns.iter_mut().for_each(|c| c.summary.settle());
     }
 
     pub fn column(&self, name: &str) -> Option<&ColumnStats> {

@@ -567,7 +567,8 @@ impl InOrder {
     }
 
     fn merged(self) -> Option<crate::stats::Profile> {
-        let m = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut m = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        m.merged.settle();
         (!m.broken && m.waiting.is_empty()).then_some(m.merged)
     }
 }

@@ -394,6 +394,7 @@ impl<'a> Checker<'a> {
                 None => return Ok(None),
             }
         }
+        merged.settle();
         Ok(Some(merged))
     }
 
