@@ -86,16 +86,13 @@ impl Distribution {
     /// twentieth of a re-check. `settle` compresses what is left.
     pub fn merge(&mut self, o: &Distribution) {
         self.moments.merge(&o.moments);
-        self.centroids.extend_from_slice(&o.centroids);
-        if self.centroids.len() > GATHERED {
-            self.settle();
-        }
+        gather(&mut self.centroids, &o.centroids, GATHERED);
     }
 
     /// Gathered centroids compressed into a digest's.
     pub fn settle(&mut self) {
         if self.centroids.len() > CENTROIDS {
-            self.centroids = merge_centroids(&[], &self.centroids);
+            self.centroids = compressed(&self.centroids);
         }
     }
 
@@ -186,18 +183,27 @@ fn digest_of(centroids: &[[f64; 2]]) -> Option<TDigest> {
     (!usable.is_empty()).then(|| TDigest::from_centroids(usable))
 }
 
-/// Two digests' centroids (or values with their weights) as one digest's.
-pub fn merge_centroids(a: &[[f64; 2]], b: &[[f64; 2]]) -> Vec<[f64; 2]> {
-    // Sorted here, unstably: the digest's own stable sort then finds runs.
-    let mut b = b.to_vec();
-    b.sort_unstable_by(|x, y| x[0].total_cmp(&y[0]));
-    let mut merged = match (digest_of(a), digest_of(&b)) {
-        (Some(a), Some(b)) => a.merge(&b),
-        (Some(d), None) | (None, Some(d)) => d,
-        (None, None) => return Vec::new(),
+/// Weighted points (values with the rows each stands for, or other
+/// digests' centroids) added to a digest's centroids, all compressed into
+/// one digest's once more than `bound` are held: adding many small sets
+/// (a column's batches, a dataset's shards) sorts and compresses rarely.
+pub fn gather(centroids: &mut Vec<[f64; 2]>, points: &[[f64; 2]], bound: usize) {
+    centroids.extend_from_slice(points);
+    if centroids.len() > bound {
+        *centroids = compressed(centroids);
+    }
+}
+
+/// Weighted points as one digest's centroids.
+pub fn compressed(points: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    // Sorted here: the digest's own stable sort then finds one run.
+    let mut points = points.to_vec();
+    points.sort_by(|x, y| x[0].total_cmp(&y[0]));
+    let Some(mut digest) = digest_of(&points) else {
+        return Vec::new();
     };
-    merged.compress(CENTROIDS);
-    centroids_of(&merged)
+    digest.compress(CENTROIDS);
+    centroids_of(&digest)
 }
 
 fn centroids_of(digest: &TDigest) -> Vec<[f64; 2]> {

@@ -376,15 +376,16 @@ impl Checker<'_> {
                 Some(cache) => {
                     let id = self.file_id(file, self.rel(file).as_deref())?;
                     let key = cache::Cache::column_keys_key(&id, format.name(), &against.fields);
-                    Some((cache, key))
+                    let path = cache.run_path(&key, 0);
+                    Some((cache, key, path))
                 }
                 None => None,
             };
-            if let Some((cache, key)) = &kept
-                && cache.run_path(key, 0).is_file()
+            if let Some((_, _, path)) = &kept
+                && path.is_file()
             {
                 tracing::debug!("{}: its keys kept from an earlier check", file.display());
-                runs.push(cache.run_path(key, 0));
+                runs.push(path.clone());
                 continue;
             }
             let sink = KeySink::new(self.keys_in_memory(), scratch);
@@ -394,11 +395,11 @@ impl Checker<'_> {
             };
             let run = scratch.join(format!("theirs-{i}.keys"));
             keys.finish(&run, scratch).map_err(ValidateError::Data)?;
-            if let Some((cache, key)) = &kept {
+            if let Some((cache, key, path)) = &kept {
                 // Derived state: not keeping it costs the next check a read.
                 let stored = cache
                     .prepare(key)
-                    .and_then(|()| repeats::same_run(&run, &cache.run_path(key, 0), cache.tmp()));
+                    .and_then(|()| repeats::same_run(&run, path, cache.tmp()));
                 if let Err(e) = stored {
                     tracing::warn!("cannot keep the keys of {}: {e}", file.display());
                 }

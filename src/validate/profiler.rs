@@ -66,10 +66,10 @@ pub struct Observed {
     counts: HashMap<u64, (String, f64), Hashed>,
     many: bool,
     /// The moments and digest of the numbers, or of the texts' lengths,
-    /// and sampled values (with the rows each stands for) not yet in it.
+    /// with the sampled values (and the rows each stands for) gathered
+    /// into it since it was last compressed.
     moments: Moments,
     centroids: Vec<[f64; 2]>,
-    pending: Vec<[f64; 2]>,
     /// Rows seen so far.
     seen: u64,
     /// Batches begun so far: each draws its sample from a stream of its own.
@@ -120,8 +120,7 @@ impl Observed {
     /// The column's summary.
     pub fn summary(&self) -> Summary {
         let mut out = Summary::default();
-        let centroids = summary::merge_centroids(&self.centroids, &self.pending);
-        let d = Distribution::new(self.moments.clone(), centroids);
+        let d = Distribution::new(self.moments.clone(), summary::compressed(&self.centroids));
         match self.kind {
             Kind::Number { .. } => out.values = Some(d),
             Kind::Text => out.lengths = Some(d),
@@ -149,11 +148,7 @@ impl Observed {
         };
         self.seen += b.rows;
         // Sampled values are sorted into the digest many batches at a time.
-        self.pending.extend(b.sampled);
-        if self.pending.len() >= PENDING {
-            self.centroids = summary::merge_centroids(&self.centroids, &self.pending);
-            self.pending.clear();
-        }
+        summary::gather(&mut self.centroids, &b.sampled, PENDING);
         self.moments.merge(&b.sums.moments());
         if self.many || b.many {
             self.many = true;
