@@ -14,6 +14,8 @@ use polars_arrow::datatypes::ArrowDataType;
 struct Listed {
     /// Texts of up to 12 bytes: their whole views.
     short: Vec<u128>,
+    /// The same, placed for one comparison per cell.
+    slots: Option<Slots>,
     /// Longer ones: their views' length and prefix, and the text.
     long: Vec<(u32, u32, Vec<u8>)>,
 }
@@ -23,11 +25,15 @@ impl Listed {
         let (short, long): (Vec<&String>, Vec<&String>) = texts
             .iter()
             .partition(|t| t.len() <= View::MAX_INLINE_SIZE as usize);
+        let mut short: Vec<u128> = short
+            .iter()
+            .map(|t| View::new_inline(t.as_bytes()).as_u128())
+            .collect();
+        short.sort_unstable();
+        short.dedup();
         Listed {
-            short: short
-                .iter()
-                .map(|t| View::new_inline(t.as_bytes()).as_u128())
-                .collect(),
+            slots: Slots::new(&short),
+            short,
             long: long
                 .iter()
                 .map(|t| {
@@ -43,14 +49,16 @@ impl Listed {
         // A view's length is part of its 128 bits, so the view of a long
         // text never equals a short listed one's: short ones need no
         // length test, and one alone (the missing value "") no loop.
-        let views = a.views().iter();
+        let views = a.views();
+        let short = |v: &View| match &self.slots {
+            Some(slots) => slots.hold(v.as_u128()),
+            None => self.short.contains(&v.as_u128()),
+        };
         match (self.short.as_slice(), self.long.is_empty()) {
-            (&[only], true) => Bitmap::from_trusted_len_iter(views.map(|v| v.as_u128() == only)),
-            (short, true) => {
-                Bitmap::from_trusted_len_iter(views.map(|v| short.contains(&v.as_u128())))
-            }
-            (short, false) => Bitmap::from_trusted_len_iter(views.enumerate().map(|(i, v)| {
-                short.contains(&v.as_u128())
+            (&[only], true) => bitmap(views, |_, v| v.as_u128() == only),
+            (_, true) => bitmap(views, |_, v| short(v)),
+            (_, false) => bitmap(views, |i, v| {
+                short(v)
                     || (v.length > View::MAX_INLINE_SIZE
                         && self.long.iter().any(|(length, prefix, text)| {
                             // SAFETY: `i` is an index of `a`.
@@ -58,7 +66,7 @@ impl Listed {
                                 && v.prefix == *prefix
                                 && unsafe { a.value_unchecked(i) }.as_bytes() == text.as_slice()
                         }))
-            })),
+            }),
         }
     }
 
@@ -75,6 +83,83 @@ impl Listed {
             None => unlisted,
         };
         a.clone().with_validity(Some(validity))
+    }
+}
+
+/// The bitmap of `test` on each view and its index, made a word at a time:
+/// polars' bitmap from an iterator tested each step for the iterator's
+/// end, and took twice the instructions of a comparison with `""`.
+fn bitmap(views: &[View], test: impl Fn(usize, &View) -> bool) -> Bitmap {
+    let mut bytes = Vec::with_capacity(views.len().div_ceil(64) * 8);
+    let word = |at: usize, run: &[View]| {
+        run.iter()
+            .enumerate()
+            .fold(0u64, |w, (i, v)| w | (u64::from(test(at + i, v)) << i))
+    };
+    let words = views.chunks_exact(64);
+    let rest = words.remainder();
+    for (n, run) in words.enumerate() {
+        bytes.extend_from_slice(&word(n * 64, run).to_le_bytes());
+    }
+    if !rest.is_empty() {
+        let last = word(views.len() - rest.len(), rest).to_le_bytes();
+        bytes.extend_from_slice(&last[..rest.len().div_ceil(8)]);
+    }
+    Bitmap::from_u8_vec(bytes, views.len())
+}
+
+/// Short listed views in a table of 2^k slots, placed by a hash that
+/// sends no two to one slot: a view is listed where it equals the view in
+/// its slot, one comparison whatever the list's length. (A search of the
+/// list, stopping at a match, was a twentieth of a Parquet check on a
+/// five-value enum.) An empty slot holds a listed view, so needs no mark.
+struct Slots {
+    table: Vec<u128>,
+    keys: [u64; 2],
+    shift: u32,
+}
+
+/// The most slots tried before a list is searched instead.
+const MAX_SLOT_BITS: u32 = 14;
+
+impl Slots {
+    fn new(short: &[u128]) -> Option<Slots> {
+        let first = *short.first()?;
+        let least = usize::BITS - (2 * short.len() - 1).leading_zeros();
+        let mut next = super::profiler::xorshift(0x2545_F491_4F6C_DD1D);
+        for bits in least..=MAX_SLOT_BITS {
+            for _ in 0..32 {
+                let mut slots = Slots {
+                    table: vec![first; 1 << bits],
+                    keys: [next() | 1, next() | 1],
+                    shift: 64 - bits,
+                };
+                let mut taken = vec![false; 1 << bits];
+                let placed = short.iter().all(|&v| {
+                    let at = slots.slot(v);
+                    slots.table[at] = v;
+                    !std::mem::replace(&mut taken[at], true)
+                });
+                if placed {
+                    return Some(slots);
+                }
+            }
+        }
+        None
+    }
+
+    #[inline(always)]
+    fn slot(&self, v: u128) -> usize {
+        let h = (v as u64)
+            .wrapping_mul(self.keys[0])
+            .wrapping_add(((v >> 64) as u64).wrapping_mul(self.keys[1]));
+        (h >> self.shift) as usize
+    }
+
+    #[inline(always)]
+    fn hold(&self, v: u128) -> bool {
+        // SAFETY: a slot is below 2^(64 - shift), the table's length.
+        unsafe { *self.table.get_unchecked(self.slot(v)) == v }
     }
 }
 
@@ -186,6 +271,38 @@ mod tests {
                 .map(|c| c.filter(|c| !list.iter().any(|l| l == c)))
                 .collect();
             assert_eq!(nulled, kept, "round {round}: {list:?} nulled in {cells:?}");
+        }
+    }
+
+    #[test]
+    fn long_lists_are_placed_in_slots_or_searched_alike() {
+        // Lists from one text to more than slots can place, of numbers
+        // written in texts short and long; cells listed and not, in runs
+        // that are not a multiple of a bitmap's word.
+        for (n, cells) in [(1, 7), (2, 64), (5, 65), (40, 130), (300, 500), (3000, 999)] {
+            let list: Vec<String> = (0..n)
+                .map(|i| match i % 3 {
+                    0 => format!("{i}"),
+                    1 => format!("v{i}-long-enough-to-be-out-of-line"),
+                    _ => format!("code {i}"),
+                })
+                .collect();
+            let listed = Listed::new(&list);
+            assert_eq!(listed.slots.is_some(), n <= 300, "{n} texts");
+            let texts: Vec<String> = (0..cells)
+                .map(|i| match i % 4 {
+                    0 => format!("{}", i * 7 % (2 * n)),
+                    1 => format!("code {}", i * 5 % (2 * n)),
+                    2 => format!("v{}-long-enough-to-be-out-of-line", i % (2 * n)),
+                    _ => format!("v{}-long-enough-to-be-out-of-linf", i % n),
+                })
+                .collect();
+            let a = Utf8ViewArray::from_slice_values(&texts);
+            let bits = listed.bits(&a);
+            assert_eq!(bits.len(), cells);
+            for (i, t) in texts.iter().enumerate() {
+                assert_eq!(bits.get_bit(i), list.contains(t), "{t:?} among {n}");
+            }
         }
     }
 }
