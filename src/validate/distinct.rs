@@ -195,6 +195,9 @@ impl IntSet {
     }
 }
 
+/// Recent views held by `Registers::add_texts`.
+const RECENT: usize = 256;
+
 /// Registers of a sketch: 2^12, for a standard error of about 1.6%.
 const SKETCH_BITS: u32 = 12;
 const REGISTERS: usize = 1 << SKETCH_BITS;
@@ -240,10 +243,37 @@ impl Registers {
     }
 
     /// Adds each text of `a` there is, span by span, in one loop per span.
-    pub fn add_texts(&mut self, a: &Utf8ViewArray) {
-        for (at, n) in valid_spans(a.validity(), a.len()) {
-            for i in at..at + n {
-                self.add(hash_text_at(a, i));
+    /// Where the column has had few distinct texts (`few`), a cell whose
+    /// view is among the recent ones is skipped: its hash is in already,
+    /// and hashing every cell of a column of categories cost more than
+    /// the lookup.
+    pub fn add_texts(&mut self, a: &Utf8ViewArray, few: bool) {
+        let mut spans = valid_spans(a.validity(), a.len());
+        if !few {
+            for (at, n) in spans {
+                (at..at + n).for_each(|i| self.add(hash_text_at(a, i)));
+            }
+            return;
+        }
+        let Some((first, n)) = spans.next() else {
+            return;
+        };
+        // Equal views are equal texts (a long text's view names where its
+        // bytes are), so each view held has been added.
+        self.add(hash_text_at(a, first));
+        let views = a.views();
+        let mut recent = [views[first].as_u128(); RECENT];
+        let slot = |v: u128| {
+            (((v as u64) ^ ((v >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+        };
+        for (at, n) in std::iter::once((first, n)).chain(spans) {
+            for (i, v) in views[at..at + n].iter().enumerate() {
+                let v = v.as_u128();
+                let held = &mut recent[slot(v) % RECENT];
+                if *held != v {
+                    *held = v;
+                    self.add(hash_text_at(a, at + i));
+                }
             }
         }
     }
@@ -382,5 +412,47 @@ mod tests {
         for (i, t) in texts.iter().enumerate() {
             assert_eq!(hash_text_at(&a, i), hash_text(t), "{t:?}");
         }
+    }
+
+    #[test]
+    fn texts_skipped_as_recent_leave_the_registers_as_all_hashed() {
+        // Few and many distinct texts, short and long, the empty text,
+        // nulls first and in runs, and an array of nulls only.
+        let pool: Vec<String> = (0..2000)
+            .map(|i| match i % 3 {
+                0 => String::new(),
+                1 => format!("c{i}"),
+                _ => format!("category number {i}, out of line"),
+            })
+            .collect();
+        let mut next = crate::validate::profiler::xorshift(0x9E37_79B9_7F4A_7C15);
+        for (distinct, rows) in [
+            (1, 1),
+            (3, 100),
+            (40, 5000),
+            (600, 20_000),
+            (2000, 3000),
+            (5, 0),
+        ] {
+            let cells: Vec<Option<&str>> = (0..rows)
+                .map(|_| {
+                    (!next().is_multiple_of(9))
+                        .then(|| pool[(next() % distinct as u64) as usize].as_str())
+                })
+                .chain([None; 3])
+                .collect();
+            assert_texts_add_alike(&cells);
+        }
+        // A text met once, in the first run of values.
+        assert_texts_add_alike(&[Some("a"), Some("only here"), Some("a"), None, Some("a")]);
+    }
+
+    fn assert_texts_add_alike(cells: &[Option<&str>]) {
+        let s = Series::new("t".into(), cells);
+        let a = s.str().unwrap().downcast_iter().next().unwrap().clone();
+        let [mut few, mut many] = [Registers::default(), Registers::default()];
+        few.add_texts(&a, true);
+        many.add_texts(&a, false);
+        assert_eq!(few, many, "{cells:?}");
     }
 }

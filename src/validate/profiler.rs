@@ -387,7 +387,7 @@ fn batch(
             let mut least: Option<&str> = None;
             let mut greatest: Option<&str> = None;
             for a in texts.downcast_iter() {
-                b.registers.add_texts(a);
+                b.registers.add_texts(a, counted);
                 if let Some([lo, hi]) = text_ends(a) {
                     least = Some(least.map_or(lo, |l| l.min(lo)));
                     greatest = Some(greatest.map_or(hi, |g| g.max(hi)));
