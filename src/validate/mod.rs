@@ -267,6 +267,7 @@ struct Checked {
 impl<'a> Checker<'a> {
     /// A checker in `repo` (with its result cache), or outside any repository.
     pub fn new(repo: Option<&'a RepoDirs>, opts: &'a CheckOptions) -> Checker<'a> {
+        engine::warm_up();
         let cache = repo
             .filter(|_| opts.use_cache)
             .map(|r| cache::Cache::new(r.state.clone(), r.tmp.clone()));
