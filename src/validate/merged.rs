@@ -20,7 +20,7 @@ use crate::fsutil::{self, Context, IoError};
 use crate::store::Id;
 
 const DIR: &str = "merges-v1";
-const KEY_CONTEXT: &str = "kiln 2026-11 dataset merge v1";
+const KEY_CONTEXT: &str = "kiln 2026-12 dataset merge v2";
 /// Levels kept before they are joined into one (a merge, whole or of a
 /// re-check's shards, leaves one for each core): each re-check reads every
 /// level once, and joining reads and writes them all.
@@ -141,7 +141,7 @@ impl Merges {
             .ctx("create a file in", &self.dir)?;
         let (file, path) = file.keep().map_err(|e| e.error).ctx("create", &self.dir)?;
         let name = fsutil::rel_string(&self.dir, &path).expect("a level is in its folder");
-        Ok((name, Entries::new(file, &path)))
+        Ok((name, Entries::new(file, &path)?))
     }
 
     /// Keeps `state` as the merge of `key` (derived state: a failure only

@@ -339,13 +339,16 @@ impl Source {
     fn open(input: &Input) -> Result<Source, IoError> {
         let (shard, path) = input;
         let reader = open(path)?;
-        let size = record_size(*shard) as u64;
         let len = reader.get_ref().metadata().ctx("read", path)?.len();
+        let left = match shard {
+            Some(_) => len / KEY_BYTES as u64,
+            None => entries_in(reader.get_ref(), len, path)?,
+        };
         Ok(Source {
             reader,
             shard: *shard,
             path: path.clone(),
-            left: len / size,
+            left,
         })
     }
 
@@ -578,7 +581,7 @@ fn reduce(
         for group in inputs.chunks(fan_in) {
             let file = fsutil::temp_file(tmp)?;
             let path = file.path().to_path_buf();
-            let mut w = Entries::new(file.reopen().ctx("open", &path)?, &path);
+            let mut w = Entries::new(file.reopen().ctx("open", &path)?, &path)?;
             merge_sources(sources(group)?, |e| w.write(&e))?;
             w.finish()?;
             next.push((None, path));
@@ -608,20 +611,71 @@ fn at(e: &Entry, base: u64) -> At {
 }
 
 /// A file of entries being written (the form of runs merged before).
+/// After the entries comes a filter of their keys, so that a re-check can
+/// tell that a new key is in no level without reading the level's
+/// entries: the low 16 bits of each fingerprint, the top 64 bits of every
+/// [`FENCE`]th, then the number of entries and [`MARK`]. (Looking every
+/// new key up among the entries touched nearly every page of the levels,
+/// a sixth of a re-check.) A file of no entries is empty.
 pub struct Entries {
     w: BufWriter<std::fs::File>,
     path: PathBuf,
     count: u64,
+    lows: BufWriter<std::fs::File>,
+    fences: BufWriter<std::fs::File>,
+}
+
+/// Entries a fence of the filter stands for.
+const FENCE: u64 = 64;
+/// The end of a file of entries.
+const MARK: &[u8; 8] = b"kilnkeys";
+const TRAILER: u64 = 16;
+
+/// Where a file of `n` entries has its filter's lows and fences, and its
+/// length (none past any real file's).
+fn layout(n: u64) -> Option<(u64, u64, u64)> {
+    let lows = n.checked_mul(ENTRY_BYTES as u64)?;
+    let fences = lows.checked_add(n.checked_mul(2)?)?;
+    let end = fences.checked_add(n.div_ceil(FENCE).checked_mul(8)?)?;
+    Some((lows, fences, end.checked_add(TRAILER)?))
+}
+
+/// The number of entries of `file`, a file of entries `len` bytes long
+/// (at `path`), from its end.
+fn entries_in(file: &std::fs::File, len: u64, path: &Path) -> Result<u64, IoError> {
+    use std::os::unix::fs::FileExt;
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut end = [0u8; TRAILER as usize];
+    if len >= TRAILER {
+        file.read_exact_at(&mut end, len - TRAILER)
+            .ctx("read", path)?;
+    }
+    let n = u64::from_le_bytes(end[..8].try_into().unwrap_or_default());
+    match layout(n) {
+        Some((.., whole)) if whole == len && &end[8..] == MARK => Ok(n),
+        _ => Err(cut(path, "a file of entries")),
+    }
 }
 
 impl Entries {
-    /// Entries written to `file`, an empty file made for them at `path`.
-    pub fn new(file: std::fs::File, path: &Path) -> Entries {
-        Entries {
+    /// Entries written to `file`, an empty file made for them at `path`;
+    /// the filter is gathered in unnamed files beside it.
+    pub fn new(file: std::fs::File, path: &Path) -> Result<Entries, IoError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let side = || {
+            tempfile::tempfile_in(dir)
+                .ctx("create a temporary file in", dir)
+                .map(|f| BufWriter::with_capacity(BUFFER / 4, f))
+        };
+        Ok(Entries {
             w: BufWriter::with_capacity(BUFFER, file),
             path: path.to_path_buf(),
             count: 0,
-        }
+            lows: side()?,
+            fences: side()?,
+        })
     }
 
     fn write(&mut self, e: &Entry) -> Result<(), IoError> {
@@ -629,12 +683,37 @@ impl Entries {
         b[..16].copy_from_slice(&e.fingerprint.to_le_bytes());
         b[16..24].copy_from_slice(&e.shard.to_le_bytes());
         b[24..].copy_from_slice(&e.row.to_le_bytes());
+        self.w.write_all(&b).ctx("write", &self.path)?;
+        self.lows
+            .write_all(&(e.fingerprint as u16).to_le_bytes())
+            .ctx("write", &self.path)?;
+        if self.count.is_multiple_of(FENCE) {
+            self.fences
+                .write_all(&((e.fingerprint >> 64) as u64).to_le_bytes())
+                .ctx("write", &self.path)?;
+        }
         self.count += 1;
-        self.w.write_all(&b).ctx("write", &self.path)
+        Ok(())
     }
 
     /// How many entries were written.
     fn finish(mut self) -> Result<u64, IoError> {
+        if self.count > 0 {
+            for side in [self.lows, self.fences] {
+                let copied = side
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|mut f| {
+                        f.rewind()?;
+                        std::io::copy(&mut f, &mut self.w)
+                    });
+                copied.ctx("write", &self.path)?;
+            }
+            self.w
+                .write_all(&self.count.to_le_bytes())
+                .ctx("write", &self.path)?;
+            self.w.write_all(MARK).ctx("write", &self.path)?;
+        }
         self.w.flush().ctx("write", &self.path)?;
         Ok(self.count)
     }
@@ -739,24 +818,26 @@ pub fn extend(
 }
 
 /// Levels of first rows, mapped into memory and searched forward as ever
-/// larger keys are asked for: a re-check looks up the new shards' keys,
-/// a few among many, so it touches a few records of each page it passes
-/// instead of reading every record.
+/// larger keys are asked for: a re-check looks up the new shards' keys, a
+/// few among many, in each level's filter, and only those the filter may
+/// hold among its entries.
 struct Seen {
     levels: Vec<Level>,
 }
 
 struct Level {
     map: memmap2::Mmap,
+    /// Its entries, and where its filter's lows and fences start.
+    n: usize,
+    lows: usize,
+    fences: usize,
     /// Records before this one hold smaller keys than any asked for yet.
     at: usize,
+    /// Likewise, fences.
+    fence_at: usize,
 }
 
 impl Level {
-    fn records(&self) -> usize {
-        self.map.len() / ENTRY_BYTES
-    }
-
     fn fingerprint(&self, i: usize) -> u128 {
         let at = i * ENTRY_BYTES;
         u128::from_le_bytes(self.map[at..at + 16].try_into().unwrap_or_default())
@@ -766,28 +847,56 @@ impl Level {
         decode(&self.map[i * ENTRY_BYTES..(i + 1) * ENTRY_BYTES], None)
     }
 
-    /// The first record at or after `at` whose key is at least `key`:
-    /// galloping, then halving.
-    fn seek(&mut self, key: u128) -> usize {
-        let n = self.records();
-        let (mut lo, mut step) = (self.at, 1);
-        let mut hi = lo;
-        while hi < n && self.fingerprint(hi) < key {
-            lo = hi + 1;
-            hi = hi.saturating_add(step).min(n);
-            step *= 2;
-        }
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.fingerprint(mid) < key {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        self.at = lo;
-        lo
+    fn low(&self, i: usize) -> u16 {
+        let at = self.lows + 2 * i;
+        u16::from_le_bytes(self.map[at..at + 2].try_into().unwrap_or_default())
     }
+
+    fn fence(&self, j: usize) -> u64 {
+        let at = self.fences + 8 * j;
+        u64::from_le_bytes(self.map[at..at + 8].try_into().unwrap_or_default())
+    }
+
+    /// The first record whose key is at least `key`.
+    fn seek(&mut self, key: u128) -> usize {
+        self.at = first_not_below(self.at, self.n, |i| self.fingerprint(i) < key);
+        self.at
+    }
+
+    /// Whether the level may hold `key`: false only where no entry in
+    /// the blocks of fences around its top 64 bits has its low 16 bits.
+    fn may_hold(&mut self, key: u128) -> bool {
+        let (top, low) = ((key >> 64) as u64, key as u16);
+        let fences = self.n.div_ceil(FENCE as usize);
+        // Blocks from the one before the first fence at `top` to the one
+        // before the first fence past it: a key's entries are in those.
+        let from = first_not_below(self.fence_at, fences, |j| self.fence(j) < top);
+        self.fence_at = from.saturating_sub(1);
+        let to = first_not_below(from, fences, |j| self.fence(j) <= top);
+        let fence = FENCE as usize;
+        (self.fence_at * fence..(to * fence).min(self.n)).any(|i| self.low(i) == low)
+    }
+}
+
+/// The first index from `at` up to `n` where `below` is false, `below`
+/// being true up to some index and false from it: galloping, then halving.
+fn first_not_below(at: usize, n: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut step) = (at, 1);
+    let mut hi = lo;
+    while hi < n && below(hi) {
+        lo = hi + 1;
+        hi = hi.saturating_add(step).min(n);
+        step *= 2;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if below(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 impl Seen {
@@ -795,17 +904,24 @@ impl Seen {
         let mut mapped = Vec::new();
         for path in levels {
             let file = fsutil::open(path)?;
-            if file.metadata().ctx("read", path)?.len() == 0 {
+            let len = file.metadata().ctx("read", path)?.len();
+            let n = entries_in(&file, len, path)?;
+            let Some((lows, fences, _)) = layout(n).filter(|_| n > 0) else {
                 continue;
-            }
+            };
             // SAFETY: a level is written whole before a kept merge names it
             // and never written again; another check may remove it, which
             // leaves this mapping intact, but never truncates it.
             let map = unsafe { memmap2::Mmap::map(&file) }.ctx("read", path)?;
-            if map.len() % ENTRY_BYTES != 0 {
-                return Err(cut(path, "a level of first rows"));
-            }
-            mapped.push(Level { map, at: 0 });
+            let at = |x: u64| usize::try_from(x).map_err(|_| cut(path, "a level of first rows"));
+            mapped.push(Level {
+                n: at(n)?,
+                lows: at(lows)?,
+                fences: at(fences)?,
+                at: 0,
+                fence_at: 0,
+                map,
+            });
         }
         Ok(Seen { levels: mapped })
     }
@@ -813,8 +929,11 @@ impl Seen {
     /// The first row of `key` in any level; keys are asked for in order.
     fn first(&mut self, key: u128) -> Option<Entry> {
         for level in &mut self.levels {
+            if !level.may_hold(key) {
+                continue;
+            }
             let i = level.seek(key);
-            if i < level.records() && level.fingerprint(i) == key {
+            if i < level.n && level.fingerprint(i) == key {
                 return Some(level.entry(i));
             }
         }
@@ -1100,7 +1219,7 @@ mod tests {
             let file = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
             let (file, path) = file.keep().unwrap();
             made.lock().unwrap().push(path.clone());
-            Ok(Entries::new(file, &path))
+            Entries::new(file, &path)
         };
         let mut found = merge(&runs[..4], 7, dir.path(), Some(&entries)).unwrap();
         // One level for each part of the fingerprints.
@@ -1127,10 +1246,74 @@ mod tests {
             }
         }
         assert_eq!(found, whole);
-        let first_rows = |p: &PathBuf| std::fs::metadata(p).unwrap().len() / ENTRY_BYTES as u64;
+        let first_rows = |p: &PathBuf| {
+            let file = fsutil::open(p).unwrap();
+            entries_in(&file, file.metadata().unwrap().len(), p).unwrap()
+        };
         let entries: u64 = levels.iter().map(first_rows).sum::<u64>();
         assert_eq!(entries, 12 * 300 - whole.repeats);
         assert!(firsts > 0);
+    }
+
+    #[test]
+    fn a_level_filter_passes_every_key_it_holds_and_few_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut next = crate::validate::profiler::xorshift(0x853c_49e6_748f_ea9b);
+        let mut wide = || u128::from(next()) << 64 | u128::from(next());
+        // Random keys, and runs of keys sharing their top 64 bits across
+        // fences (one longer than a fence's block).
+        let mut keys: Vec<u128> = (0..5000).map(|_| wide()).collect();
+        for run in [3u128, 64, 200] {
+            let top = wide() & !u128::from(u64::MAX);
+            keys.extend((0..run).map(|i| top | (i * 7919 + 1)));
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let (file, path) = tempfile::NamedTempFile::new_in(dir.path())
+            .unwrap()
+            .keep()
+            .unwrap();
+        let mut level = Entries::new(file, &path).unwrap();
+        for (i, &fingerprint) in keys.iter().enumerate() {
+            let e = Entry {
+                fingerprint,
+                shard: 1,
+                row: i as u64,
+            };
+            level.write(&e).unwrap();
+        }
+        assert_eq!(level.finish().unwrap(), keys.len() as u64);
+        // Present keys and absent ones (beside present ones, and random),
+        // asked for in order.
+        let mut asked: Vec<(u128, bool)> = keys.iter().map(|&k| (k, true)).collect();
+        asked.extend(keys.iter().map(|&k| (k ^ 1, false)));
+        asked.extend((0..5000).map(|_| (wide(), false)));
+        asked.sort_unstable();
+        let mut seen = Seen::open(std::slice::from_ref(&path)).unwrap();
+        let mut passed = 0;
+        for (key, held) in asked.iter().filter(|(k, _)| *k != 0) {
+            let held = *held || keys.binary_search(key).is_ok();
+            let level = &mut seen.levels[0];
+            let may = level.may_hold(*key);
+            assert!(may || !held, "{key:x} held but filtered");
+            passed += usize::from(may && !held);
+            assert_eq!(
+                seen.first(*key).map(|e| e.fingerprint),
+                held.then_some(*key)
+            );
+        }
+        // About one in a thousand: 64 lows of 2^16 a block.
+        assert!(passed < 40, "{passed} absent keys passed the filter");
+        // A level cut short, or not ending as one, is an error.
+        let whole = fsutil::read(&path).unwrap();
+        for bad in [
+            &whole[..whole.len() - 1],
+            &whole[..whole.len() - 17],
+            &whole[8..],
+        ] {
+            fsutil::write_atomic(&path, bad, dir.path()).unwrap();
+            assert!(Seen::open(std::slice::from_ref(&path)).is_err());
+        }
     }
 
     #[test]
