@@ -255,7 +255,7 @@ impl Registers {
             }
             return;
         }
-        let Some((first, n)) = spans.next() else {
+        let Some((first, n)) = spans.find(|&(_, n)| n > 0) else {
             return;
         };
         // Equal views are equal texts (a long text's view names where its
@@ -443,8 +443,9 @@ mod tests {
                 .collect();
             assert_texts_add_alike(&cells);
         }
-        // A text met once, in the first run of values.
+        // A text met once, in the first run of values; no cells at all.
         assert_texts_add_alike(&[Some("a"), Some("only here"), Some("a"), None, Some("a")]);
+        assert_texts_add_alike(&[]);
     }
 
     fn assert_texts_add_alike(cells: &[Option<&str>]) {
