@@ -130,20 +130,29 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Whether `value` costs nothing more in a pass over every row: it
-    /// reads no typed column's text (made by formatting each value,
-    /// which only the rows shown should pay for).
-    pub fn shown_cheaply(&self, value: &Expr) -> bool {
+    /// `value` in the form a pass over every row shows it in at no more
+    /// cost, for [`super::sampled::first_rows`], which writes as text only
+    /// the rows it keeps: as it is where it reads no typed column's text
+    /// (made by formatting each value, which only the rows shown should
+    /// pay for); the typed value itself where it is one typed column's
+    /// text; none otherwise.
+    pub fn shown_cheaply(&self, value: &Expr) -> Option<Expr> {
         let formatted = |name: &str| {
             self.columns
                 .iter()
                 .enumerate()
-                .any(|(j, c)| !is_text(&c.dtype) && name == r(j))
+                .find(|(j, c)| !is_text(&c.dtype) && name == r(*j))
         };
-        value.into_iter().all(|e| match e {
-            Expr::Column(name) => !formatted(name),
+        if let Expr::Column(name) = value
+            && let Some((j, c)) = formatted(name)
+        {
+            return written_as_text(&c.dtype).then(|| col(v(j)));
+        }
+        let cheap = value.into_iter().all(|e| match e {
+            Expr::Column(name) => formatted(name).is_none(),
             _ => true,
-        })
+        });
+        cheap.then(|| value.clone())
     }
 
     /// The scan with the derived columns (and the row number, if asked).
@@ -298,6 +307,13 @@ fn is_nested(dtype: &DataType) -> bool {
             | DataType::Binary
             | DataType::BinaryOffset
     ) || matches!(dtype, DataType::Null)
+}
+
+/// Whether a column of `dtype` is shown as its values written as text
+/// ([`r`] is [`written::as_text`] of [`v`], the value itself for a column
+/// not of text).
+fn written_as_text(dtype: &DataType) -> bool {
+    !is_text(dtype) && !is_nested(dtype)
 }
 
 pub fn is_text(dtype: &DataType) -> bool {
@@ -565,16 +581,16 @@ pub fn compile(
         };
         let cell_text = if text {
             raw.clone()
+        } else if written_as_text(&c.dtype) {
+            written::as_text(raw.clone())
         } else if matches!(
             c.dtype,
             DataType::List(_) | DataType::Array(..) | DataType::Struct(_)
         ) {
             // Shown, and keyed, as the JSON a JSON file would hold.
             super::convert::json_text(raw.clone())
-        } else if is_nested(&c.dtype) {
-            null_of(DataType::String)
         } else {
-            written::as_text(raw.clone())
+            null_of(DataType::String)
         };
         prep.push(value.clone().alias(v(j)));
         prep.push(cell_text.alias(r(j)));

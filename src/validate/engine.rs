@@ -1015,12 +1015,13 @@ fn aggregates(c: &Compiled, pass: &Pass, samples: usize) -> Plan {
     for (k, check) in c.checks.iter().enumerate() {
         match &check.measure {
             Measure::Cells { mask, value } => {
-                let mask = if samples > 0 && c.shown_cheaply(value) {
-                    let (mask, rows) = sampled::first_rows(mask.clone(), value.clone(), samples);
-                    noted.push((k, rows));
-                    mask
-                } else {
-                    mask.clone()
+                let mask = match c.shown_cheaply(value).filter(|_| samples > 0) {
+                    Some(shown) => {
+                        let (mask, rows) = sampled::first_rows(mask.clone(), shown, samples);
+                        noted.push((k, rows));
+                        mask
+                    }
+                    None => mask.clone(),
                 };
                 aggs.push(
                     mask.sum()

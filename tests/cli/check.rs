@@ -1762,13 +1762,27 @@ fn columns_of_every_type_are_judged() {
 }
 
 /// `types/NAME.parquet` and `types/NAME.arrow` against `schemas/NAME.yaml`
-/// give `want`, with nothing left unchecked.
+/// give `want`, with nothing left unchecked, and the same findings and
+/// sample values (noted in the counting pass, or read in one of their own)
+/// on the slow paths.
 fn judged_alike(repo: &Repo, name: &str, want: &[Summary]) {
     let schema = fixtures().join(format!("schemas/{name}.yaml"));
     for ext in ["parquet", "arrow"] {
         let file = fixtures().join("types").join(format!("{name}.{ext}"));
         let report = check_json(repo, file.to_str().unwrap(), schema.to_str().unwrap(), 1);
         assert_eq!(summaries(&report), want, "{}", file.display());
+        let args = [
+            "check",
+            file.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+            "--json",
+        ];
+        let slow = repo
+            .kiln_env(args, &[("KILN_TEST_SLOW_PATHS", "1")])
+            .code(1)
+            .json();
+        assert_eq!(findings(&slow), findings(&report), "{}", file.display());
         assert!(
             report["files"][0]["notChecked"]
                 .as_array()
