@@ -95,10 +95,7 @@ impl Whole {
     fn mismatches(&self, a: &Utf8ViewArray) -> BooleanArray {
         let mut out = MutableBitmap::with_capacity(a.len());
         // Each value past the prefix; none where it does not begin so.
-        let rests: Vec<Option<&[u8]>> = a
-            .values_iter()
-            .map(|v| v.as_bytes().strip_prefix(self.prefix.as_slice()))
-            .collect();
+        let rests: Vec<Option<&[u8]>> = a.values_iter().map(|v| self.past_prefix(v)).collect();
         let fours = rests.chunks_exact(4);
         let left = fours.remainder();
         for four in fours {
@@ -112,6 +109,16 @@ impl Whole {
             out.push(!end.is_some_and(|s| self.dfa.is_match_state(s)));
         }
         BooleanArray::new(ArrowDataType::Boolean, out.into(), a.validity().cloned())
+    }
+
+    /// `v` past the prefix, if it begins so: compared byte by byte, in
+    /// line (the few bytes of a prefix cost less than a call to `memcmp`,
+    /// which took 2% of a Parquet check).
+    #[inline(always)]
+    fn past_prefix<'a>(&self, v: &'a str) -> Option<&'a [u8]> {
+        let (p, v) = (self.prefix.as_slice(), v.as_bytes());
+        let (head, rest) = v.split_at_checked(p.len())?;
+        head.iter().zip(p).all(|(a, b)| a == b).then_some(rest)
     }
 
     /// The states past the ends of four values, walked in step over their
