@@ -528,4 +528,57 @@ mod tests {
         }
         assert!(known > 1);
     }
+
+    /// The records `feed` finds in `text` given in pieces of `piece` bytes.
+    fn records_in(text: &[u8], piece: usize, layout: Layout) -> Vec<(u64, u64, usize, Vec<usize>)> {
+        let mut out = Vec::new();
+        let mut visit = |r: &Record| {
+            out.push((r.row, r.line, r.cells, r.blank_cells.to_vec()));
+            true
+        };
+        let mut scan = Scan::new(layout);
+        for chunk in text.chunks(piece) {
+            assert!(scan.feed(chunk, &mut visit));
+        }
+        scan.finish(&mut visit);
+        out
+    }
+
+    /// Lines read whole (the fast path) give the records that reading them
+    /// byte by byte gives (one byte at a time, no line is whole), over
+    /// random lines of cells, quotes, blanks, carriage returns and comments.
+    #[test]
+    fn lines_read_whole_are_read_as_byte_by_byte() {
+        let alphabet = b"ab,,,\"  \t\r#xyz\n";
+        let mut next = crate::validate::profiler::xorshift(0x9E37_79B9_7F4A_7C15);
+        for round in 0..400 {
+            let len = (next() % 700) as usize;
+            let mut text: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            // Mostly plain lines, some long, so that whole reads are the rule.
+            if round % 2 == 0 {
+                text.retain(|&b| b != b'"' && b != b'\r' && b != b'#');
+            }
+            if round % 5 == 0 {
+                text.extend(std::iter::repeat_n(b'x', 150 + round));
+                text.extend_from_slice(b",y\n");
+            }
+            let layout = Layout {
+                quote: Some(b'"'),
+                comment: (round % 3 == 0).then_some(b'#'),
+                delimiter: Some(b','),
+                header: round % 4 != 0,
+            };
+            let slow = records_in(&text, 1, layout);
+            for piece in [text.len().max(1), 64, 7] {
+                assert_eq!(
+                    records_in(&text, piece, layout),
+                    slow,
+                    "round {round}, pieces of {piece}: {:?}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+    }
 }
