@@ -629,9 +629,18 @@ impl Integers {
                 .for_each(|&v| registers.add(hash_value(i128::from(v.into()) as u128)));
         }
         if self.number {
+            // Within ±2^51 (ids, counts, years, microseconds since 1970), a
+            // value is a float by adding bits: vectorised, where x86-64 has
+            // no vector conversion of 64-bit integers.
+            let small = -(1i64 << 51) <= lo && hi < 1 << 51;
             for run in values.chunks(FLOAT_RUN) {
                 self.floats.clear();
-                self.floats.extend(run.iter().map(|&v| v.into() as f64));
+                if small {
+                    self.floats
+                        .extend(run.iter().map(|&v| small_float(v.into())));
+                } else {
+                    self.floats.extend(run.iter().map(|&v| v.into() as f64));
+                }
                 self.sums.extend(&self.floats);
             }
             self.floats.clear();
@@ -650,6 +659,14 @@ impl Integers {
         self.sums.extend(&self.floats);
         self.sums
     }
+}
+
+/// `v` (within ±2^51) as a float, exactly: 1.5 × 2^52 has a unit in its
+/// last place of 1, so `v` added to its bits is that float plus `v`.
+#[inline(always)]
+fn small_float(v: i64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    f64::from_bits(MAGIC.to_bits().wrapping_add_signed(v)) - MAGIC
 }
 
 /// The least and greatest of `values`, in one pass.
@@ -890,6 +907,24 @@ mod tests {
 
     /// Integers of a short span, hashed once each through a bitmap, give
     /// the registers that hashing every value gives, and the same range.
+    #[test]
+    fn small_integers_become_floats_exactly() {
+        let edge = 1i64 << 51;
+        for v in [
+            0,
+            1,
+            -1,
+            42,
+            -42,
+            edge - 1,
+            -edge,
+            1_700_000_000_000_000,
+            123_456_789_012_345,
+        ] {
+            assert_eq!(small_float(v), v as f64, "{v}");
+        }
+    }
+
     #[test]
     fn integers_of_a_short_span_sketch_alike() {
         let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
