@@ -254,6 +254,8 @@ pub struct Checker<'a> {
     /// the checker is dropped).
     stat: Option<Mutex<StatCache>>,
     schemas: Mutex<HashMap<PathBuf, Arc<LoadedSchema>>>,
+    /// Folders with their links resolved (see [`Checker::resolved`]).
+    folders: Mutex<HashMap<PathBuf, PathBuf>>,
     progress: Option<&'a dyn crate::progress::Progress>,
 }
 
@@ -284,6 +286,7 @@ impl<'a> Checker<'a> {
             merges,
             stat,
             schemas: Mutex::default(),
+            folders: Mutex::default(),
             progress: None,
         }
     }
@@ -411,9 +414,37 @@ impl<'a> Checker<'a> {
 
     fn rel(&self, path: &Path) -> Option<String> {
         let repo = self.repo?;
-        // A shard known from its tree may be absent: its path as given.
-        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        fsutil::rel_string(&repo.root, &abs).filter(|r| !r.is_empty())
+        fsutil::rel_string(&repo.root, &self.resolved(path)).filter(|r| !r.is_empty())
+    }
+
+    /// `path` with its links resolved, as `canonicalize` gives it, or as
+    /// given where it is absent (a shard known from its tree may be). A
+    /// file that is no link is its resolved folder's: the folder is
+    /// resolved once for all its files, where resolving each part of each
+    /// shard's path was most of a re-check's system calls.
+    fn resolved(&self, path: &Path) -> PathBuf {
+        let whole = || std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+            return whole();
+        };
+        let folder = if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        };
+        match std::fs::symlink_metadata(folder.join(name)) {
+            Ok(m) if !m.file_type().is_symlink() => {}
+            _ => return whole(),
+        }
+        let mut folders = self.folders.lock().unwrap_or_else(|e| e.into_inner());
+        let real = match folders.get(folder) {
+            Some(real) => real.clone(),
+            None => match std::fs::canonicalize(folder) {
+                Ok(real) => folders.entry(folder.to_path_buf()).or_insert(real).clone(),
+                Err(_) => return whole(),
+            },
+        };
+        real.join(name)
     }
 
     /// Where temporary files go: the repository's, else the system's.
@@ -772,4 +803,36 @@ pub fn sweep(repo: &RepoDirs, keep: &HashSet<Id>, dry_run: bool) -> Result<Swept
     let merges = merged::Merges::new(&repo.state, repo.tmp.clone());
     let live = |run: &str| !gone.contains(run) && cache.has_file(run);
     Ok(swept.join(merges.sweep(live, dry_run)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path resolved through its folder is the path `canonicalize`
+    /// gives: through a linked folder, for a linked file, for a file that
+    /// is absent (as given), and with `.` and `..` among its parts.
+    #[test]
+    fn paths_resolve_through_their_folders_as_canonicalize_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fsutil::create_dir_all(&root.join("d/e")).unwrap();
+        fsutil::write_atomic(&root.join("d/f"), b"x", root).unwrap();
+        fsutil::write_atomic(&root.join("d/e/h"), b"x", root).unwrap();
+        std::os::unix::fs::symlink(root.join("d"), root.join("l")).unwrap();
+        std::os::unix::fs::symlink("f", root.join("d/g")).unwrap();
+        std::os::unix::fs::symlink("e", root.join("d/k")).unwrap();
+        let opts = CheckOptions::default();
+        let checker = Checker::new(None, &opts);
+        for rel in [
+            "d/f", "l/f", "d/g", "l/g", "d/e/h", "l/e/h", "d/k/h", "d/./f", "d/e/../f", "d/k",
+            "d/k/.", "d/x", "l/x", "x/y",
+        ] {
+            let path = root.join(rel);
+            let want = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            // Twice: the second from the folders already resolved.
+            assert_eq!(checker.resolved(&path), want, "{rel}");
+            assert_eq!(checker.resolved(&path), want, "{rel} again");
+        }
+    }
 }
