@@ -7,7 +7,7 @@ use polars::prelude::*;
 use polars_arrow::array::{Array, View};
 use polars_arrow::bitmap::MutableBitmap;
 
-use super::distinct::hash_value;
+use super::distinct::view_slot;
 use crate::calendar::days_from_civil;
 
 /// The format this module reads.
@@ -39,7 +39,7 @@ fn read_each<T: Copy>(
                 continue;
             }
             let key = view.as_u128();
-            let slot = &mut memo[(hash_value(key) >> (64 - MEMO_BITS)) as usize];
+            let slot = &mut memo[view_slot(key, MEMO_BITS)];
             let value = match *slot {
                 Some((k, value)) if k == key => value,
                 _ => {

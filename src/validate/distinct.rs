@@ -195,8 +195,16 @@ impl IntSet {
     }
 }
 
-/// Recent views held by `Registers::add_texts`.
-const RECENT: usize = 256;
+/// Recent views held by `Registers::add_texts`: 2^8.
+const RECENT_BITS: u32 = 8;
+
+/// The slot of a text's view among 2^`bits` that hold recent views: one
+/// multiply, as a cache of views (the profile's, the date readers') needs
+/// no better spread, and a full hash was most of a lookup.
+#[inline(always)]
+pub(super) fn view_slot(v: u128, bits: u32) -> usize {
+    (((v as u64) ^ ((v >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+}
 
 /// Registers of a sketch: 2^12, for a standard error of about 1.6%.
 const SKETCH_BITS: u32 = 12;
@@ -262,14 +270,11 @@ impl Registers {
         // bytes are), so each view held has been added.
         self.add(hash_text_at(a, first));
         let views = a.views();
-        let mut recent = [views[first].as_u128(); RECENT];
-        let slot = |v: u128| {
-            (((v as u64) ^ ((v >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
-        };
+        let mut recent = [views[first].as_u128(); 1 << RECENT_BITS];
         for (at, n) in std::iter::once((first, n)).chain(spans) {
             for (i, v) in views[at..at + n].iter().enumerate() {
                 let v = v.as_u128();
-                let held = &mut recent[slot(v) % RECENT];
+                let held = &mut recent[view_slot(v, RECENT_BITS)];
                 if *held != v {
                     *held = v;
                     self.add(hash_text_at(a, at + i));
